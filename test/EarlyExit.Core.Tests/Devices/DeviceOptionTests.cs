@@ -1,0 +1,70 @@
+using EarlyExit.Devices;
+using TorchSharp;
+
+namespace EarlyExit.Tests.Devices;
+
+public class DeviceOptionTests
+{
+    [Theory]
+    [InlineData("auto", "auto")]
+    [InlineData("CPU", "cpu")]
+    [InlineData(" cuda ", "cuda:0")]
+    [InlineData("cuda:0", "cuda:0")]
+    [InlineData("Cuda:3", "cuda:3")]
+    public void Parse_ValidText_RoundTripsToCanonicalText(string text, string expected)
+    {
+        Assert.Equal(expected, DeviceOption.Parse(text).ToString());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("gpu0")]
+    [InlineData("cuda:")]
+    [InlineData("cuda:-1")]
+    [InlineData("cuda:x")]
+    [InlineData("mps")]
+    public void Parse_InvalidText_ThrowsListingValidForms(string text)
+    {
+        var error = Assert.Throws<FormatException>(() => DeviceOption.Parse(text));
+        Assert.Contains($"'{text}'", error.Message);
+        Assert.Contains("auto, cpu, cuda or cuda:N", error.Message);
+    }
+
+    [Fact]
+    public void Resolve_Cpu_ReturnsCpuDevice()
+    {
+        Assert.Equal(DeviceType.CPU, DeviceOption.Cpu.Resolve().type);
+    }
+
+    [Fact]
+    public void Resolve_Auto_PicksCudaOnlyWhenAvailable()
+    {
+        DeviceType expected = torch.cuda.is_available() ? DeviceType.CUDA : DeviceType.CPU;
+        Assert.Equal(expected, DeviceOption.Auto.Resolve().type);
+    }
+
+    [Fact]
+    public void Resolve_CudaWithoutCuda_ThrowsWithFix()
+    {
+        if (torch.cuda.is_available())
+        {
+            return; // Only meaningful on machines without CUDA, such as CI.
+        }
+
+        var error = Assert.Throws<InvalidOperationException>(() => DeviceOption.Parse("cuda:1").Resolve());
+        Assert.Contains("'cuda:1'", error.Message);
+        Assert.Contains("-p:TorchBackend=cuda", error.Message);
+    }
+
+    [Fact]
+    public void Resolve_CudaIndexPastLastDevice_ThrowsWithDeviceCount()
+    {
+        if (!torch.cuda.is_available())
+        {
+            return; // Needs a GPU; the no-CUDA path is covered above.
+        }
+
+        var error = Assert.Throws<InvalidOperationException>(() => DeviceOption.Cuda(torch.cuda.device_count()).Resolve());
+        Assert.Contains("CUDA device(s)", error.Message);
+    }
+}
