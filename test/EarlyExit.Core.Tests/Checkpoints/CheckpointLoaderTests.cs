@@ -123,10 +123,11 @@ public class CheckpointLoaderTests : IDisposable
 
         CheckpointLoader.LoadWeights(target, path);
 
+        using var scope = NewDisposeScope();
         foreach (var (name, value) in target.state_dict())
         {
             Assert.Equal(ScalarType.Float32, value.dtype);
-            using Tensor rounded = source.state_dict()[name].to_type(ScalarType.Float16).to_type(ScalarType.Float32);
+            Tensor rounded = source.state_dict()[name].to_type(ScalarType.Float16).to_type(ScalarType.Float32);
             Assert.Equal(0, TensorComparison.MaxAbsDiff(rounded, value));
         }
     }
@@ -153,7 +154,8 @@ public class CheckpointLoaderTests : IDisposable
 
         CheckpointLoader.LoadWeights(target, path);
 
-        Assert.Null(target.Pool(zeros(1, 2, 32)));
+        using Tensor hidden = zeros(1, 2, 32);
+        Assert.Null(target.Pool(hidden));
     }
 
     [Fact]
@@ -212,6 +214,7 @@ public class CheckpointLoaderTests : IDisposable
     {
         var header = new Dictionary<string, object>();
         using var data = new MemoryStream();
+        using var scope = NewDisposeScope();
         foreach (var (name, tensor) in tensors.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             float[] values = tensor.detach().contiguous().data<float>().ToArray();
