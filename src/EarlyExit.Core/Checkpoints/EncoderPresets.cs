@@ -1,0 +1,75 @@
+// Named encoder architectures. The real ones repeat the hub configs (albert-base-v2,
+// google/electra-small-discriminator, bert-base-uncased, roberta-base) so an encoder can be built
+// before its weights are downloaded; the tiny ones are for tests and quick experiments: 2 layers,
+// hidden 32, 2 heads, intermediate 64, with the vocabulary size of the family's real tokenizer so they
+// train with real tokenizers.
+using EarlyExit.Modeling;
+
+namespace EarlyExit.Checkpoints;
+
+/// <summary>Encoder configs by name: real architectures and tiny ones for tests.</summary>
+public static class EncoderPresets
+{
+    private static readonly IReadOnlyDictionary<string, EncoderConfig> s_presets = new Dictionary<string, EncoderConfig>(StringComparer.Ordinal)
+    {
+        // config.json of albert-base-v2 (all 12 layers share one parameter set).
+        ["albert-base-v2"] = EncoderConfig.ForFamily(EncoderFamily.Albert) with
+        {
+            EmbeddingSize = 128,
+            HiddenSize = 768,
+            NumHiddenLayers = 12,
+            NumAttentionHeads = 12,
+            IntermediateSize = 3072,
+            HiddenAct = "gelu_new",
+            HiddenDropoutProb = 0.0,
+            AttentionProbsDropoutProb = 0.0,
+        },
+        // config.json of google/electra-small-discriminator.
+        ["electra-small"] = EncoderConfig.ForFamily(EncoderFamily.Electra) with
+        {
+            EmbeddingSize = 128,
+            HiddenSize = 256,
+            NumHiddenLayers = 12,
+            NumAttentionHeads = 4,
+            IntermediateSize = 1024,
+        },
+        // config.json of bert-base-uncased.
+        ["bert-base-uncased"] = EncoderConfig.ForFamily(EncoderFamily.Bert),
+        // config.json of roberta-base (514 positions: ids start at pad_token_id + 1 = 2).
+        ["roberta-base"] = EncoderConfig.ForFamily(EncoderFamily.Roberta) with
+        {
+            MaxPositionEmbeddings = 514,
+            TypeVocabSize = 1,
+            LayerNormEps = 1e-5,
+        },
+        ["tiny-albert"] = Tiny(EncoderFamily.Albert) with { EmbeddingSize = 16 },
+        ["tiny-bert"] = Tiny(EncoderFamily.Bert),
+        ["tiny-electra"] = Tiny(EncoderFamily.Electra) with { EmbeddingSize = 16 },
+        ["tiny-roberta"] = Tiny(EncoderFamily.Roberta) with { MaxPositionEmbeddings = 514, TypeVocabSize = 1, LayerNormEps = 1e-5 },
+    };
+
+    /// <summary>Every preset name, sorted.</summary>
+    public static IReadOnlyList<string> Names { get; } = s_presets.Keys.Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The config called <paramref name="name"/> (case-sensitive).</summary>
+    /// <exception cref="ArgumentException">No preset has that name; the message lists the names.</exception>
+    public static EncoderConfig Get(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return s_presets.TryGetValue(name, out EncoderConfig? config)
+            ? config
+            : throw new ArgumentException($"Unknown encoder preset '{name}'; known presets: {string.Join(", ", Names)}.", nameof(name));
+    }
+
+    /// <summary>A freshly initialised encoder of preset <paramref name="name"/> (see <see cref="TransformerEncoder.Create"/>).</summary>
+    public static TransformerEncoder Create(string name, long seed = TransformerEncoder.DefaultSeed) => TransformerEncoder.Create(Get(name), seed: seed);
+
+    // The family's vocabulary, positions and special ids; 2 layers, hidden 32, 2 heads, intermediate 64.
+    private static EncoderConfig Tiny(EncoderFamily family) => EncoderConfig.ForFamily(family) with
+    {
+        HiddenSize = 32,
+        NumHiddenLayers = 2,
+        NumAttentionHeads = 2,
+        IntermediateSize = 64,
+    };
+}
