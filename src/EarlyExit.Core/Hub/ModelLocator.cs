@@ -12,6 +12,7 @@
 // then reads the folder exactly as it reads a local one, so every load goes through one path.
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using static EarlyExit.Checkpoints.CheckpointLoader;
 
 namespace EarlyExit.Hub;
 
@@ -37,12 +38,6 @@ public sealed record ModelLocation(string Folder, ModelSource Source, string? Re
 /// <summary>Finds or downloads a model's files; see the file header for the order.</summary>
 public static partial class ModelLocator
 {
-    /// <summary>The weights file the encoders load.</summary>
-    public const string WeightsFileName = "model.safetensors";
-
-    /// <summary>The configuration file.</summary>
-    public const string ConfigFileName = "config.json";
-
     private static readonly string[] s_optionalTokenizerFiles = ["tokenizer_config.json", "special_tokens_map.json"];
 
     /// <summary>The tokenizer files a family needs, by Hugging Face <c>model_type</c>.</summary>
