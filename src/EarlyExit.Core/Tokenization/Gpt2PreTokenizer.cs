@@ -5,7 +5,9 @@
 // matched with findall. It is written out by hand instead of as a .NET Regex because .NET's regex
 // engine classifies UTF-16 units, not code points: a letter or digit outside the BMP (𝐀, 𠀀, 𝟏) is two
 // surrogates there, which \p{L} does not match, while Python's regex sees one letter. \s is the
-// Unicode White_Space property (what the regex module uses; it excludes U+001C..U+001F).
+// Unicode White_Space property (what the regex module uses; it excludes U+001C..U+001F). \p{L} and
+// \p{N} use .NET's current Unicode data: the regex module ships its own Unicode tables, whose version
+// the goldens do not record, so there is no better-known version to pin.
 using System.Globalization;
 using Microsoft.ML.Tokenizers;
 
@@ -115,7 +117,7 @@ internal sealed class Gpt2PreTokenizer : PreTokenizer
             return Kind.Space;
         }
 
-        return PythonText.Category(cp) switch
+        return CharUnicodeInfo.GetUnicodeCategory(cp) switch
         {
             UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
                 or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => Kind.Letter,

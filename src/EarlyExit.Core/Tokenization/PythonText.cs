@@ -1,8 +1,10 @@
 // Python 3 `str` semantics that the Hugging Face slow tokenizers rely on and .NET does not share:
 // what counts as whitespace for str.split()/strip(), full lower-casing (U+0130 becomes two code
-// points, a capital sigma at the end of a word becomes ς), str.isdigit() and
-// unicodedata.combining(). The tokenizers work on code points, as Python does; .NET strings are
-// UTF-16, so every loop here walks code points and keeps unpaired surrogates as they are.
+// points, a capital sigma at the end of a word becomes ς), str.isdigit(), unicodedata.combining(),
+// and the Unicode version: Python 3.11 (which made the goldens) has Unicode 14.0, .NET 10 a newer
+// one, so characters added since are treated as unassigned here, as Python treats them (UnicodeTables).
+// The tokenizers work on code points, as Python does; .NET strings are UTF-16, so every loop here
+// walks code points and keeps unpaired surrogates as they are.
 using System.Globalization;
 using System.Text;
 
@@ -26,13 +28,17 @@ internal static class PythonText
 
     /// <summary>Python's <c>str.isdigit()</c>: numeric type Decimal or Digit (ASCII digits, other scripts' digits, superscripts, circled digits).</summary>
     public static bool IsDigit(int codePoint) =>
-        !IsSurrogate(codePoint) && CharUnicodeInfo.GetDigitValue(char.ConvertFromUtf32(codePoint), 0) >= 0;
+        !IsSurrogate(codePoint) && !UnicodeTables.IsUnassigned(codePoint) && CharUnicodeInfo.GetDigitValue(char.ConvertFromUtf32(codePoint), 0) >= 0;
 
     /// <summary><c>unicodedata.combining(c) != 0</c>: the code point has a non-zero canonical combining class.</summary>
-    public static bool IsCombining(int codePoint) => CombiningClassTable.IsNonZero(codePoint);
+    public static bool IsCombining(int codePoint) => UnicodeTables.HasNonZeroCombiningClass(codePoint);
 
-    /// <summary>The Unicode general category of a code point (unpaired surrogates are <see cref="UnicodeCategory.Surrogate"/>).</summary>
-    public static UnicodeCategory Category(int codePoint) => CharUnicodeInfo.GetUnicodeCategory(codePoint);
+    /// <summary>
+    /// <c>unicodedata.category</c>: the general category as of Unicode 14.0 (characters added later are
+    /// <see cref="UnicodeCategory.OtherNotAssigned"/>; unpaired surrogates are <see cref="UnicodeCategory.Surrogate"/>).
+    /// </summary>
+    public static UnicodeCategory Category(int codePoint) =>
+        UnicodeTables.IsUnassigned(codePoint) ? UnicodeCategory.OtherNotAssigned : CharUnicodeInfo.GetUnicodeCategory(codePoint);
 
     /// <summary>Reads the code point at <paramref name="index"/>; an unpaired surrogate is returned as its own value.</summary>
     public static int CodePointAt(string text, int index, out int length)
@@ -161,9 +167,9 @@ internal static class PythonText
         {
             builder.Append('i').Append('\u0307');
         }
-        else if (IsSurrogate(codePoint))
+        else if (IsSurrogate(codePoint) || UnicodeTables.IsUnassigned(codePoint))
         {
-            builder.Append((char)codePoint);
+            builder.AppendCodePoint(codePoint);
         }
         else
         {
@@ -196,39 +202,28 @@ internal static class PythonText
     }
 
     /// <summary>
-    /// <c>unicodedata.normalize(form, text)</c>. .NET throws on a few code points (U+FFFE) that
-    /// Python passes through unchanged; those are kept as they are and the text around them is
-    /// normalised on its own.
+    /// <c>unicodedata.normalize(form, text)</c>. Python leaves code points it does not know (unassigned
+    /// in Unicode 14.0, U+FFFE) and unpaired surrogates as they are, and as starters they separate what
+    /// comes before from what comes after; so they are kept here and the runs between them are
+    /// normalised on their own (.NET would decompose newer characters, and throws on U+FFFE).
     /// </summary>
     public static string Normalize(string text, NormalizationForm form)
     {
-        try
+        var builder = new StringBuilder(text.Length);
+        int runStart = 0;
+        for (int i = 0; i < text.Length;)
         {
-            return text.IsNormalized(form) ? text : text.Normalize(form);
-        }
-        catch (ArgumentException)
-        {
-            var builder = new StringBuilder(text.Length);
-            var run = new StringBuilder();
-            for (int i = 0; i < text.Length;)
+            int cp = CodePointAt(text, i, out int length);
+            if (IsSurrogate(cp) || UnicodeTables.IsUnassigned(cp))
             {
-                int cp = CodePointAt(text, i, out int length);
-                string unit = text.Substring(i, length);
-                if (CanNormalize(unit, form))
-                {
-                    run.Append(unit);
-                }
-                else
-                {
-                    builder.Append(run.ToString().Normalize(form)).Append(unit);
-                    run.Clear();
-                }
-
-                i += length;
+                builder.Append(NormalizeRun(text[runStart..i], form)).Append(text, i, length);
+                runStart = i + length;
             }
 
-            return builder.Append(run.ToString().Normalize(form)).ToString();
+            i += length;
         }
+
+        return runStart == 0 ? NormalizeRun(text, form) : builder.Append(NormalizeRun(text[runStart..], form)).ToString();
     }
 
     private const int CapitalIWithDotAbove = 0x0130;
@@ -236,16 +231,15 @@ internal static class PythonText
 
     private static bool IsSurrogate(int codePoint) => codePoint is >= 0xD800 and <= 0xDFFF;
 
-    private static bool CanNormalize(string unit, NormalizationForm form)
+    private static string NormalizeRun(string run, NormalizationForm form)
     {
         try
         {
-            unit.Normalize(form);
-            return true;
+            return run.IsNormalized(form) ? run : run.Normalize(form);
         }
         catch (ArgumentException)
         {
-            return false;
+            return run; // not expected once unassigned code points are split off
         }
     }
 

@@ -83,6 +83,22 @@ public class PythonTextTests
     }
 
     [Fact]
+    public void Category_CharacterAddedAfterUnicode14_IsUnassignedAsInPython311()
+    {
+        // U+1FAE8 SHAKING FACE is an emoji of Unicode 15.0; Python 3.11 does not know it.
+        Assert.Equal(System.Globalization.UnicodeCategory.OtherNotAssigned, PythonText.Category(0x1FAE8));
+        Assert.Equal(System.Globalization.UnicodeCategory.OtherSymbol, PythonText.Category(0x1F600));
+        Assert.False(PythonText.IsDigit(0x10D40)); // a Unicode 16 digit
+    }
+
+    [Fact]
+    public void Normalize_CharacterAddedAfterUnicode14_IsLeftAlone()
+    {
+        // U+1E030 (Unicode 15) has a compatibility decomposition that Python 3.11 does not apply.
+        Assert.Equal("\U0001E030\u00e9", PythonText.Normalize("\U0001E030e\u0301", System.Text.NormalizationForm.FormKC));
+    }
+
+    [Fact]
     public void Length_SurrogatePair_CountsOneCodePoint()
     {
         Assert.Equal(3, PythonText.Length("a😀b"));

@@ -119,6 +119,14 @@ public class TextTokenizerTests
         Assert.Equal([1, 0, 1], encoded.SpecialTokensMask);
     }
 
+    [Fact]
+    public void Encode_BertCharacterNewerThanUnicode14_IsDeletedAsPython311Does()
+    {
+        // BERT's clean-up deletes unassigned characters; U+1FAE8 (Unicode 15) is unassigned for Python 3.11.
+        Assert.Equal(["ab"], Bert.Tokenize("a\U0001FAE8b"));
+        Assert.Equal(["a", "[UNK]", "b"], Bert.Tokenize("a \U0001F600 b"));
+    }
+
     // ---- Word lists ----
 
     [Fact]
