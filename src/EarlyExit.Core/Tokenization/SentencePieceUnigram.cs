@@ -6,7 +6,7 @@
 // search; each point changes ids on real input:
 //   - it cannot load ALBERT's spiece.model: models without <s>/</s> (bos_id = eos_id = -1) make its
 //     constructor index an array with -1 (IndexOutOfRangeException);
-//   - its normaliser keeps characters that the model's rules delete (see SentencePieceTextNormalizer);
+//   - its normaliser leaves some of the model's rules unapplied (see SentencePieceTextNormalizer);
 //   - it adds path scores in float. sentencepiece adds a piece's score in double (the user-defined
 //     bonus `length * max_score - 0.1` makes the expression double) and stores the best score of a
 //     position as float, so exact or near ties are decided differently: "Soooooo" must give

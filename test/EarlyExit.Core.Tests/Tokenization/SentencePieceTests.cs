@@ -27,6 +27,8 @@ public class SentencePieceTests
     [InlineData("bell\u0007 escape\u007f", "▁bell▁escape")] // nmt_nfkc deletes control characters
     [InlineData("ｆｕｌｌ ﬁ", "▁full▁fi")] // and applies NFKC
     [InlineData("zero\u200bwidth", "▁zero▁width")] // and turns the zero-width space into a space
+    [InlineData("family\u200djoined", "▁family▁joined")] // U+200D becomes a space (golden text33)
+    [InlineData("\u1112\u1161\u11ab", "▁\ud55c")] // Hangul jamo compose (NFKC)
     [InlineData(" \u0007 ", "")]
     public void Normalize_AlbertRules_MatchSentencePiece(string text, string expected)
     {
