@@ -9,8 +9,6 @@
 //
 // The families (AlbertTextTokenizer, BertTextTokenizer, RobertaTextTokenizer) supply the model step
 // and the special-token layout.
-using System.Text;
-
 namespace EarlyExit.Tokenization;
 
 /// <summary>
@@ -265,8 +263,8 @@ public abstract class TextTokenizer
         var specials = new Dictionary<string, AddedToken>(StringComparer.Ordinal);
         foreach (string key in TokenizerFolder.SpecialTokenKeys)
         {
-            (string Content, bool LStrip) fallback = defaults.TryGetValue(key, out var d) ? d : (null!, false);
-            if (folder.SpecialToken(key, fallback.Content, fallback.LStrip) is { } spec)
+            bool hasDefault = defaults.TryGetValue(key, out (string Content, bool LStrip) fallback);
+            if (folder.SpecialToken(key, hasDefault ? fallback.Content : null, fallback.LStrip) is { } spec)
             {
                 specials[key] = AddSpecial(spec);
             }
