@@ -3,6 +3,11 @@
 // before its weights are downloaded; the tiny ones are for tests and quick experiments: 2 layers,
 // hidden 32, 2 heads, intermediate 64, with the vocabulary size of the family's real tokenizer so they
 // train with real tokenizers.
+//
+// A preset is an architecture, not weights: it pairs the config with the hub model whose tokenizer
+// files it uses (looked up through the mirror, the cache or the hub like any other model). The tiny
+// BERT and ELECTRA presets take google/electra-small-discriminator's vocabulary, which is byte for
+// byte bert-base-uncased's, so they work offline with the shared mirror.
 using EarlyExit.Modeling;
 
 namespace EarlyExit.Checkpoints;
@@ -48,6 +53,18 @@ public static class EncoderPresets
         ["tiny-roberta"] = Tiny(EncoderFamily.Roberta) with { MaxPositionEmbeddings = 514, TypeVocabSize = 1, LayerNormEps = 1e-5 },
     };
 
+    private static readonly IReadOnlyDictionary<string, string> s_tokenizerSources = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["albert-base-v2"] = "albert-base-v2",
+        ["electra-small"] = "google/electra-small-discriminator",
+        ["bert-base-uncased"] = "bert-base-uncased",
+        ["roberta-base"] = "roberta-base",
+        ["tiny-albert"] = "albert-base-v2",
+        ["tiny-bert"] = "google/electra-small-discriminator",
+        ["tiny-electra"] = "google/electra-small-discriminator",
+        ["tiny-roberta"] = "roberta-base",
+    };
+
     /// <summary>Every preset name, sorted.</summary>
     public static IReadOnlyList<string> Names { get; } = s_presets.Keys.Order(StringComparer.Ordinal).ToArray();
 
@@ -59,6 +76,14 @@ public static class EncoderPresets
         return s_presets.TryGetValue(name, out EncoderConfig? config)
             ? config
             : throw new ArgumentException($"Unknown encoder preset '{name}'; known presets: {string.Join(", ", Names)}.", nameof(name));
+    }
+
+    /// <summary>The hub id whose tokenizer files preset <paramref name="name"/> uses.</summary>
+    /// <exception cref="ArgumentException">No preset has that name; the message lists the names.</exception>
+    public static string TokenizerSource(string name)
+    {
+        Get(name);
+        return s_tokenizerSources[name];
     }
 
     /// <summary>A freshly initialised encoder of preset <paramref name="name"/> (see <see cref="TransformerEncoder.Create"/>).</summary>

@@ -12,6 +12,7 @@
 // then reads the folder exactly as it reads a local one, so every load goes through one path.
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using EarlyExit.Tokenization;
 using static EarlyExit.Checkpoints.CheckpointLoader;
 
 namespace EarlyExit.Hub;
@@ -38,17 +39,6 @@ public sealed record ModelLocation(string Folder, ModelSource Source, string? Re
 /// <summary>Finds or downloads a model's files; see the file header for the order.</summary>
 public static partial class ModelLocator
 {
-    private static readonly string[] s_optionalTokenizerFiles = ["tokenizer_config.json", "special_tokens_map.json"];
-
-    /// <summary>The tokenizer files a family needs, by Hugging Face <c>model_type</c>.</summary>
-    public static IReadOnlyList<string> TokenizerFiles(string modelType) => modelType switch
-    {
-        "albert" => ["spiece.model"],
-        "bert" or "electra" => ["vocab.txt"],
-        "roberta" => ["vocab.json", "merges.txt"],
-        _ => throw new NotSupportedException($"Model type '{modelType}' is not supported; supported: albert, bert, electra, roberta."),
-    };
-
     /// <summary>Whether <paramref name="text"/> has the form of a hub model id (<c>name</c> or <c>owner/name</c>).</summary>
     public static bool IsHubId(string text) => HubIdPattern().IsMatch(text) && !text.Contains("..", StringComparison.Ordinal);
 
@@ -93,12 +83,12 @@ public static partial class ModelLocator
         var fetcher = new Fetcher(idOrPath, cache, options, downloader);
         await fetcher.RequireAsync(ConfigFileName, cancellationToken).ConfigureAwait(false);
         string modelType = ReadModelType(Path.Combine(cache, ConfigFileName));
-        foreach (string file in TokenizerFiles(modelType))
+        foreach (string file in TextTokenizer.RequiredFiles(modelType))
         {
             await fetcher.RequireAsync(file, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (string file in s_optionalTokenizerFiles)
+        foreach (string file in TextTokenizer.OptionalFiles)
         {
             await fetcher.OptionalAsync(file, cancellationToken).ConfigureAwait(false);
         }

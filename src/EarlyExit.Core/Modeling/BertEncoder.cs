@@ -89,6 +89,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     private readonly bool _robertaPositions;
     private readonly long _padId;
     private readonly long _maxPositions;
+    private readonly long _maxSequenceLength;
 
     public BertEmbeddings(EncoderConfig config, int width, bool robertaPositions)
         : base(nameof(BertEmbeddings))
@@ -96,6 +97,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         _robertaPositions = robertaPositions;
         _padId = config.PadTokenId;
         _maxPositions = config.MaxPositionEmbeddings;
+        _maxSequenceLength = config.MaxSequenceLength;
         word_embeddings = nn.Embedding(config.VocabSize, width, padding_idx: config.PadTokenId);
         position_embeddings = robertaPositions
             ? nn.Embedding(config.MaxPositionEmbeddings, width, padding_idx: config.PadTokenId)
@@ -129,9 +131,9 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     {
         long b = inputIds.shape[0];
         long t = inputIds.shape[1];
-        if (t > _maxPositions)
+        if (t > _maxSequenceLength)
         {
-            throw new ArgumentException($"The input has {t} tokens but max_position_embeddings is {_maxPositions}; truncate to at most {_maxPositions} tokens.", nameof(inputIds));
+            throw new ArgumentException($"The input has {t} tokens but max_position_embeddings is {_maxPositions}; truncate to at most {_maxSequenceLength} tokens.", nameof(inputIds));
         }
 
         return arange(t, ScalarType.Int64, inputIds.device).unsqueeze(0).expand(b, t); // [T] -> [B, T]
@@ -142,7 +144,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     private Tensor RobertaPositions(Tensor inputIds)
     {
         long t = inputIds.shape[1];
-        long longest = _maxPositions - _padId - 1;
+        long longest = _maxSequenceLength;
         if (t > longest)
         {
             throw new ArgumentException(

@@ -138,6 +138,13 @@ public sealed record EncoderConfig
     public int HeadSize => HiddenSize / NumAttentionHeads;
 
     /// <summary>
+    /// The most tokens one input may have: max_position_embeddings, less pad_token_id + 1 for RoBERTa,
+    /// whose position ids start after the padding id (roberta-base: 514 positions, 512 tokens).
+    /// </summary>
+    [JsonIgnore]
+    public int MaxSequenceLength => Family == EncoderFamily.Roberta ? MaxPositionEmbeddings - PadTokenId - 1 : MaxPositionEmbeddings;
+
+    /// <summary>
     /// The defaults transformers 4.36 gives a family's config class when a key is missing
     /// (AlbertConfig, BertConfig, ElectraConfig, RobertaConfig).
     /// </summary>

@@ -47,6 +47,25 @@ public abstract class TextTokenizer
     /// <summary>The model types this class can load: albert, bert, electra, roberta.</summary>
     public static IReadOnlyList<string> SupportedModelTypes { get; } = [AlbertModelType, BertModelType, ElectraModelType, RobertaModelType];
 
+    /// <summary>The settings files a tokenizer reads when present (tokenizer_config.json, special_tokens_map.json).</summary>
+    public static IReadOnlyList<string> OptionalFiles { get; } = [TokenizerFolder.TokenizerConfigFile, TokenizerFolder.SpecialTokensMapFile];
+
+    /// <summary>The vocabulary files a family's tokenizer cannot do without.</summary>
+    /// <param name="modelType">albert, bert, electra or roberta (case-insensitive).</param>
+    /// <returns>spiece.model (albert); vocab.txt (bert, electra); vocab.json and merges.txt (roberta).</returns>
+    /// <exception cref="NotSupportedException"><paramref name="modelType"/> is none of those.</exception>
+    public static IReadOnlyList<string> RequiredFiles(string modelType)
+    {
+        ArgumentNullException.ThrowIfNull(modelType);
+        return modelType.ToLowerInvariant() switch
+        {
+            AlbertModelType => [AlbertTextTokenizer.ModelFile],
+            BertModelType or ElectraModelType => [BertTextTokenizer.VocabularyFile],
+            RobertaModelType => [RobertaTextTokenizer.VocabularyFile, RobertaTextTokenizer.MergesFile],
+            _ => throw new NotSupportedException($"Unsupported model type '{modelType}'; TextTokenizer supports {string.Join(", ", SupportedModelTypes)}."),
+        };
+    }
+
     /// <summary>The family: <c>albert</c>, <c>bert</c>, <c>electra</c> or <c>roberta</c>.</summary>
     public string ModelType { get; }
 
