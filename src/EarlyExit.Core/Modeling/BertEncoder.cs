@@ -186,27 +186,31 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, AttentionMas
     }
 }
 
-/// <summary>Output dense, dropout, residual and LayerNorm of the attention block (transformers' BertSelfOutput).</summary>
-internal sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
+/// <summary>
+/// Dense, dropout, residual and LayerNorm: the output of the attention block (transformers'
+/// BertSelfOutput, input width H) and of the feed-forward block (BertOutput, input width I). Both
+/// have the same parameters (dense, LayerNorm), so one class serves both checkpoint places.
+/// </summary>
+internal sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly TorchSharp.Modules.LayerNorm LayerNorm;
     private readonly Dropout dropout;
 
-    public BertSelfOutput(EncoderConfig config)
-        : base(nameof(BertSelfOutput))
+    public BertResidualOutput(EncoderConfig config, int inputWidth)
+        : base(nameof(BertResidualOutput))
     {
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = nn.Linear(inputWidth, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
         dropout = nn.Dropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 
-    /// <summary>context [B, Q, H], residual [B, Q, H] -> [B, Q, H].</summary>
-    public override Tensor forward(Tensor context, Tensor residual)
+    /// <summary>input [B, Q, H or I], residual [B, Q, H] -> [B, Q, H].</summary>
+    public override Tensor forward(Tensor input, Tensor residual)
     {
         using var scope = NewDisposeScope();
-        return LayerNorm.call(dropout.call(dense.call(context)) + residual).MoveToOuterDisposeScope();
+        return LayerNorm.call(dropout.call(dense.call(input)) + residual).MoveToOuterDisposeScope();
     }
 }
 
@@ -214,13 +218,13 @@ internal sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
 internal sealed class BertAttention : nn.Module<Tensor, Tensor, AttentionMask, Tensor>
 {
     private readonly BertSelfAttention @self;
-    private readonly BertSelfOutput output;
+    private readonly BertResidualOutput output;
 
     public BertAttention(EncoderConfig config)
         : base(nameof(BertAttention))
     {
         @self = new BertSelfAttention(config);
-        output = new BertSelfOutput(config);
+        output = new BertResidualOutput(config, config.HiddenSize);
         RegisterComponents();
     }
 
@@ -255,43 +259,19 @@ internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>The second feed-forward dense, dropout, residual and LayerNorm (transformers' BertOutput).</summary>
-internal sealed class BertOutput : nn.Module<Tensor, Tensor, Tensor>
-{
-    private readonly Linear dense;
-    private readonly TorchSharp.Modules.LayerNorm LayerNorm;
-    private readonly Dropout dropout;
-
-    public BertOutput(EncoderConfig config)
-        : base(nameof(BertOutput))
-    {
-        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
-        RegisterComponents();
-    }
-
-    /// <summary>intermediate [B, Q, I], residual [B, Q, H] -> [B, Q, H].</summary>
-    public override Tensor forward(Tensor intermediate, Tensor residual)
-    {
-        using var scope = NewDisposeScope();
-        return LayerNorm.call(dropout.call(dense.call(intermediate)) + residual).MoveToOuterDisposeScope();
-    }
-}
-
 /// <summary>One transformer layer (transformers' BertLayer), computing only the query positions when given.</summary>
 internal sealed class BertLayer : nn.Module<Tensor, AttentionMask, Tensor?, Tensor>
 {
     private readonly BertAttention attention;
     private readonly BertIntermediate intermediate;
-    private readonly BertOutput output;
+    private readonly BertResidualOutput output;
 
     public BertLayer(EncoderConfig config)
         : base(nameof(BertLayer))
     {
         attention = new BertAttention(config);
         intermediate = new BertIntermediate(config);
-        output = new BertOutput(config);
+        output = new BertResidualOutput(config, config.IntermediateSize);
         RegisterComponents();
     }
 
