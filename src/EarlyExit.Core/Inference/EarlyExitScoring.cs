@@ -1,0 +1,178 @@
+// Batched early-exit scoring of an EarlyExitClassifier.
+//
+// One batch runs layer by layer. After each layer the exit heads speak for the rows still in the
+// batch, the criterion's decider says which rows exit, and those rows leave: the hidden states,
+// attention mask and pooled states are cut to the remaining rows (and to their longest remaining
+// length), so deeper layers only compute what is still needed. Results come back in input order.
+//
+// The per-row decisions depend only on that row's own outputs, so a row gets the same prediction
+// and exit layer whether it is scored alone or in a batch (up to float rounding of batched matmuls).
+using EarlyExit.ExitCriteria;
+using EarlyExit.Modeling;
+using EarlyExit.Tokenization;
+using EarlyExit.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EarlyExit.Inference;
+
+/// <summary>The early-exit prediction of one row.</summary>
+/// <param name="Probabilities">Class probabilities at the exit (the mixture for the expectation criterion), length C.</param>
+/// <param name="ExitLayer">The 1-based layer the row exited at.</param>
+/// <param name="HaltingDistribution">p_1..p_L for models with a halting head (NaN for entries that need layers not computed), else null.</param>
+public sealed record ClassificationPrediction(float[] Probabilities, int ExitLayer, float[]? HaltingDistribution)
+{
+    /// <summary>The 0-based class with the largest probability (the first on ties).</summary>
+    public int PredictedClass
+    {
+        get
+        {
+            int best = 0;
+            for (int c = 1; c < Probabilities.Length; c++)
+            {
+                if (Probabilities[c] > Probabilities[best])
+                {
+                    best = c;
+                }
+            }
+
+            return best;
+        }
+    }
+}
+
+/// <summary>Scores token inputs with an early-exit classifier under an exit criterion.</summary>
+public static class EarlyExitScoring
+{
+    /// <summary>
+    /// Scores <paramref name="inputs"/> as one batch: each row stops when <paramref name="criterion"/>
+    /// lets it, and leaves the batch. The model should be in eval mode; no gradients are recorded.
+    /// </summary>
+    /// <param name="model">The classifier (on any device; inputs go where its parameters are).</param>
+    /// <param name="inputs">Encoded rows (at least one), truncated to what the encoder accepts.</param>
+    /// <param name="criterion">When rows may exit.</param>
+    /// <param name="padTokenId">The tokenizer's padding id.</param>
+    /// <returns>One prediction per input, in input order.</returns>
+    /// <exception cref="InvalidOperationException">The criterion needs something the model lacks (e.g. Q-exit without a halting head).</exception>
+    public static ClassificationPrediction[] ScoreBatch(EarlyExitClassifier model, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int padTokenId)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(criterion);
+        int rows = inputs.Count;
+        if (rows == 0)
+        {
+            return [];
+        }
+
+        int layers = model.NumLayers;
+        int classes = model.NumLabels;
+        ulong[] keys = inputs.Select(RowKey).ToArray();
+        ExitDecider decider = criterion.CreateDecider(rows, layers, classes, model.HasHaltingHead, keys);
+        var lambdas = model.HasHaltingHead ? Enumerable.Range(0, rows).Select(_ => new List<float>(layers)).ToArray() : null;
+        Device device = model.parameters().First().device;
+        TransformerEncoder encoder = model.Encoder;
+
+        using var noGrad = no_grad();
+        using var batchScope = NewDisposeScope();
+        using TokenBatch batch = TokenBatch.Collate(inputs, padTokenId, device);
+        int[] lengths = inputs.Select(i => i.Length).ToArray();
+        int[] active = Enumerable.Range(0, rows).ToArray(); // original row of each batch position
+        Tensor hidden = encoder.Embed(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
+        Tensor attention = batch.AttentionMask; // owned by the batch until rows leave
+        AttentionMask mask = encoder.PrepareMask(attention);
+        Tensor previous = model.InitialPooled(rows, device);
+        try
+        {
+            for (int layer = 0; layer < layers && active.Length > 0; layer++)
+            {
+                Tensor nextHidden;
+                Tensor nextPrevious;
+                Tensor? nextAttention = null;
+                using (var layerScope = NewDisposeScope())
+                {
+                    Tensor output = encoder.ForwardLayer(layer, hidden, mask);
+                    LayerHeadsOutput heads = model.Step(layer, output, previous);
+                    float[] probabilities = heads.Logits.softmax(-1).cpu().data<float>().ToArray(); // [R, C] row-major
+                    float[]? halting = heads.HaltingLogit?.sigmoid().cpu().data<float>().ToArray(); // [R]
+                    var keep = new List<long>(active.Length);
+                    for (int position = 0; position < active.Length; position++)
+                    {
+                        int row = active[position];
+                        float lambda = halting?[position] ?? float.NaN;
+                        lambdas?[row].Add(lambda);
+                        if (!decider.Observe(row, layer, probabilities.AsSpan(position * classes, classes), lambda))
+                        {
+                            keep.Add(position);
+                        }
+                    }
+
+                    if (keep.Count == 0)
+                    {
+                        break;
+                    }
+
+                    nextHidden = output;
+                    nextPrevious = heads.Pooled;
+                    if (keep.Count < active.Length)
+                    {
+                        // Rows that exited leave the batch; the rest keep only their longest remaining length.
+                        Tensor index = tensor(keep.ToArray(), ScalarType.Int64, device);
+                        active = keep.Select(k => active[(int)k]).ToArray();
+                        long longest = active.Max(r => lengths[r]);
+                        nextHidden = output.index_select(0, index).narrow(1, 0, longest); // [R, T, H] -> [R', T', H]
+                        nextAttention = attention.index_select(0, index).narrow(1, 0, longest); // [R, T] -> [R', T']
+                        nextPrevious = heads.Pooled.index_select(0, index); // [R, H] -> [R', H]
+                        nextAttention.MoveToOuterDisposeScope();
+                    }
+
+                    layerScope.MoveToOuter(nextHidden, nextPrevious);
+                }
+
+                if (nextAttention is not null)
+                {
+                    mask.Dispose();
+                    mask = encoder.PrepareMask(nextAttention);
+                    if (!ReferenceEquals(attention, batch.AttentionMask))
+                    {
+                        attention.Dispose();
+                    }
+
+                    attention = nextAttention;
+                }
+
+                hidden.Dispose();
+                previous.Dispose();
+                hidden = nextHidden;
+                previous = nextPrevious;
+            }
+        }
+        finally
+        {
+            mask.Dispose();
+        }
+
+        var predictions = new ClassificationPrediction[rows];
+        for (int row = 0; row < rows; row++)
+        {
+            float[]? distribution = lambdas is null ? null : Halting.Distribution(lambdas[row].ToArray(), layers);
+            predictions[row] = new ClassificationPrediction(decider.Prediction(row).ToArray(), decider.ExitLayer(row), distribution);
+        }
+
+        return predictions;
+    }
+
+    /// <summary>A stable 64-bit key of a row's tokens (FNV-1a over ids and token types), used by sampled exits.</summary>
+    public static ulong RowKey(TokenizedInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ulong hash = 14695981039346656037UL;
+        for (int i = 0; i < input.Length; i++)
+        {
+            hash = unchecked((hash ^ (uint)input.InputIds[i]) * 1099511628211UL);
+            hash = unchecked((hash ^ (uint)input.TokenTypeIds[i]) * 1099511628211UL);
+        }
+
+        return hash;
+    }
+}

@@ -1,0 +1,273 @@
+// A sequence classifier with an exit after every encoder layer (PALBERT, PonderNet, PABEE, DeeBERT).
+//
+// After layer i (1-based in the papers, 0-based here):
+//   pooled_i = tanh(W h_i[:, 0] + b)       the backbone's pooler where it has one (ALBERT, BERT), else a new one
+//   logits_i = classifier(dropout(pooled_i))   one classifier shared by all layers (PALBERT) or one per layer (PABEE)
+//   lambda_i = sigmoid(halting(pooled_i, pooled_{i-1}))   the halting probability (HaltingHead), when the model has one
+//
+// The classifier runs one layer at a time (Step), so early-exit scoring can stop between layers and
+// drop rows that have exited; Forward runs every layer for training.
+//
+// Shapes: B rows, T tokens, H hidden, C classes, L layers.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EarlyExit.Modeling;
+
+/// <summary>Whether the layers share one classifier or each has its own.</summary>
+public enum ClassifierHeads
+{
+    /// <summary>One classifier for every layer (PALBERT).</summary>
+    Shared,
+
+    /// <summary>One classifier per layer (PABEE, DeeBERT).</summary>
+    PerLayer,
+}
+
+/// <summary>The architecture of the classification heads of an <see cref="EarlyExitClassifier"/>.</summary>
+public sealed record EarlyExitClassifierConfig
+{
+    /// <summary>The number of classes C (at least 2).</summary>
+    public required int NumLabels { get; init; }
+
+    /// <summary>Shared or per-layer classifiers.</summary>
+    /// <value>The default value is <see cref="ClassifierHeads.Shared"/>.</value>
+    public ClassifierHeads Heads { get; init; } = ClassifierHeads.Shared;
+
+    /// <summary>The halting (lambda) head, or <see cref="HaltingVariant.None"/> for a model without one.</summary>
+    /// <value>The default value is <see cref="HaltingVariant.Concat"/> (PALBERT).</value>
+    public HaltingVariant Halting { get; init; } = HaltingVariant.Concat;
+
+    /// <summary>Dropout on the pooled output before the classifier.</summary>
+    /// <value>The default value is 0.1.</value>
+    public double ClassifierDropout { get; init; } = 0.1;
+
+    /// <summary>Dropout on the halting head's input.</summary>
+    /// <value>The default value is 0.1.</value>
+    public double HaltingDropout { get; init; } = 0.1;
+
+    /// <summary>Hidden Linear + tanh layers of the concat and difference halting heads.</summary>
+    /// <value>The default value is 3.</value>
+    public int HaltingHiddenLayers { get; init; } = 3;
+
+    /// <summary>Every problem with the values, empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (NumLabels < 2)
+        {
+            problems.Add($"NumLabels is {NumLabels}; a classifier needs at least 2 classes.");
+        }
+
+        if (!Enum.IsDefined(Heads))
+        {
+            problems.Add($"Heads is {Heads}; use Shared or PerLayer.");
+        }
+
+        if (!Enum.IsDefined(Halting))
+        {
+            problems.Add($"Halting is {Halting}; use None, Linear, Concat or Difference.");
+        }
+
+        if (ClassifierDropout is < 0 or >= 1)
+        {
+            problems.Add($"ClassifierDropout is {ClassifierDropout}; it must be in [0, 1).");
+        }
+
+        if (HaltingDropout is < 0 or >= 1)
+        {
+            problems.Add($"HaltingDropout is {HaltingDropout}; it must be in [0, 1).");
+        }
+
+        if (HaltingHiddenLayers < 0)
+        {
+            problems.Add($"HaltingHiddenLayers is {HaltingHiddenLayers}; it must be 0 or more.");
+        }
+
+        return problems;
+    }
+}
+
+/// <summary>What the heads say about one layer: the pooled state, class logits and (if any) the halting logit.</summary>
+/// <param name="Pooled">tanh pooler output, [B, H] (the next layer's halting head reads it).</param>
+/// <param name="Logits">Class logits, [B, C].</param>
+/// <param name="HaltingLogit">The halting logit before the sigmoid, [B], or null when the model has no halting head.</param>
+public sealed record LayerHeadsOutput(Tensor Pooled, Tensor Logits, Tensor? HaltingLogit);
+
+/// <summary>Every layer's class logits and halting logits, from <see cref="EarlyExitClassifier.Forward"/>.</summary>
+/// <param name="Logits">[L, B, C].</param>
+/// <param name="HaltingLogits">[L, B] before the sigmoid, or null when the model has no halting head.</param>
+public sealed record LayerwiseOutput(Tensor Logits, Tensor? HaltingLogits) : IDisposable
+{
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Logits.Dispose();
+        HaltingLogits?.Dispose();
+    }
+}
+
+/// <summary>
+/// An encoder with a classification exit after every layer and, optionally, a halting head that
+/// gives each layer's probability of stopping (PALBERT's lambda layers).
+/// </summary>
+public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, LayerwiseOutput>
+{
+    private readonly TransformerEncoder encoder;
+    private readonly Linear? pooler;
+    private readonly Dropout dropout;
+    private readonly Linear? classifier;
+    private readonly ModuleList<Linear>? classifiers;
+    private readonly HaltingHead? halting;
+
+    /// <summary>Puts heads on <paramref name="encoder"/>, which the classifier then owns (and disposes).</summary>
+    /// <param name="encoder">The backbone.</param>
+    /// <param name="config">The heads' architecture.</param>
+    /// <param name="seed">Seed of the heads' initial weights (normal(0, initializer_range), zero biases), drawn from a private generator.</param>
+    /// <exception cref="ArgumentException">The config is invalid; the message lists every problem.</exception>
+    public EarlyExitClassifier(TransformerEncoder encoder, EarlyExitClassifierConfig config, long seed = TransformerEncoder.DefaultSeed)
+        : base(nameof(EarlyExitClassifier))
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(config);
+        IReadOnlyList<string> problems = config.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid classifier config: " + string.Join(" ", problems), nameof(config));
+        }
+
+        Config = config;
+        int hidden = encoder.HiddenSize;
+        this.encoder = encoder;
+        using (new GlobalRngGuard())
+        {
+            pooler = encoder.HasPooler ? null : nn.Linear(hidden, hidden);
+            dropout = nn.Dropout(config.ClassifierDropout);
+            if (config.Heads == ClassifierHeads.Shared)
+            {
+                classifier = nn.Linear(hidden, config.NumLabels);
+            }
+            else
+            {
+                classifiers = nn.ModuleList(Enumerable.Range(0, encoder.NumLayers).Select(_ => nn.Linear(hidden, config.NumLabels)).ToArray());
+            }
+
+            halting = config.Halting == HaltingVariant.None
+                ? null
+                : new HaltingHead(config.Halting, hidden, config.HaltingHiddenLayers, config.HaltingDropout);
+        }
+
+        RegisterComponents();
+        InitializeHeads(seed);
+    }
+
+    /// <summary>The backbone.</summary>
+    public TransformerEncoder Encoder => encoder;
+
+    /// <summary>The heads' architecture.</summary>
+    public EarlyExitClassifierConfig Config { get; }
+
+    /// <summary>L, the number of layers (and exits).</summary>
+    public int NumLayers => encoder.NumLayers;
+
+    /// <summary>C, the number of classes.</summary>
+    public int NumLabels => Config.NumLabels;
+
+    /// <summary>Whether the model has a halting (lambda) head.</summary>
+    public bool HasHaltingHead => halting is not null;
+
+    /// <summary>The parameters of the halting head (trained with their own learning rate); empty without one.</summary>
+    public IEnumerable<Parameter> HaltingParameters() => halting?.parameters() ?? [];
+
+    /// <summary>Every parameter except the halting head's.</summary>
+    public IEnumerable<Parameter> BodyParameters()
+    {
+        var haltingSet = new HashSet<Parameter>(HaltingParameters(), ReferenceEqualityComparer.Instance);
+        return parameters().Where(p => !haltingSet.Contains(p));
+    }
+
+    /// <summary>
+    /// The heads of layer <paramref name="layer"/> (0-based) on that layer's output
+    /// <paramref name="hidden"/> [B, T, H]; <paramref name="previousPooled"/> is the previous layer's
+    /// pooled state [B, H] (zeros before the first layer), read by the halting head.
+    /// </summary>
+    public LayerHeadsOutput Step(int layer, Tensor hidden, Tensor previousPooled)
+    {
+        if (layer < 0 || layer >= NumLayers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, {NumLayers}).");
+        }
+
+        using var scope = NewDisposeScope();
+        Tensor pooled = Pool(hidden);
+        Linear head = classifier ?? classifiers![layer];
+        Tensor logits = head.call(dropout.call(pooled)); // [B, H] -> [B, C]
+        Tensor? haltingLogit = halting?.call(pooled, previousPooled); // [B]
+        scope.MoveToOuter(pooled, logits);
+        haltingLogit?.MoveToOuterDisposeScope();
+        return new LayerHeadsOutput(pooled, logits, haltingLogit);
+    }
+
+    /// <summary>Zeros shaped like a pooled state, for the halting head of the first layer: [B, H].</summary>
+    public Tensor InitialPooled(long rows, Device device) => zeros(rows, encoder.HiddenSize, ScalarType.Float32, device);
+
+    /// <summary>Runs every layer: each layer's class logits and halting logits (training, full-depth records).</summary>
+    public LayerwiseOutput Forward(Tensor inputIds, Tensor? tokenTypeIds, Tensor attentionMask) => call(inputIds, tokenTypeIds, attentionMask);
+
+    /// <summary>The module's forward; call <see cref="Forward(Tensor, Tensor?, Tensor)"/> instead.</summary>
+    public override LayerwiseOutput forward(Tensor inputIds, Tensor? tokenTypeIds, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        Tensor hidden = encoder.Embed(inputIds, tokenTypeIds, attentionMask);
+        using AttentionMask mask = encoder.PrepareMask(attentionMask);
+        Tensor previous = InitialPooled(inputIds.shape[0], hidden.device);
+        var logits = new List<Tensor>(NumLayers);
+        var haltingLogits = new List<Tensor>(NumLayers);
+        for (int layer = 0; layer < NumLayers; layer++)
+        {
+            hidden = encoder.ForwardLayer(layer, hidden, mask);
+            LayerHeadsOutput heads = Step(layer, hidden, previous);
+            logits.Add(heads.Logits);
+            if (heads.HaltingLogit is not null)
+            {
+                haltingLogits.Add(heads.HaltingLogit);
+            }
+
+            previous = heads.Pooled;
+        }
+
+        Tensor stackedLogits = stack(logits); // L x [B, C] -> [L, B, C]
+        Tensor? stackedHalting = haltingLogits.Count > 0 ? stack(haltingLogits) : null; // L x [B] -> [L, B]
+        stackedLogits.MoveToOuterDisposeScope();
+        stackedHalting?.MoveToOuterDisposeScope();
+        return new LayerwiseOutput(stackedLogits, stackedHalting);
+    }
+
+    private Tensor Pool(Tensor hidden)
+    {
+        if (pooler is null)
+        {
+            return encoder.Pool(hidden)!;
+        }
+
+        Tensor first = hidden.select(1, 0); // [B, T, H] -> [B, H]
+        return pooler.call(first).tanh();
+    }
+
+    private void InitializeHeads(long seed)
+    {
+        using var generator = new Generator(unchecked((ulong)seed), CPU);
+        using var noGrad = no_grad();
+        double std = encoder.Config.InitializerRange;
+        IEnumerable<Linear> linears = new[] { pooler, classifier }.OfType<Linear>()
+            .Concat(classifiers ?? Enumerable.Empty<Linear>())
+            .Concat(halting?.modules().OfType<Linear>() ?? Enumerable.Empty<Linear>());
+        foreach (Linear linear in linears)
+        {
+            using Tensor sample = empty(linear.weight!.shape, ScalarType.Float32, CPU).normal_(0.0, std, generator);
+            linear.weight.copy_(sample);
+            linear.bias?.zero_();
+        }
+    }
+}

@@ -1,0 +1,402 @@
+// The training loop of early-exit classifiers (PALBERT's Ponder objective, PABEE, joint training).
+//
+// - Data stays as token-id arrays; each step collates one batch into tensors inside its own
+//   DisposeScope, so the dataset is never held as tensors.
+// - Batches are length-bucketed: every epoch shuffles the rows (seeded), sorts pools of 50 batches
+//   by length, cuts them into batches padded only to their own longest row, and shuffles the batches.
+// - AdamW with three parameter groups: weights with decay, biases/LayerNorm without, and the halting
+//   head with its own learning rate and no decay. Linear warm-up, then linear decay to 0.
+// - After every epoch, optional validation scores with the deployment exit criterion; the best
+//   epoch's weights are kept and restored at the end; early stopping after `patience` epochs
+//   without improvement.
+using System.Diagnostics;
+using EarlyExit.Evaluation;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
+using EarlyExit.Modeling;
+using EarlyExit.Tokenization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EarlyExit.Training;
+
+/// <summary>One training row: its encoded text(s) and its 0-based class.</summary>
+/// <param name="Input">The encoded text or text pair.</param>
+/// <param name="Label">The 0-based class.</param>
+public sealed record ClassificationExample(TokenizedInput Input, int Label);
+
+/// <summary>Where training is.</summary>
+/// <param name="Phase">"train" after a step, "validate" after a validation pass.</param>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Epochs">Planned epochs.</param>
+/// <param name="Step">Optimiser steps done so far, over all epochs.</param>
+/// <param name="TotalSteps">Planned optimiser steps.</param>
+/// <param name="Loss">The mean training loss of the epoch so far.</param>
+/// <param name="ValidationMetric">The last validation metric, or null before the first validation (or without validation data).</param>
+/// <param name="Elapsed">Time since training started.</param>
+/// <param name="Remaining">Estimated time left, or null before the first step.</param>
+public sealed record TrainingProgress(string Phase, int Epoch, int Epochs, long Step, long TotalSteps, double Loss, double? ValidationMetric, TimeSpan Elapsed, TimeSpan? Remaining);
+
+/// <summary>One epoch's outcome.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="MeanLoss">Mean training loss over the epoch's steps.</param>
+/// <param name="Validation">Validation metrics, or null without validation data.</param>
+public sealed record EpochSummary(int Epoch, double MeanLoss, ClassificationMetrics? Validation);
+
+/// <summary>What training did.</summary>
+/// <param name="Epochs">Every epoch run.</param>
+/// <param name="BestEpoch">The epoch whose weights the model holds (the last one without validation data).</param>
+/// <param name="StoppedEarly">Whether early stopping ended training before the planned epochs.</param>
+public sealed record TrainingReport(IReadOnlyList<EpochSummary> Epochs, int BestEpoch, bool StoppedEarly);
+
+/// <summary>Trains and applies early-exit classifiers on encoded examples.</summary>
+public static class ClassifierTrainer
+{
+    private const int BatchesPerLengthPool = 50;
+
+    /// <summary>Trains <paramref name="model"/> in place; on return it holds the best (or last) epoch's weights and is in eval mode.</summary>
+    /// <param name="model">The classifier (its parameters' device is used).</param>
+    /// <param name="training">Training rows (at least one).</param>
+    /// <param name="validation">Validation rows for model selection and early stopping, or null.</param>
+    /// <param name="options">Hyper-parameters.</param>
+    /// <param name="padTokenId">The tokenizer's padding id.</param>
+    /// <param name="progress">Receives progress after every step and validation, or null.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    /// <exception cref="ArgumentException">Invalid options, empty data, labels outside the model's classes, or an objective or criterion the model cannot serve.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the model keeps the weights of the last finished step.</exception>
+    /// <exception cref="InvalidOperationException">The loss became NaN or infinite (training diverged).</exception>
+    public static TrainingReport Train(
+        EarlyExitClassifier model,
+        IReadOnlyList<ClassificationExample> training,
+        IReadOnlyList<ClassificationExample>? validation,
+        ClassifierTrainingOptions options,
+        int padTokenId,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(options);
+        Check(model, training, validation, options);
+
+        torch.manual_seed(options.Seed);
+        var random = new Random(options.Seed);
+        Device device = model.parameters().First().device;
+        var objective = new EarlyExitObjective(options.Objective, model.NumLayers, options.PriorLambda, options.Beta, options.KlDirection);
+        int batchesPerEpoch = (training.Count + options.BatchSize - 1) / options.BatchSize;
+        long totalSteps = (long)batchesPerEpoch * options.Epochs;
+        var (optimizer, baseRates) = CreateOptimizer(model, options);
+        var schedule = new LinearWarmupSchedule(totalSteps, options.WarmupFraction);
+        int[] lengths = training.Select(e => e.Input.Length).ToArray();
+        var clock = Stopwatch.StartNew();
+
+        var epochs = new List<EpochSummary>();
+        Dictionary<string, Tensor>? bestWeights = null;
+        double bestMetric = double.NegativeInfinity;
+        int bestEpoch = options.Epochs;
+        int epochsWithoutImprovement = 0;
+        bool stoppedEarly = false;
+        long step = 0;
+        double? lastValidation = null;
+        try
+        {
+            for (int epoch = 1; epoch <= options.Epochs; epoch++)
+            {
+                model.train();
+                double lossSum = 0;
+                int lossCount = 0;
+                foreach (int[] batchRows in LengthBucketedBatches(lengths, options.BatchSize, random))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    double loss = TrainStep(model, objective, optimizer, baseRates, schedule.Factor(step), training, batchRows, padTokenId, options.MaxGradientNorm, device);
+                    step++;
+                    lossSum += loss;
+                    lossCount++;
+                    TimeSpan elapsed = clock.Elapsed;
+                    progress?.Report(new TrainingProgress("train", epoch, options.Epochs, step, totalSteps, lossSum / lossCount, lastValidation, elapsed,
+                        TimeSpan.FromTicks((long)(elapsed.Ticks / (double)step * (totalSteps - step)))));
+                }
+
+                ClassificationMetrics? metrics = null;
+                if (validation is { Count: > 0 })
+                {
+                    metrics = Evaluate(model, validation, options.ValidationCriterion, padTokenId, options.BatchSize);
+                    double value = metrics.Get(options.ValidationMetric);
+                    lastValidation = value;
+                    progress?.Report(new TrainingProgress("validate", epoch, options.Epochs, step, totalSteps, lossSum / Math.Max(1, lossCount), value, clock.Elapsed,
+                        TimeSpan.FromTicks((long)(clock.Elapsed.Ticks / (double)step * (totalSteps - step)))));
+                    if (value > bestMetric)
+                    {
+                        bestMetric = value;
+                        bestEpoch = epoch;
+                        epochsWithoutImprovement = 0;
+                        DisposeAll(bestWeights);
+                        bestWeights = Snapshot(model);
+                    }
+                    else
+                    {
+                        epochsWithoutImprovement++;
+                    }
+                }
+
+                epochs.Add(new EpochSummary(epoch, lossSum / Math.Max(1, lossCount), metrics));
+                if (options.EarlyStoppingPatience > 0 && epochsWithoutImprovement >= options.EarlyStoppingPatience && epoch < options.Epochs)
+                {
+                    stoppedEarly = true;
+                    break;
+                }
+            }
+
+            if (bestWeights is not null)
+            {
+                Restore(model, bestWeights);
+            }
+            else
+            {
+                bestEpoch = epochs.Count;
+            }
+        }
+        finally
+        {
+            DisposeAll(bestWeights);
+            optimizer.Dispose();
+            model.eval();
+        }
+
+        return new TrainingReport(epochs, bestEpoch, stoppedEarly);
+    }
+
+    /// <summary>
+    /// Early-exit predictions for <paramref name="inputs"/>, in input order, scored in batches of rows
+    /// of similar length. Puts the model in eval mode.
+    /// </summary>
+    public static ClassificationPrediction[] Predict(EarlyExitClassifier model, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int padTokenId, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        model.eval();
+        var predictions = new ClassificationPrediction[inputs.Count];
+        int[] order = Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            int[] rows = order.Skip(start).Take(batchSize).ToArray();
+            ClassificationPrediction[] scored = EarlyExitScoring.ScoreBatch(model, rows.Select(r => inputs[r]).ToArray(), criterion, padTokenId);
+            for (int i = 0; i < rows.Length; i++)
+            {
+                predictions[rows[i]] = scored[i];
+            }
+        }
+
+        return predictions;
+    }
+
+    /// <summary>Scores <paramref name="examples"/> with <paramref name="criterion"/> and computes the task and cost metrics.</summary>
+    public static ClassificationMetrics Evaluate(EarlyExitClassifier model, IReadOnlyList<ClassificationExample> examples, ExitCriterion criterion, int padTokenId, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        ClassificationPrediction[] predictions = Predict(model, examples.Select(e => e.Input).ToArray(), criterion, padTokenId, batchSize);
+        return ClassificationMetrics.Compute(
+            predictions.Select(p => p.PredictedClass).ToArray(),
+            examples.Select(e => e.Label).ToArray(),
+            predictions.Select(p => p.ExitLayer).ToArray(),
+            model.NumLabels,
+            model.NumLayers);
+    }
+
+    /// <summary>
+    /// Length-bucketed batches of row indices for one epoch: shuffle, sort pools of
+    /// <see cref="BatchesPerLengthPool"/> batches by length, cut into batches, shuffle the batches.
+    /// </summary>
+    public static IEnumerable<int[]> LengthBucketedBatches(IReadOnlyList<int> lengths, int batchSize, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        int[] order = Enumerable.Range(0, lengths.Count).ToArray();
+        random.Shuffle(order);
+        var batches = new List<int[]>();
+        int pool = batchSize * BatchesPerLengthPool;
+        for (int start = 0; start < order.Length; start += pool)
+        {
+            int[] sorted = order.Skip(start).Take(pool).OrderBy(i => lengths[i]).ToArray();
+            for (int b = 0; b < sorted.Length; b += batchSize)
+            {
+                batches.Add(sorted.Skip(b).Take(batchSize).ToArray());
+            }
+        }
+
+        int[][] shuffled = batches.ToArray();
+        random.Shuffle(shuffled);
+        return shuffled;
+    }
+
+    private static double TrainStep(
+        EarlyExitClassifier model,
+        EarlyExitObjective objective,
+        optim.Optimizer optimizer,
+        IReadOnlyList<double> baseRates,
+        double rateFactor,
+        IReadOnlyList<ClassificationExample> training,
+        int[] rows,
+        int padTokenId,
+        double maxGradientNorm,
+        Device device)
+    {
+        using var scope = NewDisposeScope();
+        using TokenBatch batch = TokenBatch.Collate(rows.Select(r => training[r].Input).ToArray(), padTokenId, device);
+        Tensor labels = tensor(rows.Select(r => (long)training[r].Label).ToArray(), ScalarType.Int64, device);
+        using LayerwiseOutput output = model.Forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
+        Tensor loss = objective.Loss(output.Logits, output.HaltingLogits, labels);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value))
+        {
+            throw new InvalidOperationException(
+                $"The training loss became {value}: training diverged. Lower the learning rate or keep gradient clipping (MaxGradientNorm) on.");
+        }
+
+        optimizer.zero_grad();
+        loss.backward();
+        if (maxGradientNorm > 0)
+        {
+            nn.utils.clip_grad_norm_(model.parameters(), maxGradientNorm);
+        }
+
+        int group = 0;
+        foreach (optim.ILearningRateController controller in optimizer.ParamGroups)
+        {
+            controller.LearningRate = baseRates[group++] * rateFactor;
+        }
+
+        optimizer.step();
+        return value;
+    }
+
+    private static (optim.Optimizer Optimizer, IReadOnlyList<double> BaseRates) CreateOptimizer(EarlyExitClassifier model, ClassifierTrainingOptions options)
+    {
+        var halting = new HashSet<Parameter>(model.HaltingParameters(), ReferenceEqualityComparer.Instance);
+        var decay = new List<Parameter>();
+        var noDecay = new List<Parameter>();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            if (halting.Contains(parameter))
+            {
+                continue;
+            }
+
+            bool exempt = name.EndsWith(".bias", StringComparison.Ordinal) || name.Contains("LayerNorm", StringComparison.Ordinal)
+                || name.Contains("layer_norm", StringComparison.Ordinal);
+            (exempt ? noDecay : decay).Add(parameter);
+        }
+
+        var groups = new List<AdamW.ParamGroup>();
+        var rates = new List<double>();
+        void Add(List<Parameter> parameters, double rate, double weightDecay)
+        {
+            if (parameters.Count > 0)
+            {
+                groups.Add(new AdamW.ParamGroup(parameters, new AdamW.Options { LearningRate = rate, weight_decay = weightDecay }));
+                rates.Add(rate);
+            }
+        }
+
+        Add(decay, options.LearningRate, options.WeightDecay);
+        Add(noDecay, options.LearningRate, 0);
+        Add([.. halting], options.HaltingLearningRate, 0);
+        return (optim.AdamW(groups, lr: options.LearningRate, weight_decay: options.WeightDecay), rates);
+    }
+
+    private static void Check(EarlyExitClassifier model, IReadOnlyList<ClassificationExample> training, IReadOnlyList<ClassificationExample>? validation, ClassifierTrainingOptions options)
+    {
+        var problems = new List<string>(options.Validate());
+        if (training.Count == 0)
+        {
+            problems.Add("The training data has no rows.");
+        }
+
+        if (options.Objective == TrainingObjective.Ponder && !model.HasHaltingHead)
+        {
+            problems.Add("The Ponder objective needs a halting head: build the model with a halting variant (Linear, Concat, Difference), or use the Pabee or Joint objective.");
+        }
+
+        if (options.ValidationCriterion is { RequiresHaltingHead: true } && !model.HasHaltingHead && validation is { Count: > 0 })
+        {
+            problems.Add($"The validation criterion '{options.ValidationCriterion}' needs a halting head, which this model lacks; validate with e.g. patience:N, entropy:T or full.");
+        }
+
+        CheckLabels(training, model.NumLabels, "training", problems);
+        if (validation is not null)
+        {
+            CheckLabels(validation, model.NumLabels, "validation", problems);
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Cannot train: " + string.Join(" ", problems));
+        }
+    }
+
+    private static void CheckLabels(IReadOnlyList<ClassificationExample> examples, int classes, string what, List<string> problems)
+    {
+        for (int i = 0; i < examples.Count; i++)
+        {
+            if ((uint)examples[i].Label >= (uint)classes)
+            {
+                problems.Add($"The {what} row {i} has class {examples[i].Label}, outside 0..{classes - 1}.");
+                return;
+            }
+        }
+    }
+
+    private static Dictionary<string, Tensor> Snapshot(EarlyExitClassifier model)
+    {
+        using var noGrad = no_grad();
+        var copy = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, value) in model.state_dict())
+        {
+            copy[name] = value.detach().clone().DetachFromDisposeScope();
+        }
+
+        return copy;
+    }
+
+    private static void Restore(EarlyExitClassifier model, Dictionary<string, Tensor> weights)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, value) in model.state_dict())
+        {
+            value.copy_(weights[name]);
+        }
+    }
+
+    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        if (tensors is null)
+        {
+            return;
+        }
+
+        foreach (Tensor tensor in tensors.Values)
+        {
+            tensor.Dispose();
+        }
+    }
+
+    /// <summary>Linear warm-up over the first fraction of steps, then linear decay to 0 at the last step.</summary>
+    private sealed class LinearWarmupSchedule(long totalSteps, double warmupFraction)
+    {
+        private readonly long _warmup = (long)Math.Round(totalSteps * warmupFraction);
+
+        public double Factor(long step)
+        {
+            if (step < _warmup)
+            {
+                return (step + 1) / (double)_warmup;
+            }
+
+            long decaySteps = Math.Max(1, totalSteps - _warmup);
+            return Math.Max(0, (totalSteps - step) / (double)decaySteps);
+        }
+    }
+}

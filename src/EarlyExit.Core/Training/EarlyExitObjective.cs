@@ -1,0 +1,99 @@
+// Training objectives of an early-exit classifier. CE_i is the cross-entropy of layer i's logits
+// against the labels, per row.
+//
+//   Ponder  (PALBERT, PonderNet)  mean_B Σ_i p_i CE_i + β · KL(prior, p)     needs a halting head
+//   Pabee   (PABEE)               Σ_i i · mean_B CE_i / Σ_i i                (layer i weighted by its index, 1-based)
+//   Joint   (DeeBERT / ElasticBERT-style joint training)   mean_i mean_B CE_i
+using static TorchSharp.torch;
+
+namespace EarlyExit.Training;
+
+/// <summary>What the early-exit classifier is trained to minimise.</summary>
+public enum TrainingObjective
+{
+    /// <summary>Halting-weighted cross-entropy plus β · KL to a geometric prior (PALBERT, PonderNet). Needs a halting head.</summary>
+    Ponder,
+
+    /// <summary>Per-layer cross-entropy weighted by the layer index (PABEE).</summary>
+    Pabee,
+
+    /// <summary>Plain average of the per-layer cross-entropies (DeeBERT / ElasticBERT-style joint training).</summary>
+    Joint,
+}
+
+/// <summary>The loss of one batch under a <see cref="TrainingObjective"/>.</summary>
+public sealed class EarlyExitObjective
+{
+    private readonly double[] _prior;
+
+    /// <summary>Creates the objective for an <paramref name="layers"/>-layer model.</summary>
+    /// <param name="objective">Which loss.</param>
+    /// <param name="layers">L.</param>
+    /// <param name="lambdaP">The geometric prior's parameter (Ponder only).</param>
+    /// <param name="beta">The weight of the KL term (Ponder only).</param>
+    /// <param name="direction">Which KL divergence (Ponder only).</param>
+    public EarlyExitObjective(TrainingObjective objective, int layers, double lambdaP, double beta, KlDirection direction)
+    {
+        Objective = objective;
+        Layers = layers;
+        Beta = beta;
+        Direction = direction;
+        _prior = objective == TrainingObjective.Ponder ? Halting.GeometricPrior(lambdaP, layers) : [];
+    }
+
+    /// <summary>Which loss.</summary>
+    public TrainingObjective Objective { get; }
+
+    /// <summary>L.</summary>
+    public int Layers { get; }
+
+    /// <summary>The weight of the KL term.</summary>
+    public double Beta { get; }
+
+    /// <summary>Which KL divergence.</summary>
+    public KlDirection Direction { get; }
+
+    /// <summary>The loss (a scalar) for per-layer logits [L, B, C], halting logits [L, B] (Ponder) and labels [B] (int64, 0-based).</summary>
+    /// <exception cref="ArgumentException">Ponder without halting logits, or shapes that do not fit.</exception>
+    public Tensor Loss(Tensor logits, Tensor? haltingLogits, Tensor labels)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (logits.ndim != 3 || logits.shape[0] != Layers || logits.shape[1] != labels.shape[0])
+        {
+            throw new ArgumentException($"logits must be [L={Layers}, B={labels.shape[0]}, C], found [{string.Join(", ", logits.shape)}].", nameof(logits));
+        }
+
+        using var scope = NewDisposeScope();
+        long layers = logits.shape[0];
+        long rows = logits.shape[1];
+        long classes = logits.shape[2];
+        Tensor flat = logits.reshape(layers * rows, classes); // [L, B, C] -> [L*B, C]
+        Tensor repeated = labels.unsqueeze(0).expand(layers, rows).reshape(layers * rows); // [B] -> [L*B]
+        Tensor ce = nn.functional.cross_entropy(flat, repeated, reduction: nn.Reduction.None).view(layers, rows); // [L*B] -> [L, B]
+        Tensor loss;
+        switch (Objective)
+        {
+            case TrainingObjective.Ponder:
+                if (haltingLogits is null)
+                {
+                    throw new ArgumentException("The Ponder objective needs halting logits; the model has no halting head.", nameof(haltingLogits));
+                }
+
+                Tensor logP = Halting.LogDistribution(haltingLogits); // [L, B]
+                Tensor task = (logP.exp() * ce).sum(dim: 0).mean(); // Σ_i p_i CE_i per row, then the batch mean
+                Tensor prior = tensor(_prior.Select(v => (float)v).ToArray(), ScalarType.Float32, logits.device);
+                loss = task + (Beta * Halting.KlDivergence(logP, prior, Direction));
+                break;
+            case TrainingObjective.Pabee:
+                Tensor weights = arange(1, layers + 1, ScalarType.Float32, logits.device); // [L]: 1..L
+                loss = (ce.mean(dimensions: [1]) * weights).sum() / weights.sum();
+                break;
+            default:
+                loss = ce.mean();
+                break;
+        }
+
+        return loss.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,57 @@
+namespace EarlyExit.Training;
+
+/// <summary>
+/// The one place where the defaults of early-exit classifier training live. The training options,
+/// the ML.NET trainer's Options and the catalog method's parameters all read these constants.
+/// Values marked "reference" are those of PALBERT's reference code (tinkoff-ai/palbert).
+/// </summary>
+public static class PalbertDefaults
+{
+    /// <summary>Longest input in tokens, special tokens included; longer inputs are truncated (pairs: longest first).</summary>
+    public const int MaxSequenceLength = 128;
+
+    /// <summary>Rows per training and scoring batch.</summary>
+    public const int BatchSize = 32;
+
+    /// <summary>Passes over the training data.</summary>
+    public const int Epochs = 3;
+
+    /// <summary>Peak AdamW learning rate of the encoder and the classifier (a fine-tuning rate; raise it, e.g. to 1e-4, when training from scratch).</summary>
+    public const double LearningRate = 2e-5;
+
+    /// <summary>Peak learning rate of the freshly initialised halting (lambda) head.</summary>
+    public const double HaltingLearningRate = 1e-4;
+
+    /// <summary>Fraction of the training steps spent warming the learning rate up linearly from 0; it then decays linearly to 0.</summary>
+    public const double WarmupFraction = 0.1;
+
+    /// <summary>AdamW weight decay (not applied to biases, LayerNorm weights or the halting head).</summary>
+    public const double WeightDecay = 0.01;
+
+    /// <summary>Gradients are clipped to this global L2 norm; 0 disables clipping.</summary>
+    public const double MaxGradientNorm = 1.0;
+
+    /// <summary>Parameter λ_p of the geometric prior over exit layers (reference: 0.1).</summary>
+    public const double PriorLambda = 0.1;
+
+    /// <summary>Weight β of the KL term of the Ponder objective (reference: 0.5).</summary>
+    public const double Beta = 0.5;
+
+    /// <summary>Threshold q of the Q-exit criterion (reference: 0.5).</summary>
+    public const double QExitThreshold = 0.5;
+
+    /// <summary>Dropout on the pooled output before the classifier (reference: 0.1).</summary>
+    public const double ClassifierDropout = 0.1;
+
+    /// <summary>Dropout on the halting head's input.</summary>
+    public const double HaltingDropout = 0.1;
+
+    /// <summary>Hidden layers of the concat and difference halting heads (reference: 3).</summary>
+    public const int HaltingHiddenLayers = 3;
+
+    /// <summary>Epochs without a better validation metric before training stops; 0 trains every epoch.</summary>
+    public const int EarlyStoppingPatience = 0;
+
+    /// <summary>Seed of weights, dropout and data order.</summary>
+    public const int Seed = 42;
+}
