@@ -48,6 +48,7 @@ public sealed class PretrainedEncoderOptions
 public sealed class PretrainedEncoder : IDisposable
 {
     private readonly string _tokenizerFolder;
+    private bool _encoderHandedOver;
 
     private PretrainedEncoder(TransformerEncoder encoder, TextTokenizer tokenizer, string tokenizerFolder, string source, bool randomWeights, Device device)
     {
@@ -184,19 +185,51 @@ public sealed class PretrainedEncoder : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         CheckpointWriter.Save(Encoder, folder);
-        foreach (string file in TextTokenizer.RequiredFiles(Config.ModelType).Concat(TextTokenizer.OptionalFiles))
+        foreach (var (file, bytes) in ReadTokenizerFiles())
         {
-            string from = Path.Combine(_tokenizerFolder, file);
-            string to = Path.Combine(folder, file);
-            if (File.Exists(from) && !string.Equals(Path.GetFullPath(from), Path.GetFullPath(to), StringComparison.Ordinal))
-            {
-                File.Copy(from, to, overwrite: true);
-            }
+            File.WriteAllBytes(Path.Combine(folder, file), bytes);
         }
     }
 
-    /// <inheritdoc />
-    public void Dispose() => Encoder.Dispose();
+    /// <summary>
+    /// The tokenizer's files (vocabulary and settings) by name, as read from the model folder, so a
+    /// model built on this encoder can carry them into its own saved files.
+    /// </summary>
+    public IReadOnlyDictionary<string, byte[]> ReadTokenizerFiles()
+    {
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (string file in TextTokenizer.RequiredFiles(Config.ModelType).Concat(TextTokenizer.OptionalFiles))
+        {
+            string path = Path.Combine(_tokenizerFolder, file);
+            if (File.Exists(path))
+            {
+                files[file] = File.ReadAllBytes(path);
+            }
+        }
+
+        return files;
+    }
+
+    /// <summary>Disposes the encoder, unless a model built on it has taken it over.</summary>
+    public void Dispose()
+    {
+        if (!_encoderHandedOver)
+        {
+            Encoder.Dispose();
+        }
+    }
+
+    /// <summary>Hands the encoder to a model that will own (and dispose) it; this object then no longer disposes it.</summary>
+    internal TransformerEncoder HandOverEncoder()
+    {
+        if (_encoderHandedOver)
+        {
+            throw new InvalidOperationException($"The encoder of {Source} was already handed to another model; load the backbone again for a second model.");
+        }
+
+        _encoderHandedOver = true;
+        return Encoder;
+    }
 
     private int PadId => Tokenizer.SpecialTokens.Pad >= 0 ? Tokenizer.SpecialTokens.Pad : Config.PadTokenId;
 

@@ -150,14 +150,26 @@ public static class CheckpointLoader
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(file);
         EncoderFamily family = encoder.Config.Family;
-        Dictionary<string, Tensor> parameters = encoder.state_dict();
+        string description = $"{encoder.Config.ModelType} encoder ({encoder.NumLayers} layers, hidden {encoder.HiddenSize}{(encoder.HasPooler ? ", with pooler" : ", no pooler")})";
+        CopyInto(encoder, file, description, name => MapName(family, name), name => IsIgnorable(name, encoder));
+    }
 
-        // Checkpoint name -> encoder name, for every file tensor that maps to a parameter.
+    /// <summary>
+    /// Copies the tensors of <paramref name="file"/> into <paramref name="module"/>'s state after
+    /// mapping each file name with <paramref name="mapName"/>. Every module entry must be present
+    /// and of the right shape, and every file tensor must map to an entry or be ignorable; otherwise
+    /// nothing is copied and one <see cref="CheckpointMismatchException"/> lists every problem.
+    /// </summary>
+    internal static void CopyInto(nn.Module module, SafeTensorsFile file, string description, Func<string, string> mapName, Func<string, bool> isIgnorable)
+    {
+        Dictionary<string, Tensor> parameters = module.state_dict();
+
+        // Checkpoint name -> module name, for every file tensor that maps to a module entry.
         var sources = new Dictionary<string, string>(StringComparer.Ordinal);
         var unexpected = new List<string>();
         foreach (string checkpointName in file.Entries.Keys.OrderBy(n => n, StringComparer.Ordinal))
         {
-            string name = MapName(family, checkpointName);
+            string name = mapName(checkpointName);
             if (parameters.ContainsKey(name))
             {
                 if (!sources.TryAdd(name, checkpointName))
@@ -165,7 +177,7 @@ public static class CheckpointLoader
                     unexpected.Add($"{checkpointName} (a second tensor for {name}, after {sources[name]})");
                 }
             }
-            else if (!IsIgnorable(name, encoder))
+            else if (!isIgnorable(name))
             {
                 unexpected.Add(checkpointName);
             }
@@ -197,7 +209,6 @@ public static class CheckpointLoader
 
         if (missing.Count > 0 || unexpected.Count > 0 || misShaped.Count > 0)
         {
-            string description = $"{encoder.Config.ModelType} encoder ({encoder.NumLayers} layers, hidden {encoder.HiddenSize}{(encoder.HasPooler ? ", with pooler" : ", no pooler")})";
             throw new CheckpointMismatchException(file.Path, description, missing, unexpected, misShaped);
         }
 

@@ -1,0 +1,292 @@
+// A trained early-exit text classifier as one deployable unit: network, tokenizer, class names,
+// maximum input length and the exit criterion it scores with. The ML.NET transformer and the
+// command-line tool both wrap it; it knows nothing of ML.NET.
+//
+// *** Saved format (a folder; the ML.NET model zip stores the same files) ***
+//   classifier.json     FormatVersion, MinReadableVersion, Labels, MaxSequenceLength, ExitCriterion,
+//                       Heads (EarlyExitClassifierConfig), EncoderHasPooler
+//   config.json         the encoder's Hugging Face config
+//   model.safetensors   every weight of the EarlyExitClassifier under its state_dict name
+//                       ("encoder.embeddings.word_embeddings.weight", "classifier.weight", "halting.output.weight", ...)
+//   tokenizer files     spiece.model | vocab.txt | vocab.json + merges.txt, and tokenizer_config.json /
+//                       special_tokens_map.json when the backbone had them
+// FormatVersion 1 is the first. A reader accepts files whose MinReadableVersion is at most its own
+// FormatVersion; raise MinReadableVersion only when old readers would misread new files.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EarlyExit.Checkpoints;
+using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
+using EarlyExit.Modeling;
+using EarlyExit.Tokenization;
+using EarlyExit.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EarlyExit;
+
+/// <summary>
+/// A trained early-exit text classifier (single texts or text pairs): the network, its tokenizer,
+/// class names and the exit criterion it scores with. Thread-compatible: score from one thread at a time.
+/// </summary>
+public sealed class EarlyExitTextClassifier : IDisposable
+{
+    /// <summary>The saved format this code writes.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>The settings file of the saved format.</summary>
+    public const string SettingsFileName = "classifier.json";
+
+    private const string FormatName = "earlyexit-text-classifier";
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+    private readonly IReadOnlyDictionary<string, byte[]> _tokenizerFiles;
+
+    private EarlyExitTextClassifier(EarlyExitClassifier model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> labels, int maxSequenceLength, ExitCriterion criterion)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        _tokenizerFiles = tokenizerFiles;
+        Labels = labels;
+        MaxSequenceLength = maxSequenceLength;
+        ExitCriterion = criterion;
+    }
+
+    /// <summary>The network.</summary>
+    public EarlyExitClassifier Model { get; }
+
+    /// <summary>The tokenizer.</summary>
+    public TextTokenizer Tokenizer { get; }
+
+    /// <summary>The class names, index = 0-based class.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>Inputs are truncated to this many tokens (pairs: longest first), special tokens included.</summary>
+    public int MaxSequenceLength { get; }
+
+    /// <summary>The exit criterion <see cref="Predict"/> uses unless told otherwise; change it without retraining with <see cref="ExitCriterion"/>'s setter.</summary>
+    /// <exception cref="InvalidOperationException">On set: the criterion needs a halting head this model lacks.</exception>
+    public ExitCriterion ExitCriterion
+    {
+        get;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            EnsureSupported(value);
+            field = value;
+        }
+    }
+
+    /// <summary>L.</summary>
+    public int NumLayers => Model.NumLayers;
+
+    /// <summary>The device the network runs on.</summary>
+    public Device Device => Model.parameters().First().device;
+
+    /// <summary>
+    /// Builds an untrained classifier on <paramref name="backbone"/> (which hands its encoder over:
+    /// dispose the classifier, the backbone no longer owns it).
+    /// </summary>
+    /// <param name="backbone">The encoder and tokenizer to build on.</param>
+    /// <param name="labels">Class names (at least 2, distinct).</param>
+    /// <param name="heads">The heads' architecture; NumLabels must equal the number of labels.</param>
+    /// <param name="maxSequenceLength">Input truncation length; at most the backbone's limit.</param>
+    /// <param name="criterion">The default exit criterion.</param>
+    /// <param name="seed">Seed of the heads' initial weights.</param>
+    public static EarlyExitTextClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> labels, EarlyExitClassifierConfig heads, int maxSequenceLength, ExitCriterion criterion, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(heads);
+        ArgumentNullException.ThrowIfNull(criterion);
+        CheckLabels(labels);
+        if (heads.NumLabels != labels.Count)
+        {
+            throw new ArgumentException($"The heads have {heads.NumLabels} classes but {labels.Count} labels were given.", nameof(heads));
+        }
+
+        if (maxSequenceLength < backbone.Tokenizer.SpecialTokenCount(pair: true) + 2 || maxSequenceLength > backbone.MaxSequenceLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength,
+                $"The maximum sequence length must be between {backbone.Tokenizer.SpecialTokenCount(pair: true) + 2} and {backbone.MaxSequenceLength} (the backbone's limit).");
+        }
+
+        if (criterion.RequiresHaltingHead && heads.Halting == HaltingVariant.None)
+        {
+            throw new ArgumentException($"Exit criterion '{criterion}' needs a halting head, but the heads have none (Halting = None).", nameof(criterion));
+        }
+
+        IReadOnlyDictionary<string, byte[]> tokenizerFiles = backbone.ReadTokenizerFiles();
+        Device device = backbone.Device;
+        var model = new EarlyExitClassifier(backbone.HandOverEncoder(), heads, seed);
+        model.to(device);
+        return new EarlyExitTextClassifier(model, backbone.Tokenizer, tokenizerFiles, labels.ToArray(), maxSequenceLength, criterion);
+    }
+
+    /// <summary>Encodes one row the way the classifier was trained: truncated to <see cref="MaxSequenceLength"/>.</summary>
+    /// <param name="text">The text (null is treated as empty).</param>
+    /// <param name="textPair">The second text of a pair, or null.</param>
+    public TokenizedInput Encode(string? text, string? textPair = null) =>
+        Tokenizer.Encode(text ?? string.Empty, textPair, MaxSequenceLength);
+
+    /// <summary>Early-exit predictions for <paramref name="texts"/> (and pairs), in input order.</summary>
+    /// <param name="texts">The first texts.</param>
+    /// <param name="textPairs">The second texts, or null for single texts.</param>
+    /// <param name="criterion">The exit criterion; null for <see cref="ExitCriterion"/>.</param>
+    /// <param name="batchSize">Rows scored together.</param>
+    public ClassificationPrediction[] Predict(IReadOnlyList<string?> texts, IReadOnlyList<string?>? textPairs = null, ExitCriterion? criterion = null, int batchSize = PalbertDefaults.BatchSize)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (textPairs is not null && textPairs.Count != texts.Count)
+        {
+            throw new ArgumentException($"textPairs has {textPairs.Count} entries but texts has {texts.Count}.", nameof(textPairs));
+        }
+
+        criterion ??= ExitCriterion;
+        EnsureSupported(criterion);
+        TokenizedInput[] inputs = texts.Select((t, i) => Encode(t, textPairs?[i])).ToArray();
+        return ClassifierTrainer.Predict(Model, inputs, criterion, PadTokenId, batchSize);
+    }
+
+    /// <summary>The id the tokenizer pads with.</summary>
+    public int PadTokenId => Tokenizer.SpecialTokens.Pad >= 0 ? Tokenizer.SpecialTokens.Pad : Model.Encoder.Config.PadTokenId;
+
+    /// <summary>Throws when <paramref name="criterion"/> needs something this model lacks.</summary>
+    /// <exception cref="InvalidOperationException">Q-exit, sampled or expectation on a model without a halting head, or a fixed layer past the last.</exception>
+    public void EnsureSupported(ExitCriterion criterion)
+    {
+        ArgumentNullException.ThrowIfNull(criterion);
+        criterion.CreateDecider(0, NumLayers, Labels.Count, Model.HasHaltingHead);
+    }
+
+    /// <summary>Writes the classifier into <paramref name="folder"/> (see the file header for the format).</summary>
+    public void Save(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        Directory.CreateDirectory(folder);
+        foreach (var (name, bytes) in _tokenizerFiles)
+        {
+            File.WriteAllBytes(Path.Combine(folder, name), bytes);
+        }
+
+        Model.Encoder.Config.Save(Path.Combine(folder, CheckpointLoader.ConfigFileName));
+        using (var scope = NewDisposeScope())
+        {
+            SafeTensorsWriter.Write(Path.Combine(folder, CheckpointLoader.WeightsFileName), Model.state_dict().OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+
+        var settings = new SavedSettings
+        {
+            Format = FormatName,
+            FormatVersion = FormatVersion,
+            MinReadableVersion = 1,
+            Labels = Labels.ToArray(),
+            MaxSequenceLength = MaxSequenceLength,
+            ExitCriterion = ExitCriterion.Name,
+            Heads = Model.Config,
+            EncoderHasPooler = Model.Encoder.HasPooler,
+        };
+        File.WriteAllText(Path.Combine(folder, SettingsFileName), JsonSerializer.Serialize(settings, s_json));
+    }
+
+    /// <summary>Reads a classifier written by <see cref="Save"/>.</summary>
+    /// <param name="folder">The folder.</param>
+    /// <param name="device">Where to run it; null for <see cref="DeviceOption.Auto"/>.</param>
+    /// <exception cref="FileNotFoundException">A file of the format is missing.</exception>
+    /// <exception cref="InvalidDataException">The settings are unreadable, of another format or of a newer version.</exception>
+    /// <exception cref="CheckpointMismatchException">The weights do not fit the settings.</exception>
+    public static EarlyExitTextClassifier Load(string folder, DeviceOption? device = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        string settingsPath = Path.Combine(folder, SettingsFileName);
+        if (!File.Exists(settingsPath))
+        {
+            throw new FileNotFoundException($"'{folder}' holds no {SettingsFileName}: it is not a saved early-exit text classifier.", settingsPath);
+        }
+
+        SavedSettings settings;
+        try
+        {
+            settings = JsonSerializer.Deserialize<SavedSettings>(File.ReadAllText(settingsPath), s_json)
+                ?? throw new InvalidDataException($"'{settingsPath}' is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{settingsPath}' is not valid: {e.Message}", e);
+        }
+
+        if (settings.Format != FormatName)
+        {
+            throw new InvalidDataException($"'{settingsPath}' has format '{settings.Format}', not '{FormatName}'.");
+        }
+
+        if (settings.MinReadableVersion > FormatVersion)
+        {
+            throw new InvalidDataException(
+                $"'{settingsPath}' was written in format version {settings.FormatVersion}, which needs a reader of version {settings.MinReadableVersion} or newer; this build reads up to {FormatVersion}. Update EarlyExit.MLNet.");
+        }
+
+        CheckLabels(settings.Labels);
+        ExitCriterion criterion = ExitCriterion.Parse(settings.ExitCriterion);
+        EncoderConfig config = EncoderConfig.FromFile(Path.Combine(folder, CheckpointLoader.ConfigFileName));
+        TextTokenizer tokenizer = TextTokenizer.FromFolder(folder, config.ModelType);
+        var tokenizerFiles = TextTokenizer.RequiredFiles(config.ModelType).Concat(TextTokenizer.OptionalFiles)
+            .Where(f => File.Exists(Path.Combine(folder, f)))
+            .ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(folder, f)), StringComparer.Ordinal);
+
+        var model = new EarlyExitClassifier(TransformerEncoder.Create(config, settings.EncoderHasPooler), settings.Heads);
+        try
+        {
+            string weights = Path.Combine(folder, CheckpointLoader.WeightsFileName);
+            using (SafeTensorsFile file = SafeTensorsFile.Open(weights))
+            {
+                CheckpointLoader.CopyInto(model, file, $"early-exit classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Labels.Length} classes)", n => n, _ => false);
+            }
+
+            model.to((device ?? DeviceOption.Auto).Resolve());
+            model.eval();
+            return new EarlyExitTextClassifier(model, tokenizer, tokenizerFiles, settings.Labels, settings.MaxSequenceLength, criterion);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Model.Dispose();
+
+    private static void CheckLabels(IReadOnlyList<string> labels)
+    {
+        if (labels.Count < 2)
+        {
+            throw new ArgumentException($"A classifier needs at least 2 classes; got {labels.Count} ({string.Join(", ", labels)}).", nameof(labels));
+        }
+
+        string? duplicate = labels.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"Label '{duplicate}' appears twice; class names must be distinct.", nameof(labels));
+        }
+    }
+
+    private sealed class SavedSettings
+    {
+        public required string Format { get; init; }
+
+        public required int FormatVersion { get; init; }
+
+        public required int MinReadableVersion { get; init; }
+
+        public required string[] Labels { get; init; }
+
+        public required int MaxSequenceLength { get; init; }
+
+        public required string ExitCriterion { get; init; }
+
+        public required EarlyExitClassifierConfig Heads { get; init; }
+
+        public required bool EncoderHasPooler { get; init; }
+    }
+}

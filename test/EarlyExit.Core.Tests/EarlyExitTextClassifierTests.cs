@@ -1,0 +1,123 @@
+using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Hub;
+using EarlyExit.Inference;
+using EarlyExit.Modeling;
+using EarlyExit.Tests.TestSupport;
+using EarlyExit.Tests.Training;
+using EarlyExit.Training;
+
+namespace EarlyExit.Tests;
+
+[Collection("Torch")]
+public sealed class EarlyExitTextClassifierTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("text-classifier-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Save_ThenLoad_PredictsIdentically()
+    {
+        using EarlyExitTextClassifier classifier = Trained();
+        string[] texts = ToyClassification.Sentences(20, seed: 4).Select(s => s.Text).ToArray();
+        ClassificationPrediction[] before = classifier.Predict(texts);
+
+        classifier.Save(Path.Combine(_root, "saved"));
+        using EarlyExitTextClassifier loaded = EarlyExitTextClassifier.Load(Path.Combine(_root, "saved"), DeviceOption.Cpu);
+        ClassificationPrediction[] after = loaded.Predict(texts);
+
+        Assert.Equal(["negative", "positive"], loaded.Labels);
+        Assert.Equal(classifier.ExitCriterion, loaded.ExitCriterion);
+        Assert.Equal(before.Select(p => (p.ExitLayer, p.PredictedClass)), after.Select(p => (p.ExitLayer, p.PredictedClass)));
+        Assert.Equal(before.SelectMany(p => p.Probabilities), after.SelectMany(p => p.Probabilities));
+    }
+
+    [Fact]
+    public void ExitCriterion_ChangedWithoutRetraining_ChangesExits()
+    {
+        using EarlyExitTextClassifier classifier = Trained();
+        string[] texts = ToyClassification.Sentences(20, seed: 4).Select(s => s.Text).ToArray();
+
+        classifier.ExitCriterion = ExitCriterion.FixedLayer(1);
+        Assert.All(classifier.Predict(texts), p => Assert.Equal(1, p.ExitLayer));
+        classifier.ExitCriterion = ExitCriterion.Full();
+        Assert.All(classifier.Predict(texts), p => Assert.Equal(classifier.NumLayers, p.ExitLayer));
+    }
+
+    [Fact]
+    public void ExitCriterion_LayerPastTheModel_Throws()
+    {
+        using EarlyExitTextClassifier classifier = Trained(epochs: 0);
+
+        var error = Assert.Throws<InvalidOperationException>(() => classifier.ExitCriterion = ExitCriterion.FixedLayer(9));
+        Assert.Contains("layer:1 to layer:2", error.Message);
+    }
+
+    [Fact]
+    public void Load_NewerFormat_ThrowsAskingForAnUpdate()
+    {
+        using EarlyExitTextClassifier classifier = Trained(epochs: 0);
+        string folder = Path.Combine(_root, "newer");
+        classifier.Save(folder);
+        string settings = Path.Combine(folder, EarlyExitTextClassifier.SettingsFileName);
+        File.WriteAllText(settings, File.ReadAllText(settings).Replace("\"MinReadableVersion\": 1", "\"MinReadableVersion\": 99", StringComparison.Ordinal));
+
+        var error = Assert.Throws<InvalidDataException>(() => EarlyExitTextClassifier.Load(folder, DeviceOption.Cpu));
+        Assert.Contains("99", error.Message);
+        Assert.Contains("Update", error.Message);
+    }
+
+    [Fact]
+    public void Load_FolderWithoutSettings_SaysItIsNotAClassifier()
+    {
+        var error = Assert.Throws<FileNotFoundException>(() => EarlyExitTextClassifier.Load(SharedAssets.Model("random-bert-tiny")));
+
+        Assert.Contains("not a saved early-exit text classifier", error.Message);
+    }
+
+    [Fact]
+    public void Create_DuplicateLabels_Throws()
+    {
+        using PretrainedEncoder backbone = Backbone();
+
+        var error = Assert.Throws<ArgumentException>(() => EarlyExitTextClassifier.Create(
+            backbone, ["yes", "yes"], new EarlyExitClassifierConfig { NumLabels = 2 }, 32, ExitCriterion.QExit(), seed: 1));
+        Assert.Contains("'yes' appears twice", error.Message);
+    }
+
+    [Fact]
+    public void Predict_NullAndEmptyAndOverlongText_AreScored()
+    {
+        using EarlyExitTextClassifier classifier = Trained(epochs: 0);
+        string longText = string.Join(' ', Enumerable.Repeat("word", 500));
+
+        ClassificationPrediction[] predictions = classifier.Predict([null, "", longText]);
+
+        Assert.Equal(3, predictions.Length);
+        Assert.Equal(classifier.MaxSequenceLength, classifier.Encode(longText).Length);
+    }
+
+    private static PretrainedEncoder Backbone() => PretrainedEncoder.FromPreset("tiny-bert", new PretrainedEncoderOptions
+    {
+        Device = DeviceOption.Cpu,
+        Seed = 2,
+        Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
+    });
+
+    private static EarlyExitTextClassifier Trained(int epochs = 2)
+    {
+        using PretrainedEncoder backbone = Backbone();
+        EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(
+            backbone, ["negative", "positive"], new EarlyExitClassifierConfig { NumLabels = 2 }, 64, ExitCriterion.QExit(), seed: 1);
+        if (epochs > 0)
+        {
+            var examples = ToyClassification.Sentences(200, seed: 3).Select(s => new ClassificationExample(classifier.Encode(s.Text), s.Label)).ToList();
+            ClassifierTrainingOptions options = ToyClassification.FastOptions();
+            options.Epochs = epochs;
+            ClassifierTrainer.Train(classifier.Model, examples, null, options, classifier.PadTokenId);
+        }
+
+        return classifier;
+    }
+}
