@@ -29,8 +29,11 @@
 // - CustomMapping + [CustomMappingFactoryAttribute]: the saved model holds only the contract name and
 //   the factory is created with its parameterless constructor, so nothing of ours (weights, tokenizer,
 //   settings) can live inside the zip; the factory would have to find files elsewhere.
-// - Friend access (InternalsVisibleTo): needs Microsoft's strong-name key. Krafs.Publicizer and similar
-//   packages are not available here; the publicizer is ~300 lines of our own build code instead.
+// - Friend access (InternalsVisibleTo): needs Microsoft's strong-name key.
+// - A publicizer package (Krafs.Publicizer, IgnoresAccessChecksToGenerator): not in the package registry
+//   here. Ours is one build file (build/Publicize/MetadataPublicizer.cs, flag bytes only, tested against
+//   System.Reflection.Metadata), and it publicizes only the listed members, so the compiler still keeps
+//   every other internal out of reach.
 //
 // RULES. Only Interop/ touches the listed internals (a test scans the IL to enforce it, and that the
 // list and the use agree). Every entry point calls EnsureAvailable() first and does its internal work
