@@ -123,6 +123,44 @@ public sealed class PretrainedEncoder : IDisposable
     }
 
     /// <summary>
+    /// Resolves a backbone named the way trainers and the command line take it: an existing folder,
+    /// a preset (with <see cref="PretrainedEncoderOptions.FromScratch"/>), or a hub id.
+    /// </summary>
+    /// <remarks>
+    /// A preset has no pretrained weights, so naming one without FromScratch is an error, unless the
+    /// name is also a hub model (albert-base-v2, bert-base-uncased, roberta-base), which then loads
+    /// from the hub with its pretrained weights.
+    /// </remarks>
+    /// <param name="backbone">A folder, a preset name or a hub id.</param>
+    /// <param name="options">From-scratch, seed, device and hub settings; null for the defaults.</param>
+    public static PretrainedEncoder LoadBackbone(string backbone, PretrainedEncoderOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(backbone);
+        options ??= new PretrainedEncoderOptions();
+        if (Directory.Exists(backbone))
+        {
+            return Load(backbone, options);
+        }
+
+        if (EncoderPresets.Names.Contains(backbone, StringComparer.Ordinal))
+        {
+            if (options.FromScratch)
+            {
+                return FromPreset(backbone, options);
+            }
+
+            if (!string.Equals(EncoderPresets.TokenizerSource(backbone), backbone, StringComparison.Ordinal))
+            {
+                throw new ArgumentException(
+                    $"'{backbone}' is a preset architecture without pretrained weights. Train it from random weights with FromScratch (CLI: --from-scratch), " +
+                    $"or name a checkpoint: a folder or a hub id such as {EncoderPresets.TokenizerSource(backbone)}.", nameof(backbone));
+            }
+        }
+
+        return Load(backbone, options);
+    }
+
+    /// <summary>
     /// Builds preset <paramref name="preset"/> (see <see cref="EncoderPresets.Names"/>) with random
     /// weights and the tokenizer of the preset's hub model, for training from scratch.
     /// </summary>

@@ -1,17 +1,26 @@
 // Usage: EarlyExit.MLNet.Tests.LoadProbe <model.zip>
-// Loads a pipeline saved by the tests (MapValueToKey(Cat) -> ScaleTransformer(X -> Scaled) -> MapKeyToValue(Cat)),
-// applies it and a prediction engine to fixed rows, and prints one fact a line for the test to check.
+//        EarlyExit.MLNet.Tests.LoadProbe palbert <model.zip> <texts.txt>
+// Loads a pipeline saved by the tests and prints one fact a line for the test to check:
+// - the ScaleTransformer probe (MapValueToKey(Cat) -> ScaleTransformer(X -> Scaled) -> MapKeyToValue(Cat))
+//   on fixed rows, plus a prediction engine;
+// - "palbert": a Palbert pipeline (MapValueToKey(Label) -> Palbert(Text) -> MapKeyToValue(PredictedLabel))
+//   on the texts of a file (one a line), plus a prediction engine on the first.
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+if (args.Length == 3 && args[0] == "palbert")
+{
+    return PalbertProbe.Run(args[1], args[2]);
+}
+
 if (args.Length != 1)
 {
-    Console.Error.WriteLine("usage: EarlyExit.MLNet.Tests.LoadProbe <model.zip>");
+    Console.Error.WriteLine("usage: EarlyExit.MLNet.Tests.LoadProbe <model.zip> | palbert <model.zip> <texts.txt>");
     return 2;
 }
 
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var ml = new MLContext(seed: 1);
 var log = new List<string>();
 ml.Log += (_, e) =>
@@ -67,4 +76,41 @@ internal sealed class ProbeOutput
     public float X { get; set; }
 
     public float Scaled { get; set; }
+}
+
+internal static class PalbertProbe
+{
+    public static int Run(string modelPath, string textsPath)
+    {
+        var ml = new MLContext(seed: 1);
+        Console.WriteLine($"before-load: EarlyExit.MLNet loaded={AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "EarlyExit.MLNet")}");
+        ITransformer model = ml.Model.Load(modelPath, out _);
+        TextRow[] rows = File.ReadAllLines(textsPath).Select(t => new TextRow { Text = t, Label = "" }).ToArray();
+        IDataView output = model.Transform(ml.Data.LoadFromEnumerable(rows));
+        foreach (ScoredRow row in ml.Data.CreateEnumerable<ScoredRow>(output, reuseRowObject: false))
+        {
+            Console.WriteLine($"row: {row.PredictedLabel} {row.ExitLayer} {string.Join(",", row.Score.Select(s => s.ToString("0.00000", CultureInfo.InvariantCulture)))}");
+        }
+
+        var engine = ml.Model.CreatePredictionEngine<TextRow, ScoredRow>(model);
+        ScoredRow first = engine.Predict(rows[0]);
+        Console.WriteLine($"engine: {first.PredictedLabel} {first.ExitLayer}");
+        return 0;
+    }
+
+    internal sealed class TextRow
+    {
+        public string Text { get; set; } = "";
+
+        public string Label { get; set; } = "";
+    }
+
+    internal sealed class ScoredRow
+    {
+        public string PredictedLabel { get; set; } = "";
+
+        public int ExitLayer { get; set; }
+
+        public float[] Score { get; set; } = [];
+    }
 }

@@ -178,6 +178,17 @@ internal static class MLNetInternals
         return CreateColumnCore(name, kind, itemType, isKey, annotations);
     }
 
+    /// <summary>The <see cref="SchemaShape"/> of a schema, as estimators see the output of the step before them.</summary>
+    public static SchemaShape ShapeOf(DataViewSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        EnsureAvailable();
+        return ShapeOfCore(schema);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static SchemaShape ShapeOfCore(DataViewSchema schema) => SchemaShape.Create(schema);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static IHostEnvironment GetEnvironmentCore(TrainCatalogBase.CatalogInstantiatorBase catalog) =>
         ((IInternalCatalog)catalog).Environment;

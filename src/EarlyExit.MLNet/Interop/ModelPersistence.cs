@@ -20,6 +20,8 @@ using Microsoft.ML.Runtime;
 // (a test checks it) and be unique in the ComponentCatalog (prefix it with EarlyExit).
 [assembly: LoadableClass(typeof(ScaleTransformer), typeof(ModelLoader<ScaleTransformer>), null, typeof(SignatureLoadModel),
     "EarlyExit scale transformer (interop probe)", ScaleTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(EarlyExit.MLNet.Palbert.PalbertTransformer), typeof(ModelLoader<EarlyExit.MLNet.Palbert.PalbertTransformer>), null,
+    typeof(SignatureLoadModel), "EarlyExit PALBERT text classifier", EarlyExit.MLNet.Palbert.PalbertTransformer.LoaderSignature)]
 
 namespace EarlyExit.MLNet.Interop;
 

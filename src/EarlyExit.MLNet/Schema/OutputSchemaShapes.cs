@@ -22,6 +22,14 @@ internal static class OutputSchemaShapes
         public const string ScoreValueKind = "ScoreValueKind";
     }
 
+    /// <summary>Annotation values of multiclass trainer outputs (AnnotationUtils.Const).</summary>
+    public static class Values
+    {
+        public const string MulticlassClassification = "MulticlassClassification";
+        public const string Score = "Score";
+        public const string PredictedLabel = "PredictedLabel";
+    }
+
     /// <summary>
     /// PredictedLabel: scalar Key&lt;UInt32&gt; carrying the label's KeyValues (when the label has them)
     /// and the trainer-output annotations.

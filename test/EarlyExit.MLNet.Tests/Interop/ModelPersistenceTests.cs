@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection;
 using EarlyExit.MLNet.Diagnostics;
 using EarlyExit.MLNet.Interop;
+using EarlyExit.MLNet.Tests.TestSupport;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -62,7 +62,7 @@ public sealed class ModelPersistenceTests : IDisposable
     {
         string path = SavePipeline(new MLContext(seed: 1));
 
-        string output = RunLoadProbe(path);
+        string output = LoadProbe.Run(path);
 
         Assert.Contains("before-load: EarlyExit.MLNet loaded=False", output);
         Assert.Contains("chain: Microsoft.ML.Transforms.ValueToKeyMappingTransformer, EarlyExit.MLNet.Diagnostics.ScaleTransformer, Microsoft.ML.Transforms.KeyToValueMappingTransformer", output);
@@ -118,11 +118,16 @@ public sealed class ModelPersistenceTests : IDisposable
             var instance = (Type)attribute.ConstructorArguments[0].Value!;
             var loader = (Type)attribute.ConstructorArguments[1].Value!;
             var loadNames = (IReadOnlyCollection<CustomAttributeTypedArgument>)attribute.ConstructorArguments[^1].Value!;
-            var format = (ModelFormat)instance.GetProperty(nameof(IModelPersistable<ScaleTransformer>.Format), BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+            // Format may be implemented explicitly; read it through the interface's static member.
+            var format = (ModelFormat)typeof(ModelPersistenceTests).GetMethod(nameof(FormatOf), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(instance).Invoke(null, null)!;
             Assert.Equal(format.LoaderSignature, Assert.Single(loadNames).Value);
             Assert.Equal(typeof(ModelLoader<>).MakeGenericType(instance), loader);
         }
     }
+
+    private static ModelFormat FormatOf<T>()
+        where T : class, ITransformer, IModelPersistable<T> => T.Format;
 
     [Theory]
     [InlineData("SHORT", "EarlyExitX")]
@@ -165,34 +170,6 @@ public sealed class ModelPersistenceTests : IDisposable
 
     private static IDataView Data(MLContext ml) =>
         ml.Data.LoadFromEnumerable([new Input { Cat = "a", X = 1f }, new Input { Cat = "b", X = 2.5f }]);
-
-    private static string RunLoadProbe(string modelPath)
-    {
-        string probe = TestPaths.LoadProbe;
-        Assert.True(File.Exists(probe), $"The load probe is not built at '{probe}'; build test/EarlyExit.MLNet.Tests (it builds the probe first).");
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(probe);
-        start.ArgumentList.Add(modelPath);
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("The load probe did not finish within 2 minutes.");
-        }
-
-        string output = stdout.Result;
-        Assert.True(process.ExitCode == 0, $"The load probe exited with {process.ExitCode}.\nstdout:\n{output}\nstderr:\n{stderr.Result}");
-        return output;
-    }
 
     private sealed class Input
     {

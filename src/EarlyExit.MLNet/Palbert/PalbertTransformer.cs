@@ -1,0 +1,214 @@
+using System.Text.Json;
+using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
+using EarlyExit.MLNet.Interop;
+using EarlyExit.MLNet.Schema;
+using EarlyExit.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace EarlyExit.MLNet.Palbert;
+
+/// <summary>The column names a <see cref="PalbertTransformer"/> reads and writes, and its scoring batch size.</summary>
+/// <param name="Sentence1">The text column.</param>
+/// <param name="Sentence2">The second text column of pairs, or null.</param>
+/// <param name="PredictedLabel">The predicted-label output (key).</param>
+/// <param name="Score">The class-probability output.</param>
+/// <param name="ExitLayer">The exit-layer output (Int32, 1-based).</param>
+/// <param name="HaltingDistribution">The halting-distribution output (models with a halting head).</param>
+/// <param name="BatchSize">Rows scored together.</param>
+public sealed record PalbertColumns(string Sentence1, string? Sentence2, string PredictedLabel, string Score, string ExitLayer, string HaltingDistribution, int BatchSize);
+
+/// <summary>
+/// A fitted early-exit text classifier (PALBERT and its baselines) as an ML.NET transformer. It scores
+/// in batches, exiting each row as early as its <see cref="ExitCriterion"/> allows, and adds the columns:
+/// <list type="table">
+/// <item><term>PredictedLabel</term><description>Key&lt;UInt32&gt; with the label's key values (MapKeyToValue gives the class back).</description></item>
+/// <item><term>Score</term><description>Vector&lt;Single&gt; of class probabilities at the exit layer (the mixture for <c>expectation</c>).</description></item>
+/// <item><term>ExitLayer</term><description>Int32, the 1-based layer the row exited at.</description></item>
+/// <item><term>HaltingDistribution</term><description>Vector&lt;Single&gt; p_1..p_L, for models with a halting head; NaN for layers a row never reached.</description></item>
+/// </list>
+/// Change the criterion without retraining with <see cref="WithExitCriterion"/>. Saved and loaded by
+/// <c>mlContext.Model.Save</c>/<c>Load</c> with everything inside the zip.
+/// </summary>
+public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersistable<PalbertTransformer>
+{
+    /// <summary>The catalog name of the loader.</summary>
+    internal const string LoaderSignature = "EarlyExitPalbert";
+
+    // *** Binary format ***
+    // Model.key body: string  settings JSON (SavedSettings: columns, label key values, exit criterion, classifier file names)
+    // entries:        classifier/<file>  each file of EarlyExitTextClassifier.Save (config.json, model.safetensors,
+    //                                    classifier.json, tokenizer files)
+    // Version 0x00010001: the first.
+    private static readonly ModelFormat s_format = new("EEPALBRT", versionWritten: 0x00010001, versionReadable: 0x00010001,
+        minVersionReadable: 0x00010001, LoaderSignature);
+
+    private const string ClassifierFolder = "classifier";
+    private readonly IHost _host;
+    private readonly SharedClassifier _classifier;
+    private bool _disposed;
+
+    internal PalbertTransformer(IHostEnvironment env, SharedClassifier classifier, PalbertColumns columns, LabelKeyValues labels, ExitCriterion criterion, TrainingReport? report)
+    {
+        _host = env.Register(nameof(PalbertTransformer));
+        _classifier = classifier;
+        Columns = columns;
+        Labels = labels;
+        classifier.Classifier.EnsureSupported(criterion);
+        ExitCriterion = criterion;
+        TrainingReport = report;
+    }
+
+    /// <summary>The save format (interop).</summary>
+    static ModelFormat IModelPersistable<PalbertTransformer>.Format => s_format;
+
+    /// <summary>The exit criterion this transformer scores with.</summary>
+    public ExitCriterion ExitCriterion { get; }
+
+    /// <summary>The columns read and written.</summary>
+    public PalbertColumns Columns { get; }
+
+    /// <summary>The class names, index = 0-based class (key value - 1).</summary>
+    public IReadOnlyList<string> ClassNames => Labels.Values;
+
+    /// <summary>L, the number of layers (and exits).</summary>
+    public int NumLayers => _classifier.Classifier.NumLayers;
+
+    /// <summary>Whether the model has a halting head (Q-exit, sampled and expectation criteria need one).</summary>
+    public bool HasHaltingHead => _classifier.Classifier.Model.HasHaltingHead;
+
+    /// <summary>What training did (epochs, losses, validation metrics); null for a loaded model.</summary>
+    public TrainingReport? TrainingReport { get; }
+
+    /// <summary>The underlying network, tokenizer and labels, for use outside ML.NET. Owned by the transformer: do not dispose it.</summary>
+    public EarlyExitTextClassifier Classifier => _classifier.Classifier;
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    internal LabelKeyValues Labels { get; }
+
+    /// <summary>
+    /// A transformer over the same trained model that scores with <paramref name="criterion"/> instead,
+    /// e.g. <c>ExitCriterion.Patience(3)</c> or <c>ExitCriterion.Parse("entropy:0.2")</c>. No retraining.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The criterion needs something the model lacks (a halting head, more layers).</exception>
+    public PalbertTransformer WithExitCriterion(ExitCriterion criterion)
+    {
+        ArgumentNullException.ThrowIfNull(criterion);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _classifier.Classifier.EnsureSupported(criterion);
+        _classifier.Acquire();
+        return new PalbertTransformer(_host, _classifier, Columns, Labels, criterion, TrainingReport);
+    }
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new PalbertMapper(this, inputSchema).OutputSchema;
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new PalbertMapper(this, inputSchema);
+
+    /// <summary>Scores <paramref name="input"/> lazily, in batches, as rows are read; output rows keep the input order.</summary>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new PalbertScoredDataView(input, new PalbertMapper(this, input.Schema));
+    }
+
+    /// <summary>Releases the model when no other transformer made by <see cref="WithExitCriterion"/> still uses it.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _classifier.Release();
+        }
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
+
+    /// <summary>Writes the transformer (see the binary format above).</summary>
+    void IModelPersistable<PalbertTransformer>.SaveModel(ModelWriter writer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        string folder = Directory.CreateTempSubdirectory("earlyexit-save-").FullName;
+        try
+        {
+            Classifier.Save(folder);
+            string[] files = Directory.GetFiles(folder).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();
+            var settings = new SavedSettings(Columns, Labels.TypeName, Labels.Values.ToArray(), Labels.HasAnnotation, ExitCriterion.Name, files);
+            writer.Writer.Write(JsonSerializer.Serialize(settings));
+            foreach (string file in files)
+            {
+                writer.WriteBytes($"{ClassifierFolder}/{file}", File.ReadAllBytes(Path.Combine(folder, file)));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Reads a transformer written by SaveModel; the model runs on the best device (CUDA when usable).</summary>
+    static PalbertTransformer IModelPersistable<PalbertTransformer>.LoadModel(IHostEnvironment env, ModelReader reader)
+    {
+        SavedSettings settings = JsonSerializer.Deserialize<SavedSettings>(reader.Reader.ReadString())
+            ?? throw new InvalidDataException("The Palbert transformer's settings are empty.");
+        string folder = Directory.CreateTempSubdirectory("earlyexit-load-").FullName;
+        try
+        {
+            foreach (string file in settings.Files)
+            {
+                ModelPersistence.CheckEntryName(file);
+                File.WriteAllBytes(Path.Combine(folder, file), reader.ReadBytes($"{ClassifierFolder}/{file}"));
+            }
+
+            EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Load(folder, DeviceOption.Auto);
+            try
+            {
+                LabelKeyValues labels = LabelKeyValues.FromSaved(settings.LabelType, settings.Labels, settings.LabelsAnnotated);
+                return new PalbertTransformer(env, new SharedClassifier(classifier), settings.Columns, labels, ExitCriterion.Parse(settings.ExitCriterion), report: null);
+            }
+            catch
+            {
+                classifier.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Scores rows with this transformer's criterion, in batches.</summary>
+    internal ClassificationPrediction[] Score(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Classifier.Predict(texts, pairs, ExitCriterion, Columns.BatchSize);
+    }
+
+    private sealed record SavedSettings(PalbertColumns Columns, string LabelType, string[] Labels, bool LabelsAnnotated, string ExitCriterion, string[] Files);
+}
+
+/// <summary>A classifier shared by the transformers that <see cref="PalbertTransformer.WithExitCriterion"/> makes; disposed with the last.</summary>
+internal sealed class SharedClassifier(EarlyExitTextClassifier classifier)
+{
+    private int _references = 1;
+
+    public EarlyExitTextClassifier Classifier { get; } = classifier;
+
+    public void Acquire() => Interlocked.Increment(ref _references);
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            Classifier.Dispose();
+        }
+    }
+}
