@@ -1,6 +1,7 @@
 // Named encoder architectures. The real ones repeat the hub configs (albert-base-v2,
 // google/electra-small-discriminator, bert-base-uncased, roberta-base) so an encoder can be built
-// before its weights are downloaded; the tiny ones are for tests and quick experiments: 2 layers,
+// before its weights are downloaded; small-albert (12 shared layers, hidden 128) is for training from scratch on
+// a CPU (the examples and bench/); the tiny ones are for tests and quick experiments: 2 layers,
 // hidden 32, 2 heads, intermediate 64, with the vocabulary size of the family's real tokenizer so they
 // train with real tokenizers.
 //
@@ -47,6 +48,18 @@ public static class EncoderPresets
             TypeVocabSize = 1,
             LayerNormEps = 1e-5,
         },
+        // A small ALBERT for training from scratch on a CPU: like albert-base-v2, 12 steps of one shared
+        // layer, but hidden 128.
+        ["small-albert"] = EncoderConfig.ForFamily(EncoderFamily.Albert) with
+        {
+            EmbeddingSize = 64,
+            HiddenSize = 128,
+            NumHiddenLayers = 12,
+            NumAttentionHeads = 4,
+            IntermediateSize = 512,
+            HiddenDropoutProb = 0.1,
+            AttentionProbsDropoutProb = 0.1,
+        },
         ["tiny-albert"] = Tiny(EncoderFamily.Albert) with { EmbeddingSize = 16 },
         ["tiny-bert"] = Tiny(EncoderFamily.Bert),
         ["tiny-electra"] = Tiny(EncoderFamily.Electra) with { EmbeddingSize = 16 },
@@ -59,6 +72,7 @@ public static class EncoderPresets
         ["electra-small"] = "google/electra-small-discriminator",
         ["bert-base-uncased"] = "bert-base-uncased",
         ["roberta-base"] = "roberta-base",
+        ["small-albert"] = "albert-base-v2",
         ["tiny-albert"] = "albert-base-v2",
         ["tiny-bert"] = "google/electra-small-discriminator",
         ["tiny-electra"] = "google/electra-small-discriminator",

@@ -14,7 +14,7 @@ public class EncoderPresetsTests
     public void Names_ListsRealAndTinyPresets()
     {
         Assert.Equal(
-            ["albert-base-v2", "bert-base-uncased", "electra-small", "roberta-base", "tiny-albert", "tiny-bert", "tiny-electra", "tiny-roberta"],
+            ["albert-base-v2", "bert-base-uncased", "electra-small", "roberta-base", "small-albert", "tiny-albert", "tiny-bert", "tiny-electra", "tiny-roberta"],
             EncoderPresets.Names);
     }
 
@@ -24,7 +24,7 @@ public class EncoderPresetsTests
         var error = Assert.Throws<ArgumentException>(() => EncoderPresets.Get("bert-large"));
 
         Assert.Contains("'bert-large'", error.Message);
-        Assert.Contains("albert-base-v2, bert-base-uncased, electra-small, roberta-base, tiny-albert, tiny-bert, tiny-electra, tiny-roberta", error.Message);
+        Assert.Contains("albert-base-v2, bert-base-uncased, electra-small, roberta-base, small-albert, tiny-albert, tiny-bert, tiny-electra, tiny-roberta", error.Message);
     }
 
     [Theory]
