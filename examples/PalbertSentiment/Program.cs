@@ -5,6 +5,7 @@
 //   dotnet run --project examples/PalbertSentiment -- albert-base-v2 20000
 //       fine-tunes the pretrained albert-base-v2 from the Hugging Face hub on 20,000 rows (needs network or a mirror)
 using EarlyExit.ExitCriteria;
+using EarlyExit.Hub;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.Palbert;
 using Microsoft.ML;
@@ -41,6 +42,9 @@ var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
         HaltingLearningRate = 5e-4,
         MaxSequenceLength = 64,
         ExitCriterion = ExitCriterion.QExit(0.5),   // PALBERT's deterministic Q-exit
+        // ../shared/models holds the albert-base-v2 tokenizer in the hub-mirror layout; without a mirror
+        // the tokenizer (and, for hub ids, the weights) are downloaded from the Hugging Face hub.
+        Hub = new HubOptions { MirrorDirectory = Path.GetFullPath(Path.Combine(data, "..", "..")) },
     }))
     .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 
