@@ -124,8 +124,8 @@ public static class Cli
         });
     }
 
-    // The message with the messages of inner exceptions that add something.
-    private static string Describe(Exception e)
+    /// <summary>The message of <paramref name="e"/> (without ArgumentException's parameter suffix) and of inner exceptions that add something.</summary>
+    internal static string Describe(Exception e)
     {
         string message = e is ArgumentException argument && argument.ParamName is not null
             ? e.Message.Replace($" (Parameter '{argument.ParamName}')", "", StringComparison.Ordinal)

@@ -26,8 +26,8 @@ internal sealed class ScoreCommand
     private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Rows scored together. Default: the model's training batch size.", 1);
     private readonly Option<string> _out = new("--out")
     {
-        Description = "The scored file: every input column, then PredictedLabel, ExitLayer and P(<class>) per class; tab-separated, with a header. " +
-            "Values holding a tab or a line break are quoted (RFC 4180).",
+        Description = "The scored file: every input column, then PredictedLabel, ExitLayer and P(<class>) per class; tab-separated, with a header " +
+            "(input columns without a header are named 0, 1, ...). Values holding a tab or a line break are quoted (RFC 4180).",
         HelpName = "FILE",
         Required = true,
     };

@@ -3,8 +3,8 @@
 //
 // Order of work, cheapest checks first: options (parse time) -> trainer options (the library checks
 // them all at once) -> output paths -> data files, columns and labels -> backbone and training ->
-// save (temporary file, then rename) -> validation metrics -> metrics JSON. Ctrl+C at any point
-// leaves no model file behind (and no half-written one).
+// validation metrics -> save (temporary file, then rename) -> metrics JSON. Ctrl+C before the
+// rename leaves no model file behind (and never a half-written one).
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -162,7 +162,8 @@ internal sealed class TrainCommand
         int seed = parse.GetValue(_seed) ?? PalbertDefaults.Seed;
 
         var ml = new MLContext(seed);
-        PalbertTextClassificationTrainer.Options options = Options(parse, columns, seed, cancellationToken);
+        var progress = new TrainingProgressReporter();
+        PalbertTextClassificationTrainer.Options options = Options(parse, columns, seed, progress, cancellationToken);
         PalbertTextClassificationTrainer trainer;
         try
         {
@@ -170,7 +171,7 @@ internal sealed class TrainCommand
         }
         catch (ArgumentException e)
         {
-            throw new CliException(e.Message.Split(" (Parameter")[0], isUsage: true);
+            throw new CliException(Cli.Describe(e), isUsage: true);
         }
 
         AtomicFile.CheckWritable(outPath, "--out");
@@ -204,17 +205,14 @@ internal sealed class TrainCommand
             $"{(valid is null ? "" : $", validating on {valid.Rows.Count:N0} rows of '{validPath}'")}; classes: {string.Join(", ", classes)}."));
 
         var clock = Stopwatch.StartNew();
-        TransformerChain<ITransformer> model = Fit(ml, trainer, train, valid, options);
+        TransformerChain<ITransformer> model = Fit(ml, trainer, train, valid, progress);
         double trainSeconds = clock.Elapsed.TotalSeconds;
         PalbertTransformer palbert = model.OfType<PalbertTransformer>().Single();
         try
         {
-            IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<ClassificationRow>());
-            AtomicFile.Write(outPath, temporary => ml.Model.Save(model, schemaSource.Schema, temporary), cancellationToken);
             TrainingReport report = palbert.TrainingReport!;
-            _console.WriteLine($"Saved '{outPath}': {palbert.NumLayers} layers, classes {string.Join(", ", palbert.ClassNames)}, exit criterion {palbert.ExitCriterion.Name}; " +
-                $"{report.Epochs.Count} epoch(s) in {trainSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s, weights of epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}.");
-
+            _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Trained {report.Epochs.Count} epoch(s) in {trainSeconds:0.0} s; keeping the weights of epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}."));
             EvaluationMetrics? validation = null;
             if (valid is not null)
             {
@@ -224,6 +222,11 @@ internal sealed class TrainCommand
                 _console.Output.Write(MetricsReport.ToText(validation));
             }
 
+            // The last point where Ctrl+C leaves nothing behind; once the model is in place, the
+            // (quick) metrics file is written regardless.
+            IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<ClassificationRow>());
+            AtomicFile.Write(outPath, temporary => ml.Model.Save(model, schemaSource.Schema, temporary), cancellationToken);
+            _console.WriteLine($"Saved '{outPath}': {palbert.NumLayers} layers, classes {string.Join(", ", palbert.ClassNames)}, exit criterion {palbert.ExitCriterion.Name}.");
             if (metricsPath is not null)
             {
                 var summary = new TrainingMetrics
@@ -259,7 +262,7 @@ internal sealed class TrainCommand
         return ExitCodes.Success;
     }
 
-    private PalbertTextClassificationTrainer.Options Options(ParseResult parse, ColumnSelection columns, int seed, CancellationToken cancellationToken)
+    private PalbertTextClassificationTrainer.Options Options(ParseResult parse, ColumnSelection columns, int seed, TrainingProgressReporter progress, CancellationToken cancellationToken)
     {
         var hub = new HubOptions();
         if (parse.GetValue(_assets) is string assets)
@@ -287,7 +290,7 @@ internal sealed class TrainCommand
             Hub = hub,
             Seed = seed,
             ExitCriterion = parse.GetValue(_exitCriterion),
-            Progress = null,
+            Progress = progress,
             CancellationToken = cancellationToken,
         };
         options.Epochs = parse.GetValue(_epochs) ?? options.Epochs;
@@ -310,7 +313,7 @@ internal sealed class TrainCommand
     // validation data -> MapKeyToValue; fitted stage by stage because EstimatorChain.Fit takes no
     // validation data.
     private TransformerChain<ITransformer> Fit(MLContext ml, PalbertTextClassificationTrainer trainer, ClassificationData train, ClassificationData? valid,
-        PalbertTextClassificationTrainer.Options options)
+        TrainingProgressReporter progress)
     {
         IDataView trainView = ml.Data.LoadFromEnumerable(train.Rows);
         var toKey = ml.Transforms.Conversion.MapValueToKey(ClassificationRow.LabelColumn, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(trainView);
@@ -319,7 +322,7 @@ internal sealed class TrainCommand
 
         PalbertTransformer palbert = _console.RunWithProgress("training", sink =>
         {
-            options.Progress = new TrainingProgressReporter(sink);
+            progress.Sink = sink;
             void Log(object? sender, LoggingEventArgs e)
             {
                 if (e.Kind is ChannelMessageKind.Info or ChannelMessageKind.Warning
@@ -338,6 +341,7 @@ internal sealed class TrainCommand
             finally
             {
                 ml.Log -= Log;
+                progress.Sink = null;
             }
         });
 
@@ -355,11 +359,18 @@ internal sealed class TrainCommand
 
     private static string Invariant(double value) => value.ToString("0.##########", CultureInfo.InvariantCulture);
 
-    /// <summary>Turns the trainer's progress into progress-display reports.</summary>
-    private sealed class TrainingProgressReporter(CliConsole.ProgressSink sink) : IProgress<TrainingProgress>
+    /// <summary>Turns the trainer's progress into reports to <see cref="Sink"/>, the display of the running Fit.</summary>
+    private sealed class TrainingProgressReporter : IProgress<TrainingProgress>
     {
+        public CliConsole.ProgressSink? Sink { get; set; }
+
         public void Report(TrainingProgress value)
         {
+            if (Sink is not CliConsole.ProgressSink sink)
+            {
+                return;
+            }
+
             string loss = value.Loss.ToString("0.0000", CultureInfo.InvariantCulture);
             string validation = value.ValidationMetric is double v ? $", validation {v.ToString("0.0000", CultureInfo.InvariantCulture)}" : "";
             bool validated = value.Phase == "validate";

@@ -11,7 +11,7 @@ internal sealed record DelimitedFormat(char Separator, bool HasHeader, bool Quot
     /// The format of <paramref name="path"/>: the separator given, else the one its extension implies
     /// (.tsv tab, .csv comma); quoting as given, else on for comma-separated files and off otherwise.
     /// </summary>
-    /// <exception cref="CliException">No separator was given and the extension implies none.</exception>
+    /// <exception cref="CliException">No separator was given and the extension implies none (a usage error).</exception>
     public static DelimitedFormat For(string path, char? separator, bool hasHeader, bool? quoting)
     {
         char chosen = separator ?? Path.GetExtension(path).ToLowerInvariant() switch
@@ -19,7 +19,8 @@ internal sealed record DelimitedFormat(char Separator, bool HasHeader, bool Quot
             ".tsv" or ".tab" => '\t',
             ".csv" => ',',
             _ => throw new CliException(
-                $"Cannot tell the separator of '{path}' from its extension (.tsv is tab, .csv is comma); pass --separator tab, comma or a single character."),
+                $"Cannot tell the separator of '{path}' from its extension (.tsv is tab, .csv is comma); pass --separator tab, comma or a single character.",
+                isUsage: true),
         };
         return new DelimitedFormat(chosen, hasHeader, quoting ?? chosen == ',');
     }
