@@ -1,0 +1,81 @@
+using EarlyExit.MLNet.Palbert;
+using Microsoft.ML;
+
+namespace EarlyExit.Cli.Classify;
+
+/// <summary>A model zip written by <c>classify train</c>, loaded: the ML.NET chain and its Palbert transformer.</summary>
+internal sealed class ModelFile : IDisposable
+{
+    private ModelFile(string path, ITransformer model, PalbertTransformer palbert)
+    {
+        Path = path;
+        Model = model;
+        Palbert = palbert;
+    }
+
+    /// <summary>The file.</summary>
+    public string Path { get; }
+
+    /// <summary>The whole chain (MapValueToKey, Palbert, MapKeyToValue).</summary>
+    public ITransformer Model { get; }
+
+    /// <summary>The early-exit classifier inside the chain.</summary>
+    public PalbertTransformer Palbert { get; }
+
+    /// <summary>Whether the model was trained on sentence pairs.</summary>
+    public bool IsPair => Palbert.Columns.Sentence2 is not null;
+
+    /// <summary>Loads <paramref name="path"/>.</summary>
+    /// <exception cref="CliException">The file is missing or is not a model written by classify train.</exception>
+    public static ModelFile Load(MLContext ml, string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new CliException($"--model '{path}' is a folder; name the model .zip written by 'earlyexit classify train'.");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new CliException($"Model file '{path}' does not exist; train one with 'earlyexit classify train ... --out {path}'.");
+        }
+
+        ITransformer model;
+        try
+        {
+            model = ml.Model.Load(path, out _);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new CliException($"Cannot load model '{path}': {e.Message.TrimEnd('.')}. Is it a model .zip written by 'earlyexit classify train'?", e);
+        }
+
+        PalbertTransformer? palbert = (model as IEnumerable<ITransformer>)?.OfType<PalbertTransformer>().FirstOrDefault() ?? model as PalbertTransformer;
+        if (palbert is null || palbert.Columns.Sentence1 != ClassificationRow.Sentence1Column)
+        {
+            (model as IDisposable)?.Dispose();
+            palbert?.Dispose();
+            throw new CliException(
+                $"'{path}' is an ML.NET model but not one written by 'earlyexit classify train' (it has no Palbert classifier reading column '{ClassificationRow.Sentence1Column}').");
+        }
+
+        return new ModelFile(path, model, palbert);
+    }
+
+    /// <summary>Checks that the user's columns match how the model was trained (single texts or pairs).</summary>
+    /// <exception cref="CliException">A pair model without --text-pair-column, or a single-text model with it.</exception>
+    public void CheckPairing(bool dataIsPair)
+    {
+        if (IsPair && !dataIsPair)
+        {
+            throw new CliException($"Model '{Path}' was trained on sentence pairs; name the second text with --text-pair-column.");
+        }
+
+        if (!IsPair && dataIsPair)
+        {
+            throw new CliException($"Model '{Path}' was trained on single texts; drop --text-pair-column.");
+        }
+    }
+
+    /// <summary>Frees the model.</summary>
+    public void Dispose() => Palbert.Dispose();
+}

@@ -1,0 +1,116 @@
+// Scoring for evaluate, score and train's validation.
+//
+// Rows are scored with the model's classifier (PalbertTransformer.Classifier.Predict) in chunks of
+// many batches: Predict sorts each chunk by length so batches pad little, the cancellation token is
+// checked between chunks, and the stopwatch runs around Predict only, so rows/s measures scoring.
+// (Through ML.NET's Transform the batch size would be fixed to the training batch size:
+// PalbertTransformer has no way to change it after loading.)
+using System.Diagnostics;
+using System.Globalization;
+using EarlyExit.Cli.Output;
+using EarlyExit.Evaluation;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
+using EarlyExit.MLNet.Palbert;
+
+namespace EarlyExit.Cli.Classify;
+
+/// <summary>Predictions of a set of rows and the wall-clock time they took.</summary>
+/// <param name="Predictions">One per row, in row order.</param>
+/// <param name="Elapsed">Scoring time.</param>
+/// <param name="BatchSize">Rows scored together.</param>
+/// <param name="Criterion">The exit criterion used.</param>
+internal sealed record ScoredRows(ClassificationPrediction[] Predictions, TimeSpan Elapsed, int BatchSize, ExitCriterion Criterion);
+
+/// <summary>Scores rows with a trained Palbert model.</summary>
+internal static class Scoring
+{
+    private const int BatchesPerChunk = 16;
+
+    /// <summary>Scores <paramref name="rows"/> with <paramref name="criterion"/> (null: the model's own) in batches of <paramref name="batchSize"/> (null: the model's).</summary>
+    /// <exception cref="CliException">The criterion needs something the model lacks (a halting head, more layers).</exception>
+    public static ScoredRows Score(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, bool pairs, ExitCriterion? criterion, int? batchSize,
+        CliConsole console, string title, CancellationToken cancellationToken)
+    {
+        ExitCriterion chosen = criterion ?? palbert.ExitCriterion;
+        try
+        {
+            palbert.Classifier.EnsureSupported(chosen);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliException($"--exit-criterion {chosen.Name} cannot score this model: {e.Message}");
+        }
+
+        int batch = batchSize ?? palbert.Columns.BatchSize;
+        int chunk = batch * BatchesPerChunk;
+        var predictions = new ClassificationPrediction[rows.Count];
+        var clock = new Stopwatch();
+        console.RunWithProgress(title, sink =>
+        {
+            for (int start = 0; start < rows.Count; start += chunk)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int count = Math.Min(chunk, rows.Count - start);
+                string[] texts = new string[count];
+                string[]? pairTexts = pairs ? new string[count] : null;
+                for (int i = 0; i < count; i++)
+                {
+                    texts[i] = rows[start + i].Sentence1;
+                    if (pairTexts is not null)
+                    {
+                        pairTexts[i] = rows[start + i].Sentence2;
+                    }
+                }
+
+                clock.Start();
+                ClassificationPrediction[] scored = palbert.Classifier.Predict(texts, pairTexts, chosen, batch);
+                clock.Stop();
+                scored.CopyTo(predictions, start);
+                int done = start + count;
+                sink.Report(done, rows.Count, $"{done.ToString("N0", CultureInfo.InvariantCulture)}/{rows.Count.ToString("N0", CultureInfo.InvariantCulture)} rows");
+            }
+
+            return 0;
+        });
+        return new ScoredRows(predictions, clock.Elapsed, batch, chosen);
+    }
+
+    /// <summary>The metrics of <paramref name="scored"/> against the labels of <paramref name="rows"/> (every label must be a class of the model).</summary>
+    public static EvaluationMetrics Metrics(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, ScoredRows scored, string modelPath, string dataPath)
+    {
+        IReadOnlyList<string> classes = palbert.ClassNames;
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int c = 0; c < classes.Count; c++)
+        {
+            index[classes[c]] = c;
+        }
+
+        int[] actual = rows.Select(r => index[r.Label]).ToArray();
+        int[] predicted = scored.Predictions.Select(p => p.PredictedClass).ToArray();
+        int[] exits = scored.Predictions.Select(p => p.ExitLayer).ToArray();
+        ClassificationMetrics m = ClassificationMetrics.Compute(predicted, actual, exits, classes.Count, palbert.NumLayers);
+        double seconds = scored.Elapsed.TotalSeconds;
+        return new EvaluationMetrics
+        {
+            Model = modelPath,
+            Data = dataPath,
+            Rows = m.Count,
+            Accuracy = m.Accuracy,
+            MacroF1 = m.MacroF1,
+            F1 = m.F1,
+            PositiveClass = classes[Math.Min(1, classes.Count - 1)],
+            Mcc = m.MatthewsCorrelation,
+            PerClassF1 = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => m.PerClassF1[x.i], StringComparer.Ordinal),
+            MeanExitLayer = m.MeanExitLayer,
+            LayerSpeedup = m.LayerSpeedup,
+            RowsPerSecond = seconds > 0 ? m.Count / seconds : 0,
+            ScoringSeconds = seconds,
+            BatchSize = scored.BatchSize,
+            Layers = palbert.NumLayers,
+            ExitCriterion = scored.Criterion.Name,
+            ExitLayerHistogram = m.ExitLayerHistogram,
+            Classes = classes,
+        };
+    }
+}

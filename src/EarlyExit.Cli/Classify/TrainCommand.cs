@@ -1,0 +1,385 @@
+// earlyexit classify train: data files -> ML.NET pipeline (MapValueToKey -> Palbert -> MapKeyToValue)
+// -> model zip, plus metrics on --valid.
+//
+// Order of work, cheapest checks first: options (parse time) -> trainer options (the library checks
+// them all at once) -> output paths -> data files, columns and labels -> backbone and training ->
+// validation metrics -> save (temporary file, then rename) -> metrics JSON. Ctrl+C before the
+// rename leaves no model file behind (and never a half-written one).
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using EarlyExit.Cli.Output;
+using EarlyExit.Devices;
+using EarlyExit.Evaluation;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Hub;
+using EarlyExit.MLNet;
+using EarlyExit.MLNet.Palbert;
+using EarlyExit.Modeling;
+using EarlyExit.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms;
+
+namespace EarlyExit.Cli.Classify;
+
+/// <summary>The <c>classify train</c> command.</summary>
+internal sealed class TrainCommand
+{
+    private static readonly Dictionary<string, TrainingObjective> s_objectives = new()
+    {
+        ["ponder"] = TrainingObjective.Ponder,
+        ["pabee"] = TrainingObjective.Pabee,
+        ["joint"] = TrainingObjective.Joint,
+    };
+
+    private static readonly Dictionary<string, HaltingVariant> s_halting = new()
+    {
+        ["concat"] = HaltingVariant.Concat,
+        ["difference"] = HaltingVariant.Difference,
+        ["linear"] = HaltingVariant.Linear,
+        ["none"] = HaltingVariant.None,
+    };
+
+    private static readonly Dictionary<string, ClassifierHeads> s_heads = new()
+    {
+        ["shared"] = ClassifierHeads.Shared,
+        ["per-layer"] = ClassifierHeads.PerLayer,
+    };
+
+    private static readonly Dictionary<string, ClassificationMetric> s_metrics = new()
+    {
+        ["accuracy"] = ClassificationMetric.Accuracy,
+        ["macro-f1"] = ClassificationMetric.MacroF1,
+        ["f1"] = ClassificationMetric.F1,
+        ["mcc"] = ClassificationMetric.MatthewsCorrelation,
+    };
+
+    private readonly Option<string> _train = CommonOptions.File("--train", "The training data (.tsv, .csv or any delimited text; see --separator).");
+    private readonly Option<string> _valid = CommonOptions.File("--valid",
+        "Validation data with the same columns: picks the best epoch (and drives --early-stopping); its metrics go into the output and --metrics-json.", required: false);
+    private readonly ColumnOptions _columns = new(withLabel: true);
+    private readonly DataFormatOptions _format = new();
+    private readonly Option<string> _backbone = new("--backbone")
+    {
+        Description = "The transformer to fine-tune: a hub id (albert-base-v2), a local Hugging Face folder, or a preset (tiny-bert, ...) with --from-scratch.",
+        HelpName = "ID|DIR|preset",
+        Required = true,
+    };
+
+    private readonly Option<bool> _fromScratch = new("--from-scratch") { Description = "Start the backbone from random weights (its config and tokenizer only)." };
+    private readonly Option<int?> _epochs = CommonOptions.Integer("--epochs", $"Passes over the training data. Default: {PalbertDefaults.Epochs}.", 1);
+    private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", $"Rows per training batch (and the model's scoring batch). Default: {PalbertDefaults.BatchSize}.", 1);
+    private readonly Option<int?> _maxLength = CommonOptions.Integer("--max-length", $"Longest input in tokens; longer texts are truncated. Default: {PalbertDefaults.MaxSequenceLength}.", 8);
+    private readonly Option<int?> _seed = CommonOptions.Integer("--seed", $"Seed of weights, dropout, data order and --max-train-rows. Default: {PalbertDefaults.Seed}.", 0);
+    private readonly Option<string> _out = new("--out") { Description = "The model .zip to write.", HelpName = "FILE", Required = true };
+    private readonly Option<string> _metricsJson = new("--metrics-json") { Description = "Also write the training summary and validation metrics as JSON.", HelpName = "FILE" };
+    private readonly Option<double?> _learningRate = CommonOptions.Positive("--learning-rate", $"Peak learning rate of the encoder and classifier. Default: {Invariant(PalbertDefaults.LearningRate)}.");
+    private readonly Option<double?> _haltingLearningRate = CommonOptions.Positive("--halting-learning-rate", $"Peak learning rate of the halting head. Default: {Invariant(PalbertDefaults.HaltingLearningRate)}.");
+    private readonly Option<TrainingObjective?> _objective = CommonOptions.Choice("--objective", "Training loss: ponder (PALBERT), pabee or joint. Default: ponder.", s_objectives);
+    private readonly Option<HaltingVariant?> _halting = CommonOptions.Choice("--halting", "Halting head: concat (PALBERT), difference, linear (PonderNet) or none (PABEE, DeeBERT). Default: concat.", s_halting);
+    private readonly Option<ClassifierHeads?> _heads = CommonOptions.Choice("--heads", "One classifier for all layers (shared) or one per layer. Default: shared.", s_heads);
+    private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion(
+        "The exit criterion saved with the model and used on --valid. Default: qexit:0.5 (full with --halting none).");
+    private readonly Option<double?> _beta = new("--beta") { Description = $"Weight of the KL term of the Ponder objective. Default: {Invariant(PalbertDefaults.Beta)}.", HelpName = "X" };
+    private readonly Option<double?> _priorLambda = new("--prior-lambda") { Description = $"λ of the geometric prior over exit layers, in (0, 1). Default: {Invariant(PalbertDefaults.PriorLambda)}.", HelpName = "X" };
+    private readonly Option<int?> _earlyStopping = CommonOptions.Integer("--early-stopping", "Stop after N epochs without a better --validation-metric on --valid (needs --valid). Default: off.", 1);
+    private readonly Option<ClassificationMetric?> _validationMetric = CommonOptions.Choice("--validation-metric", "The metric best-epoch selection maximises on --valid. Default: accuracy.", s_metrics);
+    private readonly Option<DeviceOption?> _device = new("--device")
+    {
+        Description = "Where to train: auto (CUDA when usable, else CPU), cpu, cuda or cuda:N. Default: auto.",
+        HelpName = "auto|cpu|cuda|cuda:N",
+        CustomParser = result =>
+        {
+            if (DeviceOption.TryParse(result.Tokens[0].Value, out DeviceOption? device))
+            {
+                return device;
+            }
+
+            result.AddError($"--device '{result.Tokens[0].Value}' is not valid; use auto, cpu, cuda or cuda:N.");
+            return null;
+        },
+    };
+
+    private readonly Option<int?> _maxTrainRows = CommonOptions.Integer("--max-train-rows", "Train on at most N rows drawn at random (seeded by --seed), for quick runs.", 1);
+    private readonly Option<string> _assets = new("--assets")
+    {
+        Description = $"A local hub mirror (models/<id>/ folders), searched before the cache and the network; as ${HubOptions.MirrorVariable}.",
+        HelpName = "DIR",
+    };
+
+    private readonly Option<bool> _offline = new("--offline") { Description = $"Never use the network for the backbone; as ${HubOptions.OfflineVariable}=1." };
+
+    private readonly CliConsole _console;
+
+    public TrainCommand(CliConsole console)
+    {
+        _console = console;
+    }
+
+    public Command Create()
+    {
+        var command = new Command("train", "Fine-tune an early-exit (PALBERT) text classifier and save it as an ML.NET model .zip.");
+        command.Add(_train);
+        command.Add(_valid);
+        _columns.AddTo(command);
+        foreach (Option option in new Option[]
+        {
+            _backbone, _fromScratch, _epochs, _batchSize, _maxLength, _seed, _out, _metricsJson, _learningRate, _haltingLearningRate,
+            _objective, _halting, _heads, _exitCriterion, _beta, _priorLambda, _earlyStopping, _validationMetric, _device, _maxTrainRows,
+        })
+        {
+            command.Add(option);
+        }
+
+        _format.AddTo(command);
+        command.Add(_assets);
+        command.Add(_offline);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(_earlyStopping) is not null && result.GetValue(_valid) is null)
+            {
+                result.AddError("--early-stopping needs --valid: early stopping watches the validation metric.");
+            }
+
+            if (result.GetValue(_validationMetric) is not null && result.GetValue(_valid) is null)
+            {
+                result.AddError("--validation-metric needs --valid.");
+            }
+        });
+        Cli.SetAction(command, _console, Run);
+        return command;
+    }
+
+    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    {
+        string trainPath = parse.GetRequiredValue(_train);
+        string? validPath = parse.GetValue(_valid);
+        string outPath = parse.GetRequiredValue(_out);
+        string? metricsPath = parse.GetValue(_metricsJson);
+        ColumnSelection columns = _columns.Selection(parse);
+        int seed = parse.GetValue(_seed) ?? PalbertDefaults.Seed;
+
+        var ml = new MLContext(seed);
+        var progress = new TrainingProgressReporter();
+        PalbertTextClassificationTrainer.Options options = Options(parse, columns, seed, progress, cancellationToken);
+        PalbertTextClassificationTrainer trainer;
+        try
+        {
+            trainer = ml.MulticlassClassification.Trainers.Palbert(options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(Cli.Describe(e), isUsage: true);
+        }
+
+        AtomicFile.CheckWritable(outPath, "--out");
+        if (metricsPath is not null)
+        {
+            AtomicFile.CheckWritable(metricsPath, "--metrics-json");
+        }
+
+        ClassificationData train = ClassificationData.Read(trainPath, _format.For(parse, trainPath), columns, cancellationToken);
+        int allTrainingRows = train.Rows.Count;
+        if (parse.GetValue(_maxTrainRows) is int maxRows)
+        {
+            train = train.Subsample(maxRows, seed);
+        }
+
+        IReadOnlyList<string> classes = train.Labels();
+        if (classes.Count < 2)
+        {
+            throw new CliException($"'{trainPath}': every training row has label '{classes[0]}' (column '{columns.Label}'); a classifier needs at least two classes.");
+        }
+
+        ClassificationData? valid = null;
+        if (validPath is not null)
+        {
+            valid = ClassificationData.Read(validPath, _format.For(parse, validPath), columns, cancellationToken);
+            valid.RequireKnownLabels(classes, $"the training data '{trainPath}'");
+        }
+
+        _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Training on {train.Rows.Count:N0} rows{(train.Rows.Count < allTrainingRows ? $" (of {allTrainingRows:N0}, --max-train-rows)" : "")} of '{trainPath}'" +
+            $"{(valid is null ? "" : $", validating on {valid.Rows.Count:N0} rows of '{validPath}'")}; classes: {string.Join(", ", classes)}."));
+
+        var clock = Stopwatch.StartNew();
+        TransformerChain<ITransformer> model = Fit(ml, trainer, train, valid, progress);
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        PalbertTransformer palbert = model.OfType<PalbertTransformer>().Single();
+        try
+        {
+            TrainingReport report = palbert.TrainingReport!;
+            _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Trained {report.Epochs.Count} epoch(s) in {trainSeconds:0.0} s; keeping the weights of epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}."));
+            EvaluationMetrics? validation = null;
+            if (valid is not null)
+            {
+                ScoredRows scored = Scoring.Score(palbert, valid.Rows, valid.IsPair, criterion: null, batchSize: null, _console, "validating", cancellationToken);
+                validation = Scoring.Metrics(palbert, valid.Rows, scored, outPath, validPath!);
+                _console.WriteLine($"Validation ('{validPath}'):");
+                _console.Output.Write(MetricsReport.ToText(validation));
+            }
+
+            // The last point where Ctrl+C leaves nothing behind; once the model is in place, the
+            // (quick) metrics file is written regardless.
+            IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<ClassificationRow>());
+            AtomicFile.Write(outPath, temporary => ml.Model.Save(model, schemaSource.Schema, temporary), cancellationToken);
+            _console.WriteLine($"Saved '{outPath}': {palbert.NumLayers} layers, classes {string.Join(", ", palbert.ClassNames)}, exit criterion {palbert.ExitCriterion.Name}.");
+            if (metricsPath is not null)
+            {
+                var summary = new TrainingMetrics
+                {
+                    Model = outPath,
+                    Backbone = options.Backbone,
+                    FromScratch = options.FromScratch,
+                    Train = trainPath,
+                    TrainingRows = train.Rows.Count,
+                    Valid = validPath,
+                    ValidationRows = valid?.Rows.Count,
+                    Classes = palbert.ClassNames,
+                    Layers = palbert.NumLayers,
+                    ExitCriterion = palbert.ExitCriterion.Name,
+                    Epochs = options.Epochs,
+                    EpochsRun = report.Epochs.Count,
+                    BestEpoch = report.BestEpoch,
+                    StoppedEarly = report.StoppedEarly,
+                    TrainSeconds = trainSeconds,
+                    ValidationMetric = valid is null ? null : s_metrics.First(m => m.Value == options.ValidationMetric).Key,
+                    EpochHistory = report.Epochs.Select(e => new EpochMetrics(e.Epoch, e.MeanLoss, e.Validation?.Get(options.ValidationMetric))).ToArray(),
+                    Validation = validation,
+                };
+                AtomicFile.WriteText(metricsPath, MetricsReport.ToJson(summary), CancellationToken.None);
+                _console.WriteLine($"Wrote '{metricsPath}'.");
+            }
+        }
+        finally
+        {
+            palbert.Dispose();
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private PalbertTextClassificationTrainer.Options Options(ParseResult parse, ColumnSelection columns, int seed, TrainingProgressReporter progress, CancellationToken cancellationToken)
+    {
+        var hub = new HubOptions();
+        if (parse.GetValue(_assets) is string assets)
+        {
+            if (!Directory.Exists(assets))
+            {
+                throw new CliException($"--assets '{assets}' is not a folder.", isUsage: true);
+            }
+
+            hub.MirrorDirectory = assets;
+        }
+
+        if (parse.GetValue(_offline))
+        {
+            hub.Offline = true;
+        }
+
+        var options = new PalbertTextClassificationTrainer.Options
+        {
+            LabelColumnName = ClassificationRow.LabelColumn,
+            Sentence1ColumnName = ClassificationRow.Sentence1Column,
+            Sentence2ColumnName = columns.TextPair is null ? null : ClassificationRow.Sentence2Column,
+            Backbone = parse.GetRequiredValue(_backbone),
+            FromScratch = parse.GetValue(_fromScratch),
+            Hub = hub,
+            Seed = seed,
+            ExitCriterion = parse.GetValue(_exitCriterion),
+            Progress = progress,
+            CancellationToken = cancellationToken,
+        };
+        options.Epochs = parse.GetValue(_epochs) ?? options.Epochs;
+        options.BatchSize = parse.GetValue(_batchSize) ?? options.BatchSize;
+        options.MaxSequenceLength = parse.GetValue(_maxLength) ?? options.MaxSequenceLength;
+        options.LearningRate = parse.GetValue(_learningRate) ?? options.LearningRate;
+        options.HaltingLearningRate = parse.GetValue(_haltingLearningRate) ?? options.HaltingLearningRate;
+        options.Objective = parse.GetValue(_objective) ?? options.Objective;
+        options.Halting = parse.GetValue(_halting) ?? options.Halting;
+        options.Heads = parse.GetValue(_heads) ?? options.Heads;
+        options.Beta = parse.GetValue(_beta) ?? options.Beta;
+        options.PriorLambda = parse.GetValue(_priorLambda) ?? options.PriorLambda;
+        options.EarlyStoppingPatience = parse.GetValue(_earlyStopping) ?? options.EarlyStoppingPatience;
+        options.ValidationMetric = parse.GetValue(_validationMetric) ?? options.ValidationMetric;
+        options.Device = parse.GetValue(_device) ?? options.Device;
+        return options;
+    }
+
+    // MapValueToKey (classes sorted by value, so "0" < "1" and F1 is of "1") -> Palbert, fitted with the
+    // validation data -> MapKeyToValue; fitted stage by stage because EstimatorChain.Fit takes no
+    // validation data.
+    private TransformerChain<ITransformer> Fit(MLContext ml, PalbertTextClassificationTrainer trainer, ClassificationData train, ClassificationData? valid,
+        TrainingProgressReporter progress)
+    {
+        IDataView trainView = ml.Data.LoadFromEnumerable(train.Rows);
+        var toKey = ml.Transforms.Conversion.MapValueToKey(ClassificationRow.LabelColumn, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(trainView);
+        IDataView trainKeyed = toKey.Transform(trainView);
+        IDataView? validKeyed = valid is null ? null : toKey.Transform(ml.Data.LoadFromEnumerable(valid.Rows));
+
+        PalbertTransformer palbert = _console.RunWithProgress("training", sink =>
+        {
+            progress.Sink = sink;
+            void Log(object? sender, LoggingEventArgs e)
+            {
+                if (e.Kind is ChannelMessageKind.Info or ChannelMessageKind.Warning
+                    && e.Source.StartsWith("Palbert", StringComparison.Ordinal)
+                    && !e.RawMessage.StartsWith("epoch ", StringComparison.Ordinal))
+                {
+                    sink.WriteLine(e.RawMessage);
+                }
+            }
+
+            ml.Log += Log;
+            try
+            {
+                return trainer.Fit(trainKeyed, validKeyed);
+            }
+            finally
+            {
+                ml.Log -= Log;
+                progress.Sink = null;
+            }
+        });
+
+        try
+        {
+            var toValue = ml.Transforms.Conversion.MapKeyToValue(PalbertTextClassificationTrainer.DefaultColumnNames.PredictedLabel).Fit(palbert.Transform(trainKeyed));
+            return new TransformerChain<ITransformer>(toKey, palbert, toValue);
+        }
+        catch
+        {
+            palbert.Dispose();
+            throw;
+        }
+    }
+
+    private static string Invariant(double value) => value.ToString("0.##########", CultureInfo.InvariantCulture);
+
+    /// <summary>Turns the trainer's progress into reports to <see cref="Sink"/>, the display of the running Fit.</summary>
+    private sealed class TrainingProgressReporter : IProgress<TrainingProgress>
+    {
+        public CliConsole.ProgressSink? Sink { get; set; }
+
+        public void Report(TrainingProgress value)
+        {
+            if (Sink is not CliConsole.ProgressSink sink)
+            {
+                return;
+            }
+
+            string loss = value.Loss.ToString("0.0000", CultureInfo.InvariantCulture);
+            string validation = value.ValidationMetric is double v ? $", validation {v.ToString("0.0000", CultureInfo.InvariantCulture)}" : "";
+            bool validated = value.Phase == "validate";
+            string status = validated
+                ? $"epoch {value.Epoch}/{value.Epochs} done, loss {loss}{validation}"
+                : $"epoch {value.Epoch}/{value.Epochs}, step {value.Step}/{value.TotalSteps}, loss {loss}{validation}";
+            string eta = value.Remaining is TimeSpan r && !validated ? $", ETA {r:hh\\:mm\\:ss}" : "";
+            string detail = $", elapsed {value.Elapsed:hh\\:mm\\:ss}{eta}";
+            sink.Report(value.Step, value.TotalSteps, status, detail, important: validated);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using EarlyExit.Cli.Tests.TestSupport;
+
+namespace EarlyExit.Cli.Tests.Classify;
+
+[Collection(CliCollection.Name)]
+public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task Evaluate_Sst2Dev_PrintsAndWritesEveryMetric()
+    {
+        string metrics = _folder.File("eval.json");
+
+        CliResult result = await Evaluate(sst2.ValidPath, "--metrics-json", metrics);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        foreach (string line in new[] { "accuracy", "macro-F1", "F1 (1)", "MCC", "mean exit layer", "layer speed-up", "rows/s", "exit layers", "exit criterion   qexit:0.5" })
+        {
+            Assert.Contains(line, result.Output);
+        }
+
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(metrics));
+        JsonElement root = json.RootElement;
+        Assert.Equal(Sst2ModelFixture.ValidationRows, root.GetProperty("rows").GetInt32());
+        foreach (string name in new[] { "accuracy", "macroF1", "f1" })
+        {
+            Assert.InRange(root.GetProperty(name).GetDouble(), 0, 1);
+        }
+
+        Assert.InRange(root.GetProperty("mcc").GetDouble(), -1, 1);
+        double meanExit = root.GetProperty("meanExitLayer").GetDouble();
+        Assert.InRange(meanExit, 1, 2);
+        Assert.Equal(2 / meanExit, root.GetProperty("layerSpeedup").GetDouble(), 9);
+        Assert.True(root.GetProperty("rowsPerSecond").GetDouble() > 0);
+        Assert.Equal(2, root.GetProperty("layers").GetInt32());
+        Assert.Equal("qexit:0.5", root.GetProperty("exitCriterion").GetString());
+        Assert.Equal(Sst2ModelFixture.ValidationRows, root.GetProperty("exitLayerHistogram").EnumerateArray().Sum(e => e.GetInt32()));
+        Assert.Equal(["0", "1"], root.GetProperty("classes").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(16, root.GetProperty("batchSize").GetInt32());
+    }
+
+    [Fact]
+    public async Task Evaluate_ExitCriterionLayer1_EveryRowExitsAtLayer1()
+    {
+        string metrics = _folder.File("layer1.json");
+
+        CliResult result = await Evaluate(sst2.ValidPath, "--exit-criterion", "layer:1", "--batch-size", "7", "--metrics-json", metrics);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(metrics));
+        Assert.Equal(1.0, json.RootElement.GetProperty("meanExitLayer").GetDouble());
+        Assert.Equal(2.0, json.RootElement.GetProperty("layerSpeedup").GetDouble());
+        Assert.Equal([Sst2ModelFixture.ValidationRows, 0], json.RootElement.GetProperty("exitLayerHistogram").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal("layer:1", json.RootElement.GetProperty("exitCriterion").GetString());
+        Assert.Equal(7, json.RootElement.GetProperty("batchSize").GetInt32());
+    }
+
+    [Fact]
+    public async Task Evaluate_QuotedCsv_ReadsTheSameRows()
+    {
+        string[] lines = File.ReadAllLines(sst2.ValidPath);
+        string csv = _folder.Write("dev.csv", "sentence,label\n" + string.Join("\n", lines.Skip(1).Select(l => l.Split('\t')).Select(f => $"\"{f[0].Replace("\"", "\"\"")}\",{f[1]}")) + "\n");
+        string tsvMetrics = _folder.File("tsv.json");
+        string csvMetrics = _folder.File("csv.json");
+
+        CliResult tsv = await Evaluate(sst2.ValidPath, "--metrics-json", tsvMetrics);
+        CliResult fromCsv = await Evaluate(csv, "--metrics-json", csvMetrics);
+
+        Assert.True(fromCsv.ExitCode == 0, fromCsv.ToString());
+        using JsonDocument a = JsonDocument.Parse(File.ReadAllText(tsvMetrics));
+        using JsonDocument b = JsonDocument.Parse(File.ReadAllText(csvMetrics));
+        foreach (string name in new[] { "rows", "accuracy", "meanExitLayer" })
+        {
+            Assert.Equal(a.RootElement.GetProperty(name).GetDouble(), b.RootElement.GetProperty(name).GetDouble());
+        }
+    }
+
+    [Fact]
+    public async Task Evaluate_LabelNotSeenInTraining_NamesValueFirstLineAndClasses()
+    {
+        string data = _folder.Write("unseen.tsv", "sentence\tlabel\ngood\t1\nbad\t0\nso-so\tneutral\nfine\tneutral\n");
+
+        CliResult result = await Evaluate(data);
+
+        Assert.Equal(ExitCodes.Error, result.ExitCode);
+        Assert.Contains("line 4: label 'neutral'", result.Error);
+        Assert.Contains("1 more row(s) have it", result.Error);
+        Assert.Contains("known classes are: '0', '1'", result.Error);
+        Assert.DoesNotContain("accuracy", result.Output);
+    }
+
+    [Fact]
+    public async Task Evaluate_MissingModelFile_SaysWhichFile()
+    {
+        CliResult result = await CliRun.RunAsync(
+            "classify", "evaluate", "--model", _folder.File("absent.zip"), "--data", sst2.ValidPath, "--text-column", "sentence", "--label-column", "label");
+
+        Assert.Equal(ExitCodes.Error, result.ExitCode);
+        Assert.Contains("absent.zip' does not exist", result.Error);
+    }
+
+    [Fact]
+    public async Task Evaluate_FileThatIsNoModel_SaysSo()
+    {
+        CliResult result = await CliRun.RunAsync(
+            "classify", "evaluate", "--model", sst2.ValidPath, "--data", sst2.ValidPath, "--text-column", "sentence", "--label-column", "label");
+
+        Assert.Equal(ExitCodes.Error, result.ExitCode);
+        Assert.Contains("Cannot load model", result.Error);
+        Assert.DoesNotContain("   at ", result.Error);
+    }
+
+    [Fact]
+    public async Task Evaluate_InvalidExitCriterion_IsAUsageError()
+    {
+        CliResult result = await Evaluate(sst2.ValidPath, "--exit-criterion", "fastest");
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.Contains("'fastest' is not known", result.Error);
+        Assert.Contains("classify evaluate --help", result.Error);
+    }
+
+    [Fact]
+    public async Task Evaluate_CriterionTheModelCannotServe_IsAnError()
+    {
+        CliResult result = await Evaluate(sst2.ValidPath, "--exit-criterion", "layer:3");
+
+        Assert.Equal(ExitCodes.Error, result.ExitCode);
+        Assert.Contains("the model has 2 layers", result.Error);
+    }
+
+    private Task<CliResult> Evaluate(string data, params string[] extra) => CliRun.RunAsync(
+        ["classify", "evaluate", "--model", sst2.ModelPath, "--data", data, "--text-column", "sentence", "--label-column", "label", .. extra]);
+}
