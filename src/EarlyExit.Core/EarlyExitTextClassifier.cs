@@ -123,6 +123,14 @@ public sealed class EarlyExitTextClassifier : IDisposable
         return new EarlyExitTextClassifier(model, backbone.Tokenizer, tokenizerFiles, labels.ToArray(), maxSequenceLength, criterion);
     }
 
+    /// <summary>Moves the network to <paramref name="device"/> (in place).</summary>
+    /// <exception cref="InvalidOperationException">CUDA was asked for and is not usable.</exception>
+    public void MoveTo(DeviceOption device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Model.to(device.Resolve());
+    }
+
     /// <summary>Encodes one row the way the classifier was trained: truncated to <see cref="MaxSequenceLength"/>.</summary>
     /// <param name="text">The text (null is treated as empty).</param>
     /// <param name="textPair">The second text of a pair, or null.</param>

@@ -1,9 +1,10 @@
 // Options more than one classify command takes: how data files are laid out, which columns to use,
-// the exit criterion and the batch size. Values are checked while parsing, so a bad value is a
-// usage error (exit code 2) before any file is read.
+// the exit criterion, the batch size and the device. Values are checked while parsing, so a bad value
+// is a usage error (exit code 2) before any file is read.
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using EarlyExit.Cli.Data;
+using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 
 namespace EarlyExit.Cli.Classify;
@@ -127,6 +128,23 @@ internal static class CommonOptions
                 result.AddError($"--exit-criterion: {e.Message}");
                 return null;
             }
+        },
+    };
+
+    /// <summary>--device: auto, cpu, cuda or cuda:N.</summary>
+    public static Option<DeviceOption?> Device(string what) => new("--device")
+    {
+        Description = $"{what}: auto (CUDA when usable, else CPU), cpu, cuda or cuda:N. Default: auto.",
+        HelpName = "auto|cpu|cuda|cuda:N",
+        CustomParser = result =>
+        {
+            if (DeviceOption.TryParse(result.Tokens[0].Value, out DeviceOption? device))
+            {
+                return device;
+            }
+
+            result.AddError($"--device '{result.Tokens[0].Value}' is not valid; use auto, cpu, cuda or cuda:N.");
+            return null;
         },
     };
 

@@ -2,6 +2,7 @@
 // MCC), cost metrics (mean exit layer, layer speed-up, rows/s) and the exit-layer histogram.
 using System.CommandLine;
 using EarlyExit.Cli.Output;
+using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using Microsoft.ML;
 
@@ -16,6 +17,7 @@ internal sealed class EvaluateCommand
     private readonly DataFormatOptions _format = new();
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion("Score with this exit criterion instead of the model's own (no retraining).");
     private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Rows scored together. Default: the model's training batch size.", 1);
+    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to score");
     private readonly Option<string> _metricsJson = new("--metrics-json") { Description = "Also write the metrics as JSON.", HelpName = "FILE" };
     private readonly CliConsole _console;
 
@@ -32,6 +34,7 @@ internal sealed class EvaluateCommand
         _columns.AddTo(command);
         command.Add(_exitCriterion);
         command.Add(_batchSize);
+        command.Add(_device);
         command.Add(_metricsJson);
         _format.AddTo(command);
         Cli.SetAction(command, _console, Run);
@@ -50,6 +53,11 @@ internal sealed class EvaluateCommand
 
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath);
+        if (parse.GetValue(_device) is DeviceOption device)
+        {
+            model.Palbert.Classifier.MoveTo(device);
+        }
+
         ColumnSelection columns = _columns.Selection(parse);
         model.CheckPairing(columns.TextPair is not null);
         ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, cancellationToken);

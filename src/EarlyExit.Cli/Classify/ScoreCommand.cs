@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using EarlyExit.Cli.Output;
+using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using Microsoft.ML;
 
@@ -24,6 +25,7 @@ internal sealed class ScoreCommand
     private readonly DataFormatOptions _format = new();
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion("Score with this exit criterion instead of the model's own (no retraining).");
     private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Rows scored together. Default: the model's training batch size.", 1);
+    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to score");
     private readonly Option<string> _out = new("--out")
     {
         Description = "The scored file: every input column, then PredictedLabel, ExitLayer and P(<class>) per class; tab-separated, with a header " +
@@ -50,6 +52,7 @@ internal sealed class ScoreCommand
         _columns.AddTo(command);
         command.Add(_exitCriterion);
         command.Add(_batchSize);
+        command.Add(_device);
         command.Add(_out);
         _format.AddTo(command);
         Cli.SetAction(command, _console, Run);
@@ -65,6 +68,11 @@ internal sealed class ScoreCommand
 
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath);
+        if (parse.GetValue(_device) is DeviceOption device)
+        {
+            model.Palbert.Classifier.MoveTo(device);
+        }
+
         ColumnSelection columns = _columns.Selection(parse);
         model.CheckPairing(columns.TextPair is not null);
         ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, cancellationToken);

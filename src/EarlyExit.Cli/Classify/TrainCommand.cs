@@ -86,21 +86,7 @@ internal sealed class TrainCommand
     private readonly Option<double?> _priorLambda = new("--prior-lambda") { Description = $"λ of the geometric prior over exit layers, in (0, 1). Default: {Invariant(PalbertDefaults.PriorLambda)}.", HelpName = "X" };
     private readonly Option<int?> _earlyStopping = CommonOptions.Integer("--early-stopping", "Stop after N epochs without a better --validation-metric on --valid (needs --valid). Default: off.", 1);
     private readonly Option<ClassificationMetric?> _validationMetric = CommonOptions.Choice("--validation-metric", "The metric best-epoch selection maximises on --valid. Default: accuracy.", s_metrics);
-    private readonly Option<DeviceOption?> _device = new("--device")
-    {
-        Description = "Where to train: auto (CUDA when usable, else CPU), cpu, cuda or cuda:N. Default: auto.",
-        HelpName = "auto|cpu|cuda|cuda:N",
-        CustomParser = result =>
-        {
-            if (DeviceOption.TryParse(result.Tokens[0].Value, out DeviceOption? device))
-            {
-                return device;
-            }
-
-            result.AddError($"--device '{result.Tokens[0].Value}' is not valid; use auto, cpu, cuda or cuda:N.");
-            return null;
-        },
-    };
+    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to train");
 
     private readonly Option<int?> _maxTrainRows = CommonOptions.Integer("--max-train-rows", "Train on at most N rows drawn at random (seeded by --seed), for quick runs.", 1);
     private readonly Option<string> _assets = new("--assets")

@@ -29,6 +29,27 @@ public sealed record DeviceOption
     /// <summary>The CUDA device index (0 unless <c>cuda:N</c> named another).</summary>
     public int Index { get; }
 
+    /// <summary>The environment variable that <see cref="FromEnvironment"/> reads: where models loaded from files run.</summary>
+    public const string EnvironmentVariable = "EARLYEXIT_DEVICE";
+
+    /// <summary>
+    /// The device named by <c>$EARLYEXIT_DEVICE</c> (auto, cpu, cuda, cuda:N), or <see cref="Auto"/> when
+    /// it is unset. Used where no code can pass an option, e.g. models that <c>mlContext.Model.Load</c> creates.
+    /// </summary>
+    /// <exception cref="FormatException">The variable holds something else; the message names it.</exception>
+    public static DeviceOption FromEnvironment()
+    {
+        string? value = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return Auto;
+        }
+
+        return TryParse(value, out DeviceOption? option)
+            ? option
+            : throw new FormatException($"{EnvironmentVariable}='{value}' is not a device; use auto, cpu, cuda or cuda:N (N = 0, 1, ...).");
+    }
+
     /// <summary>CUDA device <paramref name="index"/>.</summary>
     public static DeviceOption Cuda(int index = 0)
     {

@@ -105,6 +105,15 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
         return new PalbertTransformer(_host, _classifier, Columns, Labels, criterion, TrainingReport);
     }
 
+    /// <summary>A transformer over the same trained model that scores <paramref name="batchSize"/> rows together.</summary>
+    public PalbertTransformer WithBatchSize(int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _classifier.Acquire();
+        return new PalbertTransformer(_host, _classifier, Columns with { BatchSize = batchSize }, Labels, ExitCriterion, TrainingReport);
+    }
+
     /// <inheritdoc />
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new PalbertMapper(this, inputSchema).OutputSchema;
 
@@ -153,7 +162,10 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
         }
     }
 
-    /// <summary>Reads a transformer written by SaveModel; the model runs on the best device (CUDA when usable).</summary>
+    /// <summary>
+    /// Reads a transformer written by SaveModel. The model runs on <c>$EARLYEXIT_DEVICE</c> (auto, cpu,
+    /// cuda, cuda:N; default auto: CUDA when usable); move it later with <c>Classifier.MoveTo</c>.
+    /// </summary>
     static PalbertTransformer IModelPersistable<PalbertTransformer>.LoadModel(IHostEnvironment env, ModelReader reader)
     {
         SavedSettings settings = JsonSerializer.Deserialize<SavedSettings>(reader.Reader.ReadString())
@@ -167,7 +179,7 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
                 File.WriteAllBytes(Path.Combine(folder, file), reader.ReadBytes($"{ClassifierFolder}/{file}"));
             }
 
-            EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Load(folder, DeviceOption.Auto);
+            EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Load(folder, DeviceOption.FromEnvironment());
             try
             {
                 LabelKeyValues labels = LabelKeyValues.FromSaved(settings.LabelType, settings.Labels, settings.LabelsAnnotated);

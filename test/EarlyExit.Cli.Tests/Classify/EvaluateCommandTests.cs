@@ -60,6 +60,17 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
     }
 
     [Fact]
+    public async Task Evaluate_DeviceCpu_ScoresOnTheCpu_AndBadDeviceIsAUsageError()
+    {
+        CliResult cpu = await Evaluate(sst2.ValidPath, "--device", "cpu");
+        CliResult bad = await Evaluate(sst2.ValidPath, "--device", "tpu");
+
+        Assert.True(cpu.ExitCode == 0, cpu.ToString());
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--device 'tpu' is not valid", bad.Error);
+    }
+
+    [Fact]
     public async Task Evaluate_QuotedCsv_ReadsTheSameRows()
     {
         string[] lines = File.ReadAllLines(sst2.ValidPath);

@@ -31,6 +31,26 @@ public class DeviceOptionTests
     }
 
     [Fact]
+    public void FromEnvironment_UnsetValidOrInvalid_ReadsEarlyExitDevice()
+    {
+        string? saved = Environment.GetEnvironmentVariable(DeviceOption.EnvironmentVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(DeviceOption.EnvironmentVariable, null);
+            Assert.Equal(DeviceOption.Auto, DeviceOption.FromEnvironment());
+            Environment.SetEnvironmentVariable(DeviceOption.EnvironmentVariable, "cuda:2");
+            Assert.Equal(DeviceOption.Cuda(2), DeviceOption.FromEnvironment());
+            Environment.SetEnvironmentVariable(DeviceOption.EnvironmentVariable, "gpu-ish");
+            var error = Assert.Throws<FormatException>(DeviceOption.FromEnvironment);
+            Assert.Contains("EARLYEXIT_DEVICE='gpu-ish'", error.Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(DeviceOption.EnvironmentVariable, saved);
+        }
+    }
+
+    [Fact]
     public void Resolve_Cpu_ReturnsCpuDevice()
     {
         Assert.Equal(DeviceType.CPU, DeviceOption.Cpu.Resolve().type);

@@ -78,6 +78,18 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public void WithBatchSize_One_ScoresTheSameAsTheTrainingBatchSize()
+    {
+        using PalbertTransformer single = fixture.Palbert.WithBatchSize(1);
+
+        List<ScoredRow> batched = fixture.Score(fixture.Test);
+        List<ScoredRow> oneByOne = fixture.Score(fixture.Test, Chain(single));
+
+        Assert.Equal(1, single.Columns.BatchSize);
+        Assert.Equal(batched.Select(r => (r.PredictedLabel, r.ExitLayer)), oneByOne.Select(r => (r.PredictedLabel, r.ExitLayer)));
+    }
+
+    [Fact]
     public void SaveLoad_SameProcess_GivesIdenticalPredictions()
     {
         string path = Path.Combine(_folder, "model.zip");
