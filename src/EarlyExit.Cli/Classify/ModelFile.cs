@@ -1,3 +1,4 @@
+using EarlyExit.Devices;
 using EarlyExit.MLNet.Palbert;
 using Microsoft.ML;
 
@@ -25,9 +26,9 @@ internal sealed class ModelFile : IDisposable
     /// <summary>Whether the model was trained on sentence pairs.</summary>
     public bool IsPair => Palbert.Columns.Sentence2 is not null;
 
-    /// <summary>Loads <paramref name="path"/>.</summary>
+    /// <summary>Loads <paramref name="path"/>, onto <paramref name="device"/> when given (else $EARLYEXIT_DEVICE, default auto).</summary>
     /// <exception cref="CliException">The file is missing or is not a model written by classify train.</exception>
-    public static ModelFile Load(MLContext ml, string path)
+    public static ModelFile Load(MLContext ml, string path, DeviceOption? device = null)
     {
         if (Directory.Exists(path))
         {
@@ -58,7 +59,21 @@ internal sealed class ModelFile : IDisposable
                 $"'{path}' is an ML.NET model but not one written by 'earlyexit classify train' (it has no Palbert classifier reading column '{ClassificationRow.Sentence1Column}').");
         }
 
-        return new ModelFile(path, model, palbert);
+        var file = new ModelFile(path, model, palbert);
+        try
+        {
+            if (device is not null)
+            {
+                palbert.Classifier.MoveTo(device);
+            }
+
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Checks that the user's columns match how the model was trained (single texts or pairs).</summary>

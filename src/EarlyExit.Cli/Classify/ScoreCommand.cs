@@ -67,12 +67,7 @@ internal sealed class ScoreCommand
         AtomicFile.CheckWritable(outPath, "--out");
 
         var ml = new MLContext(seed: 0);
-        using ModelFile model = ModelFile.Load(ml, modelPath);
-        if (parse.GetValue(_device) is DeviceOption device)
-        {
-            model.Palbert.Classifier.MoveTo(device);
-        }
-
+        using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
         ColumnSelection columns = _columns.Selection(parse);
         model.CheckPairing(columns.TextPair is not null);
         ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, cancellationToken);

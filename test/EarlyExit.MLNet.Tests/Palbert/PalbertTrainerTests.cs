@@ -211,6 +211,17 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public void Fit_Cancelled_ThrowsOperationCanceled()
+    {
+        using var cancellation = new CancellationTokenSource();
+        PalbertTextClassificationTrainer.Options options = PalbertFixture.Options();
+        options.CancellationToken = cancellation.Token;
+        options.Progress = new CancelAtStep(2, cancellation);
+
+        Assert.Throws<OperationCanceledException>(() => Fit(options, fixture.Training.Take(100)));
+    }
+
+    [Fact]
     public void Fit_SentencePairs_UsesBothColumns()
     {
         var ml = new MLContext(seed: 1);
@@ -244,6 +255,17 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
     {
         var ml = new MLContext(seed: 1);
         return PalbertFixture.Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(rows));
+    }
+
+    private sealed class CancelAtStep(long step, CancellationTokenSource cancellation) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Step >= step)
+            {
+                cancellation.Cancel();
+            }
+        }
     }
 
     public sealed class PairRow
