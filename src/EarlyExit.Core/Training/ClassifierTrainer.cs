@@ -86,13 +86,13 @@ public static class ClassifierTrainer
         var objective = new EarlyExitObjective(options.Objective, model.NumLayers, options.PriorLambda, options.Beta, options.KlDirection);
         int batchesPerEpoch = (training.Count + options.BatchSize - 1) / options.BatchSize;
         long totalSteps = (long)batchesPerEpoch * options.Epochs;
-        var (optimizer, baseRates) = CreateOptimizer(model, options);
+        using var optimizer = new ScheduledAdamW(model, options.LearningRate, options.WeightDecay, model.HaltingParameters(), options.HaltingLearningRate);
         var schedule = new LinearWarmupSchedule(totalSteps, options.WarmupFraction);
         int[] lengths = training.Select(e => e.Input.Length).ToArray();
         var clock = Stopwatch.StartNew();
 
         var epochs = new List<EpochSummary>();
-        Dictionary<string, Tensor>? bestWeights = null;
+        WeightSnapshot? bestWeights = null;
         double bestMetric = double.NegativeInfinity;
         int bestEpoch = options.Epochs;
         int epochsWithoutImprovement = 0;
@@ -109,7 +109,7 @@ public static class ClassifierTrainer
                 foreach (int[] batchRows in LengthBucketedBatches(lengths, options.BatchSize, random))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    double loss = TrainStep(model, objective, optimizer, baseRates, schedule.Factor(step), training, batchRows, padTokenId, options.MaxGradientNorm, device);
+                    double loss = TrainStep(model, objective, optimizer, schedule.Factor(step), training, batchRows, padTokenId, options.MaxGradientNorm, device);
                     step++;
                     lossSum += loss;
                     lossCount++;
@@ -131,8 +131,8 @@ public static class ClassifierTrainer
                         bestMetric = value;
                         bestEpoch = epoch;
                         epochsWithoutImprovement = 0;
-                        DisposeAll(bestWeights);
-                        bestWeights = Snapshot(model);
+                        bestWeights?.Dispose();
+                        bestWeights = new WeightSnapshot(model);
                     }
                     else
                     {
@@ -150,7 +150,7 @@ public static class ClassifierTrainer
 
             if (bestWeights is not null)
             {
-                Restore(model, bestWeights);
+                bestWeights.RestoreInto(model);
             }
             else
             {
@@ -159,8 +159,7 @@ public static class ClassifierTrainer
         }
         finally
         {
-            DisposeAll(bestWeights);
-            optimizer.Dispose();
+            bestWeights?.Dispose();
             model.eval();
         }
 
@@ -235,8 +234,7 @@ public static class ClassifierTrainer
     private static double TrainStep(
         EarlyExitClassifier model,
         EarlyExitObjective objective,
-        optim.Optimizer optimizer,
-        IReadOnlyList<double> baseRates,
+        ScheduledAdamW optimizer,
         double rateFactor,
         IReadOnlyList<ClassificationExample> training,
         int[] rows,
@@ -256,55 +254,15 @@ public static class ClassifierTrainer
                 $"The training loss became {value}: training diverged. Lower the learning rate or keep gradient clipping (MaxGradientNorm) on.");
         }
 
-        optimizer.zero_grad();
+        optimizer.ZeroGrad();
         loss.backward();
         if (maxGradientNorm > 0)
         {
             nn.utils.clip_grad_norm_(model.parameters(), maxGradientNorm);
         }
 
-        int group = 0;
-        foreach (optim.ILearningRateController controller in optimizer.ParamGroups)
-        {
-            controller.LearningRate = baseRates[group++] * rateFactor;
-        }
-
-        optimizer.step();
+        optimizer.Step(rateFactor);
         return value;
-    }
-
-    private static (optim.Optimizer Optimizer, IReadOnlyList<double> BaseRates) CreateOptimizer(EarlyExitClassifier model, ClassifierTrainingOptions options)
-    {
-        var halting = new HashSet<Parameter>(model.HaltingParameters(), ReferenceEqualityComparer.Instance);
-        var decay = new List<Parameter>();
-        var noDecay = new List<Parameter>();
-        foreach (var (name, parameter) in model.named_parameters())
-        {
-            if (halting.Contains(parameter))
-            {
-                continue;
-            }
-
-            bool exempt = name.EndsWith(".bias", StringComparison.Ordinal) || name.Contains("LayerNorm", StringComparison.Ordinal)
-                || name.Contains("layer_norm", StringComparison.Ordinal);
-            (exempt ? noDecay : decay).Add(parameter);
-        }
-
-        var groups = new List<AdamW.ParamGroup>();
-        var rates = new List<double>();
-        void Add(List<Parameter> parameters, double rate, double weightDecay)
-        {
-            if (parameters.Count > 0)
-            {
-                groups.Add(new AdamW.ParamGroup(parameters, new AdamW.Options { LearningRate = rate, weight_decay = weightDecay }));
-                rates.Add(rate);
-            }
-        }
-
-        Add(decay, options.LearningRate, options.WeightDecay);
-        Add(noDecay, options.LearningRate, 0);
-        Add([.. halting], options.HaltingLearningRate, 0);
-        return (optim.AdamW(groups, lr: options.LearningRate, weight_decay: options.WeightDecay), rates);
     }
 
     private static void Check(EarlyExitClassifier model, IReadOnlyList<ClassificationExample> training, IReadOnlyList<ClassificationExample>? validation, ClassifierTrainingOptions options)
@@ -346,57 +304,6 @@ public static class ClassifierTrainer
                 problems.Add($"The {what} row {i} has class {examples[i].Label}, outside 0..{classes - 1}.");
                 return;
             }
-        }
-    }
-
-    private static Dictionary<string, Tensor> Snapshot(EarlyExitClassifier model)
-    {
-        using var noGrad = no_grad();
-        var copy = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, value) in model.state_dict())
-        {
-            copy[name] = value.detach().clone().DetachFromDisposeScope();
-        }
-
-        return copy;
-    }
-
-    private static void Restore(EarlyExitClassifier model, Dictionary<string, Tensor> weights)
-    {
-        using var noGrad = no_grad();
-        foreach (var (name, value) in model.state_dict())
-        {
-            value.copy_(weights[name]);
-        }
-    }
-
-    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
-    {
-        if (tensors is null)
-        {
-            return;
-        }
-
-        foreach (Tensor tensor in tensors.Values)
-        {
-            tensor.Dispose();
-        }
-    }
-
-    /// <summary>Linear warm-up over the first fraction of steps, then linear decay to 0 at the last step.</summary>
-    private sealed class LinearWarmupSchedule(long totalSteps, double warmupFraction)
-    {
-        private readonly long _warmup = (long)Math.Round(totalSteps * warmupFraction);
-
-        public double Factor(long step)
-        {
-            if (step < _warmup)
-            {
-                return (step + 1) / (double)_warmup;
-            }
-
-            long decaySteps = Math.Max(1, totalSteps - _warmup);
-            return Math.Max(0, (totalSteps - step) / (double)decaySteps);
         }
     }
 }

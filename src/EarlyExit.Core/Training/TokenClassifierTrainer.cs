@@ -1,0 +1,428 @@
+// Training of token-level early-exit sequence labellers (Li et al., ACL 2021).
+//
+// Stage 1, joint training: every off-ramp is trained on every labelled token; the loss is the
+// layer-weighted mean Σ_l l · CE_l / Σ_l l (1-based l), so deeper off-ramps weigh more.
+// Stage 2, self-sampling (optional): each sentence of a batch gets, with equal probability, random
+// halting layers (per word), full depth, or the halting the model itself chooses under TOKEE with a
+// random threshold and window. The batch then runs with halt-and-copy (TokenExitClassifier.
+// ForwardWithHalting) and each token's loss counts at the off-ramps it reaches, so training sees the
+// copied states that inference produces.
+//
+// Labels are per token: the first piece of each word carries the word's tag, every other token
+// (other pieces, special tokens) is ignored (-100).
+using System.Diagnostics;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
+using EarlyExit.Modeling;
+using EarlyExit.Tokenization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EarlyExit.Training;
+
+/// <summary>One training sentence (or chunk of one): its word encoding and one 0-based tag per word.</summary>
+/// <param name="Input">The words encoded with <see cref="TextTokenizer.EncodeWords"/>.</param>
+/// <param name="WordLabels">The tag of every word.</param>
+public sealed record TokenExample(TokenizedInput Input, int[] WordLabels)
+{
+    /// <summary>The label id of tokens without a label (not a word's first piece).</summary>
+    public const int Ignored = -100;
+
+    /// <summary>The per-token labels: the word's tag on its first piece, <see cref="Ignored"/> elsewhere.</summary>
+    public long[] TokenLabels()
+    {
+        int[] wordIds = Input.WordIds ?? throw new InvalidOperationException("The input has no word ids; encode words with TextTokenizer.EncodeWords.");
+        var labels = new long[Input.Length];
+        int previous = -1;
+        for (int t = 0; t < labels.Length; t++)
+        {
+            int word = wordIds[t];
+            labels[t] = word >= 0 && word != previous && word < WordLabels.Length ? WordLabels[word] : Ignored;
+            previous = word >= 0 ? word : previous;
+        }
+
+        return labels;
+    }
+}
+
+/// <summary>How <see cref="TokenClassifierTrainer"/> trains. Defaults follow <see cref="PalbertDefaults"/> where they share a meaning.</summary>
+public sealed class TokenTrainingOptions
+{
+    /// <summary>Epochs of joint training (stage 1).</summary>
+    /// <value>The default value is 3.</value>
+    public int Epochs { get; set; } = 3;
+
+    /// <summary>Epochs of self-sampling training (stage 2), after stage 1; 0 skips it.</summary>
+    /// <value>The default value is 1.</value>
+    public int SelfSamplingEpochs { get; set; } = 1;
+
+    /// <summary>Sentences per batch.</summary>
+    /// <value>The default value is <see cref="PalbertDefaults.BatchSize"/> (32).</value>
+    public int BatchSize { get; set; } = PalbertDefaults.BatchSize;
+
+    /// <summary>Peak learning rate.</summary>
+    /// <value>The default value is <see cref="PalbertDefaults.LearningRate"/> (2e-5).</value>
+    public double LearningRate { get; set; } = PalbertDefaults.LearningRate;
+
+    /// <summary>Fraction of the steps of linear warm-up; the rate then decays linearly to 0.</summary>
+    /// <value>The default value is <see cref="PalbertDefaults.WarmupFraction"/> (0.1).</value>
+    public double WarmupFraction { get; set; } = PalbertDefaults.WarmupFraction;
+
+    /// <summary>AdamW weight decay (not on biases or LayerNorm).</summary>
+    /// <value>The default value is <see cref="PalbertDefaults.WeightDecay"/> (0.01).</value>
+    public double WeightDecay { get; set; } = PalbertDefaults.WeightDecay;
+
+    /// <summary>Global gradient-norm clip; 0 disables it.</summary>
+    /// <value>The default value is <see cref="PalbertDefaults.MaxGradientNorm"/> (1.0).</value>
+    public double MaxGradientNorm { get; set; } = PalbertDefaults.MaxGradientNorm;
+
+    /// <summary>Seed of dropout, data order and self-sampling.</summary>
+    /// <value>The default value is <see cref="PalbertDefaults.Seed"/> (42).</value>
+    public int Seed { get; set; } = PalbertDefaults.Seed;
+
+    /// <summary>The criterion validation scores with.</summary>
+    /// <value>The default value is <c>tokee:0.3:5</c>.</value>
+    public TokenExitCriterion ValidationCriterion { get; set; } = TokenExitCriterion.Tokee(0.3);
+
+    /// <summary>Epochs without a better validation score before stopping (needs validation data); 0 trains every epoch.</summary>
+    /// <value>The default value is 0.</value>
+    public int EarlyStoppingPatience { get; set; }
+
+    /// <summary>Every problem with the values, empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (Epochs < 0 || Epochs + SelfSamplingEpochs < 1)
+        {
+            problems.Add($"Epochs is {Epochs} and SelfSamplingEpochs is {SelfSamplingEpochs}; train for at least one epoch.");
+        }
+
+        if (SelfSamplingEpochs < 0)
+        {
+            problems.Add($"SelfSamplingEpochs is {SelfSamplingEpochs}; it must be 0 or more.");
+        }
+
+        if (BatchSize < 1)
+        {
+            problems.Add($"BatchSize is {BatchSize}; it must be at least 1.");
+        }
+
+        if (!(LearningRate > 0))
+        {
+            problems.Add($"LearningRate is {LearningRate}; it must be positive.");
+        }
+
+        if (!(WarmupFraction >= 0 && WarmupFraction < 1))
+        {
+            problems.Add($"WarmupFraction is {WarmupFraction}; it must be in [0, 1).");
+        }
+
+        if (!(WeightDecay >= 0))
+        {
+            problems.Add($"WeightDecay is {WeightDecay}; it must be 0 or more.");
+        }
+
+        if (!(MaxGradientNorm >= 0))
+        {
+            problems.Add($"MaxGradientNorm is {MaxGradientNorm}; it must be 0 (off) or more.");
+        }
+
+        if (ValidationCriterion is null)
+        {
+            problems.Add("ValidationCriterion is null.");
+        }
+
+        if (EarlyStoppingPatience < 0)
+        {
+            problems.Add($"EarlyStoppingPatience is {EarlyStoppingPatience}; it must be 0 (off) or more.");
+        }
+
+        return problems;
+    }
+}
+
+/// <summary>Trains and applies token-level early-exit sequence labellers.</summary>
+public static class TokenClassifierTrainer
+{
+    /// <summary>
+    /// Trains <paramref name="model"/> in place: joint epochs, then self-sampling epochs. With validation
+    /// data, the epoch with the best <paramref name="validationScore"/> is kept. On return the model is in eval mode.
+    /// </summary>
+    /// <param name="model">The labeller.</param>
+    /// <param name="training">Training sentences (at least one).</param>
+    /// <param name="validation">Validation sentences, or null.</param>
+    /// <param name="options">Hyper-parameters.</param>
+    /// <param name="padTokenId">The tokenizer's padding id.</param>
+    /// <param name="validationScore">Scores validation predictions against the gold word tags (higher is better), e.g. entity F1; null for word accuracy.</param>
+    /// <param name="progress">Receives progress, or null.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    /// <exception cref="ArgumentException">Invalid options, empty data, or tags outside the model's range.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public static TrainingReport Train(
+        TokenExitClassifier model,
+        IReadOnlyList<TokenExample> training,
+        IReadOnlyList<TokenExample>? validation,
+        TokenTrainingOptions options,
+        int padTokenId,
+        Func<IReadOnlyList<int[]>, IReadOnlyList<int[]>, double>? validationScore = null,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(options);
+        Check(model, training, validation, options);
+        validationScore ??= WordAccuracy;
+
+        torch.manual_seed(options.Seed);
+        var random = new Random(options.Seed);
+        Device device = model.parameters().First().device;
+        int epochs = options.Epochs + options.SelfSamplingEpochs;
+        int batchesPerEpoch = (training.Count + options.BatchSize - 1) / options.BatchSize;
+        long totalSteps = (long)batchesPerEpoch * epochs;
+        using var optimizer = new ScheduledAdamW(model, options.LearningRate, options.WeightDecay);
+        var schedule = new LinearWarmupSchedule(totalSteps, options.WarmupFraction);
+        int[] lengths = training.Select(e => e.Input.Length).ToArray();
+        var clock = Stopwatch.StartNew();
+        var summaries = new List<EpochSummary>();
+        WeightSnapshot? best = null;
+        double bestScore = double.NegativeInfinity;
+        int bestEpoch = epochs;
+        int stale = 0;
+        bool stoppedEarly = false;
+        long step = 0;
+        double? lastValidation = null;
+        try
+        {
+            for (int epoch = 1; epoch <= epochs; epoch++)
+            {
+                bool selfSampling = epoch > options.Epochs;
+                double lossSum = 0;
+                int lossCount = 0;
+                foreach (int[] rows in ClassifierTrainer.LengthBucketedBatches(lengths, options.BatchSize, random))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    lossSum += Step(model, optimizer, schedule.Factor(step), training, rows, padTokenId, options.MaxGradientNorm, device, selfSampling ? random : null);
+                    lossCount++;
+                    step++;
+                    TimeSpan elapsed = clock.Elapsed;
+                    progress?.Report(new TrainingProgress(selfSampling ? "self-sampling" : "train", epoch, epochs, step, totalSteps, lossSum / lossCount, lastValidation, elapsed,
+                        TimeSpan.FromTicks((long)(elapsed.Ticks / (double)step * (totalSteps - step)))));
+                }
+
+                if (validation is { Count: > 0 })
+                {
+                    TokenPrediction[] predicted = Predict(model, validation.Select(v => v.Input).ToArray(), options.ValidationCriterion, padTokenId, options.BatchSize);
+                    double score = validationScore(validation.Select(v => v.WordLabels).ToArray(), predicted.Select(p => p.WordClasses).ToArray());
+                    lastValidation = score;
+                    progress?.Report(new TrainingProgress("validate", epoch, epochs, step, totalSteps, lossSum / Math.Max(1, lossCount), score, clock.Elapsed,
+                        TimeSpan.FromTicks((long)(clock.Elapsed.Ticks / (double)step * (totalSteps - step)))));
+                    if (score > bestScore)
+                    {
+                        bestScore = score;
+                        bestEpoch = epoch;
+                        stale = 0;
+                        best?.Dispose();
+                        best = new WeightSnapshot(model);
+                    }
+                    else
+                    {
+                        stale++;
+                    }
+                }
+
+                summaries.Add(new EpochSummary(epoch, lossSum / Math.Max(1, lossCount), null));
+                if (options.EarlyStoppingPatience > 0 && stale >= options.EarlyStoppingPatience && epoch < epochs)
+                {
+                    stoppedEarly = true;
+                    break;
+                }
+            }
+
+            if (best is not null)
+            {
+                best.RestoreInto(model);
+            }
+            else
+            {
+                bestEpoch = summaries.Count;
+            }
+        }
+        finally
+        {
+            best?.Dispose();
+            model.eval();
+        }
+
+        return new TrainingReport(summaries, bestEpoch, stoppedEarly);
+    }
+
+    /// <summary>Predictions for <paramref name="inputs"/> (word encodings), in input order, scored in batches of similar length.</summary>
+    public static TokenPrediction[] Predict(TokenExitClassifier model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        model.eval();
+        var predictions = new TokenPrediction[inputs.Count];
+        int[] order = Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            int[] rows = order.Skip(start).Take(batchSize).ToArray();
+            TokenPrediction[] scored = TokenExitScoring.ScoreBatch(model, rows.Select(r => inputs[r]).ToArray(), criterion, padTokenId);
+            for (int i = 0; i < rows.Length; i++)
+            {
+                predictions[rows[i]] = scored[i];
+            }
+        }
+
+        return predictions;
+    }
+
+    /// <summary>The layer-weighted loss of logits [L, B, T, C] against token labels [B, T] (ignored: -100), counting each token at the layers below its halting layer ([B, T], 1-based) when given.</summary>
+    public static Tensor Loss(Tensor logits, Tensor labels, Tensor? haltLayers = null)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(labels);
+        using var scope = NewDisposeScope();
+        long layers = logits.shape[0];
+        long rows = logits.shape[1];
+        long tokens = logits.shape[2];
+        long classes = logits.shape[3];
+        Tensor flat = logits.reshape(layers * rows * tokens, classes); // [L, B, T, C] -> [L*B*T, C]
+        Tensor target = labels.unsqueeze(0).expand(layers, rows, tokens).reshape(layers * rows * tokens); // [B, T] -> [L*B*T]
+        Tensor ce = nn.functional.cross_entropy(flat, target, ignore_index: TokenExample.Ignored, reduction: nn.Reduction.None).view(layers, rows, tokens); // [L, B, T]
+        Tensor counted = labels.ne(TokenExample.Ignored).unsqueeze(0).expand(layers, rows, tokens).to_type(ScalarType.Float32); // [L, B, T]
+        if (haltLayers is not null)
+        {
+            Tensor layerNumbers = arange(1, layers + 1, ScalarType.Int64, logits.device).view(layers, 1, 1); // [L, 1, 1]: 1..L
+            counted = counted * layerNumbers.le(haltLayers.unsqueeze(0)).to_type(ScalarType.Float32);
+        }
+
+        Tensor weights = arange(1, layers + 1, ScalarType.Float32, logits.device).view(layers, 1, 1); // 1..L
+        Tensor weighted = (ce * counted * weights).sum();
+        Tensor normaliser = (counted * weights).sum().clamp_min(1e-6);
+        return (weighted / normaliser).MoveToOuterDisposeScope();
+    }
+
+    private static double Step(TokenExitClassifier model, ScheduledAdamW optimizer, double factor, IReadOnlyList<TokenExample> training,
+        int[] rows, int padTokenId, double maxGradientNorm, Device device, Random? selfSampling)
+    {
+        using var scope = NewDisposeScope();
+        TokenExample[] examples = rows.Select(r => training[r]).ToArray();
+        using TokenBatch batch = TokenBatch.Collate(examples.Select(e => e.Input).ToArray(), padTokenId, device);
+        long[] labels = new long[batch.Count * batch.Length];
+        Array.Fill(labels, TokenExample.Ignored);
+        for (int b = 0; b < examples.Length; b++)
+        {
+            examples[b].TokenLabels().CopyTo(labels, b * batch.Length);
+        }
+
+        Tensor target = tensor(labels, [batch.Count, batch.Length], ScalarType.Int64, device);
+        Tensor? haltLayers = selfSampling is null ? null : SampleHalting(model, examples, batch.Length, padTokenId, selfSampling, device);
+        model.train();
+        using TokenLayerwiseOutput output = haltLayers is null
+            ? model.Forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask)
+            : model.ForwardWithHalting(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, haltLayers);
+        Tensor loss = Loss(output.Logits, target, haltLayers);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value))
+        {
+            throw new InvalidOperationException($"The training loss became {value}: training diverged. Lower the learning rate or keep gradient clipping on.");
+        }
+
+        optimizer.ZeroGrad();
+        loss.backward();
+        if (maxGradientNorm > 0)
+        {
+            nn.utils.clip_grad_norm_(model.parameters(), maxGradientNorm);
+        }
+
+        optimizer.Step(factor);
+        return value;
+    }
+
+    // Self-sampling: per sentence, random per-word halting layers, full depth, or the model's own TOKEE
+    // halting with a random threshold and window, each with probability 1/3. Returns [B, T] 1-based layers.
+    private static Tensor SampleHalting(TokenExitClassifier model, TokenExample[] examples, int length, int padTokenId, Random random, Device device)
+    {
+        model.eval(); // the model's own halting is decided without dropout; Step switches back to training
+        int layers = model.NumLayers;
+        var halt = new long[examples.Length * length];
+        Array.Fill(halt, layers);
+        var own = new List<int>();
+        var ownCriteria = new List<TokenExitCriterion>();
+        for (int b = 0; b < examples.Length; b++)
+        {
+            int choice = random.Next(3);
+            if (choice == 0)
+            {
+                int[] wordIds = examples[b].Input.WordIds!;
+                int words = wordIds.Length == 0 ? 0 : wordIds.Max() + 1;
+                int[] wordLayers = Enumerable.Range(0, words).Select(_ => random.Next(1, layers + 1)).ToArray();
+                for (int t = 0; t < wordIds.Length; t++)
+                {
+                    halt[(b * length) + t] = wordIds[t] >= 0 ? wordLayers[wordIds[t]] : layers;
+                }
+            }
+            else if (choice == 2)
+            {
+                own.Add(b);
+                ownCriteria.Add(TokenExitCriterion.Tokee(random.NextDouble(), (2 * random.Next(4)) + 1));
+            }
+        }
+
+        // The model's own halting, one criterion per sentence (scored one by one: criteria differ).
+        for (int i = 0; i < own.Count; i++)
+        {
+            TokenPrediction prediction = TokenExitScoring.ScoreBatch(model, [examples[own[i]].Input], ownCriteria[i], padTokenId)[0];
+            prediction.TokenExitLayers.Select(l => (long)l).ToArray().CopyTo(halt, own[i] * length);
+        }
+
+        return tensor(halt, [examples.Length, length], ScalarType.Int64, device);
+    }
+
+    private static void Check(TokenExitClassifier model, IReadOnlyList<TokenExample> training, IReadOnlyList<TokenExample>? validation, TokenTrainingOptions options)
+    {
+        var problems = new List<string>(options.Validate());
+        if (training.Count == 0)
+        {
+            problems.Add("The training data has no sentences.");
+        }
+
+        foreach (var (examples, what) in new[] { (training, "training"), (validation ?? [], "validation") })
+        {
+            for (int i = 0; i < examples.Count; i++)
+            {
+                int bad = examples[i].WordLabels.FirstOrDefault(l => (uint)l >= (uint)model.NumLabels, -1);
+                if (bad >= 0 || examples[i].WordLabels.Any(l => l < 0))
+                {
+                    problems.Add($"The {what} sentence {i} has a tag outside 0..{model.NumLabels - 1}.");
+                    break;
+                }
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Cannot train: " + string.Join(" ", problems));
+        }
+    }
+
+    private static double WordAccuracy(IReadOnlyList<int[]> gold, IReadOnlyList<int[]> predicted)
+    {
+        long correct = 0;
+        long total = 0;
+        for (int i = 0; i < gold.Count; i++)
+        {
+            for (int w = 0; w < gold[i].Length && w < predicted[i].Length; w++)
+            {
+                correct += gold[i][w] == predicted[i][w] ? 1 : 0;
+                total++;
+            }
+        }
+
+        return total == 0 ? 0 : (double)correct / total;
+    }
+}
