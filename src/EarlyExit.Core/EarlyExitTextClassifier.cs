@@ -12,8 +12,6 @@
 //                       special_tokens_map.json when the backbone had them
 // FormatVersion 1 is the first. A reader accepts files whose MinReadableVersion is at most its own
 // FormatVersion; raise MinReadableVersion only when old readers would misread new files.
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using EarlyExit.Checkpoints;
 using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
@@ -39,7 +37,6 @@ public sealed class EarlyExitTextClassifier : IDisposable
     public const string SettingsFileName = "classifier.json";
 
     private const string FormatName = "earlyexit-text-classifier";
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
     private readonly IReadOnlyDictionary<string, byte[]> _tokenizerFiles;
 
     private EarlyExitTextClassifier(EarlyExitClassifier model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> labels, int maxSequenceLength, ExitCriterion criterion)
@@ -99,7 +96,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(heads);
         ArgumentNullException.ThrowIfNull(criterion);
-        CheckLabels(labels);
+        ModelFolder.CheckNames(labels, "label");
         if (heads.NumLabels != labels.Count)
         {
             throw new ArgumentException($"The heads have {heads.NumLabels} classes but {labels.Count} labels were given.", nameof(heads));
@@ -170,19 +167,6 @@ public sealed class EarlyExitTextClassifier : IDisposable
     /// <summary>Writes the classifier into <paramref name="folder"/> (see the file header for the format).</summary>
     public void Save(string folder)
     {
-        ArgumentException.ThrowIfNullOrEmpty(folder);
-        Directory.CreateDirectory(folder);
-        foreach (var (name, bytes) in _tokenizerFiles)
-        {
-            File.WriteAllBytes(Path.Combine(folder, name), bytes);
-        }
-
-        Model.Encoder.Config.Save(Path.Combine(folder, CheckpointLoader.ConfigFileName));
-        using (var scope = NewDisposeScope())
-        {
-            SafeTensorsWriter.Write(Path.Combine(folder, CheckpointLoader.WeightsFileName), Model.state_dict().OrderBy(p => p.Key, StringComparer.Ordinal));
-        }
-
         var settings = new SavedSettings
         {
             Format = FormatName,
@@ -194,7 +178,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
             Heads = Model.Config,
             EncoderHasPooler = Model.Encoder.HasPooler,
         };
-        File.WriteAllText(Path.Combine(folder, SettingsFileName), JsonSerializer.Serialize(settings, s_json));
+        ModelFolder.Write(folder, _tokenizerFiles, Model.Encoder.Config, Model, SettingsFileName, settings);
     }
 
     /// <summary>Reads a classifier written by <see cref="Save"/>.</summary>
@@ -205,52 +189,14 @@ public sealed class EarlyExitTextClassifier : IDisposable
     /// <exception cref="CheckpointMismatchException">The weights do not fit the settings.</exception>
     public static EarlyExitTextClassifier Load(string folder, DeviceOption? device = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(folder);
-        string settingsPath = Path.Combine(folder, SettingsFileName);
-        if (!File.Exists(settingsPath))
-        {
-            throw new FileNotFoundException($"'{folder}' holds no {SettingsFileName}: it is not a saved early-exit text classifier.", settingsPath);
-        }
-
-        SavedSettings settings;
-        try
-        {
-            settings = JsonSerializer.Deserialize<SavedSettings>(File.ReadAllText(settingsPath), s_json)
-                ?? throw new InvalidDataException($"'{settingsPath}' is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{settingsPath}' is not valid: {e.Message}", e);
-        }
-
-        if (settings.Format != FormatName)
-        {
-            throw new InvalidDataException($"'{settingsPath}' has format '{settings.Format}', not '{FormatName}'.");
-        }
-
-        if (settings.MinReadableVersion > FormatVersion)
-        {
-            throw new InvalidDataException(
-                $"'{settingsPath}' was written in format version {settings.FormatVersion}, which needs a reader of version {settings.MinReadableVersion} or newer; this build reads up to {FormatVersion}. Update EarlyExit.MLNet.");
-        }
-
-        CheckLabels(settings.Labels);
+        SavedSettings settings = ModelFolder.ReadSettings<SavedSettings>(folder, SettingsFileName, FormatName, FormatVersion, "early-exit text classifier");
+        ModelFolder.CheckNames(settings.Labels, "label");
         ExitCriterion criterion = ExitCriterion.Parse(settings.ExitCriterion);
-        EncoderConfig config = EncoderConfig.FromFile(Path.Combine(folder, CheckpointLoader.ConfigFileName));
-        TextTokenizer tokenizer = TextTokenizer.FromFolder(folder, config.ModelType);
-        var tokenizerFiles = TextTokenizer.RequiredFiles(config.ModelType).Concat(TextTokenizer.OptionalFiles)
-            .Where(f => File.Exists(Path.Combine(folder, f)))
-            .ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(folder, f)), StringComparer.Ordinal);
-
+        var (config, tokenizer, tokenizerFiles) = ModelFolder.ReadEncoderAndTokenizer(folder);
         var model = new EarlyExitClassifier(TransformerEncoder.Create(config, settings.EncoderHasPooler), settings.Heads);
         try
         {
-            string weights = Path.Combine(folder, CheckpointLoader.WeightsFileName);
-            using (SafeTensorsFile file = SafeTensorsFile.Open(weights))
-            {
-                CheckpointLoader.CopyInto(model, file, $"early-exit classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Labels.Length} classes)", n => n, _ => false);
-            }
-
+            ModelFolder.ReadWeights(folder, model, $"early-exit classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Labels.Length} classes)");
             model.to((device ?? DeviceOption.Auto).Resolve());
             model.eval();
             return new EarlyExitTextClassifier(model, tokenizer, tokenizerFiles, settings.Labels, settings.MaxSequenceLength, criterion);
@@ -265,21 +211,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
     /// <inheritdoc />
     public void Dispose() => Model.Dispose();
 
-    private static void CheckLabels(IReadOnlyList<string> labels)
-    {
-        if (labels.Count < 2)
-        {
-            throw new ArgumentException($"A classifier needs at least 2 classes; got {labels.Count} ({string.Join(", ", labels)}).", nameof(labels));
-        }
-
-        string? duplicate = labels.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
-        if (duplicate is not null)
-        {
-            throw new ArgumentException($"Label '{duplicate}' appears twice; class names must be distinct.", nameof(labels));
-        }
-    }
-
-    private sealed class SavedSettings
+    private sealed class SavedSettings : IVersionedSettings
     {
         public required string Format { get; init; }
 

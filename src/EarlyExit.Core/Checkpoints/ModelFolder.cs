@@ -1,0 +1,120 @@
+// What the saved formats of our trained models (EarlyExitTextClassifier, EarlyExitTokenClassifier)
+// share: the encoder's config.json, every weight in model.safetensors, the tokenizer files, and a
+// settings JSON with a format name and the FormatVersion / MinReadableVersion pair.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EarlyExit.Modeling;
+using EarlyExit.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EarlyExit.Checkpoints;
+
+/// <summary>The header every settings file of a saved model starts with.</summary>
+internal interface IVersionedSettings
+{
+    /// <summary>The format's name.</summary>
+    string Format { get; }
+
+    /// <summary>The version the writer wrote.</summary>
+    int FormatVersion { get; }
+
+    /// <summary>The oldest reader version that can read it.</summary>
+    int MinReadableVersion { get; }
+}
+
+/// <summary>Writes and reads the parts of a saved model folder.</summary>
+internal static class ModelFolder
+{
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>Writes the tokenizer files, config.json, model.safetensors (every entry of the module's state) and the settings.</summary>
+    public static void Write<TSettings>(string folder, IReadOnlyDictionary<string, byte[]> tokenizerFiles, EncoderConfig config, nn.Module module, string settingsFile, TSettings settings)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        Directory.CreateDirectory(folder);
+        foreach (var (name, bytes) in tokenizerFiles)
+        {
+            File.WriteAllBytes(Path.Combine(folder, name), bytes);
+        }
+
+        config.Save(Path.Combine(folder, CheckpointLoader.ConfigFileName));
+        using (var scope = NewDisposeScope())
+        {
+            SafeTensorsWriter.Write(Path.Combine(folder, CheckpointLoader.WeightsFileName), module.state_dict().OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+
+        File.WriteAllText(Path.Combine(folder, settingsFile), JsonSerializer.Serialize(settings, Json));
+    }
+
+    /// <summary>Reads and checks the settings file: present, valid JSON, the expected format, a readable version.</summary>
+    /// <exception cref="FileNotFoundException">The folder holds no settings file.</exception>
+    /// <exception cref="InvalidDataException">Unreadable, another format, or a version newer than <paramref name="readerVersion"/> can read.</exception>
+    public static TSettings ReadSettings<TSettings>(string folder, string settingsFile, string formatName, int readerVersion, string what)
+        where TSettings : class, IVersionedSettings
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        string path = Path.Combine(folder, settingsFile);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"'{folder}' holds no {settingsFile}: it is not a saved {what}.", path);
+        }
+
+        TSettings settings;
+        try
+        {
+            settings = JsonSerializer.Deserialize<TSettings>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"'{path}' is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not valid: {e.Message}", e);
+        }
+
+        if (settings.Format != formatName)
+        {
+            throw new InvalidDataException($"'{path}' has format '{settings.Format}', not '{formatName}'.");
+        }
+
+        if (settings.MinReadableVersion > readerVersion)
+        {
+            throw new InvalidDataException(
+                $"'{path}' was written in format version {settings.FormatVersion}, which needs a reader of version {settings.MinReadableVersion} or newer; this build reads up to {readerVersion}. Update EarlyExit.MLNet.");
+        }
+
+        return settings;
+    }
+
+    /// <summary>The encoder config, the tokenizer and its files' bytes (kept so the model can be saved again).</summary>
+    public static (EncoderConfig Config, TextTokenizer Tokenizer, IReadOnlyDictionary<string, byte[]> TokenizerFiles) ReadEncoderAndTokenizer(string folder)
+    {
+        EncoderConfig config = EncoderConfig.FromFile(Path.Combine(folder, CheckpointLoader.ConfigFileName));
+        TextTokenizer tokenizer = TextTokenizer.FromFolder(folder, config.ModelType);
+        var files = TextTokenizer.RequiredFiles(config.ModelType).Concat(TextTokenizer.OptionalFiles)
+            .Where(f => File.Exists(Path.Combine(folder, f)))
+            .ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(folder, f)), StringComparer.Ordinal);
+        return (config, tokenizer, files);
+    }
+
+    /// <summary>Copies model.safetensors into <paramref name="module"/> (every entry required, nothing extra).</summary>
+    public static void ReadWeights(string folder, nn.Module module, string description)
+    {
+        using SafeTensorsFile file = SafeTensorsFile.Open(Path.Combine(folder, CheckpointLoader.WeightsFileName));
+        CheckpointLoader.CopyInto(module, file, description, n => n, _ => false);
+    }
+
+    /// <summary>Class or tag names: at least two, all distinct.</summary>
+    /// <exception cref="ArgumentException">Fewer than two, or a duplicate; the message names it.</exception>
+    public static void CheckNames(IReadOnlyList<string> names, string what)
+    {
+        if (names.Count < 2)
+        {
+            throw new ArgumentException($"A model needs at least 2 {what}s; got {names.Count} ({string.Join(", ", names)}).", nameof(names));
+        }
+
+        string? duplicate = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"{char.ToUpperInvariant(what[0])}{what[1..]} '{duplicate}' appears twice; {what} names must be distinct.", nameof(names));
+        }
+    }
+}

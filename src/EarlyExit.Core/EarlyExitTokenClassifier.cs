@@ -1,0 +1,214 @@
+// A trained token-level early-exit sequence labeller as one deployable unit: network, tokenizer, tag
+// names, maximum input length and the token exit criterion it scores with. The ML.NET transformer and
+// the command-line tool wrap it; it knows nothing of ML.NET.
+//
+// Sentences are lists of words. A sentence longer than MaxSequenceLength tokens is labelled in chunks
+// of whole words (Tokenization/WordChunker), so every word gets a tag.
+//
+// *** Saved format (a folder; the ML.NET model zip stores the same files) ***
+//   token-classifier.json  FormatVersion, MinReadableVersion, Tags, MaxSequenceLength, ExitCriterion,
+//                          Dropout, EncoderHasPooler
+//   config.json            the encoder's Hugging Face config
+//   model.safetensors      every weight of the TokenExitClassifier under its state_dict name
+//   tokenizer files        as the backbone had them
+using EarlyExit.Checkpoints;
+using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
+using EarlyExit.Modeling;
+using EarlyExit.Tokenization;
+using EarlyExit.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EarlyExit;
+
+/// <summary>The labels of one sentence: a tag and an exit layer per word.</summary>
+/// <param name="Tags">The 0-based tag of every word.</param>
+/// <param name="ExitLayers">The 1-based layer every word stopped at.</param>
+public sealed record SentencePrediction(int[] Tags, int[] ExitLayers)
+{
+    /// <summary>The deepest layer any word of the sentence reached (0 for an empty sentence).</summary>
+    public int ExitLayer => ExitLayers.Length == 0 ? 0 : ExitLayers.Max();
+}
+
+/// <summary>A trained token-level early-exit labeller. Score from one thread at a time.</summary>
+public sealed class EarlyExitTokenClassifier : IDisposable
+{
+    /// <summary>The saved format this code writes.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>The settings file of the saved format.</summary>
+    public const string SettingsFileName = "token-classifier.json";
+
+    private const string FormatName = "earlyexit-token-classifier";
+    private readonly IReadOnlyDictionary<string, byte[]> _tokenizerFiles;
+
+    private EarlyExitTokenClassifier(TokenExitClassifier model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        _tokenizerFiles = tokenizerFiles;
+        Tags = tags;
+        MaxSequenceLength = maxSequenceLength;
+        ExitCriterion = criterion;
+    }
+
+    /// <summary>The network.</summary>
+    public TokenExitClassifier Model { get; }
+
+    /// <summary>The tokenizer.</summary>
+    public TextTokenizer Tokenizer { get; }
+
+    /// <summary>The tag names, index = 0-based tag.</summary>
+    public IReadOnlyList<string> Tags { get; }
+
+    /// <summary>The longest chunk of a sentence scored at once, in tokens (special tokens included).</summary>
+    public int MaxSequenceLength { get; }
+
+    /// <summary>The criterion <see cref="Predict"/> uses unless told otherwise; change it freely (no retraining).</summary>
+    public TokenExitCriterion ExitCriterion
+    {
+        get;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            EnsureSupported(value);
+            field = value;
+        }
+    }
+
+    /// <summary>L.</summary>
+    public int NumLayers => Model.NumLayers;
+
+    /// <summary>The id the tokenizer pads with.</summary>
+    public int PadTokenId => Tokenizer.SpecialTokens.Pad >= 0 ? Tokenizer.SpecialTokens.Pad : Model.Encoder.Config.PadTokenId;
+
+    /// <summary>Builds an untrained labeller on <paramref name="backbone"/> (which hands its encoder over).</summary>
+    /// <param name="backbone">The encoder and tokenizer.</param>
+    /// <param name="tags">Tag names (at least 2, distinct).</param>
+    /// <param name="maxSequenceLength">Longest chunk in tokens; at most the backbone's limit.</param>
+    /// <param name="criterion">The default exit criterion.</param>
+    /// <param name="dropout">Dropout before the off-ramps.</param>
+    /// <param name="seed">Seed of the off-ramps' initial weights.</param>
+    public static EarlyExitTokenClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion, double dropout, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(tags);
+        ArgumentNullException.ThrowIfNull(criterion);
+        ModelFolder.CheckNames(tags, "tag");
+        int minimum = backbone.Tokenizer.SpecialTokenCount(pair: false) + 1;
+        if (maxSequenceLength < minimum || maxSequenceLength > backbone.MaxSequenceLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength,
+                $"The maximum sequence length must be between {minimum} and {backbone.MaxSequenceLength} (the backbone's limit).");
+        }
+
+        IReadOnlyDictionary<string, byte[]> files = backbone.ReadTokenizerFiles();
+        Device device = backbone.Device;
+        var model = new TokenExitClassifier(backbone.HandOverEncoder(), tags.Count, dropout, seed);
+        model.to(device);
+        var classifier = new EarlyExitTokenClassifier(model, backbone.Tokenizer, files, tags.ToArray(), maxSequenceLength, criterion);
+        return classifier;
+    }
+
+    /// <summary>Encodes a sentence the way the labeller scores it: chunks of whole words that fit <see cref="MaxSequenceLength"/>.</summary>
+    public IReadOnlyList<WordChunk> Encode(IReadOnlyList<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        for (int i = 0; i < words.Count; i++)
+        {
+            if (words[i] is null)
+            {
+                throw new ArgumentNullException(nameof(words), $"Word {i} is null.");
+            }
+        }
+
+        return WordChunker.Encode(Tokenizer, words, MaxSequenceLength);
+    }
+
+    /// <summary>Labels <paramref name="sentences"/> (lists of words) with early exit, in input order.</summary>
+    /// <param name="sentences">The sentences.</param>
+    /// <param name="criterion">The exit criterion; null for <see cref="ExitCriterion"/>.</param>
+    /// <param name="batchSize">Chunks scored together.</param>
+    public SentencePrediction[] Predict(IReadOnlyList<IReadOnlyList<string>> sentences, TokenExitCriterion? criterion = null, int batchSize = PalbertDefaults.BatchSize)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        criterion ??= ExitCriterion;
+        EnsureSupported(criterion);
+        var chunks = new List<(int Sentence, WordChunk Chunk)>();
+        for (int s = 0; s < sentences.Count; s++)
+        {
+            chunks.AddRange(Encode(sentences[s]).Select(c => (s, c)));
+        }
+
+        TokenPrediction[] scored = TokenClassifierTrainer.Predict(Model, chunks.Select(c => c.Chunk.Input).ToArray(), criterion, PadTokenId, batchSize);
+        var tags = sentences.Select(s => new int[s.Count]).ToArray();
+        var exits = sentences.Select(s => new int[s.Count]).ToArray();
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            var (sentence, chunk) = chunks[i];
+            Array.Copy(scored[i].WordClasses, 0, tags[sentence], chunk.Start, chunk.Count);
+            Array.Copy(scored[i].WordExitLayers, 0, exits[sentence], chunk.Start, chunk.Count);
+        }
+
+        return tags.Select((t, s) => new SentencePrediction(t, exits[s])).ToArray();
+    }
+
+    /// <summary>Throws when <paramref name="criterion"/> asks for a layer past the last.</summary>
+    public void EnsureSupported(TokenExitCriterion criterion)
+    {
+        ArgumentNullException.ThrowIfNull(criterion);
+        if (criterion.Mode == TokenExitMode.FixedLayer && criterion.Layer > NumLayers)
+        {
+            throw new InvalidOperationException($"Token exit criterion '{criterion}' asks for layer {criterion.Layer}, but the model has {NumLayers} layers; use layer:1 to layer:{NumLayers}.");
+        }
+    }
+
+    /// <summary>Moves the network to <paramref name="device"/> (in place).</summary>
+    public void MoveTo(DeviceOption device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Model.to(device.Resolve());
+    }
+
+    /// <summary>Writes the labeller into <paramref name="folder"/> (see the file header for the format).</summary>
+    public void Save(string folder)
+    {
+        var settings = new SavedSettings(FormatName, FormatVersion, 1, Tags.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler);
+        ModelFolder.Write(folder, _tokenizerFiles, Model.Encoder.Config, Model, SettingsFileName, settings);
+    }
+
+    /// <summary>Reads a labeller written by <see cref="Save"/>.</summary>
+    /// <param name="folder">The folder.</param>
+    /// <param name="device">Where to run it; null for <see cref="DeviceOption.Auto"/>.</param>
+    /// <exception cref="FileNotFoundException">A file of the format is missing.</exception>
+    /// <exception cref="InvalidDataException">The settings are unreadable, of another format or of a newer version.</exception>
+    /// <exception cref="CheckpointMismatchException">The weights do not fit the settings.</exception>
+    public static EarlyExitTokenClassifier Load(string folder, DeviceOption? device = null)
+    {
+        SavedSettings settings = ModelFolder.ReadSettings<SavedSettings>(folder, SettingsFileName, FormatName, FormatVersion, "early-exit token classifier");
+        ModelFolder.CheckNames(settings.Tags, "tag");
+        TokenExitCriterion criterion = TokenExitCriterion.Parse(settings.ExitCriterion);
+        var (config, tokenizer, tokenizerFiles) = ModelFolder.ReadEncoderAndTokenizer(folder);
+        var model = new TokenExitClassifier(TransformerEncoder.Create(config, settings.EncoderHasPooler), settings.Tags.Length, settings.Dropout);
+        try
+        {
+            ModelFolder.ReadWeights(folder, model, $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags)");
+            model.to((device ?? DeviceOption.Auto).Resolve());
+            model.eval();
+            return new EarlyExitTokenClassifier(model, tokenizer, tokenizerFiles, settings.Tags, settings.MaxSequenceLength, criterion);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Model.Dispose();
+
+    private sealed record SavedSettings(string Format, int FormatVersion, int MinReadableVersion, string[] Tags, int MaxSequenceLength, string ExitCriterion, double Dropout, bool EncoderHasPooler)
+        : IVersionedSettings;
+}
