@@ -8,6 +8,7 @@ using System.Diagnostics;
 using System.Globalization;
 using EarlyExit.Training;
 using EarlyExit.MLNet.Interop;
+using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -117,7 +118,7 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
             ch.Info(MessageSensitivity.None, $"Training done: {report.Epochs.Count} epoch(s), keeping epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}.");
             var columns = new PalbertColumns(_options.Sentence1ColumnName, _options.Sentence2ColumnName, _options.PredictedLabelColumnName, _options.ScoreColumnName,
                 _options.ExitLayerColumnName, _options.HaltingDistributionColumnName, _options.BatchSize);
-            return new PalbertTransformer(_env, new SharedClassifier(classifier), columns, labels, _options.EffectiveExitCriterion, report);
+            return new PalbertTransformer(_env, new SharedModel<EarlyExitTextClassifier>(classifier), columns, labels, _options.EffectiveExitCriterion, report);
         }
         catch
         {
@@ -163,7 +164,7 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
 
     private (DataViewSchema.Column Label, DataViewSchema.Column Text1, DataViewSchema.Column? Text2) CheckColumns(DataViewSchema schema, string what)
     {
-        DataViewSchema.Column label = FindColumn(schema, _options.LabelColumnName, "LabelColumnName", what);
+        DataViewSchema.Column label = InputColumns.Require(schema, _options.LabelColumnName, "LabelColumnName", what);
         if (label.Type is not KeyDataViewType key || key.RawType != typeof(uint))
         {
             throw LabelNotKey(_options.LabelColumnName, label.Type.ToString());
@@ -173,12 +174,7 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
         DataViewSchema.Column text1 = default;
         foreach (var (name, option) in TextColumns())
         {
-            DataViewSchema.Column text = FindColumn(schema, name, option, what);
-            if (text.Type is not TextDataViewType)
-            {
-                throw TextNotString(name, option, text.Type.ToString());
-            }
-
+            DataViewSchema.Column text = InputColumns.RequireText(schema, name, option, what);
             if (option == "Sentence1ColumnName")
             {
                 text1 = text;
@@ -200,10 +196,6 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
             yield return (_options.Sentence2ColumnName, "Sentence2ColumnName");
         }
     }
-
-    private static DataViewSchema.Column FindColumn(DataViewSchema schema, string name, string option, string what) =>
-        schema.GetColumnOrNull(name) ?? throw new ArgumentOutOfRangeException(
-            option, $"Column '{name}' ({option}) is not in the {what}; its columns are: {string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => c.Name))}. Name the right column in the trainer's options.");
 
     private static SchemaShape.Column FindShapeColumn(SchemaShape schema, string name, string option) =>
         schema.FirstOrDefault(c => c.Name == name) is { Name: not null } column

@@ -3,7 +3,9 @@ using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.MLNet.Interop;
+using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
+using EarlyExit.MLNet.Scoring;
 using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -48,16 +50,16 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
 
     private const string ClassifierFolder = "classifier";
     private readonly IHost _host;
-    private readonly SharedClassifier _classifier;
+    private readonly SharedModel<EarlyExitTextClassifier> _classifier;
     private bool _disposed;
 
-    internal PalbertTransformer(IHostEnvironment env, SharedClassifier classifier, PalbertColumns columns, LabelKeyValues labels, ExitCriterion criterion, TrainingReport? report)
+    internal PalbertTransformer(IHostEnvironment env, SharedModel<EarlyExitTextClassifier> classifier, PalbertColumns columns, LabelKeyValues labels, ExitCriterion criterion, TrainingReport? report)
     {
         _host = env.Register(nameof(PalbertTransformer));
         _classifier = classifier;
         Columns = columns;
         Labels = labels;
-        classifier.Classifier.EnsureSupported(criterion);
+        classifier.Model.EnsureSupported(criterion);
         ExitCriterion = criterion;
         TrainingReport = report;
     }
@@ -75,16 +77,16 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     public IReadOnlyList<string> ClassNames => Labels.Values;
 
     /// <summary>L, the number of layers (and exits).</summary>
-    public int NumLayers => _classifier.Classifier.NumLayers;
+    public int NumLayers => _classifier.Model.NumLayers;
 
     /// <summary>Whether the model has a halting head (Q-exit, sampled and expectation criteria need one).</summary>
-    public bool HasHaltingHead => _classifier.Classifier.Model.HasHaltingHead;
+    public bool HasHaltingHead => _classifier.Model.Model.HasHaltingHead;
 
     /// <summary>What training did (epochs, losses, validation metrics); null for a loaded model.</summary>
     public TrainingReport? TrainingReport { get; }
 
     /// <summary>The underlying network, tokenizer and labels, for use outside ML.NET. Owned by the transformer: do not dispose it.</summary>
-    public EarlyExitTextClassifier Classifier => _classifier.Classifier;
+    public EarlyExitTextClassifier Classifier => _classifier.Model;
 
     /// <inheritdoc />
     public bool IsRowToRowMapper => true;
@@ -100,9 +102,8 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     {
         ArgumentNullException.ThrowIfNull(criterion);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _classifier.Classifier.EnsureSupported(criterion);
-        _classifier.Acquire();
-        return new PalbertTransformer(_host, _classifier, Columns, Labels, criterion, TrainingReport);
+        _classifier.Model.EnsureSupported(criterion);
+        return new PalbertTransformer(_host, _classifier.Acquire(), Columns, Labels, criterion, TrainingReport);
     }
 
     /// <summary>A transformer over the same trained model that scores <paramref name="batchSize"/> rows together.</summary>
@@ -110,8 +111,7 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _classifier.Acquire();
-        return new PalbertTransformer(_host, _classifier, Columns with { BatchSize = batchSize }, Labels, ExitCriterion, TrainingReport);
+        return new PalbertTransformer(_host, _classifier.Acquire(), Columns with { BatchSize = batchSize }, Labels, ExitCriterion, TrainingReport);
     }
 
     /// <inheritdoc />
@@ -125,7 +125,7 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     {
         ArgumentNullException.ThrowIfNull(input);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return new PalbertScoredDataView(input, new PalbertMapper(this, input.Schema));
+        return new ScoringDataView<(string Text, string? Pair), ClassificationPrediction>(input, new PalbertMapper(this, input.Schema));
     }
 
     /// <summary>Releases the model when no other transformer made by <see cref="WithExitCriterion"/> still uses it.</summary>
@@ -144,22 +144,9 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     void IModelPersistable<PalbertTransformer>.SaveModel(ModelWriter writer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        string folder = Directory.CreateTempSubdirectory("earlyexit-save-").FullName;
-        try
-        {
-            Classifier.Save(folder);
-            string[] files = Directory.GetFiles(folder).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();
-            var settings = new SavedSettings(Columns, Labels.TypeName, Labels.Values.ToArray(), Labels.HasAnnotation, ExitCriterion.Name, files);
-            writer.Writer.Write(JsonSerializer.Serialize(settings));
-            foreach (string file in files)
-            {
-                writer.WriteBytes($"{ClassifierFolder}/{file}", File.ReadAllBytes(Path.Combine(folder, file)));
-            }
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        string[] files = FolderPayload.Write(writer, ClassifierFolder, Classifier.Save);
+        var settings = new SavedSettings(Columns, Labels.TypeName, Labels.Values.ToArray(), Labels.HasAnnotation, ExitCriterion.Name, files);
+        writer.Writer.Write(JsonSerializer.Serialize(settings));
     }
 
     /// <summary>
@@ -170,30 +157,16 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     {
         SavedSettings settings = JsonSerializer.Deserialize<SavedSettings>(reader.Reader.ReadString())
             ?? throw new InvalidDataException("The Palbert transformer's settings are empty.");
-        string folder = Directory.CreateTempSubdirectory("earlyexit-load-").FullName;
+        EarlyExitTextClassifier classifier = FolderPayload.Read(reader, ClassifierFolder, settings.Files, folder => EarlyExitTextClassifier.Load(folder, DeviceOption.FromEnvironment()));
         try
         {
-            foreach (string file in settings.Files)
-            {
-                ModelPersistence.CheckEntryName(file);
-                File.WriteAllBytes(Path.Combine(folder, file), reader.ReadBytes($"{ClassifierFolder}/{file}"));
-            }
-
-            EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Load(folder, DeviceOption.FromEnvironment());
-            try
-            {
-                LabelKeyValues labels = LabelKeyValues.FromSaved(settings.LabelType, settings.Labels, settings.LabelsAnnotated);
-                return new PalbertTransformer(env, new SharedClassifier(classifier), settings.Columns, labels, ExitCriterion.Parse(settings.ExitCriterion), report: null);
-            }
-            catch
-            {
-                classifier.Dispose();
-                throw;
-            }
+            LabelKeyValues labels = LabelKeyValues.FromSaved(settings.LabelType, settings.Labels, settings.LabelsAnnotated);
+            return new PalbertTransformer(env, new SharedModel<EarlyExitTextClassifier>(classifier), settings.Columns, labels, ExitCriterion.Parse(settings.ExitCriterion), report: null);
         }
-        finally
+        catch
         {
-            Directory.Delete(folder, recursive: true);
+            classifier.Dispose();
+            throw;
         }
     }
 
@@ -205,22 +178,4 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     }
 
     private sealed record SavedSettings(PalbertColumns Columns, string LabelType, string[] Labels, bool LabelsAnnotated, string ExitCriterion, string[] Files);
-}
-
-/// <summary>A classifier shared by the transformers that <see cref="PalbertTransformer.WithExitCriterion"/> makes; disposed with the last.</summary>
-internal sealed class SharedClassifier(EarlyExitTextClassifier classifier)
-{
-    private int _references = 1;
-
-    public EarlyExitTextClassifier Classifier { get; } = classifier;
-
-    public void Acquire() => Interlocked.Increment(ref _references);
-
-    public void Release()
-    {
-        if (Interlocked.Decrement(ref _references) == 0)
-        {
-            Classifier.Dispose();
-        }
-    }
 }

@@ -142,14 +142,8 @@ internal sealed class LabelKeyValues
         }
     }
 
-    // Copies into the caller's buffer: a getter must never hand out an array the caller may later reuse.
     private static void Add<T>(DataViewSchema.Annotations.Builder builder, string kind, VectorDataViewType type, T[] values) =>
-        builder.Add(kind, type, (ref VBuffer<T> value) =>
-        {
-            VBufferEditor<T> editor = VBufferEditor.Create(ref value, values.Length);
-            values.CopyTo(editor.Values);
-            value = editor.Commit();
-        });
+        builder.Add(kind, type, (ref VBuffer<T> value) => Scoring.VectorValues.Write(values, ref value));
 
     private static string[] Read<T>(DataViewSchema.Column label, Func<T, string> format)
     {
