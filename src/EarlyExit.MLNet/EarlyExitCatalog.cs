@@ -1,6 +1,7 @@
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Palbert;
+using EarlyExit.MLNet.TokenExitNer;
 using EarlyExit.Training;
 using Microsoft.ML;
 
@@ -75,5 +76,61 @@ public static class EarlyExitCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
         return new PalbertTextClassificationTrainer(MLNetInternals.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>
+    /// A token-level early-exit sequence labeller (named entities, chunks, POS): an off-ramp after every
+    /// layer, tokens that are certain stop and are copied upward (TOKEE, window 5, threshold 0.3 by
+    /// default). See <see cref="TokenEarlyExitNerTrainer"/> for the columns.
+    /// </summary>
+    /// <param name="catalog">mlContext.MulticlassClassification.Trainers.</param>
+    /// <param name="labelColumnName">The tags: a vector of keys, one per word (MapValueToKey over a vector of tag strings).</param>
+    /// <param name="tokensColumnName">The words: a vector of strings, or one string split on whitespace.</param>
+    /// <param name="predictedLabelColumnName">The predicted-tags output column.</param>
+    /// <param name="backbone">A hub id, a local Hugging Face folder, or a preset with <paramref name="fromScratch"/>.</param>
+    /// <param name="fromScratch">Build the backbone with random weights from its config.</param>
+    /// <param name="exitCriterion">full, layer:K, sentee:T[:max|mean], tokee:T[:K]; null for tokee:0.3:5.</param>
+    /// <param name="epochs">Joint-training epochs (one self-sampling epoch follows).</param>
+    /// <param name="batchSize">Sentences per batch.</param>
+    /// <param name="learningRate">Peak learning rate.</param>
+    /// <param name="seed">Seed of weights, dropout and data order.</param>
+    /// <returns>The trainer.</returns>
+    public static TokenEarlyExitNerTrainer TokenEarlyExitNer(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.Label,
+        string tokensColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.Tokens,
+        string predictedLabelColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.PredictedLabel,
+        string backbone = PalbertTextClassificationTrainer.Options.DefaultBackbone,
+        bool fromScratch = false,
+        TokenExitCriterion? exitCriterion = null,
+        int epochs = 3,
+        int batchSize = PalbertDefaults.BatchSize,
+        double learningRate = PalbertDefaults.LearningRate,
+        int seed = PalbertDefaults.Seed)
+    {
+        return catalog.TokenEarlyExitNer(new TokenEarlyExitNerTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            TokensColumnName = tokensColumnName,
+            PredictedLabelColumnName = predictedLabelColumnName,
+            Backbone = backbone,
+            FromScratch = fromScratch,
+            ExitCriterion = exitCriterion ?? TokenExitCriterion.Tokee(0.3),
+            Epochs = epochs,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+            Seed = seed,
+        });
+    }
+
+    /// <summary>A token-level early-exit sequence labeller with every setting in <paramref name="options"/>.</summary>
+    /// <param name="catalog">mlContext.MulticlassClassification.Trainers.</param>
+    /// <param name="options">The settings; checked now, all problems reported together.</param>
+    /// <returns>The trainer.</returns>
+    public static TokenEarlyExitNerTrainer TokenEarlyExitNer(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, TokenEarlyExitNerTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new TokenEarlyExitNerTrainer(MLNetInternals.GetEnvironment(catalog), options);
     }
 }

@@ -22,6 +22,8 @@ using Microsoft.ML.Runtime;
     "EarlyExit scale transformer (interop probe)", ScaleTransformer.LoaderSignature)]
 [assembly: LoadableClass(typeof(EarlyExit.MLNet.Palbert.PalbertTransformer), typeof(ModelLoader<EarlyExit.MLNet.Palbert.PalbertTransformer>), null,
     typeof(SignatureLoadModel), "EarlyExit PALBERT text classifier", EarlyExit.MLNet.Palbert.PalbertTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(EarlyExit.MLNet.TokenExitNer.TokenEarlyExitNerTransformer), typeof(ModelLoader<EarlyExit.MLNet.TokenExitNer.TokenEarlyExitNerTransformer>), null,
+    typeof(SignatureLoadModel), "EarlyExit token-level early-exit NER", EarlyExit.MLNet.TokenExitNer.TokenEarlyExitNerTransformer.LoaderSignature)]
 
 namespace EarlyExit.MLNet.Interop;
 

@@ -5,9 +5,9 @@
 // reporting progress to mlContext.Log and Options.Progress) -> PalbertTransformer.
 // The rows are held as token-id arrays, never as tensors; each batch becomes tensors only for its step.
 using System.Diagnostics;
-using System.Globalization;
 using EarlyExit.Training;
 using EarlyExit.MLNet.Interop;
+using EarlyExit.MLNet.Logging;
 using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
 using Microsoft.ML;
@@ -285,24 +285,4 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
         rows.Select(r => new ClassificationExample(classifier.Encode(r.Text, r.Pair), r.Label)).ToList();
 
     private sealed record Row(int Label, string Text, string? Pair);
-
-    /// <summary>Forwards progress to the user's callback and, about every 5% of the steps and after every validation, to the log.</summary>
-    private sealed class ProgressLog(IChannel channel, IProgress<TrainingProgress>? user) : IProgress<TrainingProgress>
-    {
-        private long _lastLoggedStep = -1;
-
-        public void Report(TrainingProgress value)
-        {
-            user?.Report(value);
-            long every = Math.Max(1, value.TotalSteps / 20);
-            if (value.Phase == "validate" || value.Step - _lastLoggedStep >= every || value.Step == value.TotalSteps)
-            {
-                _lastLoggedStep = value.Step;
-                string validation = value.ValidationMetric is double v ? $", validation {v.ToString("0.0000", CultureInfo.InvariantCulture)}" : "";
-                string eta = value.Remaining is TimeSpan r ? $", ETA {r:hh\\:mm\\:ss}" : "";
-                channel.Info(MessageSensitivity.None,
-                    $"epoch {value.Epoch}/{value.Epochs}, step {value.Step}/{value.TotalSteps}, loss {value.Loss.ToString("0.0000", CultureInfo.InvariantCulture)}{validation}, elapsed {value.Elapsed:hh\\:mm\\:ss}{eta}");
-            }
-        }
-    }
 }

@@ -1,0 +1,242 @@
+// The ML.NET trainer of token-level early-exit sequence labellers (Li et al., ACL 2021).
+//
+// Fit: check the schema (before anything expensive) -> read the words and tag keys of every row
+// (lengths must agree) -> load the backbone -> build the off-ramps -> split long sentences into chunks
+// of whole words -> train (joint epochs, then self-sampling; Core's TokenClassifierTrainer) with
+// entity-level F1 (conlleval's rules) on validation -> TokenEarlyExitNerTransformer.
+using EarlyExit.ExitCriteria;
+using EarlyExit.MLNet.Interop;
+using EarlyExit.MLNet.Logging;
+using EarlyExit.MLNet.Persistence;
+using EarlyExit.MLNet.Schema;
+using EarlyExit.Sequence;
+using EarlyExit.Tokenization;
+using EarlyExit.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace EarlyExit.MLNet.TokenExitNer;
+
+/// <summary>
+/// Trains a token-level early-exit sequence labeller (SENTEE / TOKEE, halt-and-copy) on a transformer
+/// backbone. Create it with <c>mlContext.MulticlassClassification.Trainers.TokenEarlyExitNer(...)</c>.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <listheader><term>Column</term><description>Type and role</description></listheader>
+/// <item><term>Tokens (input)</term><description>Vector of String (pre-split words), or String split on whitespace.</description></item>
+/// <item><term>Label (input)</term><description>Vector of Key&lt;UInt32&gt;, one tag per word: <c>MapValueToKey</c> over a vector of tag strings.</description></item>
+/// <item><term>PredictedLabel (output)</term><description>Vector of Key&lt;UInt32&gt;, one tag per word, with the label's key values.</description></item>
+/// <item><term>TokenExitLayers (output)</term><description>Vector of Int32, each word's 1-based exit layer.</description></item>
+/// <item><term>ExitLayer (output)</term><description>Int32, the deepest layer any word of the row reached.</description></item>
+/// </list>
+/// </remarks>
+public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExitNerTransformer>
+{
+    private readonly IHost _host;
+    private readonly IHostEnvironment _env;
+    private readonly Options _options;
+
+    /// <summary>Creates the trainer; every option is checked now and all problems are reported together.</summary>
+    /// <exception cref="ArgumentException">Some options are invalid; the message lists each.</exception>
+    internal TokenEarlyExitNerTrainer(IHostEnvironment env, Options options)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(options);
+        IReadOnlyList<string> problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid token-exit NER options: " + string.Join(" ", problems), nameof(options));
+        }
+
+        _env = env;
+        _host = env.Register("TokenEarlyExitNer");
+        _options = options;
+    }
+
+    /// <summary>Trains on <paramref name="input"/> (holding out <see cref="Options.ValidationFraction"/> for validation, if set).</summary>
+    public TokenEarlyExitNerTransformer Fit(IDataView input) => Fit(input, validationData: null);
+
+    /// <summary>Trains on <paramref name="trainData"/>, selecting the best epoch by entity F1 on <paramref name="validationData"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type; the message names it and the fix.</exception>
+    /// <exception cref="ArgumentException">A row's words and tags differ in length (the row is named), a tag is missing, or there are fewer than two tags.</exception>
+    public TokenEarlyExitNerTransformer Fit(IDataView trainData, IDataView? validationData)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        var (tokens, label, tagCount) = CheckColumns(trainData.Schema, "training data");
+        if (validationData is not null)
+        {
+            CheckColumns(validationData.Schema, "validation data");
+        }
+
+        LabelKeyValues tags = LabelKeyValues.FromColumn(label, tagCount);
+        if (tagCount < 2)
+        {
+            throw new ArgumentException($"Column '{_options.LabelColumnName}' has only {tagCount} tag value(s) ({string.Join(", ", tags.Values)}); a sequence labeller needs at least two.");
+        }
+
+        if (_options.EarlyStoppingPatience > 0 && validationData is null && _options.ValidationFraction == 0)
+        {
+            throw new ArgumentException($"EarlyStoppingPatience is {_options.EarlyStoppingPatience} but there is no validation data: set ValidationFraction or pass validation data to Fit.");
+        }
+
+        using IChannel ch = _host.Start("Training");
+        List<Sentence> sentences = ReadSentences(trainData, tokens, label, ch, "training");
+        List<Sentence>? validationSentences = validationData is null ? null
+            : ReadSentences(validationData, validationData.Schema[_options.TokensColumnName], validationData.Schema[_options.LabelColumnName], ch, "validation");
+        if (validationSentences is null && _options.ValidationFraction > 0)
+        {
+            (sentences, validationSentences) = Split(sentences, _options.ValidationFraction, _options.Seed);
+        }
+
+        var backboneOptions = new PretrainedEncoderOptions { FromScratch = _options.FromScratch, Seed = _options.Seed, Device = _options.Device, Hub = _options.Hub };
+        using PretrainedEncoder backbone = PretrainedEncoder.LoadBackbone(_options.Backbone, backboneOptions);
+        ch.Info(MessageSensitivity.None, $"Backbone {backbone.Source}{(backbone.HasRandomWeights ? " with random weights" : "")}: {backbone.Config.ModelType}, {backbone.Config.NumHiddenLayers} layers, hidden {backbone.Config.HiddenSize}, on {backbone.Device}.");
+        if (_options.MaxSequenceLength > backbone.MaxSequenceLength)
+        {
+            throw new ArgumentException($"MaxSequenceLength is {_options.MaxSequenceLength} but backbone '{_options.Backbone}' takes at most {backbone.MaxSequenceLength} tokens.");
+        }
+
+        var labeller = EarlyExitTokenClassifier.Create(backbone, tags.Values, _options.MaxSequenceLength, _options.ExitCriterion, _options.Dropout, _options.Seed);
+        try
+        {
+            List<TokenExample> training = Examples(labeller, sentences);
+            List<TokenExample>? validation = validationSentences is null ? null : Examples(labeller, validationSentences);
+            ch.Info(MessageSensitivity.None,
+                $"{sentences.Count} training sentences in {training.Count} chunks of at most {labeller.MaxSequenceLength} tokens; {validationSentences?.Count ?? 0} validation sentences.");
+            Func<IReadOnlyList<int[]>, IReadOnlyList<int[]>, double>? entityF1 = tags.HasAnnotation
+                ? (gold, predicted) => EntityEvaluation.Evaluate(Names(gold, tags), Names(predicted, tags)).Overall.F1
+                : null;
+            TrainingReport report = TokenClassifierTrainer.Train(labeller.Model, training, validation, _options.ToTrainingOptions(), labeller.PadTokenId, entityF1,
+                new ProgressLog(ch, _options.Progress), _options.CancellationToken);
+            ch.Info(MessageSensitivity.None, $"Training done: {report.Epochs.Count} epoch(s), keeping epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}.");
+            var columns = new TokenExitNerColumns(_options.TokensColumnName, _options.PredictedLabelColumnName, _options.TokenExitLayersColumnName, _options.ExitLayerColumnName, _options.BatchSize);
+            return new TokenEarlyExitNerTransformer(_env, new SharedModel<EarlyExitTokenClassifier>(labeller), columns, tags, _options.ExitCriterion, report);
+        }
+        catch
+        {
+            labeller.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The input schema plus PredictedLabel (vector of keys), TokenExitLayers (vector of Int32) and ExitLayer (Int32).</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        SchemaShape.Column label = inputSchema.FirstOrDefault(c => c.Name == _options.LabelColumnName) is { Name: not null } found
+            ? found
+            : throw new ArgumentOutOfRangeException("LabelColumnName", $"Column '{_options.LabelColumnName}' (LabelColumnName) is not in the input; its columns are: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
+        if (!label.IsKey || label.Kind == SchemaShape.Column.VectorKind.Scalar)
+        {
+            throw LabelNotKeyVector(label.ItemType?.ToString());
+        }
+
+        SchemaShape.Column words = inputSchema.FirstOrDefault(c => c.Name == _options.TokensColumnName) is { Name: not null } w
+            ? w
+            : throw new ArgumentOutOfRangeException("TokensColumnName", $"Column '{_options.TokensColumnName}' (TokensColumnName) is not in the input; its columns are: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
+        if (words.ItemType is not TextDataViewType)
+        {
+            throw new ArgumentOutOfRangeException("TokensColumnName", $"Column '{_options.TokensColumnName}' must hold the words as a vector of strings or one string, found {words.ItemType}.");
+        }
+
+        SchemaShape.Column keyValues = label.Annotations.FirstOrDefault(a => a.Name == OutputSchemaShapes.Kinds.KeyValues);
+        var predicted = MLNetInternals.CreateColumn(_options.PredictedLabelColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.UInt32, isKey: true,
+            keyValues.Name is null ? null : new SchemaShape([keyValues]));
+        var outputs = new[]
+        {
+            predicted,
+            MLNetInternals.CreateColumn(_options.TokenExitLayersColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Int32),
+            OutputSchemaShapes.Int32Scalar(_options.ExitLayerColumnName),
+        };
+        var names = outputs.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        return new SchemaShape(inputSchema.Where(c => !names.Contains(c.Name)).Concat(outputs));
+    }
+
+    private (DataViewSchema.Column Tokens, DataViewSchema.Column Label, int TagCount) CheckColumns(DataViewSchema schema, string what)
+    {
+        DataViewSchema.Column tokens = WordColumns.Require(schema, _options.TokensColumnName, "TokensColumnName", what);
+        DataViewSchema.Column label = InputColumns.Require(schema, _options.LabelColumnName, "LabelColumnName", what);
+        if (label.Type is not VectorDataViewType { ItemType: KeyDataViewType key } || key.RawType != typeof(uint))
+        {
+            throw LabelNotKeyVector(label.Type.ToString());
+        }
+
+        return (tokens, label, (int)key.Count);
+    }
+
+    private ArgumentOutOfRangeException LabelNotKeyVector(string? found) => new(
+        "LabelColumnName",
+        $"Column '{_options.LabelColumnName}' must be a vector of Key<UInt32> (one tag per word), found {found}; add mlContext.Transforms.Conversion.MapValueToKey(\"{_options.LabelColumnName}\") over the vector of tag strings before the trainer.");
+
+    private List<Sentence> ReadSentences(IDataView data, DataViewSchema.Column tokens, DataViewSchema.Column label, IChannel ch, string what)
+    {
+        var sentences = new List<Sentence>();
+        long empty = 0;
+        using DataViewRowCursor cursor = data.GetRowCursor([tokens, label]);
+        Func<string[]> readWords = WordColumns.Reader(cursor, tokens);
+        ValueGetter<VBuffer<uint>> getTags = cursor.GetGetter<VBuffer<uint>>(label);
+        VBuffer<uint> keys = default;
+        while (cursor.MoveNext())
+        {
+            string[] words = readWords();
+            getTags(ref keys);
+            uint[] values = keys.DenseValues().ToArray();
+            long row = cursor.Position;
+            if (words.Length != values.Length)
+            {
+                throw new ArgumentException(
+                    $"Row {row} of the {what} has {words.Length} words in '{_options.TokensColumnName}' but {values.Length} tags in '{_options.LabelColumnName}'; give one tag per word.");
+            }
+
+            int missing = Array.IndexOf(values, 0u);
+            if (missing >= 0)
+            {
+                throw new ArgumentException(
+                    $"Row {row} of the {what} has no tag for word {missing} ('{words[missing]}'): its tag is a value the label mapping does not know (key 0).");
+            }
+
+            if (words.Length == 0)
+            {
+                empty++;
+                continue;
+            }
+
+            sentences.Add(new Sentence(words, values.Select(v => (int)v - 1).ToArray()));
+        }
+
+        if (empty > 0)
+        {
+            ch.Warning(MessageSensitivity.None, $"Skipped {empty} empty {what} sentence(s): they have no words to learn from.");
+        }
+
+        if (sentences.Count == 0)
+        {
+            throw new ArgumentException($"The {what} has no sentence with words.");
+        }
+
+        return sentences;
+    }
+
+    private static List<TokenExample> Examples(EarlyExitTokenClassifier labeller, List<Sentence> sentences) =>
+        sentences.SelectMany(s => labeller.Encode(s.Words).Select(c => new TokenExample(c.Input, s.Tags[c.Start..(c.Start + c.Count)]))).ToList();
+
+    private static string[][] Names(IReadOnlyList<int[]> sentences, LabelKeyValues tags) =>
+        sentences.Select(s => s.Select(t => tags.Values[t]).ToArray()).ToArray();
+
+    private static (List<Sentence> Training, List<Sentence> Validation) Split(List<Sentence> sentences, double fraction, int seed)
+    {
+        int[] order = Enumerable.Range(0, sentences.Count).ToArray();
+        new Random(seed).Shuffle(order);
+        int validationCount = Math.Max(1, (int)Math.Round(sentences.Count * fraction));
+        if (validationCount >= sentences.Count)
+        {
+            throw new ArgumentException($"ValidationFraction {fraction} of {sentences.Count} sentences leaves no training sentences.");
+        }
+
+        return (order.Skip(validationCount).Order().Select(i => sentences[i]).ToList(), order.Take(validationCount).Order().Select(i => sentences[i]).ToList());
+    }
+
+    private sealed record Sentence(string[] Words, int[] Tags);
+}

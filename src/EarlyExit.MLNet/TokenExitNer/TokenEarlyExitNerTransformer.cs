@@ -1,0 +1,238 @@
+using System.Text.Json;
+using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
+using EarlyExit.MLNet.Interop;
+using EarlyExit.MLNet.Persistence;
+using EarlyExit.MLNet.Schema;
+using EarlyExit.MLNet.Scoring;
+using EarlyExit.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace EarlyExit.MLNet.TokenExitNer;
+
+/// <summary>The column names a <see cref="TokenEarlyExitNerTransformer"/> reads and writes, and its scoring batch size.</summary>
+/// <param name="Tokens">The words: a vector of strings, or one string split on whitespace.</param>
+/// <param name="PredictedLabel">The predicted tags (vector of keys).</param>
+/// <param name="TokenExitLayers">Each word's exit layer (vector of Int32).</param>
+/// <param name="ExitLayer">The deepest exit layer of the row (Int32).</param>
+/// <param name="BatchSize">Sentences (chunks) scored together.</param>
+public sealed record TokenExitNerColumns(string Tokens, string PredictedLabel, string TokenExitLayers, string ExitLayer, int BatchSize);
+
+/// <summary>
+/// A fitted token-level early-exit sequence labeller (SENTEE / TOKEE with halt-and-copy) as an ML.NET
+/// transformer. It labels rows in batches, computing only the tokens that have not stopped, and adds:
+/// <list type="table">
+/// <item><term>PredictedLabel</term><description>Vector of Key&lt;UInt32&gt;, one tag per word, with the label's key values.</description></item>
+/// <item><term>TokenExitLayers</term><description>Vector of Int32: the 1-based layer each word stopped at.</description></item>
+/// <item><term>ExitLayer</term><description>Int32: the deepest layer any word of the row reached.</description></item>
+/// </list>
+/// A sentence longer than the model's maximum length is labelled in chunks of whole words. Change the
+/// criterion (mode, threshold, window) with <see cref="WithExitCriterion"/>, without retraining.
+/// </summary>
+public sealed class TokenEarlyExitNerTransformer : ITransformer, IDisposable, IModelPersistable<TokenEarlyExitNerTransformer>
+{
+    /// <summary>The catalog name of the loader.</summary>
+    internal const string LoaderSignature = "EarlyExitTokenNer";
+
+    // *** Binary format ***
+    // Model.key body: string  settings JSON (SavedSettings: columns, tag key values, exit criterion, labeller file names)
+    // entries:        labeller/<file>  each file of EarlyExitTokenClassifier.Save
+    // Version 0x00010001: the first.
+    private static readonly ModelFormat s_format = new("EETOKNER", versionWritten: 0x00010001, versionReadable: 0x00010001,
+        minVersionReadable: 0x00010001, LoaderSignature);
+
+    private const string LabellerFolder = "labeller";
+    private readonly IHost _host;
+    private readonly SharedModel<EarlyExitTokenClassifier> _labeller;
+    private bool _disposed;
+
+    internal TokenEarlyExitNerTransformer(IHostEnvironment env, SharedModel<EarlyExitTokenClassifier> labeller, TokenExitNerColumns columns, LabelKeyValues tags, TokenExitCriterion criterion, TrainingReport? report)
+    {
+        _host = env.Register(nameof(TokenEarlyExitNerTransformer));
+        _labeller = labeller;
+        labeller.Model.EnsureSupported(criterion);
+        Columns = columns;
+        Tags = tags;
+        ExitCriterion = criterion;
+        TrainingReport = report;
+    }
+
+    static ModelFormat IModelPersistable<TokenEarlyExitNerTransformer>.Format => s_format;
+
+    /// <summary>The criterion this transformer labels with.</summary>
+    public TokenExitCriterion ExitCriterion { get; }
+
+    /// <summary>The columns read and written.</summary>
+    public TokenExitNerColumns Columns { get; }
+
+    /// <summary>The tag names, index = 0-based tag (key value - 1).</summary>
+    public IReadOnlyList<string> TagNames => Tags.Values;
+
+    /// <summary>L.</summary>
+    public int NumLayers => _labeller.Model.NumLayers;
+
+    /// <summary>What training did; null for a loaded model.</summary>
+    public TrainingReport? TrainingReport { get; }
+
+    /// <summary>The underlying network, tokenizer and tags, for use outside ML.NET. Owned by the transformer: do not dispose it.</summary>
+    public EarlyExitTokenClassifier Labeller => _labeller.Model;
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    internal LabelKeyValues Tags { get; }
+
+    /// <summary>A transformer over the same trained model that labels with <paramref name="criterion"/> (e.g. <c>TokenExitCriterion.Parse("sentee:0.2")</c>).</summary>
+    public TokenEarlyExitNerTransformer WithExitCriterion(TokenExitCriterion criterion)
+    {
+        ArgumentNullException.ThrowIfNull(criterion);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _labeller.Model.EnsureSupported(criterion);
+        return new TokenEarlyExitNerTransformer(_host, _labeller.Acquire(), Columns, Tags, criterion, TrainingReport);
+    }
+
+    /// <summary>A transformer over the same trained model that scores <paramref name="batchSize"/> chunks together.</summary>
+    public TokenEarlyExitNerTransformer WithBatchSize(int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new TokenEarlyExitNerTransformer(_host, _labeller.Acquire(), Columns with { BatchSize = batchSize }, Tags, ExitCriterion, TrainingReport);
+    }
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new TokenExitNerMapper(this, inputSchema).OutputSchema;
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new TokenExitNerMapper(this, inputSchema);
+
+    /// <summary>Labels <paramref name="input"/> lazily, in batches, as rows are read; output rows keep the input order.</summary>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new ScoringDataView<string[], SentencePrediction>(input, new TokenExitNerMapper(this, input.Schema));
+    }
+
+    /// <summary>Releases the model when no transformer made from this one still uses it.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _labeller.Release();
+        }
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
+
+    void IModelPersistable<TokenEarlyExitNerTransformer>.SaveModel(ModelWriter writer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        string[] files = FolderPayload.Write(writer, LabellerFolder, Labeller.Save);
+        var settings = new SavedSettings(Columns, Tags.TypeName, Tags.Values.ToArray(), Tags.HasAnnotation, ExitCriterion.Name, files);
+        writer.Writer.Write(JsonSerializer.Serialize(settings));
+    }
+
+    /// <summary>Reads a transformer written by SaveModel; the model runs on <c>$EARLYEXIT_DEVICE</c> (default auto).</summary>
+    static TokenEarlyExitNerTransformer IModelPersistable<TokenEarlyExitNerTransformer>.LoadModel(IHostEnvironment env, ModelReader reader)
+    {
+        SavedSettings settings = JsonSerializer.Deserialize<SavedSettings>(reader.Reader.ReadString())
+            ?? throw new InvalidDataException("The token-exit NER transformer's settings are empty.");
+        EarlyExitTokenClassifier labeller = FolderPayload.Read(reader, LabellerFolder, settings.Files, folder => EarlyExitTokenClassifier.Load(folder, DeviceOption.FromEnvironment()));
+        try
+        {
+            LabelKeyValues tags = LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated);
+            return new TokenEarlyExitNerTransformer(env, new SharedModel<EarlyExitTokenClassifier>(labeller), settings.Columns, tags, TokenExitCriterion.Parse(settings.ExitCriterion), report: null);
+        }
+        catch
+        {
+            labeller.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Labels sentences with this transformer's criterion.</summary>
+    internal SentencePrediction[] Score(IReadOnlyList<string[]> sentences)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Labeller.Predict(sentences, ExitCriterion, Columns.BatchSize);
+    }
+
+    private sealed record SavedSettings(TokenExitNerColumns Columns, string TagType, string[] Tags, bool TagsAnnotated, string ExitCriterion, string[] Files);
+}
+
+/// <summary>Input words to predicted tags, word exit layers and the row's exit layer.</summary>
+internal sealed class TokenExitNerMapper : BatchScoringMapper<string[], SentencePrediction>
+{
+    private readonly TokenEarlyExitNerTransformer _parent;
+
+    public TokenExitNerMapper(TokenEarlyExitNerTransformer parent, DataViewSchema inputSchema)
+        : base(inputSchema, [WordColumns.Require(inputSchema, parent.Columns.Tokens, "TokensColumnName")], parent.Columns.BatchSize, builder => AddOutputs(builder, parent))
+    {
+        _parent = parent;
+    }
+
+    public override Func<string[]> CreateReader(DataViewRow row) => WordColumns.Reader(row, ScoringInputs[0]);
+
+    public override SentencePrediction[] Score(IReadOnlyList<string[]> inputs) => _parent.Score(inputs);
+
+    public override Delegate OutputGetter(DataViewSchema.Column column, Func<SentencePrediction> current) => (column.Index - InputSchema.Count) switch
+    {
+        0 => (ValueGetter<VBuffer<uint>>)((ref VBuffer<uint> value) => VectorValues.Write(current().Tags.Select(t => (uint)t + 1).ToArray(), ref value)), // 0-based tag -> 1-based key
+        1 => (ValueGetter<VBuffer<int>>)((ref VBuffer<int> value) => VectorValues.Write(current().ExitLayers, ref value)),
+        2 => (ValueGetter<int>)((ref int value) => value = current().ExitLayer),
+        _ => throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' is not an output of the token-exit NER transformer."),
+    };
+
+    private static void AddOutputs(DataViewSchema.Builder builder, TokenEarlyExitNerTransformer parent)
+    {
+        var keyValues = new DataViewSchema.Annotations.Builder();
+        parent.Tags.AddKeyValues(keyValues);
+        builder.AddColumn(parent.Columns.PredictedLabel, new VectorDataViewType(new KeyDataViewType(typeof(uint), parent.Tags.Values.Count)), keyValues.ToAnnotations());
+        builder.AddColumn(parent.Columns.TokenExitLayers, new VectorDataViewType(NumberDataViewType.Int32));
+        builder.AddColumn(parent.Columns.ExitLayer, NumberDataViewType.Int32);
+    }
+}
+
+/// <summary>The words column: a vector of strings, or one string split on whitespace.</summary>
+internal static class WordColumns
+{
+    /// <summary>The words column, checked for type.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Missing, or neither text nor a vector of text.</exception>
+    public static DataViewSchema.Column Require(DataViewSchema schema, string name, string option, string what = "data")
+    {
+        DataViewSchema.Column column = InputColumns.Require(schema, name, option, what);
+        if (column.Type is not TextDataViewType && column.Type is not VectorDataViewType { ItemType: TextDataViewType })
+        {
+            throw new ArgumentOutOfRangeException(option,
+                $"Column '{name}' ({option}) must hold the words as a vector of strings or as one string, found {column.Type}; load the words as text.");
+        }
+
+        return column;
+    }
+
+    /// <summary>Reads the current row's words (a string column is split on whitespace).</summary>
+    public static Func<string[]> Reader(DataViewRow row, DataViewSchema.Column column)
+    {
+        if (column.Type is TextDataViewType)
+        {
+            ValueGetter<ReadOnlyMemory<char>> text = row.GetGetter<ReadOnlyMemory<char>>(column);
+            return () =>
+            {
+                ReadOnlyMemory<char> value = default;
+                text(ref value);
+                return value.ToString().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            };
+        }
+
+        ValueGetter<VBuffer<ReadOnlyMemory<char>>> vector = row.GetGetter<VBuffer<ReadOnlyMemory<char>>>(column);
+        return () =>
+        {
+            VBuffer<ReadOnlyMemory<char>> value = default;
+            vector(ref value);
+            return value.DenseValues().Select(v => v.ToString()).ToArray();
+        };
+    }
+}
