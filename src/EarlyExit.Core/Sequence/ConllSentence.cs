@@ -64,6 +64,8 @@ public sealed class ConllCorpus
         Sentences = sentences;
         DocumentCount = documentCount;
         TokenCount = sentences.Sum(s => s.Count);
+        Words = Array.AsReadOnly(sentences.Select(s => s.Words).ToArray());
+        Tags = Array.AsReadOnly(sentences.Select(s => s.Tags).ToArray());
     }
 
     /// <summary>The file path, or the name given for a reader.</summary>
@@ -79,10 +81,10 @@ public sealed class ConllCorpus
     public int TokenCount { get; }
 
     /// <summary>Each sentence's words.</summary>
-    public IReadOnlyList<IReadOnlyList<string>> Words => Sentences.Select(s => s.Words).ToArray();
+    public IReadOnlyList<IReadOnlyList<string>> Words { get; }
 
     /// <summary>Each sentence's tags.</summary>
-    public IReadOnlyList<IReadOnlyList<string>> Tags => Sentences.Select(s => s.Tags).ToArray();
+    public IReadOnlyList<IReadOnlyList<string>> Tags { get; }
 
     /// <summary>One column of each sentence (0-based; negative counts from the end).</summary>
     /// <param name="index">The column.</param>
