@@ -1,8 +1,10 @@
 // Usage: EarlyExit.MLNet.Tests.LoadProbe <model.zip>
-//        EarlyExit.MLNet.Tests.LoadProbe palbert <model.zip> <texts.txt>
+//        EarlyExit.MLNet.Tests.LoadProbe palbert|ner <model.zip> <texts.txt>
 // Loads a pipeline saved by the tests and prints one fact a line for the test to check:
 // - the ScaleTransformer probe (MapValueToKey(Cat) -> ScaleTransformer(X -> Scaled) -> MapKeyToValue(Cat))
 //   on fixed rows, plus a prediction engine;
+// - "ner": a token-exit NER pipeline (MapValueToKey(Label) -> TokenEarlyExitNer(Tokens) -> MapKeyToValue(PredictedLabel))
+//   on the sentences of a file (one a line, words split on spaces), plus a prediction engine on the first;
 // - "palbert": a Palbert pipeline (MapValueToKey(Label) -> Palbert(Text) -> MapKeyToValue(PredictedLabel))
 //   on the texts of a file (one a line), plus a prediction engine on the first.
 using System.Globalization;
@@ -13,6 +15,11 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 3 && args[0] == "palbert")
 {
     return PalbertProbe.Run(args[1], args[2]);
+}
+
+if (args.Length == 3 && args[0] == "ner")
+{
+    return NerProbe.Run(args[1], args[2]);
 }
 
 if (args.Length != 1)
@@ -112,5 +119,41 @@ internal static class PalbertProbe
         public int ExitLayer { get; set; }
 
         public float[] Score { get; set; } = [];
+    }
+}
+
+internal static class NerProbe
+{
+    public static int Run(string modelPath, string sentencesPath)
+    {
+        var ml = new MLContext(seed: 1);
+        ITransformer model = ml.Model.Load(modelPath, out _);
+        SentenceRow[] rows = File.ReadAllLines(sentencesPath).Select(s => new SentenceRow { Tokens = s.Split(' '), Label = s.Split(' ').Select(_ => "O").ToArray() }).ToArray();
+        IDataView output = model.Transform(ml.Data.LoadFromEnumerable(rows));
+        foreach (TaggedRow row in ml.Data.CreateEnumerable<TaggedRow>(output, reuseRowObject: false))
+        {
+            Console.WriteLine($"row: {string.Join(",", row.PredictedLabel)} {string.Join(",", row.TokenExitLayers)} {row.ExitLayer}");
+        }
+
+        var engine = ml.Model.CreatePredictionEngine<SentenceRow, TaggedRow>(model);
+        TaggedRow first = engine.Predict(rows[0]);
+        Console.WriteLine($"engine: {string.Join(",", first.PredictedLabel)} {string.Join(",", first.TokenExitLayers)}");
+        return 0;
+    }
+
+    internal sealed class SentenceRow
+    {
+        public string[] Tokens { get; set; } = [];
+
+        public string[] Label { get; set; } = [];
+    }
+
+    internal sealed class TaggedRow
+    {
+        public string[] PredictedLabel { get; set; } = [];
+
+        public int[] TokenExitLayers { get; set; } = [];
+
+        public int ExitLayer { get; set; }
     }
 }

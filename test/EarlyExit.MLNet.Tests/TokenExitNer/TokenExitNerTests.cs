@@ -1,0 +1,269 @@
+using EarlyExit.ExitCriteria;
+using EarlyExit.MLNet.Interop;
+using EarlyExit.MLNet.Palbert;
+using EarlyExit.MLNet.Tests.TestSupport;
+using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.Sequence;
+using EarlyExit.Tests.TestSupport;
+using EarlyExit.Tests.Training;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace EarlyExit.MLNet.Tests.TokenExitNer;
+
+/// <summary>A sentence row: words and IOB2 tag strings.</summary>
+public sealed class SentenceRow
+{
+    public string[] Tokens { get; set; } = [];
+
+    public string[] Label { get; set; } = [];
+}
+
+/// <summary>A labelled row.</summary>
+public sealed class TaggedRow
+{
+    public string[] PredictedLabel { get; set; } = [];
+
+    public int[] TokenExitLayers { get; set; } = [];
+
+    public int ExitLayer { get; set; }
+}
+
+/// <summary>One token-exit NER pipeline fitted once on the toy NER task.</summary>
+public sealed class NerFixture : IDisposable
+{
+    public NerFixture()
+    {
+        Context = new MLContext(seed: 1);
+        Context.Log += (_, e) =>
+        {
+            lock (Log)
+            {
+                Log.Add(e.Message);
+            }
+        };
+        Training = Rows(400, seed: 51);
+        Test = Rows(60, seed: 52);
+        Model = Pipeline(Context, Options()).Fit(Context.Data.LoadFromEnumerable(Training));
+    }
+
+    public MLContext Context { get; }
+
+    public List<string> Log { get; } = [];
+
+    public List<SentenceRow> Training { get; }
+
+    public List<SentenceRow> Test { get; }
+
+    public TransformerChain<Microsoft.ML.Transforms.KeyToValueMappingTransformer> Model { get; }
+
+    public TokenEarlyExitNerTransformer Ner => (TokenEarlyExitNerTransformer)Model.ElementAt(1);
+
+    public static List<SentenceRow> Rows(int count, int seed) =>
+        ToyNer.Sentences(count, seed).Select(s => new SentenceRow { Tokens = s.Words, Label = s.Tags.Select(t => ToyNer.Tags[t]).ToArray() }).ToList();
+
+    public static TokenEarlyExitNerTrainer.Options Options() => new()
+    {
+        Backbone = "tiny-bert",
+        FromScratch = true,
+        Hub = Palbert.PalbertFixture.OfflineHub(),
+        MaxSequenceLength = 32,
+        BatchSize = 16,
+        Epochs = 3,
+        SelfSamplingEpochs = 1,
+        LearningRate = 3e-3,
+        Dropout = 0,
+        Device = Devices.DeviceOption.Cpu,
+        Seed = 5,
+    };
+
+    public static EstimatorChain<Microsoft.ML.Transforms.KeyToValueMappingTransformer> Pipeline(MLContext ml, TokenEarlyExitNerTrainer.Options options) =>
+        ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.MulticlassClassification.Trainers.TokenEarlyExitNer(options))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+
+    public List<TaggedRow> Tag(IEnumerable<SentenceRow> rows, ITransformer? model = null) =>
+        Context.Data.CreateEnumerable<TaggedRow>((model ?? Model).Transform(Context.Data.LoadFromEnumerable(rows)), reuseRowObject: false).ToList();
+
+    public void Dispose() => Ner.Dispose();
+}
+
+[Collection("Torch")]
+public sealed class TokenExitNerTests(NerFixture fixture) : IClassFixture<NerFixture>, IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("ner-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void Fit_ToyNer_FindsTheEntities()
+    {
+        IDataView scored = fixture.Model.Transform(fixture.Context.Data.LoadFromEnumerable(fixture.Test));
+
+        NerMetrics metrics = NerEvaluation.Evaluate(scored, fixture.Ner.NumLayers);
+
+        Assert.True(metrics.Entities.Overall.F1 > 0.9, $"entity F1 {metrics.Entities.Overall.F1:0.000} on the toy task");
+        Assert.Equal(["LOC", "ORG", "PER"], metrics.Entities.PerType.Keys);
+        Assert.InRange(metrics.MeanTokenExitLayer, 1, fixture.Ner.NumLayers);
+        Assert.Equal(fixture.Ner.NumLayers / metrics.MeanTokenExitLayer, metrics.TokenLayerSpeedup, 6);
+        Assert.Equal(fixture.Test.Sum(r => r.Tokens.Length), metrics.ExitLayerHistogram.Sum());
+    }
+
+    [Fact]
+    public void GetOutputSchema_MatchesTheFittedTransformersSchema()
+    {
+        DataViewSchema keyed = fixture.Model.ElementAt(0).GetOutputSchema(fixture.Context.Data.LoadFromEnumerable(fixture.Test).Schema);
+
+        SchemaShape declared = fixture.Context.MulticlassClassification.Trainers.TokenEarlyExitNer(NerFixture.Options()).GetOutputSchema(MLNetInternals.ShapeOf(keyed));
+        SchemaShape actual = MLNetInternals.ShapeOf(fixture.Ner.GetOutputSchema(keyed));
+
+        Assert.Equal(actual.Select(c => c.Name).Order(), declared.Select(c => c.Name).Order());
+        foreach (SchemaShape.Column expected in actual)
+        {
+            SchemaShape.Column shape = declared.Single(c => c.Name == expected.Name);
+            Assert.Equal((expected.Kind, expected.ItemType, expected.IsKey), (shape.Kind, shape.ItemType, shape.IsKey));
+        }
+    }
+
+    [Fact]
+    public void Transform_Batched_EqualsPredictionEngineRowByRow()
+    {
+        List<TaggedRow> batched = fixture.Tag(fixture.Test);
+        var engine = fixture.Context.Model.CreatePredictionEngine<SentenceRow, TaggedRow>(fixture.Model);
+
+        for (int i = 0; i < fixture.Test.Count; i++)
+        {
+            TaggedRow alone = engine.Predict(fixture.Test[i]);
+            Assert.Equal(alone.PredictedLabel, batched[i].PredictedLabel);
+            Assert.Equal(alone.TokenExitLayers, batched[i].TokenExitLayers);
+            Assert.Equal(alone.TokenExitLayers.Max(), batched[i].ExitLayer);
+        }
+    }
+
+    [Fact]
+    public void WithExitCriterion_ChangesExitsWithoutRetraining()
+    {
+        using TokenEarlyExitNerTransformer first = fixture.Ner.WithExitCriterion(TokenExitCriterion.FixedLayer(1));
+        using TokenEarlyExitNerTransformer sentee = fixture.Ner.WithExitCriterion(TokenExitCriterion.Parse("sentee:0"));
+
+        Assert.All(fixture.Tag(fixture.Test, Chain(first)), r => Assert.All(r.TokenExitLayers, l => Assert.Equal(1, l)));
+        Assert.All(fixture.Tag(fixture.Test, Chain(sentee)), r => Assert.Equal(fixture.Ner.NumLayers, r.ExitLayer));
+    }
+
+    [Fact]
+    public void SaveLoad_FreshProcess_TagsTheSame()
+    {
+        string path = Path.Combine(_folder, "ner.zip");
+        string sentences = Path.Combine(_folder, "sentences.txt");
+        List<SentenceRow> rows = fixture.Test.Take(10).ToList();
+        File.WriteAllLines(sentences, rows.Select(r => string.Join(' ', r.Tokens)));
+        fixture.Context.Model.Save(fixture.Model, fixture.Context.Data.LoadFromEnumerable(rows).Schema, path);
+
+        string output = LoadProbe.Run("ner", path, sentences);
+
+        string[] expected = fixture.Tag(rows).Select(r => $"row: {string.Join(",", r.PredictedLabel)} {string.Join(",", r.TokenExitLayers)} {r.ExitLayer}").ToArray();
+        Assert.Equal(expected, output.Split('\n').Where(l => l.StartsWith("row: ", StringComparison.Ordinal)).Select(l => l.TrimEnd('\r')).ToArray());
+        Assert.Contains($"engine: {expected[0].Split(' ')[1]} {expected[0].Split(' ')[2]}", output);
+    }
+
+    [Fact]
+    public void Transform_WordsAsOneString_SplitsOnWhitespace()
+    {
+        var asText = fixture.Test.Select(r => new TextRow { Tokens = string.Join("  ", r.Tokens), Label = r.Label }).ToList();
+
+        string[][] fromVectors = fixture.Tag(fixture.Test).Select(r => r.PredictedLabel).ToArray();
+        IDataView fromText = fixture.Ner.Transform(fixture.Context.Data.LoadFromEnumerable(asText));
+        string[][] fromStrings = fromText.GetColumn<VBuffer<uint>>("PredictedLabel")
+            .Select(v => v.DenseValues().Select(k => fixture.Ner.TagNames[(int)k - 1]).ToArray()).ToArray();
+
+        Assert.Equal(fromVectors, fromStrings);
+    }
+
+    [Fact]
+    public void Transform_EmptyAndOverlongSentences_AreTaggedInFull()
+    {
+        string[] longSentence = Enumerable.Range(0, 30).SelectMany(_ => new[] { "john", "smith", "met", "google" }).ToArray();
+        var rows = new List<SentenceRow>
+        {
+            new() { Tokens = [], Label = [] },
+            new() { Tokens = longSentence, Label = longSentence.Select(_ => "O").ToArray() },
+        };
+
+        List<TaggedRow> tagged = fixture.Tag(rows);
+
+        Assert.Empty(tagged[0].PredictedLabel);
+        Assert.Equal(0, tagged[0].ExitLayer);
+        Assert.Equal(longSentence.Length, tagged[1].PredictedLabel.Length);
+        Assert.True(fixture.Ner.Labeller.Encode(longSentence).Count > 1, "the long sentence needs several chunks at MaxSequenceLength 32");
+        Assert.Equal(["B-PER", "I-PER", "O", "B-ORG"], tagged[1].PredictedLabel[^4..]);
+    }
+
+    [Fact]
+    public void Evaluate_TagUnseenInTraining_NamesTheRow()
+    {
+        var rows = new List<SentenceRow> { new() { Tokens = ["john", "smith"], Label = ["B-MISC", "I-MISC"] } };
+        IDataView scored = fixture.Model.Transform(fixture.Context.Data.LoadFromEnumerable(rows));
+
+        var error = Assert.Throws<ArgumentException>(() => NerEvaluation.Evaluate(scored, fixture.Ner.NumLayers));
+
+        Assert.Contains("Row 0", error.Message);
+        Assert.Contains("not trained on", error.Message);
+    }
+
+    [Fact]
+    public void Fit_TokensAndTagsOfDifferentLength_NamesTheRow()
+    {
+        List<SentenceRow> rows = NerFixture.Rows(20, seed: 9);
+        rows[7].Label = rows[7].Label[..^1];
+        var ml = new MLContext(seed: 1);
+
+        var error = Assert.Throws<ArgumentException>(() => NerFixture.Pipeline(ml, NerFixture.Options()).Fit(ml.Data.LoadFromEnumerable(rows)));
+
+        Assert.Contains("Row 7", error.Message);
+        Assert.Contains("one tag per word", error.Message);
+    }
+
+    [Fact]
+    public void Fit_LabelNotKeys_NamesMapValueToKey()
+    {
+        var ml = new MLContext(seed: 1);
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.MulticlassClassification.Trainers.TokenEarlyExitNer(NerFixture.Options()).Fit(ml.Data.LoadFromEnumerable(NerFixture.Rows(5, 1))));
+
+        Assert.Contains("vector of Key<UInt32>", error.Message);
+        Assert.Contains("MapValueToKey", error.Message);
+    }
+
+    [Fact]
+    public void Fit_ReportsProgressToTheLog()
+    {
+        Assert.Contains(fixture.Log, m => m.Contains("self-sampling epoch 4/4", StringComparison.Ordinal));
+        Assert.Contains(fixture.Log, m => m.Contains("training sentences in", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void LoadFromConllFile_SharedValidSet_ReadsSentencesAndConvertsToIob2()
+    {
+        IDataView data = fixture.Context.Data.LoadFromConllFile(SharedAssets.Data("conll2003/valid.txt"), convertTo: TagScheme.Iob2);
+
+        var rows = fixture.Context.Data.CreateEnumerable<ConllSentenceRow>(data, reuseRowObject: false).ToList();
+
+        Assert.Equal(3250, rows.Count);
+        Assert.Equal(51362, rows.Sum(r => r.Tokens.Length));
+        Assert.All(rows, r => Assert.Equal(r.Tokens.Length, r.Label.Length));
+        Assert.Contains(rows, r => r.Label.Contains("B-LOC"));
+        Assert.Equal(["CRICKET", "-", "LEICESTERSHIRE"], rows[0].Tokens[..3]);
+        Assert.Equal("B-ORG", rows[0].Label[2]);
+    }
+
+    private ITransformer Chain(TokenEarlyExitNerTransformer ner) =>
+        new TransformerChain<ITransformer>(fixture.Model.ElementAt(0), ner, fixture.Model.ElementAt(2));
+
+    public sealed class TextRow
+    {
+        public string Tokens { get; set; } = "";
+
+        public string[] Label { get; set; } = [];
+    }
+}
