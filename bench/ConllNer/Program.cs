@@ -1,0 +1,143 @@
+// Token-level early exit on CoNLL-2003 (Li et al., ACL 2021): one labeller trained from scratch (joint
+// off-ramp training, then self-sampling), evaluated on dev and test at full depth and with SENTEE and
+// TOKEE at several thresholds: entity F1 (conlleval's rules), token-layer speed-up and measured
+// sentences/s on the same batches.
+//
+//   bash bench/conll-ner.sh          (about 20 minutes on 2 CPU cores)
+//
+// Writes <out>/conll-ner.json and <out>/conll-ner.md (the README table).
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Hub;
+using EarlyExit.MLNet;
+using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.Sequence;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var settings = Settings.Parse(args);
+string shared = FindShared();
+string conll = Path.Combine(shared, "data", "conll2003");
+Directory.CreateDirectory(settings.Out);
+string[] criteria = ["full", "sentee:0.1", "sentee:0.2", "sentee:0.3", "tokee:0.1:5", "tokee:0.2:5", "tokee:0.3:3"];
+
+var ml = new MLContext(seed: settings.Seed);
+IDataView train = ml.Data.TakeRows(ml.Data.LoadFromConllFile(Path.Combine(conll, "train.txt"), convertTo: TagScheme.Iob2), settings.TrainSentences);
+var splits = new[] { ("dev", "valid.txt"), ("test", "test.txt") }
+    .Select(s => (Name: s.Item1, Data: ml.Data.LoadFromConllFile(Path.Combine(conll, s.Item2), convertTo: TagScheme.Iob2))).ToArray();
+
+var clock = Stopwatch.StartNew();
+var model = ml.Transforms.Conversion.MapValueToKey("Label")
+    .Append(ml.MulticlassClassification.Trainers.TokenEarlyExitNer(new TokenEarlyExitNerTrainer.Options
+    {
+        Backbone = "small-albert",
+        FromScratch = true,
+        Hub = new HubOptions { MirrorDirectory = shared, Offline = true },
+        Epochs = settings.Epochs,
+        SelfSamplingEpochs = 1,
+        BatchSize = 32,
+        LearningRate = 5e-4,
+        MaxSequenceLength = 128,
+        ExitCriterion = TokenExitCriterion.Full(),
+        Seed = settings.Seed,
+        Device = EarlyExit.Devices.DeviceOption.Cpu,
+    }))
+    .Fit(train);
+double trainSeconds = clock.Elapsed.TotalSeconds;
+var ner = model.LastTransformer;
+Console.WriteLine($"trained in {trainSeconds:0} s");
+
+var results = new List<Result>();
+foreach (var (name, data) in splits)
+{
+    IDataView keyed = model.ElementAt(0).Transform(data);
+    long sentences = keyed.GetRowCount() ?? keyed.GetColumn<int>("Line").LongCount();
+    Measure(ner, ml.Data.TakeRows(keyed, 64)); // warm up
+    foreach (string text in criteria)
+    {
+        using TokenEarlyExitNerTransformer scorer = ner.WithExitCriterion(TokenExitCriterion.Parse(text));
+        var (metrics, seconds) = Measure(scorer, keyed);
+        var result = new Result(name, text, metrics.Entities.Overall.F1, metrics.Entities.Overall.Precision, metrics.Entities.Overall.Recall,
+            metrics.MeanTokenExitLayer, metrics.TokenLayerSpeedup, sentences / seconds, trainSeconds, metrics.ExitLayerHistogram.ToArray());
+        results.Add(result);
+        Console.WriteLine($"{name,-5} {text,-12} F1 {result.F1:0.000}  mean exit {result.MeanTokenExitLayer:0.00}  speed-up {result.TokenLayerSpeedup:0.00}x  {result.SentencesPerSecond:0} sentences/s");
+    }
+}
+
+File.WriteAllText(Path.Combine(settings.Out, "conll-ner.json"), JsonSerializer.Serialize(new { Machine = Machine(), settings, TrainSeconds = trainSeconds, Results = results }, new JsonSerializerOptions { WriteIndented = true }));
+File.WriteAllText(Path.Combine(settings.Out, "conll-ner.md"), Markdown(results, settings, trainSeconds));
+Console.WriteLine($"done: {Path.Combine(settings.Out, "conll-ner.md")}");
+return 0;
+
+// Labels every sentence (the lazy view computes when the tags are read) and times it.
+static (NerMetrics Metrics, double Seconds) Measure(TokenEarlyExitNerTransformer ner, IDataView keyed)
+{
+    var watch = Stopwatch.StartNew();
+    IDataView scored = ner.Transform(keyed);
+    NerMetrics metrics = NerEvaluation.Evaluate(scored, ner.NumLayers);
+    return (metrics, watch.Elapsed.TotalSeconds);
+}
+
+static string FindShared()
+{
+    for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
+    {
+        string candidate = Path.Combine(directory.FullName, "..", "shared");
+        if (Directory.Exists(Path.Combine(candidate, "data", "conll2003")))
+        {
+            return Path.GetFullPath(candidate);
+        }
+    }
+
+    throw new DirectoryNotFoundException("../shared (CoNLL-2003 and the tokenizer mirror) was not found; run from the repository.");
+}
+
+static string Machine()
+{
+    string cpu = File.Exists("/proc/cpuinfo")
+        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
+        : "unknown CPU";
+    return $"{cpu}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+}
+
+static string Markdown(List<Result> results, Settings settings, double trainSeconds)
+{
+    var text = new StringBuilder();
+    text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Machine()}; small-albert from scratch (12 shared layers, hidden 128), " +
+        $"{settings.TrainSentences} training sentences, {settings.Epochs} joint epochs + 1 self-sampling epoch ({trainSeconds / 60:0} min), seed {settings.Seed}; " +
+        "IOB2 tags, entity F1 by conlleval's rules; sentences/s = labelling with halt-and-copy, batch 32.");
+    text.AppendLine();
+    text.AppendLine("| split | exit criterion | entity F1 | precision | recall | mean word exit layer | token-layer speed-up | sentences/s |");
+    text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    foreach (Result r in results)
+    {
+        text.AppendLine($"| {r.Split} | `{r.Criterion}` | {r.F1:0.000} | {r.Precision:0.000} | {r.Recall:0.000} | {r.MeanTokenExitLayer:0.00} | {r.TokenLayerSpeedup:0.00}x | {r.SentencesPerSecond:0} |");
+    }
+
+    return text.ToString();
+}
+
+internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string Out)
+{
+    public static Settings Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            values[args[i].TrimStart('-')] = args[i + 1];
+        }
+
+        return new Settings(
+            int.Parse(values.GetValueOrDefault("train-sentences") ?? "14041", CultureInfo.InvariantCulture),
+            int.Parse(values.GetValueOrDefault("epochs") ?? "5", CultureInfo.InvariantCulture),
+            int.Parse(values.GetValueOrDefault("seed") ?? "42", CultureInfo.InvariantCulture),
+            values.GetValueOrDefault("out") ?? Path.Combine("bench", "results"));
+    }
+}
+
+internal sealed record Result(string Split, string Criterion, double F1, double Precision, double Recall, double MeanTokenExitLayer, double TokenLayerSpeedup,
+    double SentencesPerSecond, double TrainSeconds, long[] ExitLayerHistogram);
