@@ -5,6 +5,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using EarlyExit.Cli.Classify;
+using EarlyExit.Cli.Ner;
 using EarlyExit.Cli.Output;
 
 namespace EarlyExit.Cli;
@@ -71,7 +72,7 @@ public static class Cli
         return await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The command tree: <c>earlyexit classify train|evaluate|score</c>.</summary>
+    /// <summary>The command tree: <c>earlyexit classify train|evaluate|score</c> and <c>earlyexit ner train|evaluate|score</c>.</summary>
     internal static RootCommand CreateRootCommand(CliConsole console)
     {
         var classify = new Command("classify", "Early-exit text classification (PALBERT and its baselines): train, evaluate, score.")
@@ -80,10 +81,16 @@ public static class Cli
             new EvaluateCommand(console).Create(),
             new ScoreCommand(console).Create(),
         };
-        return new RootCommand("Early-exit transformer classifiers for ML.NET: train, evaluate and score from TSV/CSV files.")
+        var ner = new Command("ner", "Token-level early-exit sequence labelling (SENTEE, TOKEE with halt-and-copy) on CoNLL files: train, evaluate, score.")
+        {
+            new NerTrainCommand(console).Create(),
+            new NerEvaluateCommand(console).Create(),
+            new NerScoreCommand(console).Create(),
+        };
+        return new RootCommand("Early-exit transformers for ML.NET: text classifiers from TSV/CSV files, named-entity taggers from CoNLL files.")
         {
             HelpName = ToolName,
-            Subcommands = { classify },
+            Subcommands = { classify, ner },
         };
     }
 

@@ -61,41 +61,27 @@ internal sealed class TrainCommand
         "Validation data with the same columns: picks the best epoch (and drives --early-stopping); its metrics go into the output and --metrics-json.", required: false);
     private readonly ColumnOptions _columns = new(withLabel: true);
     private readonly DataFormatOptions _format = new();
-    private readonly Option<string> _backbone = new("--backbone")
-    {
-        Description = "The transformer to fine-tune: a hub id (albert-base-v2), a local Hugging Face folder, or a preset (tiny-bert, ...) with --from-scratch.",
-        HelpName = "ID|DIR|preset",
-        Required = true,
-    };
-
-    private readonly Option<bool> _fromScratch = new("--from-scratch") { Description = "Start the backbone from random weights (its config and tokenizer only)." };
+    private readonly BackboneOptions _backbone = new();
     private readonly Option<int?> _epochs = CommonOptions.Integer("--epochs", $"Passes over the training data. Default: {PalbertDefaults.Epochs}.", 1);
     private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", $"Rows per training batch (and the model's scoring batch). Default: {PalbertDefaults.BatchSize}.", 1);
     private readonly Option<int?> _maxLength = CommonOptions.Integer("--max-length", $"Longest input in tokens; longer texts are truncated. Default: {PalbertDefaults.MaxSequenceLength}.", 8);
     private readonly Option<int?> _seed = CommonOptions.Integer("--seed", $"Seed of weights, dropout, data order and --max-train-rows. Default: {PalbertDefaults.Seed}.", 0);
     private readonly Option<string> _out = new("--out") { Description = "The model .zip to write.", HelpName = "FILE", Required = true };
     private readonly Option<string> _metricsJson = new("--metrics-json") { Description = "Also write the training summary and validation metrics as JSON.", HelpName = "FILE" };
-    private readonly Option<double?> _learningRate = CommonOptions.Positive("--learning-rate", $"Peak learning rate of the encoder and classifier. Default: {Invariant(PalbertDefaults.LearningRate)}.");
-    private readonly Option<double?> _haltingLearningRate = CommonOptions.Positive("--halting-learning-rate", $"Peak learning rate of the halting head. Default: {Invariant(PalbertDefaults.HaltingLearningRate)}.");
+    private readonly Option<double?> _learningRate = CommonOptions.Positive("--learning-rate", $"Peak learning rate of the encoder and classifier. Default: {CommonOptions.Invariant(PalbertDefaults.LearningRate)}.");
+    private readonly Option<double?> _haltingLearningRate = CommonOptions.Positive("--halting-learning-rate", $"Peak learning rate of the halting head. Default: {CommonOptions.Invariant(PalbertDefaults.HaltingLearningRate)}.");
     private readonly Option<TrainingObjective?> _objective = CommonOptions.Choice("--objective", "Training loss: ponder (PALBERT), pabee or joint. Default: ponder.", s_objectives);
     private readonly Option<HaltingVariant?> _halting = CommonOptions.Choice("--halting", "Halting head: concat (PALBERT), difference, linear (PonderNet) or none (PABEE, DeeBERT). Default: concat.", s_halting);
     private readonly Option<ClassifierHeads?> _heads = CommonOptions.Choice("--heads", "One classifier for all layers (shared) or one per layer. Default: shared.", s_heads);
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion(
         "The exit criterion saved with the model and used on --valid. Default: qexit:0.5 (full with --halting none).");
-    private readonly Option<double?> _beta = new("--beta") { Description = $"Weight of the KL term of the Ponder objective. Default: {Invariant(PalbertDefaults.Beta)}.", HelpName = "X" };
-    private readonly Option<double?> _priorLambda = new("--prior-lambda") { Description = $"λ of the geometric prior over exit layers, in (0, 1). Default: {Invariant(PalbertDefaults.PriorLambda)}.", HelpName = "X" };
+    private readonly Option<double?> _beta = new("--beta") { Description = $"Weight of the KL term of the Ponder objective. Default: {CommonOptions.Invariant(PalbertDefaults.Beta)}.", HelpName = "X" };
+    private readonly Option<double?> _priorLambda = new("--prior-lambda") { Description = $"λ of the geometric prior over exit layers, in (0, 1). Default: {CommonOptions.Invariant(PalbertDefaults.PriorLambda)}.", HelpName = "X" };
     private readonly Option<int?> _earlyStopping = CommonOptions.Integer("--early-stopping", "Stop after N epochs without a better --validation-metric on --valid (needs --valid). Default: off.", 1);
     private readonly Option<ClassificationMetric?> _validationMetric = CommonOptions.Choice("--validation-metric", "The metric best-epoch selection maximises on --valid. Default: accuracy.", s_metrics);
     private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to train");
 
     private readonly Option<int?> _maxTrainRows = CommonOptions.Integer("--max-train-rows", "Train on at most N rows drawn at random (seeded by --seed), for quick runs.", 1);
-    private readonly Option<string> _assets = new("--assets")
-    {
-        Description = $"A local hub mirror (models/<id>/ folders), searched before the cache and the network; as ${HubOptions.MirrorVariable}.",
-        HelpName = "DIR",
-    };
-
-    private readonly Option<bool> _offline = new("--offline") { Description = $"Never use the network for the backbone; as ${HubOptions.OfflineVariable}=1." };
 
     private readonly CliConsole _console;
 
@@ -110,9 +96,10 @@ internal sealed class TrainCommand
         command.Add(_train);
         command.Add(_valid);
         _columns.AddTo(command);
+        _backbone.AddTo(command);
         foreach (Option option in new Option[]
         {
-            _backbone, _fromScratch, _epochs, _batchSize, _maxLength, _seed, _out, _metricsJson, _learningRate, _haltingLearningRate,
+            _epochs, _batchSize, _maxLength, _seed, _out, _metricsJson, _learningRate, _haltingLearningRate,
             _objective, _halting, _heads, _exitCriterion, _beta, _priorLambda, _earlyStopping, _validationMetric, _device, _maxTrainRows,
         })
         {
@@ -120,8 +107,6 @@ internal sealed class TrainCommand
         }
 
         _format.AddTo(command);
-        command.Add(_assets);
-        command.Add(_offline);
         command.Validators.Add(result =>
         {
             if (result.GetValue(_earlyStopping) is not null && result.GetValue(_valid) is null)
@@ -250,30 +235,14 @@ internal sealed class TrainCommand
 
     private PalbertTextClassificationTrainer.Options Options(ParseResult parse, ColumnSelection columns, int seed, TrainingProgressReporter progress, CancellationToken cancellationToken)
     {
-        var hub = new HubOptions();
-        if (parse.GetValue(_assets) is string assets)
-        {
-            if (!Directory.Exists(assets))
-            {
-                throw new CliException($"--assets '{assets}' is not a folder.", isUsage: true);
-            }
-
-            hub.MirrorDirectory = assets;
-        }
-
-        if (parse.GetValue(_offline))
-        {
-            hub.Offline = true;
-        }
-
         var options = new PalbertTextClassificationTrainer.Options
         {
             LabelColumnName = ClassificationRow.LabelColumn,
             Sentence1ColumnName = ClassificationRow.Sentence1Column,
             Sentence2ColumnName = columns.TextPair is null ? null : ClassificationRow.Sentence2Column,
-            Backbone = parse.GetRequiredValue(_backbone),
-            FromScratch = parse.GetValue(_fromScratch),
-            Hub = hub,
+            Backbone = _backbone.Backbone(parse),
+            FromScratch = _backbone.FromScratch(parse),
+            Hub = _backbone.Hub(parse),
             Seed = seed,
             ExitCriterion = parse.GetValue(_exitCriterion),
             Progress = progress,
@@ -306,30 +275,7 @@ internal sealed class TrainCommand
         IDataView trainKeyed = toKey.Transform(trainView);
         IDataView? validKeyed = valid is null ? null : toKey.Transform(ml.Data.LoadFromEnumerable(valid.Rows));
 
-        PalbertTransformer palbert = _console.RunWithProgress("training", sink =>
-        {
-            progress.Sink = sink;
-            void Log(object? sender, LoggingEventArgs e)
-            {
-                if (e.Kind is ChannelMessageKind.Info or ChannelMessageKind.Warning
-                    && e.Source.StartsWith("Palbert", StringComparison.Ordinal)
-                    && !e.RawMessage.StartsWith("epoch ", StringComparison.Ordinal))
-                {
-                    sink.WriteLine(e.RawMessage);
-                }
-            }
-
-            ml.Log += Log;
-            try
-            {
-                return trainer.Fit(trainKeyed, validKeyed);
-            }
-            finally
-            {
-                ml.Log -= Log;
-                progress.Sink = null;
-            }
-        });
+        PalbertTransformer palbert = progress.Run(_console, ml, "Palbert", () => trainer.Fit(trainKeyed, validKeyed));
 
         try
         {
@@ -340,32 +286,6 @@ internal sealed class TrainCommand
         {
             palbert.Dispose();
             throw;
-        }
-    }
-
-    private static string Invariant(double value) => value.ToString("0.##########", CultureInfo.InvariantCulture);
-
-    /// <summary>Turns the trainer's progress into reports to <see cref="Sink"/>, the display of the running Fit.</summary>
-    private sealed class TrainingProgressReporter : IProgress<TrainingProgress>
-    {
-        public CliConsole.ProgressSink? Sink { get; set; }
-
-        public void Report(TrainingProgress value)
-        {
-            if (Sink is not CliConsole.ProgressSink sink)
-            {
-                return;
-            }
-
-            string loss = value.Loss.ToString("0.0000", CultureInfo.InvariantCulture);
-            string validation = value.ValidationMetric is double v ? $", validation {v.ToString("0.0000", CultureInfo.InvariantCulture)}" : "";
-            bool validated = value.Phase == "validate";
-            string status = validated
-                ? $"epoch {value.Epoch}/{value.Epochs} done, loss {loss}{validation}"
-                : $"epoch {value.Epoch}/{value.Epochs}, step {value.Step}/{value.TotalSteps}, loss {loss}{validation}";
-            string eta = value.Remaining is TimeSpan r && !validated ? $", ETA {r:hh\\:mm\\:ss}" : "";
-            string detail = $", elapsed {value.Elapsed:hh\\:mm\\:ss}{eta}";
-            sink.Report(value.Step, value.TotalSteps, status, detail, important: validated);
         }
     }
 }

@@ -232,17 +232,4 @@ public sealed class TrainCommandTests(Sst2ModelFixture sst2) : IDisposable
 
         public int ExitLayer { get; set; }
     }
-
-    /// <summary>An output writer that cancels when a line containing <c>text</c> is written (like Ctrl+C during training).</summary>
-    private sealed class CancelOnText(string text, CancellationTokenSource cancellation) : StringWriter
-    {
-        public override void WriteLine(string? value)
-        {
-            base.WriteLine(value);
-            if (value?.Contains(text, StringComparison.Ordinal) == true)
-            {
-                cancellation.Cancel();
-            }
-        }
-    }
 }

@@ -2,9 +2,9 @@ using EarlyExit.Tests.TestSupport;
 
 namespace EarlyExit.Cli.Tests.TestSupport;
 
-/// <summary>The command tests: they share one trained model and run one at a time (torch state is global).</summary>
+/// <summary>The command tests: they share one trained model per command family and run one at a time (torch state is global).</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class CliCollection : ICollectionFixture<Sst2ModelFixture>
+public sealed class CliCollection : ICollectionFixture<Sst2ModelFixture>, ICollectionFixture<ConllModelFixture>
 {
     public const string Name = "Cli";
 }

@@ -1,114 +1,70 @@
-// Options more than one classify command takes: how data files are laid out, which columns to use,
-// the exit criterion, the batch size and the device. Values are checked while parsing, so a bad value
-// is a usage error (exit code 2) before any file is read.
+// Options more than one command takes: the backbone and its files, the exit criterion of classifiers,
+// the device, and factories for checked integers, numbers, choices and files. Values are checked while
+// parsing, so a bad value is a usage error (exit code 2) before any file is read.
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using EarlyExit.Cli.Data;
 using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
+using EarlyExit.Hub;
 
-namespace EarlyExit.Cli.Classify;
+namespace EarlyExit.Cli;
 
-/// <summary>--separator, --no-header, --quoting and --no-quoting.</summary>
-internal sealed class DataFormatOptions
+/// <summary>--backbone, --from-scratch, --assets and --offline: the transformer a train command starts from and where its files come from.</summary>
+internal sealed class BackboneOptions
 {
-    public Option<char?> Separator { get; } = new("--separator")
+    private readonly Option<string> _backbone = new("--backbone")
     {
-        Description = "Field separator: tab, comma, semicolon, pipe, space or one character. Default: from each file's extension (.tsv tab, .csv comma).",
-        HelpName = "tab|comma|C",
-        CustomParser = result =>
-        {
-            char? separator = DelimitedFormat.ParseSeparator(result.Tokens[0].Value, out string? problem);
-            if (problem is not null)
-            {
-                result.AddError(problem);
-            }
-
-            return separator;
-        },
-    };
-
-    public Option<bool> NoHeader { get; } = new("--no-header")
-    {
-        Description = "The files have no header line; name columns by 0-based index (e.g. --text-column 3).",
-    };
-
-    public Option<bool> Quoting { get; } = new("--quoting")
-    {
-        Description = "Read RFC 4180 quoted fields (\"a, b\" and \"\" for a quote). Default: on for comma-separated files, off otherwise.",
-    };
-
-    public Option<bool> NoQuoting { get; } = new("--no-quoting")
-    {
-        Description = "Every \" is literal text (GLUE TSVs). The default for files that are not comma-separated.",
-    };
-
-    public void AddTo(Command command)
-    {
-        command.Add(Separator);
-        command.Add(NoHeader);
-        command.Add(Quoting);
-        command.Add(NoQuoting);
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(Quoting) && result.GetValue(NoQuoting))
-            {
-                result.AddError("--quoting and --no-quoting contradict each other; give one.");
-            }
-        });
-    }
-
-    /// <summary>The format of <paramref name="path"/> under the parsed options.</summary>
-    public DelimitedFormat For(ParseResult result, string path)
-    {
-        bool? quoting = result.GetValue(Quoting) ? true : result.GetValue(NoQuoting) ? false : null;
-        return DelimitedFormat.For(path, result.GetValue(Separator), hasHeader: !result.GetValue(NoHeader), quoting);
-    }
-}
-
-/// <summary>--text-column, --text-pair-column and (optionally) --label-column.</summary>
-internal sealed class ColumnOptions
-{
-    private readonly bool _withLabel;
-
-    public ColumnOptions(bool withLabel)
-    {
-        _withLabel = withLabel;
-        Label = withLabel
-            ? new Option<string>("--label-column") { Description = "The column of class labels (any text values).", HelpName = "C", Required = true }
-            : null;
-    }
-
-    public Option<string> Text { get; } = new("--text-column")
-    {
-        Description = "The text column: a header name (exact, case-sensitive), or a 0-based index with --no-header.",
-        HelpName = "C",
+        Description = "The transformer to fine-tune: a hub id (albert-base-v2), a local Hugging Face folder, or a preset (tiny-bert, ...) with --from-scratch.",
+        HelpName = "ID|DIR|preset",
         Required = true,
     };
 
-    public Option<string> TextPair { get; } = new("--text-pair-column")
+    private readonly Option<bool> _fromScratch = new("--from-scratch") { Description = "Start the backbone from random weights (its config and tokenizer only)." };
+
+    private readonly Option<string> _assets = new("--assets")
     {
-        Description = "The second text of sentence-pair tasks (e.g. RTE, MRPC).",
-        HelpName = "C",
+        Description = $"A local hub mirror (models/<id>/ folders), searched before the cache and the network; as ${HubOptions.MirrorVariable}.",
+        HelpName = "DIR",
     };
 
-    public Option<string>? Label { get; }
+    private readonly Option<bool> _offline = new("--offline") { Description = $"Never use the network for the backbone; as ${HubOptions.OfflineVariable}=1." };
 
     public void AddTo(Command command)
     {
-        command.Add(Text);
-        command.Add(TextPair);
-        if (Label is not null)
-        {
-            command.Add(Label);
-        }
+        command.Add(_backbone);
+        command.Add(_fromScratch);
+        command.Add(_assets);
+        command.Add(_offline);
     }
 
-    public ColumnSelection Selection(ParseResult result) =>
-        new(result.GetRequiredValue(Text), result.GetValue(TextPair), _withLabel ? result.GetRequiredValue(Label!) : null);
+    public string Backbone(ParseResult result) => result.GetRequiredValue(_backbone);
+
+    public bool FromScratch(ParseResult result) => result.GetValue(_fromScratch);
+
+    /// <summary>The hub settings: --assets as the mirror, --offline; the environment's otherwise.</summary>
+    /// <exception cref="CliException">--assets is not a folder.</exception>
+    public HubOptions Hub(ParseResult result)
+    {
+        var hub = new HubOptions();
+        if (result.GetValue(_assets) is string assets)
+        {
+            if (!Directory.Exists(assets))
+            {
+                throw new CliException($"--assets '{assets}' is not a folder.", isUsage: true);
+            }
+
+            hub.MirrorDirectory = assets;
+        }
+
+        if (result.GetValue(_offline))
+        {
+            hub.Offline = true;
+        }
+
+        return hub;
+    }
 }
 
-/// <summary>Option factories shared by the classify commands.</summary>
+/// <summary>Option factories shared by the classify and ner commands.</summary>
 internal static class CommonOptions
 {
     /// <summary>--exit-criterion, parsed with <see cref="ExitCriterion.Parse"/>.</summary>
@@ -208,4 +164,7 @@ internal static class CommonOptions
         HelpName = "FILE",
         Required = required,
     };
+
+    /// <summary>A number as help text shows defaults: invariant, no trailing zeros.</summary>
+    public static string Invariant(double value) => value.ToString("0.##########", System.Globalization.CultureInfo.InvariantCulture);
 }
