@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Token-level early exit (SENTEE, TOKEE with halt-and-copy) on CoNLL-2003, trained from scratch.
 # Results: bench/results/conll-ner.md (the README table) and bench/results/conll-ner.json.
-# Needs ../shared beside the repository. About 25 minutes on 2 CPU cores; run it on an otherwise idle
+# Needs ../shared beside the repository. About 25 minutes on 2 CPU cores: 15 training, 10 measuring
+# (a second run reuses the model kept in bench/out/ and only measures). Run it on an otherwise idle
 # machine, since sentences/s are measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."

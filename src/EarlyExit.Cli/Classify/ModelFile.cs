@@ -30,35 +30,8 @@ internal sealed class ModelFile : IDisposable
     /// <exception cref="CliException">The file is missing or is not a model written by classify train.</exception>
     public static ModelFile Load(MLContext ml, string path, DeviceOption? device = null)
     {
-        if (Directory.Exists(path))
-        {
-            throw new CliException($"--model '{path}' is a folder; name the model .zip written by 'earlyexit classify train'.");
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new CliException($"Model file '{path}' does not exist; train one with 'earlyexit classify train ... --out {path}'.");
-        }
-
-        ITransformer model;
-        try
-        {
-            model = ml.Model.Load(path, out _);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            throw new CliException($"Cannot load model '{path}': {e.Message.TrimEnd('.')}. Is it a model .zip written by 'earlyexit classify train'?", e);
-        }
-
-        PalbertTransformer? palbert = (model as IEnumerable<ITransformer>)?.OfType<PalbertTransformer>().FirstOrDefault() ?? model as PalbertTransformer;
-        if (palbert is null || palbert.Columns.Sentence1 != ClassificationRow.Sentence1Column)
-        {
-            (model as IDisposable)?.Dispose();
-            palbert?.Dispose();
-            throw new CliException(
-                $"'{path}' is an ML.NET model but not one written by 'earlyexit classify train' (it has no Palbert classifier reading column '{ClassificationRow.Sentence1Column}').");
-        }
-
+        (ITransformer model, PalbertTransformer palbert) = ModelZip.Load<PalbertTransformer>(ml, path, "classify",
+            p => p.Columns.Sentence1 == ClassificationRow.Sentence1Column, $"it has no Palbert classifier reading column '{ClassificationRow.Sentence1Column}'");
         var file = new ModelFile(path, model, palbert);
         try
         {

@@ -1,12 +1,8 @@
 // Scoring for evaluate, score and train's validation.
 //
 // Rows are scored with the model's classifier (PalbertTransformer.Classifier.Predict) in chunks of
-// many batches: Predict sorts each chunk by length so batches pad little, the cancellation token is
-// checked between chunks, and the stopwatch runs around Predict only, so rows/s measures scoring.
-// (Through ML.NET's Transform the batch size would be fixed to the training batch size:
-// PalbertTransformer has no way to change it after loading.)
-using System.Diagnostics;
-using System.Globalization;
+// many batches (ChunkedPrediction): Predict sorts each chunk by length so batches pad little, and it
+// takes the exit criterion and batch size per call, so evaluate and score need no new transformer.
 using EarlyExit.Cli.Output;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
@@ -43,37 +39,10 @@ internal static class Scoring
         }
 
         int batch = batchSize ?? palbert.Columns.BatchSize;
-        int chunk = batch * BatchesPerChunk;
-        var predictions = new ClassificationPrediction[rows.Count];
-        var clock = new Stopwatch();
-        console.RunWithProgress(title, sink =>
-        {
-            for (int start = 0; start < rows.Count; start += chunk)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int count = Math.Min(chunk, rows.Count - start);
-                string[] texts = new string[count];
-                string[]? pairTexts = pairs ? new string[count] : null;
-                for (int i = 0; i < count; i++)
-                {
-                    texts[i] = rows[start + i].Sentence1;
-                    if (pairTexts is not null)
-                    {
-                        pairTexts[i] = rows[start + i].Sentence2;
-                    }
-                }
-
-                clock.Start();
-                ClassificationPrediction[] scored = palbert.Classifier.Predict(texts, pairTexts, chosen, batch);
-                clock.Stop();
-                scored.CopyTo(predictions, start);
-                int done = start + count;
-                sink.Report(done, rows.Count, $"{done.ToString("N0", CultureInfo.InvariantCulture)}/{rows.Count.ToString("N0", CultureInfo.InvariantCulture)} rows");
-            }
-
-            return 0;
-        });
-        return new ScoredRows(predictions, clock.Elapsed, batch, chosen);
+        (ClassificationPrediction[] predictions, TimeSpan elapsed) = ChunkedPrediction.Run(rows, batch * BatchesPerChunk,
+            chunk => palbert.Classifier.Predict(chunk.Select(r => r.Sentence1).ToArray(), pairs ? chunk.Select(r => r.Sentence2).ToArray() : null, chosen, batch),
+            console, title, "rows", cancellationToken);
+        return new ScoredRows(predictions, elapsed, batch, chosen);
     }
 
     /// <summary>The metrics of <paramref name="scored"/> against the labels of <paramref name="rows"/> (every label must be a class of the model).</summary>

@@ -32,36 +32,8 @@ internal sealed class NerModelFile : IDisposable
     /// <exception cref="CliException">The file is missing or is not a model written by ner train.</exception>
     public static NerModelFile Load(MLContext ml, string path, DeviceOption? device = null)
     {
-        if (Directory.Exists(path))
-        {
-            throw new CliException($"--model '{path}' is a folder; name the model .zip written by 'earlyexit ner train'.");
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new CliException($"Model file '{path}' does not exist; train one with 'earlyexit ner train ... --out {path}'.");
-        }
-
-        ITransformer model;
-        try
-        {
-            model = ml.Model.Load(path, out _);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            throw new CliException($"Cannot load model '{path}': {e.Message.TrimEnd('.')}. Is it a model .zip written by 'earlyexit ner train'?", e);
-        }
-
-        TokenEarlyExitNerTransformer? ner = (model as IEnumerable<ITransformer>)?.OfType<TokenEarlyExitNerTransformer>().FirstOrDefault() ?? model as TokenEarlyExitNerTransformer;
-        if (ner is null || ner.Columns.Tokens != nameof(ConllSentenceRow.Tokens))
-        {
-            (model as IDisposable)?.Dispose();
-            ner?.Dispose();
-            throw new CliException(
-                $"'{path}' is an ML.NET model but not one written by 'earlyexit ner train' (it has no token-exit labeller reading column '{nameof(ConllSentenceRow.Tokens)}')" +
-                $"{((model as IEnumerable<ITransformer>)?.Any(t => t.GetType().Name == "PalbertTransformer") == true ? "; it is a text classifier: use 'earlyexit classify'" : "")}.");
-        }
-
+        (ITransformer model, TokenEarlyExitNerTransformer ner) = ModelZip.Load<TokenEarlyExitNerTransformer>(ml, path, "ner",
+            t => t.Columns.Tokens == nameof(ConllSentenceRow.Tokens), $"it has no token-exit labeller reading column '{nameof(ConllSentenceRow.Tokens)}'");
         var file = new NerModelFile(path, model, ner);
         try
         {

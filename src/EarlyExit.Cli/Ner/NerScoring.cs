@@ -1,11 +1,9 @@
 // Labelling and metrics for ner evaluate, score and train's validation.
 //
 // Sentences are labelled with the model's labeller (TokenEarlyExitNerTransformer.Labeller.Predict,
-// halt-and-copy) in chunks of many batches: the cancellation token is checked between chunks, progress
-// is reported after each, and the stopwatch runs around Predict only, so sentences/s measures labelling.
+// halt-and-copy) in chunks of many batches (ChunkedPrediction), with the criterion and batch size of
+// the command line.
 // Metrics follow conlleval's rules (EntityEvaluator), so they equal conlleval's on `ner score` output.
-using System.Diagnostics;
-using System.Globalization;
 using EarlyExit.Cli.Output;
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.TokenExitNer;
@@ -41,32 +39,9 @@ internal static class NerScoring
         }
 
         int batch = batchSize ?? ner.Columns.BatchSize;
-        int chunk = batch * BatchesPerChunk;
-        var predictions = new SentencePrediction[sentences.Count];
-        var clock = new Stopwatch();
-        console.RunWithProgress(title, sink =>
-        {
-            for (int start = 0; start < sentences.Count; start += chunk)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int count = Math.Min(chunk, sentences.Count - start);
-                var part = new IReadOnlyList<string>[count];
-                for (int i = 0; i < count; i++)
-                {
-                    part[i] = sentences[start + i];
-                }
-
-                clock.Start();
-                SentencePrediction[] labelled = ner.Labeller.Predict(part, chosen, batch);
-                clock.Stop();
-                labelled.CopyTo(predictions, start);
-                int done = start + count;
-                sink.Report(done, sentences.Count, $"{done.ToString("N0", CultureInfo.InvariantCulture)}/{sentences.Count.ToString("N0", CultureInfo.InvariantCulture)} sentences");
-            }
-
-            return 0;
-        });
-        return new LabelledSentences(predictions, clock.Elapsed, batch, chosen);
+        (SentencePrediction[] predictions, TimeSpan elapsed) = ChunkedPrediction.Run(sentences, batch * BatchesPerChunk,
+            chunk => ner.Labeller.Predict(chunk, chosen, batch), console, title, "sentences", cancellationToken);
+        return new LabelledSentences(predictions, elapsed, batch, chosen);
     }
 
     /// <summary>The predicted tag names of every sentence.</summary>

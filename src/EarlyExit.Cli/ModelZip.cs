@@ -1,0 +1,61 @@
+// Loading the model .zip files the train commands write: the file checks and messages both command
+// families share, then finding the family's transformer inside the ML.NET chain.
+using Microsoft.ML;
+
+namespace EarlyExit.Cli;
+
+/// <summary>Loads model zips written by <c>earlyexit classify train</c> or <c>earlyexit ner train</c>.</summary>
+internal static class ModelZip
+{
+    /// <summary>
+    /// Loads <paramref name="path"/> and returns the chain and its first <typeparamref name="T"/> that
+    /// <paramref name="isOurs"/> accepts.
+    /// </summary>
+    /// <param name="ml">The ML.NET context.</param>
+    /// <param name="path">The --model file.</param>
+    /// <param name="family">The command family that writes such models: classify or ner.</param>
+    /// <param name="isOurs">Whether the transformer found reads the columns that family's train command writes.</param>
+    /// <param name="whatIsMissing">The end of the message when no such transformer is there, e.g. "it has no Palbert classifier reading column 'Sentence1'".</param>
+    /// <exception cref="CliException">The file is missing, unreadable, or not a model of <paramref name="family"/>; the message says which command to use.</exception>
+    public static (ITransformer Model, T Transformer) Load<T>(MLContext ml, string path, string family, Func<T, bool> isOurs, string whatIsMissing)
+        where T : class, ITransformer, IDisposable
+    {
+        string train = $"'{Cli.ToolName} {family} train'";
+        if (Directory.Exists(path))
+        {
+            throw new CliException($"--model '{path}' is a folder; name the model .zip written by {train}.");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new CliException($"Model file '{path}' does not exist; train one with {train[..^1]} ... --out {path}'.");
+        }
+
+        ITransformer model;
+        try
+        {
+            model = ml.Model.Load(path, out _);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new CliException($"Cannot load model '{path}': {e.Message.TrimEnd('.')}. Is it a model .zip written by {train}?", e);
+        }
+
+        IEnumerable<ITransformer> parts = model as IEnumerable<ITransformer> ?? [model];
+        T? found = parts.OfType<T>().FirstOrDefault();
+        if (found is null || !isOurs(found))
+        {
+            string other = parts.Any(p => p.GetType().Name == "PalbertTransformer") ? "it is a text classifier: use 'earlyexit classify'"
+                : parts.Any(p => p.GetType().Name == "TokenEarlyExitNerTransformer") ? "it is a named-entity tagger: use 'earlyexit ner'"
+                : whatIsMissing;
+            foreach (IDisposable disposable in parts.OfType<IDisposable>())
+            {
+                disposable.Dispose();
+            }
+
+            throw new CliException($"'{path}' is an ML.NET model but not one written by {train} ({other}).");
+        }
+
+        return (model, found);
+    }
+}
