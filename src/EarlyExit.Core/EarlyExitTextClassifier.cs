@@ -17,6 +17,7 @@ using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.Modeling;
+using EarlyExit.Sweeps;
 using EarlyExit.Tokenization;
 using EarlyExit.Training;
 using TorchSharp;
@@ -141,16 +142,33 @@ public sealed class EarlyExitTextClassifier : IDisposable
     /// <param name="batchSize">Rows scored together.</param>
     public ClassificationPrediction[] Predict(IReadOnlyList<string?> texts, IReadOnlyList<string?>? textPairs = null, ExitCriterion? criterion = null, int batchSize = PalbertDefaults.BatchSize)
     {
+        criterion ??= ExitCriterion;
+        EnsureSupported(criterion);
+        return ClassifierTrainer.Predict(Model, EncodeAll(texts, textPairs), criterion, PadTokenId, batchSize);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="texts"/> (and pairs) through every layer once and records what each layer's
+    /// exit head and halting head say, so exit criteria can be compared without running the network
+    /// again (<see cref="ClassificationRecord.Replay"/>).
+    /// </summary>
+    /// <param name="texts">The first texts.</param>
+    /// <param name="textPairs">The second texts, or null for single texts.</param>
+    /// <param name="batchSize">Rows run together.</param>
+    public ClassificationRecord Record(IReadOnlyList<string?> texts, IReadOnlyList<string?>? textPairs = null, int batchSize = PalbertDefaults.BatchSize)
+    {
+        return ClassificationRecord.Record(Model, EncodeAll(texts, textPairs), PadTokenId, batchSize);
+    }
+
+    private TokenizedInput[] EncodeAll(IReadOnlyList<string?> texts, IReadOnlyList<string?>? textPairs)
+    {
         ArgumentNullException.ThrowIfNull(texts);
         if (textPairs is not null && textPairs.Count != texts.Count)
         {
             throw new ArgumentException($"textPairs has {textPairs.Count} entries but texts has {texts.Count}.", nameof(textPairs));
         }
 
-        criterion ??= ExitCriterion;
-        EnsureSupported(criterion);
-        TokenizedInput[] inputs = texts.Select((t, i) => Encode(t, textPairs?[i])).ToArray();
-        return ClassifierTrainer.Predict(Model, inputs, criterion, PadTokenId, batchSize);
+        return texts.Select((t, i) => Encode(t, textPairs?[i])).ToArray();
     }
 
     /// <summary>The id the tokenizer pads with.</summary>

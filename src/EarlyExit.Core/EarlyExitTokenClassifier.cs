@@ -16,6 +16,7 @@ using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.Modeling;
+using EarlyExit.Sweeps;
 using EarlyExit.Tokenization;
 using EarlyExit.Training;
 using TorchSharp;
@@ -136,23 +137,34 @@ public sealed class EarlyExitTokenClassifier : IDisposable
         ArgumentNullException.ThrowIfNull(sentences);
         criterion ??= ExitCriterion;
         EnsureSupported(criterion);
+        SentenceChunks chunks = Chunk(sentences);
+        TokenPrediction[] scored = TokenClassifierTrainer.Predict(Model, chunks.Inputs, criterion, PadTokenId, batchSize);
+        return chunks.Assemble(scored);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sentences"/> through every layer once and records what each layer's
+    /// off-ramp says about every token, so exit criteria can be compared without running the network
+    /// again (<see cref="SentenceExitRecord.Replay"/>).
+    /// </summary>
+    /// <param name="sentences">The sentences.</param>
+    /// <param name="batchSize">Chunks run together.</param>
+    public SentenceExitRecord Record(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = PalbertDefaults.BatchSize)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        SentenceChunks chunks = Chunk(sentences);
+        return new SentenceExitRecord(chunks, TokenExitRecord.Record(Model, chunks.Inputs, PadTokenId, batchSize));
+    }
+
+    private SentenceChunks Chunk(IReadOnlyList<IReadOnlyList<string>> sentences)
+    {
         var chunks = new List<(int Sentence, WordChunk Chunk)>();
         for (int s = 0; s < sentences.Count; s++)
         {
             chunks.AddRange(Encode(sentences[s]).Select(c => (s, c)));
         }
 
-        TokenPrediction[] scored = TokenClassifierTrainer.Predict(Model, chunks.Select(c => c.Chunk.Input).ToArray(), criterion, PadTokenId, batchSize);
-        var tags = sentences.Select(s => new int[s.Count]).ToArray();
-        var exits = sentences.Select(s => new int[s.Count]).ToArray();
-        for (int i = 0; i < chunks.Count; i++)
-        {
-            var (sentence, chunk) = chunks[i];
-            Array.Copy(scored[i].WordClasses, 0, tags[sentence], chunk.Start, chunk.Count);
-            Array.Copy(scored[i].WordExitLayers, 0, exits[sentence], chunk.Start, chunk.Count);
-        }
-
-        return tags.Select((t, s) => new SentencePrediction(t, exits[s])).ToArray();
+        return new SentenceChunks(sentences.Select(s => s.Count).ToArray(), chunks);
     }
 
     /// <summary>Throws when <paramref name="criterion"/> asks for a layer past the last.</summary>

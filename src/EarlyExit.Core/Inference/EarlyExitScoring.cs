@@ -65,10 +65,17 @@ public static class EarlyExitScoring
             return [];
         }
 
+        ulong[] keys = inputs.Select(RowKey).ToArray();
+        ExitDecider decider = criterion.CreateDecider(rows, model.NumLayers, model.NumLabels, model.HasHaltingHead, keys);
+        return ScoreBatch(model, inputs, decider, padTokenId);
+    }
+
+    /// <summary>Scores <paramref name="inputs"/> as one batch with a decider made for them (rows numbered in input order).</summary>
+    internal static ClassificationPrediction[] ScoreBatch(EarlyExitClassifier model, IReadOnlyList<TokenizedInput> inputs, ExitDecider decider, int padTokenId)
+    {
+        int rows = inputs.Count;
         int layers = model.NumLayers;
         int classes = model.NumLabels;
-        ulong[] keys = inputs.Select(RowKey).ToArray();
-        ExitDecider decider = criterion.CreateDecider(rows, layers, classes, model.HasHaltingHead, keys);
         var lambdas = model.HasHaltingHead ? Enumerable.Range(0, rows).Select(_ => new List<float>(layers)).ToArray() : null;
         Device device = model.parameters().First().device;
         TransformerEncoder encoder = model.Encoder;

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using EarlyExit.Devices;
+using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.MLNet.Scoring;
+using EarlyExit.MLNet.Sweeps;
 using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -104,6 +106,36 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
         ObjectDisposedException.ThrowIf(_disposed, this);
         _classifier.Model.EnsureSupported(criterion);
         return new PalbertTransformer(_host, _classifier.Acquire(), Columns, Labels, criterion, TrainingReport);
+    }
+
+    /// <summary>A transformer over the same trained model that scores with a setting chosen from a sweep.</summary>
+    /// <exception cref="ArgumentException">The setting is an oracle bound, not a criterion.</exception>
+    public PalbertTransformer WithExitCriterion(SweepSetting setting)
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        return setting.IsOracle
+            ? throw new ArgumentException($"'{setting.Criterion}' is an oracle bound (it needs the answers); choose a setting with FastestWithin or MostAccurateAt.", nameof(setting))
+            : WithExitCriterion(ExitCriterion.Parse(setting.Criterion));
+    }
+
+    /// <summary>
+    /// Sweeps exit criteria on labelled data: one full-depth pass records every layer's outputs, then each
+    /// setting of <paramref name="grid"/> (default: <see cref="EarlyExit.Sweeps.ExitGrid.Default"/>) is
+    /// replayed on the record, without running the network again. Full depth and the settings on the
+    /// Pareto front are then timed with real early-exit passes.
+    /// </summary>
+    /// <param name="data">Rows with this transformer's text column(s) and the label as keys (the training pipeline's MapValueToKey output).</param>
+    /// <param name="grid">The settings, e.g. <c>ExitGrid.Parse("qexit:0.1..0.9/0.1 patience:1..6")</c>; null for the default grid.</param>
+    /// <param name="metric">The metric of the Pareto front and of selection (all four are reported).</param>
+    /// <param name="labelColumnName">The label column (Key&lt;UInt32&gt; with this model's classes).</param>
+    /// <param name="measureSpeed">Whether to time real passes for full depth and the front (rows/s).</param>
+    /// <exception cref="ArgumentException">An empty grid, a setting the model cannot serve, no rows, or a missing label (the row is named).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type.</exception>
+    public ExitSweep Sweep(IDataView data, IEnumerable<ExitCriterion>? grid = null, ClassificationMetric metric = ClassificationMetric.Accuracy, string labelColumnName = "Label",
+        bool measureSpeed = true)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return ClassifierSweep.Run(this, data, grid?.ToList(), metric, labelColumnName, measureSpeed);
     }
 
     /// <summary>A transformer over the same trained model that scores <paramref name="batchSize"/> rows together.</summary>

@@ -79,8 +79,11 @@ public static class NerEvaluation
         schema.GetColumnOrNull(name) ?? throw new ArgumentOutOfRangeException(nameof(schema),
             $"Column '{name}' is not in the scored data; its columns are: {string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => c.Name))}.");
 
-    // Tag strings, either stored as text or as keys with text key values.
-    private static Func<string[]> TagReader(DataViewRow row, DataViewSchema.Column column)
+    /// <summary>
+    /// A reader of tag strings, stored either as text or as keys with text key values; a key 0 (a tag
+    /// the label mapping never saw) throws <see cref="UnknownTagException"/>.
+    /// </summary>
+    internal static Func<string[]> TagReader(DataViewRow row, DataViewSchema.Column column)
     {
         if (column.Type is VectorDataViewType { ItemType: TextDataViewType })
         {
@@ -110,7 +113,8 @@ public static class NerEvaluation
         throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' must hold tags as a vector of strings or of keys with text key values, found {column.Type}.");
     }
 
-    private sealed class UnknownTagException(int position) : Exception
+    /// <summary>A gold tag that is key 0: the label mapping never saw it.</summary>
+    internal sealed class UnknownTagException(int position) : Exception
     {
         public int Position { get; } = position;
     }

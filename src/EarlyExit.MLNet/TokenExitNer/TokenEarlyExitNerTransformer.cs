@@ -5,6 +5,7 @@ using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.MLNet.Scoring;
+using EarlyExit.MLNet.Sweeps;
 using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -91,6 +92,36 @@ public sealed class TokenEarlyExitNerTransformer : ITransformer, IDisposable, IM
         ObjectDisposedException.ThrowIf(_disposed, this);
         _labeller.Model.EnsureSupported(criterion);
         return new TokenEarlyExitNerTransformer(_host, _labeller.Acquire(), Columns, Tags, criterion, TrainingReport);
+    }
+
+    /// <summary>A transformer over the same trained model that labels with a setting chosen from a sweep.</summary>
+    /// <exception cref="ArgumentException">The setting is an oracle bound, not a criterion.</exception>
+    public TokenEarlyExitNerTransformer WithExitCriterion(SweepSetting setting)
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        return setting.IsOracle
+            ? throw new ArgumentException($"'{setting.Criterion}' is an oracle bound (it needs the answers); choose a setting with FastestWithin or MostAccurateAt.", nameof(setting))
+            : WithExitCriterion(TokenExitCriterion.Parse(setting.Criterion));
+    }
+
+    /// <summary>
+    /// Sweeps token exit criteria on labelled sentences: one full-depth pass records every layer's
+    /// off-ramps, then each setting of <paramref name="grid"/> (default:
+    /// <see cref="EarlyExit.Sweeps.ExitGrid.DefaultTokens"/>) is replayed on the record with entity-level
+    /// metrics. SENTEE and fixed layers replay exactly; TOKEE's replay is an estimate (halted tokens are
+    /// copied upward in a real pass), so the settings on the Pareto front, and full depth, are also run
+    /// for real with halt-and-copy, which gives their measured F1 and sentences/s.
+    /// </summary>
+    /// <param name="data">Rows with this transformer's words column and the gold tags (keys with tag names, or strings).</param>
+    /// <param name="grid">The settings, e.g. <c>ExitGrid.ParseTokens("sentee:0.1..0.5/0.1 tokee:0.1..0.5/0.1:3,5")</c>; null for the default grid.</param>
+    /// <param name="labelColumnName">The gold tags column.</param>
+    /// <param name="measureSpeed">Whether to run and time real passes for full depth and the front.</param>
+    /// <exception cref="ArgumentException">An empty grid, a setting past the last layer, no rows, or a gold tag the model does not know (the row is named).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type.</exception>
+    public ExitSweep Sweep(IDataView data, IEnumerable<TokenExitCriterion>? grid = null, string labelColumnName = "Label", bool measureSpeed = true)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return NerSweep.Run(this, data, grid?.ToList(), labelColumnName, measureSpeed);
     }
 
     /// <summary>A transformer over the same trained model that scores <paramref name="batchSize"/> chunks together.</summary>
