@@ -72,20 +72,22 @@ public static class Cli
         return await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The command tree: <c>earlyexit classify train|evaluate|score</c> and <c>earlyexit ner train|evaluate|score</c>.</summary>
+    /// <summary>The command tree: <c>earlyexit classify train|evaluate|score|sweep</c> and <c>earlyexit ner train|evaluate|score|sweep</c>.</summary>
     internal static RootCommand CreateRootCommand(CliConsole console)
     {
-        var classify = new Command("classify", "Early-exit text classification (PALBERT and its baselines): train, evaluate, score.")
+        var classify = new Command("classify", "Early-exit text classification (PALBERT and its baselines): train, evaluate, score, sweep exit settings.")
         {
             new TrainCommand(console).Create(),
             new EvaluateCommand(console).Create(),
             new ScoreCommand(console).Create(),
+            new SweepCommand(console).Create(),
         };
-        var ner = new Command("ner", "Token-level early-exit sequence labelling (SENTEE, TOKEE with halt-and-copy) on CoNLL files: train, evaluate, score.")
+        var ner = new Command("ner", "Token-level early-exit sequence labelling (SENTEE, TOKEE with halt-and-copy) on CoNLL files: train, evaluate, score, sweep exit settings.")
         {
             new NerTrainCommand(console).Create(),
             new NerEvaluateCommand(console).Create(),
             new NerScoreCommand(console).Create(),
+            new NerSweepCommand(console).Create(),
         };
         return new RootCommand("Early-exit transformers for ML.NET: text classifiers from TSV/CSV files, named-entity taggers from CoNLL files.")
         {

@@ -61,21 +61,21 @@ internal static class ClassifierSweep
         foreach (ExitCriterion criterion in settings)
         {
             ClassificationPrediction[] predictions = record.Replay(criterion);
-            candidates.Add(Candidate(criterion.Name, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, classes, layers));
+            candidates.Add(Candidate(criterion.Name, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, palbert.ClassNames, layers));
         }
 
         double replaySeconds = clock.Elapsed.TotalSeconds;
         (int[] agreeExits, int[] agreePredicted) = record.Oracle();
         (int[] correctExits, int[] correctPredicted) = record.Oracle(labels);
-        candidates.Add(Candidate("oracle:agree", agreePredicted, agreeExits, labels, classes, layers));
-        candidates.Add(Candidate("oracle:correct", correctPredicted, correctExits, labels, classes, layers));
+        candidates.Add(Candidate("oracle:agree", agreePredicted, agreeExits, labels, palbert.ClassNames, layers));
+        candidates.Add(Candidate("oracle:correct", correctPredicted, correctExits, labels, palbert.ClassNames, layers));
 
         MeasuredPass Measure(string criterion)
         {
             var watch = Stopwatch.StartNew();
             ClassificationPrediction[] predictions = classifier.Predict(texts, pairs, ExitCriterion.Parse(criterion), batch);
             double seconds = watch.Elapsed.TotalSeconds;
-            SweepCandidate real = Candidate(criterion, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, classes, layers);
+            SweepCandidate real = Candidate(criterion, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, palbert.ClassNames, layers);
             return new MeasuredPass(seconds, real.Metrics, real.MeanExitLayer);
         }
 
@@ -93,9 +93,9 @@ internal static class ClassifierSweep
         return settings.Any(c => c.Name == "full") ? settings : [ExitCriterion.Full(), .. settings];
     }
 
-    private static SweepCandidate Candidate(string criterion, int[] predicted, int[] exits, int[] labels, int classes, int layers)
+    private static SweepCandidate Candidate(string criterion, int[] predicted, int[] exits, int[] labels, IReadOnlyList<string> classNames, int layers)
     {
-        ClassificationMetrics m = ClassificationMetrics.Compute(predicted, labels, exits, classes, layers);
+        ClassificationMetrics m = ClassificationMetrics.Compute(predicted, labels, exits, classNames.Count, layers);
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
         {
             [Name(ClassificationMetric.Accuracy)] = m.Accuracy,
@@ -103,7 +103,8 @@ internal static class ClassifierSweep
             [Name(ClassificationMetric.F1)] = m.F1,
             [Name(ClassificationMetric.MatthewsCorrelation)] = m.MatthewsCorrelation,
         };
-        return new SweepCandidate(criterion, Estimated: false, metrics, m.MeanExitLayer, m.ExitLayerHistogram.Select(c => (long)c).ToArray());
+        IReadOnlyDictionary<string, double> byClass = SweepCandidate.MeansByGroup(labels.Select((l, i) => (classNames[l], exits[i])).OrderBy(p => p.Item1, StringComparer.Ordinal));
+        return new SweepCandidate(criterion, Estimated: false, metrics, m.MeanExitLayer, m.ExitLayerHistogram.Select(c => (long)c).ToArray(), byClass);
     }
 
     // The texts (and pairs) and 0-based labels of every row; a missing label (key 0) names the row.

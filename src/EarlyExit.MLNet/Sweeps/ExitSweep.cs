@@ -36,6 +36,9 @@ public sealed record SweepSetting
     /// <summary>How many rows (words) exited at each layer; index 0 is layer 1.</summary>
     public required IReadOnlyList<long> ExitLayerHistogram { get; init; }
 
+    /// <summary>The mean exit layer of each group: true class for a classifier, gold entity type (and O) for NER.</summary>
+    public required IReadOnlyDictionary<string, double> MeanExitLayerByGroup { get; init; }
+
     /// <summary>Whether the replayed figures are estimates (TOKEE: a real pass copies halted tokens upward).</summary>
     public required bool Estimated { get; init; }
 
@@ -108,7 +111,9 @@ public sealed class ExitSweep
 
     /// <summary>
     /// The fastest deployable setting whose metric is at most <paramref name="maxDrop"/> below full depth's
-    /// (absolute, or a fraction of it), or null when none is. Measured figures are used where there are some.
+    /// (absolute, or a fraction of it), or null when none is. Measured figures are used where there are
+    /// some; estimated settings (TOKEE) count only once a real pass confirmed them (those on the front,
+    /// when the sweep measured speed).
     /// </summary>
     public SweepSetting? FastestWithin(double maxDrop, MetricDrop drop = MetricDrop.Absolute)
     {
@@ -163,6 +168,7 @@ public sealed class ExitSweep
             MeanExitLayer = c.MeanExitLayer,
             LayerSpeedup = c.MeanExitLayer > 0 ? layers / c.MeanExitLayer : double.NaN,
             ExitLayerHistogram = c.Histogram,
+            MeanExitLayerByGroup = c.MeanExitLayerByGroup,
             Estimated = c.Estimated,
         }).ToArray();
         int[] deployable = Enumerable.Range(0, settings.Length).Where(i => !settings[i].IsOracle).ToArray();
@@ -198,11 +204,18 @@ public sealed class ExitSweep
         return new ExitSweep(metricName, layers, rows, settings, new SweepTimings(recordSeconds, replaySeconds, fullSeconds, deployable.Length));
     }
 
-    private SweepSetting[] Deployable() => Settings.Where(s => !s.IsOracle).ToArray();
+    // What selection may choose: real criteria whose figures are exact, or estimates confirmed by a real pass.
+    private SweepSetting[] Deployable() => Settings.Where(s => !s.IsOracle && (!s.Estimated || s.MeasuredMetric is not null)).ToArray();
 }
 
 /// <summary>One replayed setting before the front and the measurements.</summary>
-internal sealed record SweepCandidate(string Criterion, bool Estimated, IReadOnlyDictionary<string, double> Metrics, double MeanExitLayer, IReadOnlyList<long> Histogram);
+internal sealed record SweepCandidate(string Criterion, bool Estimated, IReadOnlyDictionary<string, double> Metrics, double MeanExitLayer, IReadOnlyList<long> Histogram,
+    IReadOnlyDictionary<string, double> MeanExitLayerByGroup)
+{
+    /// <summary>The mean of <paramref name="exits"/> per group, groups in first-seen order.</summary>
+    public static IReadOnlyDictionary<string, double> MeansByGroup(IEnumerable<(string Group, int Exit)> exits) =>
+        exits.GroupBy(e => e.Group, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Average(e => (double)e.Exit), StringComparer.Ordinal);
+}
 
 /// <summary>A real early-exit pass with one setting: its wall-clock time, metrics and mean exit layer.</summary>
 internal sealed record MeasuredPass(double Seconds, IReadOnlyDictionary<string, double> Metrics, double MeanExitLayer);

@@ -102,6 +102,18 @@ internal static class NerSweep
         }
 
         EntityEvaluationResult entities = evaluator.Result();
+        var groups = new List<(string Group, int Exit)>();
+        for (int s = 0; s < predictions.Length; s++)
+        {
+            string[] type = Enumerable.Repeat("O", gold[s].Length).ToArray();
+            foreach (EntitySpan span in EntityExtraction.Extract(gold[s]))
+            {
+                Array.Fill(type, span.Type, span.Start, span.Length);
+            }
+
+            groups.AddRange(type.Select((t, w) => (t, predictions[s].ExitLayers[w])));
+        }
+
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
         {
             [EntityF1] = entities.Overall.F1,
@@ -109,7 +121,8 @@ internal static class NerSweep
             ["entity-recall"] = entities.Overall.Recall,
             ["token-accuracy"] = entities.TokenAccuracy,
         };
-        return new SweepCandidate(criterion, estimated, metrics, words == 0 ? 0 : (double)layerSum / words, histogram);
+        return new SweepCandidate(criterion, estimated, metrics, words == 0 ? 0 : (double)layerSum / words, histogram,
+            SweepCandidate.MeansByGroup(groups.OrderBy(g => g.Group == "O" ? 1 : 0).ThenBy(g => g.Group, StringComparer.Ordinal)));
     }
 
     // Every row's words and gold tag names; a gold tag the model never saw (key 0) names the row.

@@ -90,6 +90,38 @@ public sealed class PalbertSweepTests(PalbertFixture fixture) : IClassFixture<Pa
     }
 
     [Fact]
+    public void Plots_AreWrittenAsPngsOfTheAskedSize()
+    {
+        ExitSweep sweep = fixture.Palbert.Sweep(KeyedTest, measureSpeed: false);
+        string folder = Directory.CreateTempSubdirectory("sweep-plots-").FullName;
+        try
+        {
+            sweep.SaveTradeOff(Path.Combine(folder, "tradeoff.png"));
+            sweep.SaveExitHistogram("qexit:0.5", Path.Combine(folder, "histogram.png"), width: 640, height: 480);
+            sweep.SaveExitLayerByGroup(["full", "qexit:0.5", "oracle:agree"], Path.Combine(folder, "groups.png"));
+
+            Assert.Equal((SweepPlots.Width, SweepPlots.Height), PngSize(Path.Combine(folder, "tradeoff.png")));
+            Assert.Equal((640, 480), PngSize(Path.Combine(folder, "histogram.png")));
+            Assert.Equal((SweepPlots.Width, SweepPlots.Height), PngSize(Path.Combine(folder, "groups.png")));
+            Assert.All(Directory.GetFiles(folder), f => Assert.True(new FileInfo(f).Length > 10_000, $"{f} looks empty"));
+            Assert.Equal(["negative", "positive"], sweep.FullDepth.MeanExitLayerByGroup.Keys);
+            Assert.Throws<ArgumentException>(() => sweep.SaveExitHistogram("qexit:0.55555", Path.Combine(folder, "none.png")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    // Width and height from the PNG signature and IHDR chunk.
+    internal static (int Width, int Height) PngSize(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+        return (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+    }
+
+    [Fact]
     public void Sweep_BadInputs_AreRejectedNamingTheProblem()
     {
         var pastTheModel = Assert.Throws<ArgumentException>(() => fixture.Palbert.Sweep(KeyedTest, ExitGrid.Parse("layer:5"), measureSpeed: false));
@@ -142,6 +174,15 @@ public sealed class NerSweepTests(NerFixture fixture) : IClassFixture<NerFixture
         SweepSetting agree = sweep.Settings.Single(s => s.Criterion == "oracle:agree");
         Assert.Equal(sweep.FullDepth.Metric, agree.Metric, 12);
         Assert.Contains(sweep.ToDataFrame().Columns, c => c.Name == "entity-precision");
+    }
+
+    [Fact]
+    public void ExitLayerByGroup_IsPerGoldEntityType_WithOLast()
+    {
+        ExitSweep sweep = fixture.Ner.Sweep(KeyedTest, ExitGrid.ParseTokens("tokee:0.3"), measureSpeed: false);
+
+        Assert.Equal(["LOC", "ORG", "PER", "O"], sweep.FullDepth.MeanExitLayerByGroup.Keys);
+        Assert.All(sweep.FullDepth.MeanExitLayerByGroup.Values, v => Assert.Equal(2.0, v));
     }
 
     [Fact]

@@ -1,0 +1,155 @@
+// earlyexit classify sweep: a model zip + labelled validation data -> every exit setting of a grid
+// replayed from one recorded pass (metrics, mean exit layer, speed-up), the Pareto front timed with real
+// passes, the oracle bounds, the setting a rule chooses; optionally that setting on separate --test data,
+// a CSV, PNG plots and a copy of the model that uses the setting (--apply).
+using System.CommandLine;
+using System.Globalization;
+using EarlyExit.Cli.Output;
+using EarlyExit.Devices;
+using EarlyExit.Evaluation;
+using EarlyExit.ExitCriteria;
+using EarlyExit.MLNet.Palbert;
+using EarlyExit.MLNet.Sweeps;
+using EarlyExit.Sweeps;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace EarlyExit.Cli.Classify;
+
+/// <summary>The <c>classify sweep</c> command.</summary>
+internal sealed class SweepCommand
+{
+    private static readonly Dictionary<string, ClassificationMetric> s_metrics = new()
+    {
+        ["accuracy"] = ClassificationMetric.Accuracy,
+        ["macro-f1"] = ClassificationMetric.MacroF1,
+        ["f1"] = ClassificationMetric.F1,
+        ["mcc"] = ClassificationMetric.MatthewsCorrelation,
+    };
+
+    private readonly Option<string> _model = CommonOptions.File("--model", "The model .zip written by 'earlyexit classify train'.");
+    private readonly Option<string> _data = CommonOptions.File("--data", "Labelled validation data: the settings are compared and the choice is made on it.");
+    private readonly Option<string> _test = CommonOptions.File("--test", "Labelled test data in the same layout: the chosen setting and full depth are reported on it (a choice is never judged on the data it was made on).", required: false);
+    private readonly ColumnOptions _columns = new(withLabel: true);
+    private readonly DataFormatOptions _format = new();
+    private readonly Option<IReadOnlyList<ExitCriterion>?> _grid = new("--grid")
+    {
+        Description = $"The settings to compare: {ExitGrid.Syntax}, e.g. \"qexit:0.1..0.9/0.1 patience:1..6 entropy:0.1,0.3\". Default: every criterion the model serves over its range.",
+        HelpName = "GRID",
+        CustomParser = result =>
+        {
+            try
+            {
+                return ExitGrid.Parse(result.Tokens[0].Value);
+            }
+            catch (FormatException e)
+            {
+                result.AddError($"--grid: {e.Message}");
+                return null;
+            }
+        },
+    };
+
+    private readonly Option<ClassificationMetric?> _metric = CommonOptions.Choice("--metric", "The metric of the front and the choice (all four are reported). Default: accuracy.", s_metrics);
+    private readonly SweepOptions _sweep = new();
+    private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Rows scored together. Default: the model's training batch size.", 1);
+    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to score");
+    private readonly CliConsole _console;
+
+    public SweepCommand(CliConsole console)
+    {
+        _console = console;
+    }
+
+    public Command Create()
+    {
+        var command = new Command("sweep", "Compare exit settings from one recorded pass, find the Pareto front of metric against speed-up, and choose a setting.");
+        command.Add(_model);
+        command.Add(_data);
+        command.Add(_test);
+        _columns.AddTo(command);
+        command.Add(_grid);
+        command.Add(_metric);
+        _sweep.AddTo(command);
+        command.Add(_batchSize);
+        command.Add(_device);
+        _format.AddTo(command);
+        Cli.SetAction(command, _console, Run);
+        return command;
+    }
+
+    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    {
+        string modelPath = parse.GetRequiredValue(_model);
+        string dataPath = parse.GetRequiredValue(_data);
+        string? testPath = parse.GetValue(_test);
+        _sweep.CheckOutputs(parse);
+        ClassificationMetric metric = parse.GetValue(_metric) ?? ClassificationMetric.Accuracy;
+
+        var ml = new MLContext(seed: 0);
+        using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
+        ColumnSelection columns = _columns.Selection(parse);
+        model.CheckPairing(columns.TextPair is not null);
+        PalbertTransformer palbert = parse.GetValue(_batchSize) is int batch ? model.Palbert.WithBatchSize(batch) : model.Palbert;
+        try
+        {
+            IDataView data = Keyed(ml, model, Read(parse, dataPath, columns, model, cancellationToken));
+            IDataView? test = testPath is null ? null : Keyed(ml, model, Read(parse, testPath, columns, model, cancellationToken));
+
+            ExitSweep sweep = _console.RunWithProgress("sweeping", _ => Sweep(palbert, data, parse.GetValue(_grid), metric, _sweep.MeasureSpeed(parse)));
+            cancellationToken.ThrowIfCancellationRequested();
+            SweepOptions.Print(_console, sweep, dataPath, "rows");
+            SweepSetting? chosen = _sweep.Choose(parse, sweep);
+            string rule = _sweep.Rule(parse, sweep.MetricName);
+            _console.WriteLine(chosen is null
+                ? $"No setting is the {rule}; nothing chosen."
+                : $"Chosen ({rule}): {chosen}.");
+
+            if (chosen is not null && test is not null)
+            {
+                ExitSweep onTest = Sweep(palbert, test, [ExitCriterion.Full(), ExitCriterion.Parse(chosen.Criterion)], metric, measure: false);
+                SweepSetting result = onTest.Settings.Single(s => s.Criterion == chosen.Criterion);
+                _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"On '{testPath}': {sweep.MetricName} {result.Metric:0.0000} with {chosen.Criterion} against {onTest.FullDepth.Metric:0.0000} at full depth, {result.LayerSpeedup:0.00}x fewer layers."));
+            }
+
+            _sweep.WriteOutputs(parse, _console, sweep, chosen, cancellationToken);
+            if (_sweep.ApplyPath(parse) is string applyPath)
+            {
+                if (chosen is null)
+                {
+                    throw new CliException($"--apply '{applyPath}': no setting satisfies the rule ({rule}), so there is nothing to apply; loosen --max-drop or lower --min-speedup.");
+                }
+
+                using PalbertTransformer applied = model.Palbert.WithExitCriterion(chosen);
+                ITransformer[] stages = ((IEnumerable<ITransformer>)model.Model).Select(t => ReferenceEquals(t, model.Palbert) ? applied : t).ToArray();
+                IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<ClassificationRow>());
+                AtomicFile.Write(applyPath, temporary => ml.Model.Save(new TransformerChain<ITransformer>(stages), schemaSource.Schema, temporary), cancellationToken);
+                _console.WriteLine($"Wrote '{applyPath}': the model of '{modelPath}' with exit criterion {chosen.Criterion}.");
+            }
+        }
+        finally
+        {
+            if (!ReferenceEquals(palbert, model.Palbert))
+            {
+                palbert.Dispose();
+            }
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static ExitSweep Sweep(PalbertTransformer palbert, IDataView data, IReadOnlyList<ExitCriterion>? grid, ClassificationMetric metric, bool measure) =>
+        palbert.Sweep(data, grid, metric, ClassificationRow.LabelColumn, measure);
+
+    private ClassificationData Read(ParseResult parse, string path, ColumnSelection columns, ModelFile model, CancellationToken cancellationToken)
+    {
+        ClassificationData data = ClassificationData.Read(path, _format.For(parse, path), columns, cancellationToken);
+        data.RequireKnownLabels(model.Palbert.ClassNames, $"the model '{model.Path}'");
+        return data;
+    }
+
+    // The rows through the model's own MapValueToKey, so labels are the model's keys.
+    private static IDataView Keyed(MLContext ml, ModelFile model, ClassificationData data) =>
+        ((IEnumerable<ITransformer>)model.Model).First().Transform(ml.Data.LoadFromEnumerable(data.Rows));
+}

@@ -1,0 +1,141 @@
+// earlyexit ner sweep: a model zip + a tagged CoNLL file -> every token exit setting of a grid replayed
+// from one recorded pass (entity F1, mean word exit layer, token-layer speed-up), the Pareto front run
+// for real with halt-and-copy (which also confirms TOKEE's estimates), the oracle bounds, the setting a
+// rule chooses; optionally that setting on separate --test data, a CSV, PNG plots and a copy of the
+// model that uses the setting (--apply).
+using System.CommandLine;
+using System.Globalization;
+using EarlyExit.Cli.Output;
+using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
+using EarlyExit.MLNet.Sweeps;
+using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.Sweeps;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace EarlyExit.Cli.Ner;
+
+/// <summary>The <c>ner sweep</c> command.</summary>
+internal sealed class NerSweepCommand
+{
+    private readonly Option<string> _model = CommonOptions.File("--model", "The model .zip written by 'earlyexit ner train'.");
+    private readonly Option<string> _data = CommonOptions.File("--data", "A tagged CoNLL file (validation data): the settings are compared and the choice is made on it.");
+    private readonly Option<string> _test = CommonOptions.File("--test", "A tagged CoNLL test file: the chosen setting and full depth are labelled on it for real and reported.", required: false);
+    private readonly ConllFileOptions _files = new();
+    private readonly Option<IReadOnlyList<TokenExitCriterion>?> _grid = new("--grid")
+    {
+        Description = $"The settings to compare: {ExitGrid.Syntax}, e.g. \"sentee:0.1..0.5/0.1:max,mean tokee:0.1..0.5/0.1:1,3,5\". Default: full, every fixed layer, SENTEE and TOKEE over 0.05..0.6.",
+        HelpName = "GRID",
+        CustomParser = result =>
+        {
+            try
+            {
+                return ExitGrid.ParseTokens(result.Tokens[0].Value);
+            }
+            catch (FormatException e)
+            {
+                result.AddError($"--grid: {e.Message}");
+                return null;
+            }
+        },
+    };
+
+    private readonly SweepOptions _sweep = new();
+    private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Sentence chunks labelled together. Default: the model's training batch size.", 1);
+    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to label");
+    private readonly CliConsole _console;
+
+    public NerSweepCommand(CliConsole console)
+    {
+        _console = console;
+    }
+
+    public Command Create()
+    {
+        var command = new Command("sweep", "Compare token exit settings from one recorded pass, find the Pareto front of entity F1 against speed-up, and choose a setting.");
+        command.Add(_model);
+        command.Add(_data);
+        command.Add(_test);
+        _files.AddTo(command);
+        command.Add(_grid);
+        _sweep.AddTo(command);
+        command.Add(_batchSize);
+        command.Add(_device);
+        Cli.SetAction(command, _console, Run);
+        return command;
+    }
+
+    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    {
+        string modelPath = parse.GetRequiredValue(_model);
+        string dataPath = parse.GetRequiredValue(_data);
+        string? testPath = parse.GetValue(_test);
+        _sweep.CheckOutputs(parse);
+
+        var ml = new MLContext(seed: 0);
+        using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
+        TokenEarlyExitNerTransformer ner = parse.GetValue(_batchSize) is int batch ? model.Ner.WithBatchSize(batch) : model.Ner;
+        try
+        {
+            IDataView data = Keyed(ml, model, Read(parse, dataPath, model, cancellationToken));
+            IDataView? test = testPath is null ? null : Keyed(ml, model, Read(parse, testPath, model, cancellationToken));
+
+            ExitSweep sweep = _console.RunWithProgress("sweeping", _ => ner.Sweep(data, parse.GetValue(_grid), nameof(ConllSentenceRow.Label), _sweep.MeasureSpeed(parse)));
+            cancellationToken.ThrowIfCancellationRequested();
+            SweepOptions.Print(_console, sweep, dataPath, "sentences");
+            SweepSetting? chosen = _sweep.Choose(parse, sweep);
+            string rule = _sweep.Rule(parse, sweep.MetricName);
+            _console.WriteLine(chosen is null ? $"No setting is the {rule}; nothing chosen." : $"Chosen ({rule}): {chosen}.");
+
+            if (chosen is not null && test is not null)
+            {
+                // Real passes: TOKEE's replay would only estimate.
+                using TokenEarlyExitNerTransformer labeller = ner.WithExitCriterion(chosen);
+                using TokenEarlyExitNerTransformer full = ner.WithExitCriterion(TokenExitCriterion.Full());
+                NerMetrics result = NerEvaluation.Evaluate(labeller.Transform(test), ner.NumLayers);
+                NerMetrics reference = NerEvaluation.Evaluate(full.Transform(test), ner.NumLayers);
+                _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"On '{testPath}': entity F1 {result.Entities.Overall.F1:0.0000} with {chosen.Criterion} against {reference.Entities.Overall.F1:0.0000} at full depth, " +
+                    $"{result.TokenLayerSpeedup:0.00}x fewer token-layers."));
+            }
+
+            _sweep.WriteOutputs(parse, _console, sweep, chosen, cancellationToken);
+            if (_sweep.ApplyPath(parse) is string applyPath)
+            {
+                if (chosen is null)
+                {
+                    throw new CliException($"--apply '{applyPath}': no setting satisfies the rule ({rule}), so there is nothing to apply; loosen --max-drop or lower --min-speedup.");
+                }
+
+                using TokenEarlyExitNerTransformer applied = model.Ner.WithExitCriterion(chosen);
+                ITransformer[] stages = ((IEnumerable<ITransformer>)model.Model).Select(t => ReferenceEquals(t, model.Ner) ? applied : t).ToArray();
+                IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<ConllSentenceRow>());
+                AtomicFile.Write(applyPath, temporary => ml.Model.Save(new TransformerChain<ITransformer>(stages), schemaSource.Schema, temporary), cancellationToken);
+                _console.WriteLine($"Wrote '{applyPath}': the model of '{modelPath}' with exit criterion {chosen.Criterion}.");
+            }
+        }
+        finally
+        {
+            if (!ReferenceEquals(ner, model.Ner))
+            {
+                ner.Dispose();
+            }
+        }
+
+        return ExitCodes.Success;
+    }
+
+    // The file's sentences with gold tags in the model's scheme, every tag one the model knows.
+    private ConllSentenceRow[] Read(ParseResult parse, string path, NerModelFile model, CancellationToken cancellationToken)
+    {
+        NerData data = NerData.Read(path, _files.Reader(parse), _files.Scheme(parse), tagsRequired: true, _files.TagColumnGiven(parse), cancellationToken);
+        string[][] gold = data.TagsIn(model.Scheme);
+        data.RequireKnownTags(gold, model.Ner.TagNames, $"the model '{model.Path}'", model.Scheme);
+        return data.Sentences.Select((s, i) => new ConllSentenceRow { Tokens = data.Words[i], Label = gold[i], Line = s.FirstLine }).ToArray();
+    }
+
+    // The rows through the model's own MapValueToKey, so tags are the model's keys.
+    private static IDataView Keyed(MLContext ml, NerModelFile model, ConllSentenceRow[] rows) =>
+        ((IEnumerable<ITransformer>)model.Model).First().Transform(ml.Data.LoadFromEnumerable(rows));
+}
