@@ -23,7 +23,7 @@ using Microsoft.ML.Data;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var settings = Settings.Parse(args);
-string shared = FindShared();
+string shared = BenchSupport.FindShared("data/conll2003");
 string conll = Path.Combine(shared, "data", "conll2003");
 Directory.CreateDirectory(settings.Out);
 string[] criteria = ["full", "sentee:0.1", "sentee:0.2", "sentee:0.3", "tokee:0.1:5", "tokee:0.2:5", "tokee:0.3:3"];
@@ -89,7 +89,7 @@ foreach (var (name, data) in splits)
     }
 }
 
-File.WriteAllText(Path.Combine(settings.Out, "conll-ner.json"), JsonSerializer.Serialize(new { Machine = Machine(), settings, TrainSeconds = trainSeconds, Results = results }, new JsonSerializerOptions { WriteIndented = true }));
+File.WriteAllText(Path.Combine(settings.Out, "conll-ner.json"), JsonSerializer.Serialize(new { Machine = BenchSupport.Machine(), settings, TrainSeconds = trainSeconds, Results = results }, new JsonSerializerOptions { WriteIndented = true }));
 File.WriteAllText(Path.Combine(settings.Out, "conll-ner.md"), Markdown(results, settings, trainSeconds));
 Console.WriteLine($"done: {Path.Combine(settings.Out, "conll-ner.md")}");
 return 0;
@@ -109,32 +109,11 @@ static (NerMetrics Metrics, double Seconds) Measure(TokenEarlyExitNerTransformer
     return (metrics!, seconds.Order().ElementAt(repeats / 2));
 }
 
-static string FindShared()
-{
-    for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
-    {
-        string candidate = Path.Combine(directory.FullName, "..", "shared");
-        if (Directory.Exists(Path.Combine(candidate, "data", "conll2003")))
-        {
-            return Path.GetFullPath(candidate);
-        }
-    }
-
-    throw new DirectoryNotFoundException("../shared (CoNLL-2003 and the tokenizer mirror) was not found; run from the repository.");
-}
-
-static string Machine()
-{
-    string cpu = File.Exists("/proc/cpuinfo")
-        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
-        : "unknown CPU";
-    return $"{cpu}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
-}
 
 static string Markdown(List<Result> results, Settings settings, double trainSeconds)
 {
     var text = new StringBuilder();
-    text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Machine()}; small-albert from scratch (12 shared layers, hidden 128), " +
+    text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; small-albert from scratch (12 shared layers, hidden 128), " +
         $"{settings.TrainSentences} training sentences, {settings.Epochs} joint epochs + 1 self-sampling epoch ({trainSeconds / 60:0} min), seed {settings.Seed}; " +
         "IOB2 tags, entity F1 by conlleval's rules; sentences/s = labelling with halt-and-copy, batch 32, median of 3 passes over the split.");
     text.AppendLine();

@@ -24,7 +24,7 @@ using Microsoft.ML.Data;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var settings = BenchSettings.Parse(args);
-string shared = FindShared();
+string shared = BenchSupport.FindShared("data");
 Directory.CreateDirectory(settings.Out);
 var results = new List<Result>();
 var clock = Stopwatch.StartNew();
@@ -61,7 +61,7 @@ foreach (Task task in Task.All.Where(t => settings.Tasks.Contains(t.Name)))
         }
 
         palbert.Dispose();
-        File.WriteAllText(Path.Combine(settings.Out, "palbert-glue.json"), JsonSerializer.Serialize(new Report(Machine(), settings, results), new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(settings.Out, "palbert-glue.json"), JsonSerializer.Serialize(new Report(BenchSupport.Machine(), settings, results), new JsonSerializerOptions { WriteIndented = true }));
     }
 }
 
@@ -113,32 +113,11 @@ static List<Row> Subsample(List<Row> rows, int count, int seed)
     return order.Take(count).Order().Select(i => rows[i]).ToList();
 }
 
-static string FindShared()
-{
-    for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
-    {
-        string candidate = Path.Combine(directory.FullName, "..", "shared");
-        if (Directory.Exists(Path.Combine(candidate, "data")))
-        {
-            return Path.GetFullPath(candidate);
-        }
-    }
-
-    throw new DirectoryNotFoundException("../shared (GLUE data and the tokenizer mirror) was not found; run from the repository.");
-}
-
-static string Machine()
-{
-    string cpu = File.Exists("/proc/cpuinfo")
-        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
-        : "unknown CPU";
-    return $"{cpu}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
-}
 
 static string Markdown(List<Result> results, BenchSettings settings)
 {
     var text = new StringBuilder();
-    text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Machine()}; small-albert from scratch (12 shared layers, hidden 128), " +
+    text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; small-albert from scratch (12 shared layers, hidden 128), " +
         $"at most {settings.TrainRows} training rows, {settings.Epochs} epochs, seed {settings.Seed}; dev sets; rows/s = early-exit scoring, batch 32.");
     text.AppendLine();
     text.AppendLine("| task | model (training) | exit criterion | metric | accuracy | mean exit layer | layer speed-up | rows/s |");

@@ -34,13 +34,13 @@ using Microsoft.ML.Data;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var settings = Settings.Parse(args);
-string shared = FindShared();
+string shared = BenchSupport.FindShared("data/SST-2");
 string plots = Path.Combine(settings.Out, "sweeps");
 Directory.CreateDirectory(plots);
 Directory.CreateDirectory(settings.Models);
 var report = new StringBuilder();
 var json = new List<object>();
-report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {Machine()}; models trained from scratch (no pretrained weights here); seed {settings.Seed}.");
+report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; models trained from scratch (no pretrained weights here); seed {settings.Seed}.");
 report.AppendLine();
 
 // ---- SST-2 ----
@@ -133,7 +133,7 @@ json.Add(new { Task = "conll2003", Chosen = nerChosen.Criterion, TestF1 = testMe
 Console.WriteLine($"conll: chose {nerChosen.Criterion}; test F1 {testMetrics.Entities.Overall.F1:0.000} vs {testFull.Entities.Overall.F1:0.000}; {testRate:0} vs {testFullRate:0} sentences/s");
 
 File.WriteAllText(Path.Combine(settings.Out, "sweeps.md"), report.ToString());
-File.WriteAllText(Path.Combine(settings.Out, "sweeps.json"), JsonSerializer.Serialize(new { Machine = Machine(), settings, Sweeps = json }, new JsonSerializerOptions { WriteIndented = true }));
+File.WriteAllText(Path.Combine(settings.Out, "sweeps.json"), JsonSerializer.Serialize(new { Machine = BenchSupport.Machine(), settings, Sweeps = json }, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"done: {Path.Combine(settings.Out, "sweeps.md")}");
 return 0;
 
@@ -198,27 +198,6 @@ static void Section(StringBuilder report, string title, ExitSweep sweep, string 
 
 static List<Row> ReadSst2(string path) => File.ReadLines(path).Skip(1).Select(l => l.Split('\t')).Select(f => new Row { Sentence1 = f[0], Label = f[1] }).ToList();
 
-static string FindShared()
-{
-    for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
-    {
-        string candidate = Path.Combine(directory.FullName, "..", "shared");
-        if (Directory.Exists(Path.Combine(candidate, "data", "SST-2")))
-        {
-            return Path.GetFullPath(candidate);
-        }
-    }
-
-    throw new DirectoryNotFoundException("../shared (SST-2, CoNLL-2003) was not found; run from the repository.");
-}
-
-static string Machine()
-{
-    string cpu = File.Exists("/proc/cpuinfo")
-        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
-        : "unknown CPU";
-    return $"{cpu}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
-}
 
 internal sealed record Settings(int TrainRows, int ValidRows, int Epochs, int Seed, string Out, string Models, bool TrainOnly)
 {

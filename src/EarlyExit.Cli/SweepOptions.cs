@@ -9,6 +9,8 @@ using EarlyExit.Cli.Output;
 using EarlyExit.MLNet.Sweeps;
 using EarlyExit.Sweeps;
 using Microsoft.Data.Analysis;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace EarlyExit.Cli;
 
@@ -103,8 +105,30 @@ internal sealed class SweepOptions
         ? sweep.MostAccurateAt(speed)
         : sweep.FastestWithin(parse.GetValue(_maxDrop) ?? DefaultMaxDrop, parse.GetValue(_relative) ? MetricDrop.Relative : MetricDrop.Absolute);
 
-    /// <summary>The path of --apply, or null.</summary>
-    public string? ApplyPath(ParseResult parse) => parse.GetValue(_apply);
+    /// <summary>
+    /// With --apply, writes the model chain <paramref name="chain"/> with <paramref name="original"/>
+    /// replaced by <paramref name="withChosen"/> (the same model scoring with the chosen setting).
+    /// </summary>
+    /// <exception cref="CliException">--apply was given but nothing was chosen.</exception>
+    public void Apply<T>(ParseResult parse, CliConsole console, MLContext ml, string modelPath, ITransformer chain, T original, SweepSetting? chosen, string rule,
+        Func<SweepSetting, T> withChosen, DataViewSchema inputSchema, CancellationToken cancellationToken)
+        where T : class, ITransformer, IDisposable
+    {
+        if (parse.GetValue(_apply) is not string path)
+        {
+            return;
+        }
+
+        if (chosen is null)
+        {
+            throw new CliException($"--apply '{path}': no setting satisfies the rule ({rule}), so there is nothing to apply; loosen --max-drop or lower --min-speedup.");
+        }
+
+        using T applied = withChosen(chosen);
+        ITransformer[] stages = ((IEnumerable<ITransformer>)chain).Select(t => ReferenceEquals(t, original) ? applied : t).ToArray();
+        AtomicFile.Write(path, temporary => ml.Model.Save(new TransformerChain<ITransformer>(stages), inputSchema, temporary), cancellationToken);
+        console.WriteLine($"Wrote '{path}': the model of '{modelPath}' with exit criterion {chosen.Criterion}.");
+    }
 
     /// <summary>Prints the sweep: cost, the front, full depth and the oracles, and the choice.</summary>
     public static void Print(CliConsole console, ExitSweep sweep, string dataPath, string unit)

@@ -114,19 +114,8 @@ internal sealed class SweepCommand
             }
 
             _sweep.WriteOutputs(parse, _console, sweep, chosen, cancellationToken);
-            if (_sweep.ApplyPath(parse) is string applyPath)
-            {
-                if (chosen is null)
-                {
-                    throw new CliException($"--apply '{applyPath}': no setting satisfies the rule ({rule}), so there is nothing to apply; loosen --max-drop or lower --min-speedup.");
-                }
-
-                using PalbertTransformer applied = model.Palbert.WithExitCriterion(chosen);
-                ITransformer[] stages = ((IEnumerable<ITransformer>)model.Model).Select(t => ReferenceEquals(t, model.Palbert) ? applied : t).ToArray();
-                IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<ClassificationRow>());
-                AtomicFile.Write(applyPath, temporary => ml.Model.Save(new TransformerChain<ITransformer>(stages), schemaSource.Schema, temporary), cancellationToken);
-                _console.WriteLine($"Wrote '{applyPath}': the model of '{modelPath}' with exit criterion {chosen.Criterion}.");
-            }
+            _sweep.Apply(parse, _console, ml, modelPath, model.Model, model.Palbert, chosen, rule, setting => model.Palbert.WithExitCriterion(setting),
+                ml.Data.LoadFromEnumerable(Array.Empty<ClassificationRow>()).Schema, cancellationToken);
         }
         finally
         {

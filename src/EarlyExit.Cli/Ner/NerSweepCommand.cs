@@ -101,19 +101,8 @@ internal sealed class NerSweepCommand
             }
 
             _sweep.WriteOutputs(parse, _console, sweep, chosen, cancellationToken);
-            if (_sweep.ApplyPath(parse) is string applyPath)
-            {
-                if (chosen is null)
-                {
-                    throw new CliException($"--apply '{applyPath}': no setting satisfies the rule ({rule}), so there is nothing to apply; loosen --max-drop or lower --min-speedup.");
-                }
-
-                using TokenEarlyExitNerTransformer applied = model.Ner.WithExitCriterion(chosen);
-                ITransformer[] stages = ((IEnumerable<ITransformer>)model.Model).Select(t => ReferenceEquals(t, model.Ner) ? applied : t).ToArray();
-                IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<ConllSentenceRow>());
-                AtomicFile.Write(applyPath, temporary => ml.Model.Save(new TransformerChain<ITransformer>(stages), schemaSource.Schema, temporary), cancellationToken);
-                _console.WriteLine($"Wrote '{applyPath}': the model of '{modelPath}' with exit criterion {chosen.Criterion}.");
-            }
+            _sweep.Apply(parse, _console, ml, modelPath, model.Model, model.Ner, chosen, rule, setting => model.Ner.WithExitCriterion(setting),
+                ml.Data.LoadFromEnumerable(Array.Empty<ConllSentenceRow>()).Schema, cancellationToken);
         }
         finally
         {

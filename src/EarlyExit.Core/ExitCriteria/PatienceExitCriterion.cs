@@ -35,24 +35,10 @@ public sealed class PatienceExitCriterion : ExitCriterion
 
         protected override bool Decide(int row, int layer, ReadOnlySpan<float> probabilities, float halting)
         {
-            int predicted = ArgMax(probabilities);
+            int predicted = Scores.ArgMax(probabilities);
             _counter[row] = predicted == _previous[row] ? _counter[row] + 1 : 0;
             _previous[row] = predicted;
             return _counter[row] >= patience;
-        }
-
-        private static int ArgMax(ReadOnlySpan<float> values)
-        {
-            int best = 0;
-            for (int i = 1; i < values.Length; i++)
-            {
-                if (values[i] > values[best])
-                {
-                    best = i;
-                }
-            }
-
-            return best;
         }
     }
 }

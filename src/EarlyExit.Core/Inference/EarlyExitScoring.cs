@@ -23,22 +23,7 @@ namespace EarlyExit.Inference;
 public sealed record ClassificationPrediction(float[] Probabilities, int ExitLayer, float[]? HaltingDistribution)
 {
     /// <summary>The 0-based class with the largest probability (the first on ties).</summary>
-    public int PredictedClass
-    {
-        get
-        {
-            int best = 0;
-            for (int c = 1; c < Probabilities.Length; c++)
-            {
-                if (Probabilities[c] > Probabilities[best])
-                {
-                    best = c;
-                }
-            }
-
-            return best;
-        }
-    }
+    public int PredictedClass => Scores.ArgMax(Probabilities);
 }
 
 /// <summary>Scores token inputs with an early-exit classifier under an exit criterion.</summary>

@@ -235,7 +235,7 @@ internal sealed class TokenExitState
         {
             ReadOnlySpan<float> p = probabilities.Slice(q * _labels, _labels);
             int t = positions[q];
-            _classes[t] = ArgMax(p);
+            _classes[t] = Scores.ArgMax(p);
             _uncertainty[t] = EntropyExitCriterion.NormalizedEntropy(p);
             if (_recordedClasses is not null)
             {
@@ -375,17 +375,4 @@ internal sealed class TokenExitState
         }
     }
 
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
-    }
 }

@@ -123,33 +123,19 @@ public sealed class ClassificationRecord
         var predicted = new int[Rows];
         for (int row = 0; row < Rows; row++)
         {
-            int target = labels?[row] ?? ArgMax(Probabilities(row, Layers - 1));
+            int target = labels?[row] ?? Scores.ArgMax(Probabilities(row, Layers - 1));
             int layer = 0;
-            while (layer < Layers && ArgMax(Probabilities(row, layer)) != target)
+            while (layer < Layers && Scores.ArgMax(Probabilities(row, layer)) != target)
             {
                 layer++;
             }
 
             layer = layer == Layers ? 0 : layer; // never right: nothing is gained by going deeper
             exits[row] = layer + 1;
-            predicted[row] = ArgMax(Probabilities(row, layer));
+            predicted[row] = Scores.ArgMax(Probabilities(row, layer));
         }
 
         return (exits, predicted);
-    }
-
-    internal static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 
     /// <summary>A decider that never lets a row go early and keeps what every layer said.</summary>

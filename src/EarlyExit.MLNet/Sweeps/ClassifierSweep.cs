@@ -84,7 +84,7 @@ internal static class ClassifierSweep
 
     private static IReadOnlyList<ExitCriterion> WithFullDepth(IEnumerable<ExitCriterion> grid)
     {
-        List<ExitCriterion> settings = grid.ToList();
+        List<ExitCriterion> settings = grid.DistinctBy(c => c.Name).ToList();
         if (settings.Count == 0)
         {
             throw new ArgumentException("The sweep grid is empty; leave it null for the default grid.", nameof(grid));

@@ -23,7 +23,7 @@ internal static class NerSweep
         ArgumentNullException.ThrowIfNull(data);
         EarlyExitTokenClassifier labeller = ner.Labeller;
         int layers = labeller.NumLayers;
-        List<TokenExitCriterion> settings = (grid ?? ExitGrid.DefaultTokens(layers)).ToList();
+        List<TokenExitCriterion> settings = (grid ?? ExitGrid.DefaultTokens(layers)).DistinctBy(c => c.Name).ToList();
         if (settings.Count == 0)
         {
             throw new ArgumentException("The sweep grid is empty; leave it null for the default grid.", nameof(grid));

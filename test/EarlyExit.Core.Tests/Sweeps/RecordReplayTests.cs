@@ -63,10 +63,10 @@ public sealed class ClassificationRecordTests(TrainedToyModel fixture) : IClassF
         {
             for (int layer = 0; layer < agreeExits[row] - 1; layer++)
             {
-                Assert.NotEqual(full[row], ClassificationRecord.ArgMax(record.Probabilities(row, layer)));
+                Assert.NotEqual(full[row], Scores.ArgMax(record.Probabilities(row, layer)));
             }
 
-            bool anyCorrect = Enumerable.Range(0, record.Layers).Any(l => ClassificationRecord.ArgMax(record.Probabilities(row, l)) == labels[row]);
+            bool anyCorrect = Enumerable.Range(0, record.Layers).Any(l => Scores.ArgMax(record.Probabilities(row, l)) == labels[row]);
             Assert.Equal(anyCorrect, correctPredicted[row] == labels[row]);
             Assert.True(anyCorrect || correctExits[row] == 1);
         }
