@@ -18,6 +18,9 @@ public sealed record SweepSetting
     /// <summary>The criterion's kind: the text before the first ':' (qexit, patience, sentee, oracle, ...).</summary>
     public string Kind => Criterion.Split(':')[0];
 
+    /// <summary>The criterion's parameters: the text after the kind (e.g. <c>0.3:5</c> of <c>tokee:0.3:5</c>), empty for none.</summary>
+    public string Parameters => Criterion.Contains(':', StringComparison.Ordinal) ? Criterion[(Criterion.IndexOf(':', StringComparison.Ordinal) + 1)..] : string.Empty;
+
     /// <summary>Whether this is an oracle bound rather than a criterion one can deploy.</summary>
     public bool IsOracle => Kind == "oracle";
 
@@ -131,7 +134,7 @@ public sealed class ExitSweep
     }
 
     /// <summary>
-    /// The sweep as a DataFrame: Criterion, Kind, one column per metric, MeanExitLayer, LayerSpeedup,
+    /// The sweep as a DataFrame: Criterion, Kind, Parameters, one column per metric, MeanExitLayer, LayerSpeedup,
     /// ParetoFront, Estimated, RowsPerSecond, MeasuredMetric and MeasuredLayerSpeedup (null where not measured).
     /// </summary>
     public DataFrame ToDataFrame()
@@ -141,6 +144,7 @@ public sealed class ExitSweep
         {
             new StringDataFrameColumn("Criterion", Settings.Select(s => s.Criterion)),
             new StringDataFrameColumn("Kind", Settings.Select(s => s.Kind)),
+            new StringDataFrameColumn("Parameters", Settings.Select(s => s.Parameters)),
         };
         columns.AddRange(metricNames.Select(m => new DoubleDataFrameColumn(m, Settings.Select(s => s.Metrics.TryGetValue(m, out double v) ? v : (double?)null))));
         columns.Add(new DoubleDataFrameColumn("MeanExitLayer", Settings.Select(s => s.MeanExitLayer)));

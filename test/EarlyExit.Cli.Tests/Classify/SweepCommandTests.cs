@@ -28,7 +28,7 @@ public sealed class SweepCommandTests(Sst2ModelFixture sst2) : IDisposable
         Assert.Contains("Chosen (fastest within 0.05 of full depth's accuracy):", result.Output);
         Assert.Contains($"On '{test}': accuracy", result.Output);
         string[] lines = File.ReadAllLines(csv);
-        Assert.StartsWith("Criterion,Kind,accuracy,macro-f1,f1,mcc,MeanExitLayer,LayerSpeedup,ParetoFront", lines[0]);
+        Assert.StartsWith("Criterion,Kind,Parameters,accuracy,macro-f1,f1,mcc,MeanExitLayer,LayerSpeedup,ParetoFront", lines[0]);
         Assert.Equal(1 + 10 + 2, lines.Length);
         Assert.All(new[] { "tradeoff.png", "exits.png", "groups.png" }, name => Assert.True(new FileInfo(Path.Combine(plots, name)).Length > 10_000, name));
 

@@ -45,12 +45,14 @@ public sealed class PalbertSweepTests(PalbertFixture fixture) : IClassFixture<Pa
         DataFrame frame = sweep.ToDataFrame();
 
         Assert.Equal(sweep.Settings.Count, frame.Rows.Count);
-        foreach (string column in new[] { "Criterion", "Kind", "accuracy", "macro-f1", "f1", "mcc", "MeanExitLayer", "LayerSpeedup", "ParetoFront", "Estimated", "RowsPerSecond", "MeasuredMetric" })
+        foreach (string column in new[] { "Criterion", "Kind", "Parameters", "accuracy", "macro-f1", "f1", "mcc", "MeanExitLayer", "LayerSpeedup", "ParetoFront", "Estimated", "RowsPerSecond", "MeasuredMetric" })
         {
             Assert.Contains(column, frame.Columns.Select(c => c.Name));
         }
 
         Assert.Equal("macro-f1", sweep.MetricName);
+        Assert.Equal("0.5", sweep.Settings.Single(s => s.Criterion == "qexit:0.5").Parameters);
+        Assert.Equal("", sweep.FullDepth.Parameters);
         Assert.Contains(sweep.Settings, s => s.Criterion == "oracle:agree");
         Assert.Contains(sweep.Settings, s => s.Criterion == "oracle:correct");
         Assert.All(sweep.Settings.Where(s => s.IsOracle), s => Assert.False(s.OnParetoFront));

@@ -1,0 +1,213 @@
+// The CPU side of token-level early exit: per row, which tokens are still active, each token's latest
+// tag and uncertainty, and the SENTEE / TOKEE / fixed-layer decisions. TokenExitScoring feeds it the
+// probabilities of each layer; Sweeps/TokenExitRecord replays recorded tags and uncertainties through it.
+using EarlyExit.ExitCriteria;
+using EarlyExit.Tokenization;
+
+namespace EarlyExit.Inference;
+
+/// <summary>
+/// The per-token decision state of one row (CPU): each token's latest class and uncertainty, and the
+/// layer it stopped at. Scoring feeds it the active tokens' probabilities layer by layer; a sweep
+/// replays recorded classes and uncertainties through the same decisions.
+/// </summary>
+internal sealed class TokenExitState
+{
+    private readonly int[] _wordIds;
+    private readonly int[] _classes;
+    private readonly int[] _exitLayers;
+    private readonly double[] _uncertainty;
+    private readonly int _labels;
+    private readonly int _wordCount;
+
+    private readonly int[]? _recordedClasses;        // [layers, tokens] when recording
+    private readonly double[]? _recordedUncertainty; // [layers, tokens] when recording
+
+    public TokenExitState(TokenizedInput input, int index, int labels, int layers, bool record = false)
+    {
+        _wordIds = input.WordIds ?? throw new ArgumentException($"Input {index} has no word ids; encode pre-split words with TextTokenizer.EncodeWords.");
+        Length = input.Length;
+        _classes = new int[Length];
+        _exitLayers = new int[Length];
+        _uncertainty = new double[Length];
+        _labels = labels;
+        _wordCount = _wordIds.Length == 0 ? 0 : _wordIds.Max() + 1;
+        ActiveCount = Length;
+        if (record)
+        {
+            _recordedClasses = new int[layers * Length];
+            _recordedUncertainty = new double[layers * Length];
+        }
+    }
+
+    /// <summary>Every layer's class and uncertainty of every token, [layers, tokens] row-major, when recorded (and the row ran every layer).</summary>
+    public (int[] Classes, double[] Uncertainty)? Recorded => _recordedClasses is null ? null : (_recordedClasses, _recordedUncertainty!);
+
+    public int Length { get; }
+
+    public int ActiveCount { get; private set; }
+
+    public int[] ActivePositions()
+    {
+        var positions = new int[ActiveCount];
+        int n = 0;
+        for (int t = 0; t < Length; t++)
+        {
+            if (_exitLayers[t] == 0)
+            {
+                positions[n++] = t;
+            }
+        }
+
+        return positions;
+    }
+
+    /// <summary>Reads this layer's probabilities of the active tokens (in position order), then decides who stops.</summary>
+    public void Observe(int layer, int layers, ReadOnlySpan<float> probabilities, TokenExitCriterion criterion)
+    {
+        int[] positions = ActivePositions();
+        for (int q = 0; q < positions.Length; q++)
+        {
+            ReadOnlySpan<float> p = probabilities.Slice(q * _labels, _labels);
+            int t = positions[q];
+            _classes[t] = Scores.ArgMax(p);
+            _uncertainty[t] = EntropyExitCriterion.NormalizedEntropy(p);
+            if (_recordedClasses is not null)
+            {
+                _recordedClasses[(layer * Length) + t] = _classes[t];
+                _recordedUncertainty![(layer * Length) + t] = _uncertainty[t];
+            }
+        }
+
+        Decide(layer, layers, positions, criterion);
+    }
+
+    /// <summary>Takes this layer's recorded class and uncertainty for the active tokens (all tokens' values given, in position order), then decides who stops.</summary>
+    public void Replay(int layer, int layers, ReadOnlySpan<int> classes, ReadOnlySpan<double> uncertainty, TokenExitCriterion criterion)
+    {
+        int[] positions = ActivePositions();
+        foreach (int t in positions)
+        {
+            _classes[t] = classes[t];
+            _uncertainty[t] = uncertainty[t];
+        }
+
+        Decide(layer, layers, positions, criterion);
+    }
+
+    private void Decide(int layer, int layers, int[] positions, TokenExitCriterion criterion)
+    {
+        bool last = layer == layers - 1;
+        bool[] stop = new bool[Length];
+        switch (criterion.Mode)
+        {
+            case TokenExitMode.FixedLayer:
+                Array.Fill(stop, layer + 1 >= criterion.Layer);
+                break;
+            case TokenExitMode.Sentee:
+                Array.Fill(stop, SentenceUncertainty(criterion) < criterion.Threshold);
+                break;
+            case TokenExitMode.Tokee:
+                DecideTokee(criterion, stop);
+                break;
+        }
+
+        foreach (int t in positions)
+        {
+            if (stop[t] || last)
+            {
+                _exitLayers[t] = layer + 1;
+                ActiveCount--;
+            }
+        }
+    }
+
+    public TokenPrediction ToPrediction()
+    {
+        var wordClasses = new int[_wordCount];
+        var wordExits = new int[_wordCount];
+        for (int t = Length - 1; t >= 0; t--)
+        {
+            // Walking backwards leaves each word's first piece as the one written last.
+            if (_wordIds[t] >= 0)
+            {
+                wordClasses[_wordIds[t]] = _classes[t];
+                wordExits[_wordIds[t]] = _exitLayers[t];
+            }
+        }
+
+        return new TokenPrediction(_classes, _exitLayers, wordClasses, wordExits);
+    }
+
+    // Each word's uncertainty: the largest over its pieces, or its first piece's.
+    private double[] WordUncertainty(WordPieceUncertainty pieces)
+    {
+        var words = new double[_wordCount];
+        var seen = new bool[_wordCount];
+        for (int t = 0; t < Length; t++)
+        {
+            int w = _wordIds[t];
+            if (w < 0)
+            {
+                continue;
+            }
+
+            words[w] = !seen[w] ? _uncertainty[t] : pieces == WordPieceUncertainty.AllPieces ? Math.Max(words[w], _uncertainty[t]) : words[w];
+            seen[w] = true;
+        }
+
+        return words;
+    }
+
+    private double SentenceUncertainty(TokenExitCriterion criterion)
+    {
+        double[] words = WordUncertainty(criterion.Pieces);
+        if (words.Length == 0)
+        {
+            return 0;
+        }
+
+        return criterion.Pooling == SentencePooling.Max ? words.Max() : words.Average();
+    }
+
+    // A word (all its pieces) stops when the largest uncertainty within half a window before its first
+    // piece and after its last piece is below the threshold; a token outside any word (a special
+    // token) by its own window. Tokens outside words count with uncertainty 0.
+    private void DecideTokee(TokenExitCriterion criterion, bool[] stop)
+    {
+        double[] words = WordUncertainty(criterion.Pieces);
+        var value = new double[Length];
+        for (int t = 0; t < Length; t++)
+        {
+            value[t] = _wordIds[t] >= 0 ? words[_wordIds[t]] : 0;
+        }
+
+        int half = criterion.Window / 2;
+        var first = Enumerable.Repeat(-1, _wordCount).ToArray();
+        var last = new int[_wordCount];
+        for (int t = 0; t < Length; t++)
+        {
+            int w = _wordIds[t];
+            if (w >= 0)
+            {
+                first[w] = first[w] < 0 ? t : first[w];
+                last[w] = t;
+            }
+        }
+
+        for (int t = 0; t < Length; t++)
+        {
+            int w = _wordIds[t];
+            int from = Math.Max(0, (w >= 0 ? first[w] : t) - half);
+            int to = Math.Min(Length - 1, (w >= 0 ? last[w] : t) + half);
+            double max = 0;
+            for (int s = from; s <= to; s++)
+            {
+                max = Math.Max(max, value[s]);
+            }
+
+            stop[t] = max < criterion.Threshold;
+        }
+    }
+
+}
