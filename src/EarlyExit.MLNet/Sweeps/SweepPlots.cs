@@ -40,7 +40,8 @@ public static class SweepPlots
         var line = plot.Add.Scatter(front.Select(s => s.LayerSpeedup).ToArray(), front.Select(s => s.Metric).ToArray());
         line.LegendText = "Pareto front";
         line.LineWidth = 2;
-        line.MarkerSize = 0;
+        line.MarkerShape = MarkerShape.OpenCircle; // circles the front's points, visible even when the front is one point
+        line.MarkerSize = 14;
         line.Color = Colors.Black.WithAlpha(0.6);
 
         SweepSetting[] confirmed = front.Where(s => s.Estimated && s.MeasuredMetric is not null).ToArray();
@@ -62,7 +63,7 @@ public static class SweepPlots
         plot.Title(title ?? $"{sweep.MetricName} against layer speed-up ({sweep.Rows.ToString("N0", CultureInfo.InvariantCulture)} rows, {sweep.Layers} layers)");
         plot.XLabel("layer speed-up (L / mean exit layer)");
         plot.YLabel(sweep.MetricName);
-        plot.ShowLegend(Alignment.LowerLeft);
+        plot.ShowLegend(Edge.Right); // outside the data: points can be anywhere, full depth sits at the left edge
         Save(plot, path, width, height);
     }
 
@@ -119,7 +120,7 @@ public static class SweepPlots
         plot.Axes.Margins(bottom: 0);
         plot.Title("mean exit layer by group");
         plot.YLabel("mean exit layer");
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Right);
         Save(plot, path, width, height);
     }
 
