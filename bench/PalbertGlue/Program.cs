@@ -20,7 +20,6 @@ using EarlyExit.MLNet.Palbert;
 using EarlyExit.Modeling;
 using EarlyExit.Training;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var settings = BenchSettings.Parse(args);

@@ -18,7 +18,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.Palbert;
@@ -30,7 +29,6 @@ using EarlyExit.Sweeps;
 using EarlyExit.Training;
 using Microsoft.Data.Analysis;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var settings = Settings.Parse(args);

@@ -9,7 +9,6 @@
 using EarlyExit;
 using EarlyExit.Devices;
 using EarlyExit.Modeling;
-using TorchSharp;
 using static TorchSharp.torch;
 
 string? model = null;

@@ -3,7 +3,6 @@ using EarlyExit.Devices;
 using EarlyExit.Hub;
 using EarlyExit.Modeling;
 using EarlyExit.Tests.TestSupport;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Tests;

@@ -1,7 +1,6 @@
 // Options of the classify commands only: how delimited data files are laid out and which columns to
 // use. Values are checked while parsing, so a bad value is a usage error (exit code 2) before any file is read.
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using EarlyExit.Cli.Data;
 
 namespace EarlyExit.Cli.Classify;

@@ -12,14 +12,12 @@ using EarlyExit.Cli.Output;
 using EarlyExit.Devices;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
-using EarlyExit.Hub;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.Palbert;
 using EarlyExit.Modeling;
 using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms;
 
 namespace EarlyExit.Cli.Classify;

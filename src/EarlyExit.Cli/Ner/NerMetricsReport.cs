@@ -2,7 +2,6 @@
 // are stable: scripts and benchmarks read them. Add fields; never rename or remove one.
 using System.Globalization;
 using System.Text;
-using EarlyExit.Cli.Output;
 
 namespace EarlyExit.Cli.Ner;
 

@@ -12,7 +12,6 @@ using EarlyExit.MLNet.Sweeps;
 using EarlyExit.MLNet.TokenExitNer;
 using EarlyExit.Sweeps;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 
 namespace EarlyExit.Cli.Ner;
 

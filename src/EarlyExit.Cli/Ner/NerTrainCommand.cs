@@ -14,7 +14,6 @@ using System.Diagnostics;
 using System.Globalization;
 using EarlyExit.Cli.Output;
 using EarlyExit.Devices;
-using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.TokenExitNer;
 using EarlyExit.Sequence;

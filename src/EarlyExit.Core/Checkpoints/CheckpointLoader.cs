@@ -8,7 +8,6 @@
 // embeddings.token_type_ids) are ignored. Anything else that does not fit is collected, and one
 // CheckpointMismatchException lists every missing, unexpected and mis-shaped tensor at once.
 using EarlyExit.Modeling;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Checkpoints;

@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EarlyExit.Modeling;
 using EarlyExit.Tokenization;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Checkpoints;

@@ -10,7 +10,6 @@
 // 500 MB checkpoint never sits in memory twice. Floating-point tensors (F64, F32, F16, BF16) come
 // back as float32 and integer/bool tensors as int64, which is what the encoders and tests compute with.
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -11,7 +11,6 @@ using EarlyExit.ExitCriteria;
 using EarlyExit.Modeling;
 using EarlyExit.Tokenization;
 using EarlyExit.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Inference;

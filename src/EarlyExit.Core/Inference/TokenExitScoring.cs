@@ -13,7 +13,6 @@
 using EarlyExit.ExitCriteria;
 using EarlyExit.Modeling;
 using EarlyExit.Tokenization;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Inference;

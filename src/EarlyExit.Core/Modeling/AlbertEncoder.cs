@@ -8,7 +8,6 @@
 // With the usual G = 1 and inner_group_num = 1 all L steps reuse one layer's parameters.
 // Field names are the Hugging Face module names, so parameter names are checkpoint keys without
 // the albert. prefix.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -8,7 +8,6 @@
 //
 // Field names are the Hugging Face module names (self, LayerNorm, embeddings_project, ...), so the
 // registered parameter names are the checkpoint keys without the bert./electra./roberta. prefix.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

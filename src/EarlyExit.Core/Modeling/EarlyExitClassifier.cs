@@ -9,7 +9,6 @@
 // drop rows that have exited; Forward runs every layer for training.
 //
 // Shapes: B rows, T tokens, H hidden, C classes, L layers.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -6,7 +6,6 @@
 //   Difference  pooled_i - pooled_{i-1}          -> k x (Linear(H, H) + tanh)   -> Linear(H, 1)
 //
 // pooled_0 (before the first layer) is zeros. Dropout applies to the head's input.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -10,7 +10,6 @@
 // the tokens still active (TransformerEncoder.ForwardLayer with a queryIndex).
 //
 // Shapes: B rows, T tokens, H hidden, C tags, L layers.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

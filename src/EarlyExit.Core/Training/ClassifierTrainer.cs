@@ -16,7 +16,6 @@ using EarlyExit.Inference;
 using EarlyExit.Modeling;
 using EarlyExit.Tokenization;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Training;

@@ -1,6 +1,5 @@
 // Pieces both training loops (ClassifierTrainer, TokenClassifierTrainer) share: the learning-rate
 // schedule, AdamW parameter groups, and best-epoch weight snapshots.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -8,7 +8,6 @@ using EarlyExit.MLNet.TokenExitNer;
 using EarlyExit.Sequence;
 using EarlyExit.Sweeps;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 
 namespace EarlyExit.MLNet.Sweeps;
 

@@ -4,13 +4,11 @@
 // (lengths must agree) -> load the backbone -> build the off-ramps -> split long sentences into chunks
 // of whole words -> train (joint epochs, then self-sampling; Core's TokenClassifierTrainer) with
 // entity-level F1 (conlleval's rules) on validation -> TokenEarlyExitNerTransformer.
-using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Logging;
 using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.Sequence;
-using EarlyExit.Tokenization;
 using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;

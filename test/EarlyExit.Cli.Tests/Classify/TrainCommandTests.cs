@@ -3,7 +3,6 @@ using EarlyExit.Cli.Classify;
 using EarlyExit.Cli.Tests.TestSupport;
 using EarlyExit.Tests.TestSupport;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 
 namespace EarlyExit.Cli.Tests.Classify;
 

@@ -5,7 +5,6 @@ using EarlyExit.Checkpoints;
 using EarlyExit.Modeling;
 using EarlyExit.Tests.Modeling;
 using EarlyExit.Tests.TestSupport;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Tests.Checkpoints;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using EarlyExit.Checkpoints;
 using EarlyExit.Modeling;
 using EarlyExit.Tests.TestSupport;
-using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 

@@ -1,6 +1,5 @@
 using EarlyExit.Checkpoints;
 using EarlyExit.Modeling;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Tests.Modeling;

@@ -1,9 +1,7 @@
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
-using EarlyExit.Inference;
 using EarlyExit.Modeling;
 using EarlyExit.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Tests.Training;

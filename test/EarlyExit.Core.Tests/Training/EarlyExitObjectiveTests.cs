@@ -1,5 +1,4 @@
 using EarlyExit.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Tests.Training;

@@ -1,6 +1,5 @@
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Interop;
-using EarlyExit.MLNet.Palbert;
 using EarlyExit.MLNet.Tests.TestSupport;
 using EarlyExit.MLNet.TokenExitNer;
 using EarlyExit.Sequence;
