@@ -20,6 +20,14 @@ internal sealed class TokenExitState
     private readonly int _labels;
     private readonly int _wordCount;
 
+    // Work buffers of the decisions, reused layer after layer (a state belongs to one row of one pass).
+    private readonly bool[] _stop;
+    private readonly double[] _wordValues;
+    private readonly bool[] _seen;
+    private readonly double[] _tokenValues;
+    private int[]? _firstPiece; // per word, computed once on first use by TOKEE
+    private int[]? _lastPiece;
+
     private readonly int[]? _recordedClasses;        // [layers, tokens] when recording
     private readonly double[]? _recordedUncertainty; // [layers, tokens] when recording
 
@@ -33,6 +41,10 @@ internal sealed class TokenExitState
         _labels = labels;
         _wordCount = _wordIds.Length == 0 ? 0 : _wordIds.Max() + 1;
         ActiveCount = Length;
+        _stop = new bool[Length];
+        _wordValues = new double[_wordCount];
+        _seen = new bool[_wordCount];
+        _tokenValues = new double[Length];
         if (record)
         {
             _recordedClasses = new int[layers * Length];
@@ -98,7 +110,8 @@ internal sealed class TokenExitState
     private void Decide(int layer, int layers, int[] positions, TokenExitCriterion criterion)
     {
         bool last = layer == layers - 1;
-        bool[] stop = new bool[Length];
+        bool[] stop = _stop;
+        Array.Clear(stop);
         switch (criterion.Mode)
         {
             case TokenExitMode.FixedLayer:
@@ -139,11 +152,12 @@ internal sealed class TokenExitState
         return new TokenPrediction(_classes, _exitLayers, wordClasses, wordExits);
     }
 
-    // Each word's uncertainty: the largest over its pieces, or its first piece's.
+    // Each word's uncertainty: the largest over its pieces, or its first piece's (a reused buffer).
     private double[] WordUncertainty(WordPieceUncertainty pieces)
     {
-        var words = new double[_wordCount];
-        var seen = new bool[_wordCount];
+        double[] words = _wordValues;
+        bool[] seen = _seen;
+        Array.Clear(seen);
         for (int t = 0; t < Length; t++)
         {
             int w = _wordIds[t];
@@ -176,25 +190,30 @@ internal sealed class TokenExitState
     private void DecideTokee(TokenExitCriterion criterion, bool[] stop)
     {
         double[] words = WordUncertainty(criterion.Pieces);
-        var value = new double[Length];
+        double[] value = _tokenValues;
         for (int t = 0; t < Length; t++)
         {
             value[t] = _wordIds[t] >= 0 ? words[_wordIds[t]] : 0;
         }
 
         int half = criterion.Window / 2;
-        var first = Enumerable.Repeat(-1, _wordCount).ToArray();
-        var last = new int[_wordCount];
-        for (int t = 0; t < Length; t++)
+        if (_firstPiece is null)
         {
-            int w = _wordIds[t];
-            if (w >= 0)
+            _firstPiece = Enumerable.Repeat(-1, _wordCount).ToArray();
+            _lastPiece = new int[_wordCount];
+            for (int t = 0; t < Length; t++)
             {
-                first[w] = first[w] < 0 ? t : first[w];
-                last[w] = t;
+                int w = _wordIds[t];
+                if (w >= 0)
+                {
+                    _firstPiece[w] = _firstPiece[w] < 0 ? t : _firstPiece[w];
+                    _lastPiece[w] = t;
+                }
             }
         }
 
+        int[] first = _firstPiece;
+        int[] last = _lastPiece!;
         for (int t = 0; t < Length; t++)
         {
             int w = _wordIds[t];

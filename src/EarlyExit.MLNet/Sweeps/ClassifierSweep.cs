@@ -57,13 +57,14 @@ internal static class ClassifierSweep
         double recordSeconds = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
-        var candidates = new List<SweepCandidate>();
-        foreach (ExitCriterion criterion in settings)
+        // Replays only read the record, so the settings run in parallel.
+        var replayed = new SweepCandidate[settings.Count];
+        Parallel.For(0, settings.Count, i =>
         {
-            ClassificationPrediction[] predictions = record.Replay(criterion);
-            candidates.Add(Candidate(criterion.Name, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, palbert.ClassNames, layers));
-        }
-
+            ClassificationPrediction[] predictions = record.Replay(settings[i]);
+            replayed[i] = Candidate(settings[i].Name, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, palbert.ClassNames, layers);
+        });
+        var candidates = replayed.ToList();
         double replaySeconds = clock.Elapsed.TotalSeconds;
         (int[] agreeExits, int[] agreePredicted) = record.Oracle();
         (int[] correctExits, int[] correctPredicted) = record.Oracle(labels);

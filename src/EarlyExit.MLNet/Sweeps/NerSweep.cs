@@ -51,6 +51,7 @@ internal static class NerSweep
             throw new ArgumentException("The data to sweep has no rows.", nameof(data));
         }
 
+        string[][] goldTypes = gold.Select(EntityTypes).ToArray();
         var tagIndex = ner.TagNames.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i, StringComparer.Ordinal);
         int[][] goldIndices = gold.Select((tags, row) => tags.Select((t, w) => tagIndex.TryGetValue(t, out int i) ? i
             : throw new ArgumentException($"Row {row}, word {w}: gold tag '{t}' is not a tag of the model ({string.Join(", ", ner.TagNames)}).")).ToArray()).ToArray();
@@ -61,58 +62,49 @@ internal static class NerSweep
         double recordSeconds = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
-        var candidates = new List<SweepCandidate>();
-        foreach (TokenExitCriterion criterion in settings)
-        {
-            candidates.Add(Candidate(criterion.Name, criterion.Mode == TokenExitMode.Tokee, record.Replay(criterion), gold, ner, layers));
-        }
-
+        // Replays only read the record, so the settings run in parallel.
+        var replayed = new SweepCandidate[settings.Count];
+        Parallel.For(0, settings.Count, i => replayed[i] = Candidate(settings[i].Name, settings[i].Mode == TokenExitMode.Tokee, record.Replay(settings[i]), gold, goldTypes, ner, layers));
+        var candidates = replayed.ToList();
         double replaySeconds = clock.Elapsed.TotalSeconds;
-        candidates.Add(Candidate("oracle:agree", false, record.Oracle(), gold, ner, layers));
-        candidates.Add(Candidate("oracle:correct", false, record.Oracle(goldIndices), gold, ner, layers));
+        candidates.Add(Candidate("oracle:agree", false, record.Oracle(), gold, goldTypes, ner, layers));
+        candidates.Add(Candidate("oracle:correct", false, record.Oracle(goldIndices), gold, goldTypes, ner, layers));
 
         MeasuredPass Measure(string criterion)
         {
             var watch = Stopwatch.StartNew();
             SentencePrediction[] predictions = labeller.Predict(words, TokenExitCriterion.Parse(criterion), batch);
             double seconds = watch.Elapsed.TotalSeconds;
-            SweepCandidate real = Candidate(criterion, false, predictions, gold, ner, layers);
+            SweepCandidate real = Candidate(criterion, false, predictions, gold, goldTypes, ner, layers);
             return new MeasuredPass(seconds, real.Metrics, real.MeanExitLayer);
         }
 
         return ExitSweep.Create(EntityF1, layers, words.Length, candidates, measureSpeed ? Measure : null, recordSeconds, replaySeconds);
     }
 
-    private static SweepCandidate Candidate(string criterion, bool estimated, SentencePrediction[] predictions, string[][] gold, TokenEarlyExitNerTransformer ner, int layers)
+    private static SweepCandidate Candidate(string criterion, bool estimated, SentencePrediction[] predictions, string[][] gold, string[][] goldTypes,
+        TokenEarlyExitNerTransformer ner, int layers)
     {
         var evaluator = new EntityEvaluator();
         var histogram = new long[layers];
+        var byType = new Dictionary<string, (long Sum, long Count)>(StringComparer.Ordinal);
         long words = 0;
         long layerSum = 0;
         for (int s = 0; s < predictions.Length; s++)
         {
             evaluator.Add(gold[s], predictions[s].Tags.Select(t => ner.TagNames[t]).ToArray());
-            foreach (int layer in predictions[s].ExitLayers)
+            int[] exits = predictions[s].ExitLayers;
+            for (int w = 0; w < exits.Length; w++)
             {
-                histogram[Math.Clamp(layer, 1, layers) - 1]++;
-                layerSum += layer;
+                histogram[Math.Clamp(exits[w], 1, layers) - 1]++;
+                layerSum += exits[w];
                 words++;
+                (long sum, long count) = byType.GetValueOrDefault(goldTypes[s][w]);
+                byType[goldTypes[s][w]] = (sum + exits[w], count + 1);
             }
         }
 
         EntityEvaluationResult entities = evaluator.Result();
-        var groups = new List<(string Group, int Exit)>();
-        for (int s = 0; s < predictions.Length; s++)
-        {
-            string[] type = Enumerable.Repeat("O", gold[s].Length).ToArray();
-            foreach (EntitySpan span in EntityExtraction.Extract(gold[s]))
-            {
-                Array.Fill(type, span.Type, span.Start, span.Length);
-            }
-
-            groups.AddRange(type.Select((t, w) => (t, predictions[s].ExitLayers[w])));
-        }
-
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
         {
             [EntityF1] = entities.Overall.F1,
@@ -120,8 +112,22 @@ internal static class NerSweep
             ["entity-recall"] = entities.Overall.Recall,
             ["token-accuracy"] = entities.TokenAccuracy,
         };
-        return new SweepCandidate(criterion, estimated, metrics, words == 0 ? 0 : (double)layerSum / words, histogram,
-            SweepCandidate.MeansByGroup(groups.OrderBy(g => g.Group == "O" ? 1 : 0).ThenBy(g => g.Group, StringComparer.Ordinal)));
+        IReadOnlyDictionary<string, double> meanByType = byType
+            .OrderBy(p => p.Key == "O" ? 1 : 0).ThenBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(p => p.Key, p => (double)p.Value.Sum / p.Value.Count, StringComparer.Ordinal);
+        return new SweepCandidate(criterion, estimated, metrics, words == 0 ? 0 : (double)layerSum / words, histogram, meanByType);
+    }
+
+    // Each word's gold entity type, O outside entities.
+    private static string[] EntityTypes(string[] tags)
+    {
+        string[] types = Enumerable.Repeat("O", tags.Length).ToArray();
+        foreach (EntitySpan span in EntityExtraction.Extract(tags))
+        {
+            Array.Fill(types, span.Type, span.Start, span.Length);
+        }
+
+        return types;
     }
 
     // Every row's words and gold tag names; a gold tag the model never saw (key 0) names the row.
