@@ -65,21 +65,14 @@ public sealed class ClassificationRecord
         int rows = inputs.Count;
         int layers = model.NumLayers;
         int classes = model.NumLabels;
-        var probabilities = new float[rows * layers * classes];
-        var halting = new float[rows * layers];
-        int[] order = Enumerable.Range(0, rows).OrderBy(i => inputs[i].Length).ToArray();
-        for (int start = 0; start < rows; start += batchSize)
+        (float[] Probabilities, float[] Halting)[] recorded = LengthBatches.Map(inputs, i => i.Length, batchSize, batch =>
         {
-            int[] batch = order.Skip(start).Take(batchSize).ToArray();
             var recorder = new RecordingDecider(batch.Length, layers, classes);
-            _ = EarlyExitScoring.ScoreBatch(model, batch.Select(r => inputs[r]).ToArray(), recorder, padTokenId);
-            for (int i = 0; i < batch.Length; i++)
-            {
-                recorder.Probabilities(i).CopyTo(probabilities.AsSpan(batch[i] * layers * classes, layers * classes));
-                recorder.Halting(i).CopyTo(halting.AsSpan(batch[i] * layers, layers));
-            }
-        }
-
+            _ = EarlyExitScoring.ScoreBatch(model, batch, recorder, padTokenId);
+            return Enumerable.Range(0, batch.Length).Select(i => (recorder.Probabilities(i).ToArray(), recorder.Halting(i).ToArray())).ToArray();
+        });
+        float[] probabilities = recorded.SelectMany(r => r.Probabilities).ToArray(); // [rows, layers, classes]
+        float[] halting = recorded.SelectMany(r => r.Halting).ToArray();             // [rows, layers]
         return new ClassificationRecord(rows, layers, classes, model.HasHaltingHead, probabilities, halting, inputs.Select(EarlyExitScoring.RowKey).ToArray());
     }
 

@@ -61,20 +61,14 @@ public sealed class TokenExitRecord
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         model.eval();
-        var classes = new int[inputs.Count][];
-        var uncertainty = new double[inputs.Count][];
-        int[] order = Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
-        for (int start = 0; start < order.Length; start += batchSize)
+        (int[] Classes, double[] Uncertainty)[] recorded = LengthBatches.Map(inputs, i => i.Length, batchSize, batch =>
         {
-            int[] rows = order.Skip(start).Take(batchSize).ToArray();
-            var states = new TokenExitState[rows.Length];
-            _ = TokenExitScoring.ScoreBatch(model, rows.Select(r => inputs[r]).ToArray(), TokenExitCriterion.Full(), padTokenId, haltAndCopy: true, states);
-            for (int i = 0; i < rows.Length; i++)
-            {
-                (classes[rows[i]], uncertainty[rows[i]]) = states[i].Recorded!.Value;
-            }
-        }
-
+            var states = new TokenExitState[batch.Length];
+            _ = TokenExitScoring.ScoreBatch(model, batch, TokenExitCriterion.Full(), padTokenId, haltAndCopy: true, states);
+            return states.Select(state => state.Recorded!.Value).ToArray();
+        });
+        int[][] classes = recorded.Select(r => r.Classes).ToArray();
+        double[][] uncertainty = recorded.Select(r => r.Uncertainty).ToArray();
         return new TokenExitRecord(inputs.ToArray(), model.NumLayers, model.NumLabels, classes, uncertainty);
     }
 

@@ -9,7 +9,6 @@
 // - After every epoch, optional validation scores with the deployment exit criterion; the best
 //   epoch's weights are kept and restored at the end; early stopping after `patience` epochs
 //   without improvement.
-using System.Diagnostics;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
@@ -83,86 +82,20 @@ public static class ClassifierTrainer
         var random = new Random(options.Seed);
         Device device = model.parameters().First().device;
         var objective = new EarlyExitObjective(options.Objective, model.NumLayers, options.PriorLambda, options.Beta, options.KlDirection);
-        int batchesPerEpoch = (training.Count + options.BatchSize - 1) / options.BatchSize;
-        long totalSteps = (long)batchesPerEpoch * options.Epochs;
+        long totalSteps = (long)((training.Count + options.BatchSize - 1) / options.BatchSize) * options.Epochs;
         using var optimizer = new ScheduledAdamW(model, options.LearningRate, options.WeightDecay, model.HaltingParameters(), options.HaltingLearningRate);
         var schedule = new LinearWarmupSchedule(totalSteps, options.WarmupFraction);
         int[] lengths = training.Select(e => e.Input.Length).ToArray();
-        var clock = Stopwatch.StartNew();
-
-        var epochs = new List<EpochSummary>();
-        WeightSnapshot? bestWeights = null;
-        double bestMetric = double.NegativeInfinity;
-        int bestEpoch = options.Epochs;
-        int epochsWithoutImprovement = 0;
-        bool stoppedEarly = false;
-        long step = 0;
-        double? lastValidation = null;
-        try
-        {
-            for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        Func<(double, ClassificationMetrics?)>? validate = validation is { Count: > 0 }
+            ? () =>
             {
-                model.train();
-                double lossSum = 0;
-                int lossCount = 0;
-                foreach (int[] batchRows in LengthBucketedBatches(lengths, options.BatchSize, random))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    double loss = TrainStep(model, objective, optimizer, schedule.Factor(step), training, batchRows, padTokenId, options.MaxGradientNorm, device);
-                    step++;
-                    lossSum += loss;
-                    lossCount++;
-                    TimeSpan elapsed = clock.Elapsed;
-                    progress?.Report(new TrainingProgress("train", epoch, options.Epochs, step, totalSteps, lossSum / lossCount, lastValidation, elapsed,
-                        TimeSpan.FromTicks((long)(elapsed.Ticks / (double)step * (totalSteps - step)))));
-                }
-
-                ClassificationMetrics? metrics = null;
-                if (validation is { Count: > 0 })
-                {
-                    metrics = Evaluate(model, validation, options.ValidationCriterion, padTokenId, options.BatchSize);
-                    double value = metrics.Get(options.ValidationMetric);
-                    lastValidation = value;
-                    progress?.Report(new TrainingProgress("validate", epoch, options.Epochs, step, totalSteps, lossSum / Math.Max(1, lossCount), value, clock.Elapsed,
-                        TimeSpan.FromTicks((long)(clock.Elapsed.Ticks / (double)step * (totalSteps - step)))));
-                    if (value > bestMetric)
-                    {
-                        bestMetric = value;
-                        bestEpoch = epoch;
-                        epochsWithoutImprovement = 0;
-                        bestWeights?.Dispose();
-                        bestWeights = new WeightSnapshot(model);
-                    }
-                    else
-                    {
-                        epochsWithoutImprovement++;
-                    }
-                }
-
-                epochs.Add(new EpochSummary(epoch, lossSum / Math.Max(1, lossCount), metrics));
-                if (options.EarlyStoppingPatience > 0 && epochsWithoutImprovement >= options.EarlyStoppingPatience && epoch < options.Epochs)
-                {
-                    stoppedEarly = true;
-                    break;
-                }
+                ClassificationMetrics metrics = Evaluate(model, validation, options.ValidationCriterion, padTokenId, options.BatchSize);
+                return (metrics.Get(options.ValidationMetric), metrics);
             }
-
-            if (bestWeights is not null)
-            {
-                bestWeights.RestoreInto(model);
-            }
-            else
-            {
-                bestEpoch = epochs.Count;
-            }
-        }
-        finally
-        {
-            bestWeights?.Dispose();
-            model.eval();
-        }
-
-        return new TrainingReport(epochs, bestEpoch, stoppedEarly);
+            : null;
+        return EpochLoop.Run(model, options.Epochs, lengths, options.BatchSize, random, options.EarlyStoppingPatience, _ => "train",
+            (_, rows, step) => TrainStep(model, objective, optimizer, schedule.Factor(step), training, rows, padTokenId, options.MaxGradientNorm, device),
+            validate, progress, cancellationToken);
     }
 
     /// <summary>
@@ -175,19 +108,7 @@ public static class ClassifierTrainer
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         model.eval();
-        var predictions = new ClassificationPrediction[inputs.Count];
-        int[] order = Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
-        for (int start = 0; start < order.Length; start += batchSize)
-        {
-            int[] rows = order.Skip(start).Take(batchSize).ToArray();
-            ClassificationPrediction[] scored = EarlyExitScoring.ScoreBatch(model, rows.Select(r => inputs[r]).ToArray(), criterion, padTokenId);
-            for (int i = 0; i < rows.Length; i++)
-            {
-                predictions[rows[i]] = scored[i];
-            }
-        }
-
-        return predictions;
+        return LengthBatches.Map(inputs, i => i.Length, batchSize, batch => EarlyExitScoring.ScoreBatch(model, batch, criterion, padTokenId));
     }
 
     /// <summary>Scores <paramref name="examples"/> with <paramref name="criterion"/> and computes the task and cost metrics.</summary>

@@ -10,7 +10,7 @@
 //
 // Labels are per token: the first piece of each word carries the word's tag, every other token
 // (other pieces, special tokens) is ignored (-100).
-using System.Diagnostics;
+using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.Modeling;
@@ -178,83 +178,20 @@ public static class TokenClassifierTrainer
         var random = new Random(options.Seed);
         Device device = model.parameters().First().device;
         int epochs = options.Epochs + options.SelfSamplingEpochs;
-        int batchesPerEpoch = (training.Count + options.BatchSize - 1) / options.BatchSize;
-        long totalSteps = (long)batchesPerEpoch * epochs;
+        long totalSteps = (long)((training.Count + options.BatchSize - 1) / options.BatchSize) * epochs;
         using var optimizer = new ScheduledAdamW(model, options.LearningRate, options.WeightDecay);
         var schedule = new LinearWarmupSchedule(totalSteps, options.WarmupFraction);
         int[] lengths = training.Select(e => e.Input.Length).ToArray();
-        var clock = Stopwatch.StartNew();
-        var summaries = new List<EpochSummary>();
-        WeightSnapshot? best = null;
-        double bestScore = double.NegativeInfinity;
-        int bestEpoch = epochs;
-        int stale = 0;
-        bool stoppedEarly = false;
-        long step = 0;
-        double? lastValidation = null;
-        try
-        {
-            for (int epoch = 1; epoch <= epochs; epoch++)
+        Func<(double, ClassificationMetrics?)>? validate = validation is { Count: > 0 }
+            ? () =>
             {
-                bool selfSampling = epoch > options.Epochs;
-                double lossSum = 0;
-                int lossCount = 0;
-                foreach (int[] rows in ClassifierTrainer.LengthBucketedBatches(lengths, options.BatchSize, random))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    lossSum += Step(model, optimizer, schedule.Factor(step), training, rows, padTokenId, options.MaxGradientNorm, device, selfSampling ? random : null);
-                    lossCount++;
-                    step++;
-                    TimeSpan elapsed = clock.Elapsed;
-                    progress?.Report(new TrainingProgress(selfSampling ? "self-sampling" : "train", epoch, epochs, step, totalSteps, lossSum / lossCount, lastValidation, elapsed,
-                        TimeSpan.FromTicks((long)(elapsed.Ticks / (double)step * (totalSteps - step)))));
-                }
-
-                if (validation is { Count: > 0 })
-                {
-                    TokenPrediction[] predicted = Predict(model, validation.Select(v => v.Input).ToArray(), options.ValidationCriterion, padTokenId, options.BatchSize);
-                    double score = validationScore(validation.Select(v => v.WordLabels).ToArray(), predicted.Select(p => p.WordClasses).ToArray());
-                    lastValidation = score;
-                    progress?.Report(new TrainingProgress("validate", epoch, epochs, step, totalSteps, lossSum / Math.Max(1, lossCount), score, clock.Elapsed,
-                        TimeSpan.FromTicks((long)(clock.Elapsed.Ticks / (double)step * (totalSteps - step)))));
-                    if (score > bestScore)
-                    {
-                        bestScore = score;
-                        bestEpoch = epoch;
-                        stale = 0;
-                        best?.Dispose();
-                        best = new WeightSnapshot(model);
-                    }
-                    else
-                    {
-                        stale++;
-                    }
-                }
-
-                summaries.Add(new EpochSummary(epoch, lossSum / Math.Max(1, lossCount), null));
-                if (options.EarlyStoppingPatience > 0 && stale >= options.EarlyStoppingPatience && epoch < epochs)
-                {
-                    stoppedEarly = true;
-                    break;
-                }
+                TokenPrediction[] predicted = Predict(model, validation.Select(v => v.Input).ToArray(), options.ValidationCriterion, padTokenId, options.BatchSize);
+                return (validationScore(validation.Select(v => v.WordLabels).ToArray(), predicted.Select(p => p.WordClasses).ToArray()), null);
             }
-
-            if (best is not null)
-            {
-                best.RestoreInto(model);
-            }
-            else
-            {
-                bestEpoch = summaries.Count;
-            }
-        }
-        finally
-        {
-            best?.Dispose();
-            model.eval();
-        }
-
-        return new TrainingReport(summaries, bestEpoch, stoppedEarly);
+            : null;
+        return EpochLoop.Run(model, epochs, lengths, options.BatchSize, random, options.EarlyStoppingPatience, epoch => epoch > options.Epochs ? "self-sampling" : "train",
+            (epoch, rows, step) => Step(model, optimizer, schedule.Factor(step), training, rows, padTokenId, options.MaxGradientNorm, device, epoch > options.Epochs ? random : null),
+            validate, progress, cancellationToken);
     }
 
     /// <summary>Predictions for <paramref name="inputs"/> (word encodings), in input order, scored in batches of similar length.</summary>
@@ -264,19 +201,7 @@ public static class TokenClassifierTrainer
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         model.eval();
-        var predictions = new TokenPrediction[inputs.Count];
-        int[] order = Enumerable.Range(0, inputs.Count).OrderBy(i => inputs[i].Length).ToArray();
-        for (int start = 0; start < order.Length; start += batchSize)
-        {
-            int[] rows = order.Skip(start).Take(batchSize).ToArray();
-            TokenPrediction[] scored = TokenExitScoring.ScoreBatch(model, rows.Select(r => inputs[r]).ToArray(), criterion, padTokenId);
-            for (int i = 0; i < rows.Length; i++)
-            {
-                predictions[rows[i]] = scored[i];
-            }
-        }
-
-        return predictions;
+        return LengthBatches.Map(inputs, i => i.Length, batchSize, batch => TokenExitScoring.ScoreBatch(model, batch, criterion, padTokenId));
     }
 
     /// <summary>The layer-weighted loss of logits [L, B, T, C] against token labels [B, T] (ignored: -100), counting each token at the layers below its halting layer ([B, T], 1-based) when given.</summary>

@@ -1,5 +1,8 @@
 // Pieces both training loops (ClassifierTrainer, TokenClassifierTrainer) share: the learning-rate
-// schedule, AdamW parameter groups, and best-epoch weight snapshots.
+// schedule, AdamW parameter groups, best-epoch weight snapshots, the epoch loop itself, and scoring in
+// batches of similar length.
+using System.Diagnostics;
+using EarlyExit.Evaluation;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -111,5 +114,138 @@ internal sealed class WeightSnapshot : IDisposable
         {
             tensor.Dispose();
         }
+    }
+}
+
+/// <summary>
+/// The epoch loop both trainers share: length-bucketed batches, a step per batch with progress and
+/// cancellation, validation after each epoch, the best epoch's weights kept and restored, early stopping.
+/// </summary>
+internal static class EpochLoop
+{
+    /// <summary>Runs <paramref name="epochs"/> epochs over rows of the given lengths; on return the model holds the best (or last) epoch's weights and is in eval mode.</summary>
+    /// <param name="model">The network trained.</param>
+    /// <param name="epochs">Planned epochs.</param>
+    /// <param name="lengths">Each training row's length (for the batches).</param>
+    /// <param name="batchSize">Rows per batch.</param>
+    /// <param name="random">The seeded source of batch order.</param>
+    /// <param name="earlyStoppingPatience">Epochs without a better validation score before stopping; 0 for never.</param>
+    /// <param name="phase">The progress phase of an epoch (1-based), e.g. "train" or "self-sampling".</param>
+    /// <param name="step">One optimiser step on the rows of a batch, given the epoch and the 0-based step; returns the loss.</param>
+    /// <param name="validate">After an epoch: the validation score (higher is better) and, for classifiers, its metrics; null without validation data.</param>
+    /// <param name="progress">Receives progress, or null.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    public static TrainingReport Run(
+        nn.Module model,
+        int epochs,
+        IReadOnlyList<int> lengths,
+        int batchSize,
+        Random random,
+        int earlyStoppingPatience,
+        Func<int, string> phase,
+        Func<int, int[], long, double> step,
+        Func<(double Score, ClassificationMetrics? Metrics)>? validate,
+        IProgress<TrainingProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        long totalSteps = (long)((lengths.Count + batchSize - 1) / batchSize) * epochs;
+        var clock = Stopwatch.StartNew();
+        var summaries = new List<EpochSummary>();
+        WeightSnapshot? best = null;
+        double bestScore = double.NegativeInfinity;
+        int bestEpoch = epochs;
+        int stale = 0;
+        bool stoppedEarly = false;
+        long steps = 0;
+        double? lastValidation = null;
+        TimeSpan Remaining() => TimeSpan.FromTicks((long)(clock.Elapsed.Ticks / (double)steps * (totalSteps - steps)));
+        try
+        {
+            for (int epoch = 1; epoch <= epochs; epoch++)
+            {
+                model.train();
+                double lossSum = 0;
+                int lossCount = 0;
+                foreach (int[] rows in ClassifierTrainer.LengthBucketedBatches(lengths, batchSize, random))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    lossSum += step(epoch, rows, steps);
+                    lossCount++;
+                    steps++;
+                    progress?.Report(new TrainingProgress(phase(epoch), epoch, epochs, steps, totalSteps, lossSum / lossCount, lastValidation, clock.Elapsed, Remaining()));
+                }
+
+                double meanLoss = lossSum / Math.Max(1, lossCount);
+                ClassificationMetrics? metrics = null;
+                if (validate is not null)
+                {
+                    (double score, metrics) = validate();
+                    lastValidation = score;
+                    progress?.Report(new TrainingProgress("validate", epoch, epochs, steps, totalSteps, meanLoss, score, clock.Elapsed, Remaining()));
+                    if (score > bestScore)
+                    {
+                        bestScore = score;
+                        bestEpoch = epoch;
+                        stale = 0;
+                        best?.Dispose();
+                        best = new WeightSnapshot(model);
+                    }
+                    else
+                    {
+                        stale++;
+                    }
+                }
+
+                summaries.Add(new EpochSummary(epoch, meanLoss, metrics));
+                if (earlyStoppingPatience > 0 && stale >= earlyStoppingPatience && epoch < epochs)
+                {
+                    stoppedEarly = true;
+                    break;
+                }
+            }
+
+            if (best is not null)
+            {
+                best.RestoreInto(model);
+            }
+            else
+            {
+                bestEpoch = summaries.Count;
+            }
+        }
+        finally
+        {
+            best?.Dispose();
+            model.eval();
+        }
+
+        return new TrainingReport(summaries, bestEpoch, stoppedEarly);
+    }
+}
+
+/// <summary>Scores inputs in batches of similar length and puts the results back in input order.</summary>
+internal static class LengthBatches
+{
+    /// <summary>
+    /// Sorts <paramref name="inputs"/> by length, hands <paramref name="score"/> batches of at most
+    /// <paramref name="batchSize"/>, and returns one result per input, in input order.
+    /// </summary>
+    public static TOut[] Map<TIn, TOut>(IReadOnlyList<TIn> inputs, Func<TIn, int> length, int batchSize, Func<TIn[], TOut[]> score)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var results = new TOut[inputs.Count];
+        int[] order = Enumerable.Range(0, inputs.Count).OrderBy(i => length(inputs[i])).ToArray();
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            int[] rows = order.Skip(start).Take(batchSize).ToArray();
+            TOut[] scored = score(rows.Select(r => inputs[r]).ToArray());
+            for (int i = 0; i < rows.Length; i++)
+            {
+                results[rows[i]] = scored[i];
+            }
+        }
+
+        return results;
     }
 }
