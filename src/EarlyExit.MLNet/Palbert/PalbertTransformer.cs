@@ -189,17 +189,9 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     {
         SavedSettings settings = JsonSerializer.Deserialize<SavedSettings>(reader.Reader.ReadString())
             ?? throw new InvalidDataException("The Palbert transformer's settings are empty.");
-        EarlyExitTextClassifier classifier = FolderPayload.Read(reader, ClassifierFolder, settings.Files, folder => EarlyExitTextClassifier.Load(folder, DeviceOption.FromEnvironment()));
-        try
-        {
-            LabelKeyValues labels = LabelKeyValues.FromSaved(settings.LabelType, settings.Labels, settings.LabelsAnnotated);
-            return new PalbertTransformer(env, new SharedModel<EarlyExitTextClassifier>(classifier), settings.Columns, labels, ExitCriterion.Parse(settings.ExitCriterion), report: null);
-        }
-        catch
-        {
-            classifier.Dispose();
-            throw;
-        }
+        return FolderPayload.Read(reader, ClassifierFolder, settings.Files, folder => EarlyExitTextClassifier.Load(folder, DeviceOption.FromEnvironment()),
+            classifier => new PalbertTransformer(env, new SharedModel<EarlyExitTextClassifier>(classifier), settings.Columns,
+                LabelKeyValues.FromSaved(settings.LabelType, settings.Labels, settings.LabelsAnnotated), ExitCriterion.Parse(settings.ExitCriterion), report: null));
     }
 
     /// <summary>Scores rows with this transformer's criterion, in batches.</summary>

@@ -47,4 +47,23 @@ internal static class FolderPayload
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>
+    /// As <see cref="Read{T}"/>, then wraps the loaded model with <paramref name="wrap"/> (e.g. into a
+    /// transformer); if wrapping fails the model is disposed, so nothing native is leaked.
+    /// </summary>
+    public static TResult Read<TModel, TResult>(ModelReader reader, string prefix, IEnumerable<string> files, Func<string, TModel> load, Func<TModel, TResult> wrap)
+        where TModel : IDisposable
+    {
+        TModel model = Read(reader, prefix, files, load);
+        try
+        {
+            return wrap(model);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
 }

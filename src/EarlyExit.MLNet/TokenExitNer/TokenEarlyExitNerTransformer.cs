@@ -171,17 +171,9 @@ public sealed class TokenEarlyExitNerTransformer : ITransformer, IDisposable, IM
     {
         SavedSettings settings = JsonSerializer.Deserialize<SavedSettings>(reader.Reader.ReadString())
             ?? throw new InvalidDataException("The token-exit NER transformer's settings are empty.");
-        EarlyExitTokenClassifier labeller = FolderPayload.Read(reader, LabellerFolder, settings.Files, folder => EarlyExitTokenClassifier.Load(folder, DeviceOption.FromEnvironment()));
-        try
-        {
-            LabelKeyValues tags = LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated);
-            return new TokenEarlyExitNerTransformer(env, new SharedModel<EarlyExitTokenClassifier>(labeller), settings.Columns, tags, TokenExitCriterion.Parse(settings.ExitCriterion), report: null);
-        }
-        catch
-        {
-            labeller.Dispose();
-            throw;
-        }
+        return FolderPayload.Read(reader, LabellerFolder, settings.Files, folder => EarlyExitTokenClassifier.Load(folder, DeviceOption.FromEnvironment()),
+            labeller => new TokenEarlyExitNerTransformer(env, new SharedModel<EarlyExitTokenClassifier>(labeller), settings.Columns,
+                LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated), TokenExitCriterion.Parse(settings.ExitCriterion), report: null));
     }
 
     /// <summary>Labels sentences with this transformer's criterion.</summary>
