@@ -68,20 +68,27 @@ internal sealed class BackboneOptions
 internal static class CommonOptions
 {
     /// <summary>--exit-criterion, parsed with <see cref="ExitCriterion.Parse"/>.</summary>
-    public static Option<ExitCriterion?> ExitCriterion(string description) => new("--exit-criterion")
+    public static Option<ExitCriterion?> ExitCriterion(string description) =>
+        Parsed("--exit-criterion", $"{description} Forms: {ExitCriteria.ExitCriterion.Syntax}.", "CRITERION", ExitCriteria.ExitCriterion.Parse);
+
+    /// <summary>
+    /// An option whose value <paramref name="parse"/> reads; a <see cref="FormatException"/> becomes a
+    /// usage error "NAME: message" at parse time, before any work.
+    /// </summary>
+    public static Option<T?> Parsed<T>(string name, string description, string helpName, Func<string, T> parse)
+        where T : class => new(name)
     {
-        Description = $"{description} Forms: {ExitCriteria.ExitCriterion.Syntax}.",
-        HelpName = "CRITERION",
+        Description = description,
+        HelpName = helpName,
         CustomParser = result =>
         {
-            string text = result.Tokens[0].Value;
             try
             {
-                return ExitCriteria.ExitCriterion.Parse(text);
+                return parse(result.Tokens[0].Value);
             }
             catch (FormatException e)
             {
-                result.AddError($"--exit-criterion: {e.Message}");
+                result.AddError($"{name}: {e.Message}");
                 return null;
             }
         },

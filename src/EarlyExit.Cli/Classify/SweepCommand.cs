@@ -31,23 +31,9 @@ internal sealed class SweepCommand
     private readonly Option<string> _test = CommonOptions.File("--test", "Labelled test data in the same layout: the chosen setting and full depth are reported on it (a choice is never judged on the data it was made on).", required: false);
     private readonly ColumnOptions _columns = new(withLabel: true);
     private readonly DataFormatOptions _format = new();
-    private readonly Option<IReadOnlyList<ExitCriterion>?> _grid = new("--grid")
-    {
-        Description = $"The settings to compare: {ExitGrid.Syntax}, e.g. \"qexit:0.1..0.9/0.1 patience:1..6 entropy:0.1,0.3\". Default: every criterion the model serves over its range.",
-        HelpName = "GRID",
-        CustomParser = result =>
-        {
-            try
-            {
-                return ExitGrid.Parse(result.Tokens[0].Value);
-            }
-            catch (FormatException e)
-            {
-                result.AddError($"--grid: {e.Message}");
-                return null;
-            }
-        },
-    };
+    private readonly Option<IReadOnlyList<ExitCriterion>?> _grid = CommonOptions.Parsed<IReadOnlyList<ExitCriterion>>("--grid",
+        $"The settings to compare: {ExitGrid.Syntax}, e.g. \"qexit:0.1..0.9/0.1 patience:1..6 entropy:0.1,0.3\". Default: every criterion the model serves over its range.",
+        "GRID", ExitGrid.Parse);
 
     private readonly Option<ClassificationMetric?> _metric = CommonOptions.Choice("--metric", "The metric of the front and the choice (all four are reported). Default: accuracy.", s_metrics);
     private readonly SweepOptions _sweep = new();

@@ -147,23 +147,9 @@ internal sealed class TokenExitOptions
     public TokenExitOptions(string modeDescription)
     {
         _mode = CommonOptions.Choice("--mode", modeDescription, s_modes);
-        _exitCriterion = new Option<TokenExitCriterion?>("--exit-criterion")
-        {
-            Description = $"The criterion in one word, instead of --mode and its options: {TokenExitCriterion.Syntax} (e.g. tokee:0.3:5, sentee:0.2:mean, layer:6).",
-            HelpName = "CRITERION",
-            CustomParser = result =>
-            {
-                try
-                {
-                    return TokenExitCriterion.Parse(result.Tokens[0].Value);
-                }
-                catch (FormatException e)
-                {
-                    result.AddError($"--exit-criterion: {e.Message}");
-                    return null;
-                }
-            },
-        };
+        _exitCriterion = CommonOptions.Parsed("--exit-criterion",
+            $"The criterion in one word, instead of --mode and its options: {TokenExitCriterion.Syntax} (e.g. tokee:0.3:5, sentee:0.2:mean, layer:6).", "CRITERION",
+            TokenExitCriterion.Parse);
     }
 
     public void AddTo(Command command)

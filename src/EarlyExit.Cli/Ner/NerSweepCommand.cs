@@ -22,23 +22,9 @@ internal sealed class NerSweepCommand
     private readonly Option<string> _data = CommonOptions.File("--data", "A tagged CoNLL file (validation data): the settings are compared and the choice is made on it.");
     private readonly Option<string> _test = CommonOptions.File("--test", "A tagged CoNLL test file: the chosen setting and full depth are labelled on it for real and reported.", required: false);
     private readonly ConllFileOptions _files = new();
-    private readonly Option<IReadOnlyList<TokenExitCriterion>?> _grid = new("--grid")
-    {
-        Description = $"The settings to compare: {ExitGrid.Syntax}, e.g. \"sentee:0.1..0.5/0.1:max,mean tokee:0.1..0.5/0.1:1,3,5\". Default: full, every fixed layer, SENTEE and TOKEE over 0.05..0.6.",
-        HelpName = "GRID",
-        CustomParser = result =>
-        {
-            try
-            {
-                return ExitGrid.ParseTokens(result.Tokens[0].Value);
-            }
-            catch (FormatException e)
-            {
-                result.AddError($"--grid: {e.Message}");
-                return null;
-            }
-        },
-    };
+    private readonly Option<IReadOnlyList<TokenExitCriterion>?> _grid = CommonOptions.Parsed<IReadOnlyList<TokenExitCriterion>>("--grid",
+        $"The settings to compare: {ExitGrid.Syntax}, e.g. \"sentee:0.1..0.5/0.1:max,mean tokee:0.1..0.5/0.1:1,3,5\". Default: full, every fixed layer, SENTEE and TOKEE over 0.05..0.6.",
+        "GRID", ExitGrid.ParseTokens);
 
     private readonly SweepOptions _sweep = new();
     private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Sentence chunks labelled together. Default: the model's training batch size.", 1);
