@@ -13,7 +13,7 @@ internal sealed class BackboneOptions
 {
     private readonly Option<string> _backbone = new("--backbone")
     {
-        Description = "The transformer to fine-tune: a hub id (albert-base-v2), a local Hugging Face folder, or a preset (tiny-bert, ...) with --from-scratch.",
+        Description = "The transformer to fine-tune: a hub id (sentence-transformers/all-MiniLM-L6-v2, or minilm for short; albert-base-v2), a local Hugging Face folder, or a preset (tiny-bert, ...) with --from-scratch.",
         HelpName = "ID|DIR|preset",
         Required = true,
     };

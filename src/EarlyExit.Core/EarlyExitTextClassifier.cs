@@ -4,14 +4,18 @@
 //
 // *** Saved format (a folder; the ML.NET model zip stores the same files) ***
 //   classifier.json     FormatVersion, MinReadableVersion, Labels, MaxSequenceLength, ExitCriterion,
-//                       Heads (EarlyExitClassifierConfig), EncoderHasPooler
+//                       Heads (EarlyExitClassifierConfig, with Pooling from version 2), EncoderHasPooler
 //   config.json         the encoder's Hugging Face config
 //   model.safetensors   every weight of the EarlyExitClassifier under its state_dict name
 //                       ("encoder.embeddings.word_embeddings.weight", "classifier.weight", "halting.output.weight", ...)
 //   tokenizer files     spiece.model | vocab.txt | vocab.json + merges.txt, and tokenizer_config.json /
 //                       special_tokens_map.json when the backbone had them
-// FormatVersion 1 is the first. A reader accepts files whose MinReadableVersion is at most its own
-// FormatVersion; raise MinReadableVersion only when old readers would misread new files.
+// FormatVersion 1 is the first. Version 2 adds Heads.Pooling and regression models (Heads.NumLabels 1,
+// one label naming the value); their files say MinReadableVersion 2, because a version-1 reader would
+// ignore the pooling and pool [CLS] instead, or misread the one output.
+// Cls-pooling files stay readable by version 1, and version-1 files (no Pooling) read as Cls.
+// A reader accepts files whose MinReadableVersion is at most its own FormatVersion; raise
+// MinReadableVersion only when old readers would misread new files.
 using EarlyExit.Checkpoints;
 using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
@@ -27,12 +31,14 @@ namespace EarlyExit;
 
 /// <summary>
 /// A trained early-exit text classifier (single texts or text pairs): the network, its tokenizer,
-/// class names and the exit criterion it scores with. Thread-compatible: score from one thread at a time.
+/// class names and the exit criterion it scores with. A model with one output is a regressor
+/// (<see cref="IsRegression"/>): its single label names the value it predicts, and each prediction's
+/// <see cref="ClassificationPrediction.Value"/> is that value. Thread-compatible: score from one thread at a time.
 /// </summary>
 public sealed class EarlyExitTextClassifier : IDisposable
 {
     /// <summary>The saved format this code writes.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     /// <summary>The settings file of the saved format.</summary>
     public const string SettingsFileName = "classifier.json";
@@ -56,8 +62,11 @@ public sealed class EarlyExitTextClassifier : IDisposable
     /// <summary>The tokenizer.</summary>
     public TextTokenizer Tokenizer { get; }
 
-    /// <summary>The class names, index = 0-based class.</summary>
+    /// <summary>The class names, index = 0-based class; for a regression model, one name: the predicted value's.</summary>
     public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>Whether the model predicts a real value (one output) rather than a class.</summary>
+    public bool IsRegression => Model.IsRegression;
 
     /// <summary>Inputs are truncated to this many tokens (pairs: longest first), special tokens included.</summary>
     public int MaxSequenceLength { get; }
@@ -86,8 +95,8 @@ public sealed class EarlyExitTextClassifier : IDisposable
     /// dispose the classifier, the backbone no longer owns it).
     /// </summary>
     /// <param name="backbone">The encoder and tokenizer to build on.</param>
-    /// <param name="labels">Class names (at least 2, distinct).</param>
-    /// <param name="heads">The heads' architecture; NumLabels must equal the number of labels.</param>
+    /// <param name="labels">Class names (at least 2, distinct); for a regression model (heads with NumLabels = 1), the name of the predicted value.</param>
+    /// <param name="heads">The heads' architecture; NumLabels must equal the number of labels. Pooling Auto becomes what the backbone declares (<see cref="PretrainedEncoder.ResolvePooling"/>).</param>
     /// <param name="maxSequenceLength">Input truncation length; at most the backbone's limit.</param>
     /// <param name="criterion">The default exit criterion.</param>
     /// <param name="seed">Seed of the heads' initial weights.</param>
@@ -97,7 +106,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(heads);
         ArgumentNullException.ThrowIfNull(criterion);
-        ModelFolder.CheckNames(labels, "label");
+        ModelFolder.CheckNames(labels, "label", minimum: heads.IsRegression ? 1 : 2);
         if (heads.NumLabels != labels.Count)
         {
             throw new ArgumentException($"The heads have {heads.NumLabels} classes but {labels.Count} labels were given.", nameof(heads));
@@ -114,6 +123,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
             throw new ArgumentException($"Exit criterion '{criterion}' needs a halting head, but the heads have none (Halting = None).", nameof(criterion));
         }
 
+        heads = heads with { Pooling = backbone.ResolvePooling(heads.Pooling) };
         IReadOnlyDictionary<string, byte[]> tokenizerFiles = backbone.ReadTokenizerFiles();
         Device device = backbone.Device;
         var model = new EarlyExitClassifier(backbone.HandOverEncoder(), heads, seed);
@@ -189,7 +199,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
         {
             Format = FormatName,
             FormatVersion = FormatVersion,
-            MinReadableVersion = 1,
+            MinReadableVersion = Model.Config.Pooling == HeadPooling.Cls && !IsRegression ? 1 : 2,
             Labels = Labels.ToArray(),
             MaxSequenceLength = MaxSequenceLength,
             ExitCriterion = ExitCriterion.Name,
@@ -208,7 +218,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
     public static EarlyExitTextClassifier Load(string folder, DeviceOption? device = null)
     {
         SavedSettings settings = ModelFolder.ReadSettings<SavedSettings>(folder, SettingsFileName, FormatName, FormatVersion, "early-exit text classifier");
-        ModelFolder.CheckNames(settings.Labels, "label");
+        ModelFolder.CheckNames(settings.Labels, "label", minimum: settings.Heads.IsRegression ? 1 : 2);
         ExitCriterion criterion = ExitCriterion.Parse(settings.ExitCriterion);
         var (config, tokenizer, tokenizerFiles) = ModelFolder.ReadEncoderAndTokenizer(folder);
         var model = new EarlyExitClassifier(TransformerEncoder.Create(config, settings.EncoderHasPooler), settings.Heads);

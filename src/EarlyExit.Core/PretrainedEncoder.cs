@@ -50,8 +50,9 @@ public sealed class PretrainedEncoder : IDisposable
     private readonly string _tokenizerFolder;
     private bool _encoderHandedOver;
 
-    private PretrainedEncoder(TransformerEncoder encoder, TextTokenizer tokenizer, string tokenizerFolder, string source, bool randomWeights, Device device)
+    private PretrainedEncoder(TransformerEncoder encoder, TextTokenizer tokenizer, string tokenizerFolder, string source, bool randomWeights, Device device, HeadPooling? declaredPooling)
     {
+        DeclaredPooling = declaredPooling;
         Encoder = encoder;
         Tokenizer = tokenizer;
         _tokenizerFolder = tokenizerFolder;
@@ -77,6 +78,15 @@ public sealed class PretrainedEncoder : IDisposable
 
     /// <summary>Whether the weights are freshly initialised rather than loaded.</summary>
     public bool HasRandomWeights { get; }
+
+    /// <summary>
+    /// The pooling the checkpoint declares for its sentence representation (sentence-transformers'
+    /// <c>modules.json</c> and pooling config; see <see cref="PoolingDeclaration"/>), or null when it declares none.
+    /// </summary>
+    public HeadPooling? DeclaredPooling { get; }
+
+    /// <summary>The pooling heads on this backbone use when asked for <paramref name="requested"/>: Auto becomes <see cref="DeclaredPooling"/>, else Cls.</summary>
+    public HeadPooling ResolvePooling(HeadPooling requested) => requested == HeadPooling.Auto ? DeclaredPooling ?? HeadPooling.Cls : requested;
 
     /// <summary>The most tokens one input may have: the smaller of the tokenizer's and the encoder's limits.</summary>
     public int MaxSequenceLength => Math.Min(Tokenizer.ModelMaxLength, Config.MaxSequenceLength);
@@ -119,7 +129,7 @@ public sealed class PretrainedEncoder : IDisposable
             encoder = CheckpointLoader.Load(folder);
         }
 
-        return Assemble(encoder, tokenizer, folder, source, options.FromScratch, device);
+        return Assemble(encoder, tokenizer, folder, source, options.FromScratch, device, ReadDeclaredPooling(encoder, source, folder));
     }
 
     /// <summary>
@@ -176,7 +186,7 @@ public sealed class PretrainedEncoder : IDisposable
         TextTokenizer tokenizer = TextTokenizer.FromFolder(location.Folder, config.ModelType);
         Device device = options.Device.Resolve();
         TransformerEncoder encoder = TransformerEncoder.Create(config, seed: options.Seed);
-        return Assemble(encoder, tokenizer, location.Folder, $"preset {preset} (tokenizer of {tokenizerId})", randomWeights: true, device);
+        return Assemble(encoder, tokenizer, location.Folder, $"preset {preset} (tokenizer of {tokenizerId})", randomWeights: true, device, declaredPooling: null);
     }
 
     /// <summary>
@@ -271,14 +281,27 @@ public sealed class PretrainedEncoder : IDisposable
 
     private int PadId => Tokenizer.SpecialTokens.Pad >= 0 ? Tokenizer.SpecialTokens.Pad : Config.PadTokenId;
 
-    private static PretrainedEncoder Assemble(TransformerEncoder encoder, TextTokenizer tokenizer, string tokenizerFolder, string source, bool randomWeights, Device device)
+    private static HeadPooling? ReadDeclaredPooling(TransformerEncoder encoder, string source, string folder)
+    {
+        try
+        {
+            return PoolingDeclaration.Read(folder);
+        }
+        catch (InvalidDataException e)
+        {
+            encoder.Dispose();
+            throw new InvalidDataException($"Model {source}: {e.Message} Fix or remove the file, or name the pooling explicitly.", e);
+        }
+    }
+
+    private static PretrainedEncoder Assemble(TransformerEncoder encoder, TextTokenizer tokenizer, string tokenizerFolder, string source, bool randomWeights, Device device, HeadPooling? declaredPooling)
     {
         try
         {
             CheckCompatible(encoder.Config, tokenizer, source);
             encoder.to(device);
             encoder.eval();
-            return new PretrainedEncoder(encoder, tokenizer, tokenizerFolder, source, randomWeights, device);
+            return new PretrainedEncoder(encoder, tokenizer, tokenizerFolder, source, randomWeights, device, declaredPooling);
         }
         catch
         {

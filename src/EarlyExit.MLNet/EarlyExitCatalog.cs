@@ -7,7 +7,10 @@ using Microsoft.ML;
 
 namespace EarlyExit.MLNet;
 
-/// <summary>The early-exit trainers in ML.NET's catalogs: <c>mlContext.MulticlassClassification.Trainers.Palbert(...)</c>.</summary>
+/// <summary>
+/// The early-exit trainers in ML.NET's catalogs: <c>mlContext.MulticlassClassification.Trainers.Palbert(...)</c>,
+/// <c>mlContext.Regression.Trainers.Palbert(...)</c> and <c>mlContext.MulticlassClassification.Trainers.TokenEarlyExitNer(...)</c>.
+/// </summary>
 public static class EarlyExitCatalog
 {
     /// <summary>
@@ -39,7 +42,7 @@ public static class EarlyExitCatalog
         string predictedLabelColumnName = PalbertTextClassificationTrainer.DefaultColumnNames.PredictedLabel,
         string scoreColumnName = PalbertTextClassificationTrainer.DefaultColumnNames.Score,
         string exitLayerColumnName = PalbertTextClassificationTrainer.DefaultColumnNames.ExitLayer,
-        string backbone = PalbertTextClassificationTrainer.Options.DefaultBackbone,
+        string backbone = PalbertOptionsBase.DefaultBackbone,
         bool fromScratch = false,
         int maxSequenceLength = PalbertDefaults.MaxSequenceLength,
         int batchSize = PalbertDefaults.BatchSize,
@@ -79,6 +82,71 @@ public static class EarlyExitCatalog
     }
 
     /// <summary>
+    /// An early-exit text regressor (e.g. GLUE STS-B similarity): PALBERT's network with one output per
+    /// exit, trained on squared errors, Q-exit at q = 0.5. See <see cref="PalbertRegressionTrainer"/> for
+    /// the columns; the Options overload reaches every setting (baselines included).
+    /// </summary>
+    /// <param name="catalog">mlContext.Regression.Trainers.</param>
+    /// <param name="labelColumnName">The Single label column: the value to predict.</param>
+    /// <param name="sentence1ColumnName">The text column.</param>
+    /// <param name="sentence2ColumnName">The second text column of sentence pairs, or null.</param>
+    /// <param name="scoreColumnName">The predicted-value output column.</param>
+    /// <param name="exitLayerColumnName">The exit-layer output column.</param>
+    /// <param name="backbone">A hub id (sentence-transformers/all-MiniLM-L6-v2, albert-base-v2), a local Hugging Face folder, or a preset with <paramref name="fromScratch"/>.</param>
+    /// <param name="fromScratch">Build the backbone with random weights from its config (no pretrained weights).</param>
+    /// <param name="maxSequenceLength">Longest input in tokens; longer texts are truncated.</param>
+    /// <param name="batchSize">Rows per batch.</param>
+    /// <param name="epochs">Passes over the data.</param>
+    /// <param name="learningRate">Peak learning rate of the encoder and regression heads.</param>
+    /// <param name="exitCriterion">The exit criterion of the fitted transformer; null for Q-exit at 0.5.</param>
+    /// <param name="seed">Seed of weights, dropout and data order.</param>
+    /// <returns>The trainer.</returns>
+    public static PalbertRegressionTrainer Palbert(
+        this RegressionCatalog.RegressionTrainers catalog,
+        string labelColumnName = PalbertTextClassificationTrainer.DefaultColumnNames.Label,
+        string sentence1ColumnName = PalbertTextClassificationTrainer.DefaultColumnNames.Sentence1,
+        string? sentence2ColumnName = null,
+        string scoreColumnName = PalbertTextClassificationTrainer.DefaultColumnNames.Score,
+        string exitLayerColumnName = PalbertTextClassificationTrainer.DefaultColumnNames.ExitLayer,
+        string backbone = PalbertOptionsBase.DefaultBackbone,
+        bool fromScratch = false,
+        int maxSequenceLength = PalbertDefaults.MaxSequenceLength,
+        int batchSize = PalbertDefaults.BatchSize,
+        int epochs = PalbertDefaults.Epochs,
+        double learningRate = PalbertDefaults.LearningRate,
+        ExitCriterion? exitCriterion = null,
+        int seed = PalbertDefaults.Seed)
+    {
+        return catalog.Palbert(new PalbertRegressionTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            Sentence1ColumnName = sentence1ColumnName,
+            Sentence2ColumnName = sentence2ColumnName,
+            ScoreColumnName = scoreColumnName,
+            ExitLayerColumnName = exitLayerColumnName,
+            Backbone = backbone,
+            FromScratch = fromScratch,
+            MaxSequenceLength = maxSequenceLength,
+            BatchSize = batchSize,
+            Epochs = epochs,
+            LearningRate = learningRate,
+            ExitCriterion = exitCriterion,
+            Seed = seed,
+        });
+    }
+
+    /// <summary>An early-exit text regressor with every setting in <paramref name="options"/>.</summary>
+    /// <param name="catalog">mlContext.Regression.Trainers.</param>
+    /// <param name="options">The settings; checked now, all problems reported together.</param>
+    /// <returns>The trainer.</returns>
+    public static PalbertRegressionTrainer Palbert(this RegressionCatalog.RegressionTrainers catalog, PalbertRegressionTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new PalbertRegressionTrainer(MLNetInternals.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>
     /// A token-level early-exit sequence labeller (named entities, chunks, POS): an off-ramp after every
     /// layer, tokens that are certain stop and are copied upward (TOKEE, window 5, threshold 0.3 by
     /// default). See <see cref="TokenEarlyExitNerTrainer"/> for the columns.
@@ -100,7 +168,7 @@ public static class EarlyExitCatalog
         string labelColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.Label,
         string tokensColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.Tokens,
         string predictedLabelColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.PredictedLabel,
-        string backbone = PalbertTextClassificationTrainer.Options.DefaultBackbone,
+        string backbone = PalbertOptionsBase.DefaultBackbone,
         bool fromScratch = false,
         TokenExitCriterion? exitCriterion = null,
         int epochs = 3,

@@ -69,6 +69,65 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
     }
 
     [Fact]
+    public void Save_MeanPooling_IsKeptAndUnreadableForFormatOneReaders()
+    {
+        using EarlyExitTextClassifier classifier = Trained(epochs: 1, pooling: HeadPooling.Mean);
+        string[] texts = ToyClassification.Sentences(12, seed: 4).Select(s => s.Text).ToArray();
+        string folder = Path.Combine(_root, "mean");
+
+        classifier.Save(folder);
+        using EarlyExitTextClassifier loaded = EarlyExitTextClassifier.Load(folder, DeviceOption.Cpu);
+
+        string settings = File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.SettingsFileName));
+        Assert.Contains("\"MinReadableVersion\": 2", settings);
+        Assert.Contains("\"Pooling\": \"Mean\"", settings);
+        Assert.Equal(HeadPooling.Mean, loaded.Model.Config.Pooling);
+        Assert.Equal(classifier.Predict(texts).SelectMany(p => p.Probabilities), loaded.Predict(texts).SelectMany(p => p.Probabilities));
+    }
+
+    [Fact]
+    public void Load_FormatOneFile_ReadsAsClsPooling()
+    {
+        using EarlyExitTextClassifier classifier = Trained(epochs: 0);
+        string folder = Path.Combine(_root, "v1");
+        classifier.Save(folder);
+        string path = Path.Combine(folder, EarlyExitTextClassifier.SettingsFileName);
+        string settings = File.ReadAllText(path);
+        Assert.Contains("\"MinReadableVersion\": 1", settings);
+        File.WriteAllText(path, settings.Replace("\"FormatVersion\": 2", "\"FormatVersion\": 1", StringComparison.Ordinal)
+            .Replace("\"Pooling\": \"Cls\",", "", StringComparison.Ordinal));
+
+        using EarlyExitTextClassifier loaded = EarlyExitTextClassifier.Load(folder, DeviceOption.Cpu);
+
+        Assert.DoesNotContain("Pooling", File.ReadAllText(path));
+        Assert.Equal(HeadPooling.Cls, loaded.Model.Config.Pooling);
+    }
+
+    [Fact]
+    public void Save_RegressionModel_RoundTripsItsValues()
+    {
+        using PretrainedEncoder backbone = Backbone();
+        using EarlyExitTextClassifier regressor = EarlyExitTextClassifier.Create(
+            backbone, ["similarity"], new EarlyExitClassifierConfig { NumLabels = 1 }, 64, ExitCriterion.Patience(2, 0.1), seed: 1);
+        var examples = ToyClassification.Sentences(64, seed: 3).Select(s => new RegressionExample(regressor.Encode(s.Text), s.Label * 5f)).ToList();
+        ClassifierTrainingOptions options = ToyClassification.FastOptions();
+        options.Epochs = 1;
+        ClassifierTrainer.Train(regressor.Model, examples, null, options, regressor.PadTokenId);
+        string[] texts = ToyClassification.Sentences(12, seed: 4).Select(s => s.Text).ToArray();
+        string folder = Path.Combine(_root, "regressor");
+
+        regressor.Save(folder);
+        using EarlyExitTextClassifier loaded = EarlyExitTextClassifier.Load(folder, DeviceOption.Cpu);
+
+        Assert.True(loaded.IsRegression);
+        Assert.Equal(["similarity"], loaded.Labels);
+        Assert.Equal("patience:2:0.1", loaded.ExitCriterion.Name);
+        Assert.Contains("\"MinReadableVersion\": 2", File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.SettingsFileName)));
+        Assert.Equal(regressor.Predict(texts).Select(p => p.Value), loaded.Predict(texts).Select(p => p.Value));
+        Assert.Throws<InvalidOperationException>(() => loaded.ExitCriterion = ExitCriterion.Entropy(0.2));
+    }
+
+    [Fact]
     public void Load_FolderWithoutSettings_SaysItIsNotAClassifier()
     {
         var error = Assert.Throws<FileNotFoundException>(() => EarlyExitTextClassifier.Load(SharedAssets.Model("random-bert-tiny")));
@@ -105,11 +164,11 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
     });
 
-    private static EarlyExitTextClassifier Trained(int epochs = 2)
+    private static EarlyExitTextClassifier Trained(int epochs = 2, HeadPooling pooling = HeadPooling.Cls)
     {
         using PretrainedEncoder backbone = Backbone();
         EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(
-            backbone, ["negative", "positive"], new EarlyExitClassifierConfig { NumLabels = 2 }, 64, ExitCriterion.QExit(), seed: 1);
+            backbone, ["negative", "positive"], new EarlyExitClassifierConfig { NumLabels = 2, Pooling = pooling }, 64, ExitCriterion.QExit(), seed: 1);
         if (epochs > 0)
         {
             var examples = ToyClassification.Sentences(200, seed: 3).Select(s => new ClassificationExample(classifier.Encode(s.Text), s.Label)).ToList();

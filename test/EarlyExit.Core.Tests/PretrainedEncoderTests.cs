@@ -77,6 +77,67 @@ public sealed class PretrainedEncoderTests : IDisposable
     }
 
     [Fact]
+    public void LoadBackbone_MiniLmHubIdWithDefaultHubSettings_ComesFromTheSharedMirrorAndDeclaresMean()
+    {
+        // No mirror is configured: ../shared beside the repository is discovered, and nothing is downloaded.
+        PretrainedEncoderOptions options = CpuOptions();
+        options.Hub = new HubOptions { Offline = true, CacheDirectory = Path.Combine(_root, "cache") };
+
+        using PretrainedEncoder model = PretrainedEncoder.LoadBackbone(ModelLocator.MiniLmId, options);
+
+        Assert.Contains("mirror", model.Source);
+        Assert.False(model.HasRandomWeights);
+        Assert.Equal((6, 384, true), (model.Config.NumHiddenLayers, model.Config.HiddenSize, model.Encoder.HasPooler));
+        Assert.Equal(HeadPooling.Mean, model.DeclaredPooling);
+        Assert.Equal(HeadPooling.Mean, model.ResolvePooling(HeadPooling.Auto));
+        Assert.Equal(HeadPooling.Cls, model.ResolvePooling(HeadPooling.Cls));
+        Assert.False(Directory.Exists(Path.Combine(_root, "cache")), "Nothing may be downloaded or cached for a mirrored model.");
+    }
+
+    [Fact]
+    public void LoadBackbone_MiniLmAlias_LoadsTheSameCheckpoint()
+    {
+        PretrainedEncoderOptions options = CpuOptions();
+        options.Hub = new HubOptions { Offline = true, CacheDirectory = Path.Combine(_root, "cache") };
+
+        using PretrainedEncoder model = PretrainedEncoder.LoadBackbone("minilm", options);
+
+        Assert.Contains(ModelLocator.MiniLmId, model.Source);
+        Assert.Equal(6, model.Config.NumHiddenLayers);
+    }
+
+    [Fact]
+    public void Load_BertCheckpointWithoutPoolerWeights_LoadsAndClsHeadsGetANewTrainablePooler()
+    {
+        // Task checkpoints are often saved without pooler.*; the heads then train a pooler of their own.
+        string folder = Path.Combine(_root, "no-pooler");
+        string source = SharedAssets.Model("random-bert-tiny");
+        Directory.CreateDirectory(folder);
+        foreach (string file in Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+
+        using (var weights = SafeTensorsFile.Open(Path.Combine(source, CheckpointLoader.WeightsFileName)))
+        using (var scope = NewDisposeScope())
+        {
+            var kept = weights.Entries.Keys.Where(n => !n.StartsWith("pooler.", StringComparison.Ordinal)).Order(StringComparer.Ordinal)
+                .Select(n => new KeyValuePair<string, Tensor>(n, weights.ReadTensor(n))).ToList();
+            Assert.True(kept.Count < weights.Entries.Count, "The reference checkpoint has pooler weights to drop.");
+            SafeTensorsWriter.Write(Path.Combine(folder, CheckpointLoader.WeightsFileName), kept);
+        }
+
+        using PretrainedEncoder backbone = PretrainedEncoder.Load(folder, CpuOptions());
+        Assert.False(backbone.Encoder.HasPooler);
+        Assert.Null(backbone.DeclaredPooling);
+        using var classifier = EarlyExitTextClassifier.Create(backbone, ["no", "yes"], new EarlyExitClassifierConfig { NumLabels = 2, Pooling = HeadPooling.Auto },
+            32, EarlyExit.ExitCriteria.ExitCriterion.QExit(), seed: 1);
+
+        Assert.Equal(HeadPooling.Cls, classifier.Model.Config.Pooling);
+        Assert.Contains(classifier.Model.named_parameters(), p => p.name == "pooler.weight" && p.parameter.requires_grad);
+    }
+
+    [Fact]
     public void Load_HubIdOfflineAndNowhere_ThrowsSayingOffline()
     {
         PretrainedEncoderOptions options = CpuOptions();

@@ -46,6 +46,13 @@ internal sealed class TrainCommand
         ["per-layer"] = ClassifierHeads.PerLayer,
     };
 
+    private static readonly Dictionary<string, HeadPooling> s_pooling = new()
+    {
+        ["auto"] = HeadPooling.Auto,
+        ["cls"] = HeadPooling.Cls,
+        ["mean"] = HeadPooling.Mean,
+    };
+
     private static readonly Dictionary<string, ClassificationMetric> s_metrics = new()
     {
         ["accuracy"] = ClassificationMetric.Accuracy,
@@ -71,6 +78,8 @@ internal sealed class TrainCommand
     private readonly Option<TrainingObjective?> _objective = CommonOptions.Choice("--objective", "Training loss: ponder (PALBERT), pabee or joint. Default: ponder.", s_objectives);
     private readonly Option<HaltingVariant?> _halting = CommonOptions.Choice("--halting", "Halting head: concat (PALBERT), difference, linear (PonderNet) or none (PABEE, DeeBERT). Default: concat.", s_halting);
     private readonly Option<ClassifierHeads?> _heads = CommonOptions.Choice("--heads", "One classifier for all layers (shared) or one per layer. Default: shared.", s_heads);
+    private readonly Option<HeadPooling?> _pooling = CommonOptions.Choice("--pooling",
+        "What the exit heads read of each layer: cls ([CLS] through the pooler), mean (mean of the token states) or auto (what the checkpoint declares, else cls). Default: auto.", s_pooling);
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion(
         "The exit criterion saved with the model and used on --valid. Default: qexit:0.5 (full with --halting none).");
     private readonly Option<double?> _beta = new("--beta") { Description = $"Weight of the KL term of the Ponder objective. Default: {CommonOptions.Invariant(PalbertDefaults.Beta)}.", HelpName = "X" };
@@ -98,7 +107,7 @@ internal sealed class TrainCommand
         foreach (Option option in new Option[]
         {
             _epochs, _batchSize, _maxLength, _seed, _out, _metricsJson, _learningRate, _haltingLearningRate,
-            _objective, _halting, _heads, _exitCriterion, _beta, _priorLambda, _earlyStopping, _validationMetric, _device, _maxTrainRows,
+            _objective, _halting, _heads, _pooling, _exitCriterion, _beta, _priorLambda, _earlyStopping, _validationMetric, _device, _maxTrainRows,
         })
         {
             command.Add(option);
@@ -254,6 +263,7 @@ internal sealed class TrainCommand
         options.Objective = parse.GetValue(_objective) ?? options.Objective;
         options.Halting = parse.GetValue(_halting) ?? options.Halting;
         options.Heads = parse.GetValue(_heads) ?? options.Heads;
+        options.Pooling = parse.GetValue(_pooling) ?? options.Pooling;
         options.Beta = parse.GetValue(_beta) ?? options.Beta;
         options.PriorLambda = parse.GetValue(_priorLambda) ?? options.PriorLambda;
         options.EarlyStoppingPatience = parse.GetValue(_earlyStopping) ?? options.EarlyStoppingPatience;

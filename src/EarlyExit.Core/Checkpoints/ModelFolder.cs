@@ -103,11 +103,11 @@ internal static class ModelFolder
 
     /// <summary>Class or tag names: at least two, all distinct.</summary>
     /// <exception cref="ArgumentException">Fewer than two, or a duplicate; the message names it.</exception>
-    public static void CheckNames(IReadOnlyList<string> names, string what)
+    public static void CheckNames(IReadOnlyList<string> names, string what, int minimum = 2)
     {
-        if (names.Count < 2)
+        if (names.Count < minimum)
         {
-            throw new ArgumentException($"A model needs at least 2 {what}s; got {names.Count} ({string.Join(", ", names)}).", nameof(names));
+            throw new ArgumentException($"A model needs at least {minimum} {what}s; got {names.Count} ({string.Join(", ", names)}).", nameof(names));
         }
 
         string? duplicate = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1)?.Key;

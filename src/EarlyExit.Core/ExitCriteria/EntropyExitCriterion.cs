@@ -40,6 +40,9 @@ public sealed class EntropyExitCriterion : ExitCriterion
     }
 
     /// <inheritdoc />
+    public override bool RequiresClassProbabilities => true;
+
+    /// <inheritdoc />
     protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(Threshold, rows, layers, classes);
 
     private sealed class Decider(double threshold, int rows, int layers, int classes) : ExitDecider(rows, layers, classes)

@@ -15,13 +15,16 @@ namespace EarlyExit.ExitCriteria;
 public abstract class ExitCriterion : IEquatable<ExitCriterion>
 {
     /// <summary>The text forms <see cref="Parse"/> accepts.</summary>
-    public const string Syntax = "qexit:Q, sampled[:SEED], expectation, patience:N, entropy:T, maxprob:T, layer:K, full";
+    public const string Syntax = "qexit:Q, sampled[:SEED], expectation, patience:N (regression: patience:N:T), entropy:T, maxprob:T, layer:K, full";
 
     /// <summary>The canonical text form, e.g. <c>qexit:0.5</c>; <see cref="Parse"/> reads it back.</summary>
     public abstract string Name { get; }
 
     /// <summary>Whether the criterion reads halting probabilities (the model needs a halting head).</summary>
     public virtual bool RequiresHaltingHead => false;
+
+    /// <summary>Whether the criterion reads class probabilities, which a regression model (one real-valued output) does not have.</summary>
+    public virtual bool RequiresClassProbabilities => false;
 
     /// <summary>Exit at the first layer whose cumulative halting probability exceeds <paramref name="q"/> (PALBERT's Q-exit).</summary>
     /// <param name="q">The threshold on the halting CDF, in (0, 1). PALBERT's default is 0.5.</param>
@@ -35,6 +38,9 @@ public abstract class ExitCriterion : IEquatable<ExitCriterion>
 
     /// <summary>Exit once the predicted class has stayed the same for <paramref name="patience"/> consecutive layers (PABEE).</summary>
     public static ExitCriterion Patience(int patience) => new PatienceExitCriterion(patience);
+
+    /// <summary>Regression models: exit once the predicted value has changed by less than <paramref name="tolerance"/> for <paramref name="patience"/> consecutive layers (PABEE).</summary>
+    public static ExitCriterion Patience(int patience, double tolerance) => new PatienceExitCriterion(patience, tolerance);
 
     /// <summary>Exit at the first layer whose normalised entropy H(p) / log C is below <paramref name="threshold"/> (DeeBERT).</summary>
     public static ExitCriterion Entropy(double threshold) => new EntropyExitCriterion(threshold);
@@ -64,7 +70,7 @@ public abstract class ExitCriterion : IEquatable<ExitCriterion>
                 "qexit" or "q" => QExit(Number(value, kind, text)),
                 "sampled" or "sample" or "pondernet" => Sampled(value is null ? 0 : Integer(value, kind, text)),
                 "expectation" when value is null => Expectation(),
-                "patience" or "pabee" => Patience(Integer(value, kind, text)),
+                "patience" or "pabee" => PatienceWithTolerance(value, kind, text),
                 "entropy" or "deebert" => Entropy(Number(value, kind, text)),
                 "maxprob" or "max-probability" or "maxprobability" => MaxProbability(Number(value, kind, text)),
                 "layer" or "fixed" => FixedLayer(Integer(value, kind, text)),
@@ -84,7 +90,7 @@ public abstract class ExitCriterion : IEquatable<ExitCriterion>
     /// </summary>
     /// <param name="rows">How many rows the pass scores.</param>
     /// <param name="layers">L.</param>
-    /// <param name="classes">C.</param>
+    /// <param name="classes">C; 1 for a regression model (its one output is then the predicted value).</param>
     /// <param name="hasHaltingHead">Whether halting probabilities will be given.</param>
     /// <param name="rowKeys">A stable key per row (e.g. a hash of its tokens), used by <see cref="Sampled"/>; null for 0.</param>
     /// <exception cref="InvalidOperationException">The criterion needs something the model lacks (a halting head, enough layers).</exception>
@@ -95,6 +101,13 @@ public abstract class ExitCriterion : IEquatable<ExitCriterion>
             throw new InvalidOperationException(
                 $"Exit criterion '{Name}' needs halting probabilities, but this model was trained without a halting (lambda) head. " +
                 "Use patience:N, entropy:T, maxprob:T, layer:K or full, or train with a halting head (the Ponder objective).");
+        }
+
+        if (RequiresClassProbabilities && classes == 1)
+        {
+            throw new InvalidOperationException(
+                $"Exit criterion '{Name}' reads class probabilities, but this is a regression model (one real-valued output). " +
+                "Use qexit:Q, sampled, expectation, patience:N:T, layer:K or full.");
         }
 
         return CreateDeciderCore(rows, layers, classes, rowKeys);
@@ -126,6 +139,15 @@ public abstract class ExitCriterion : IEquatable<ExitCriterion>
         }
 
         return number;
+    }
+
+    // patience:N, or patience:N:T for regression models.
+    private static ExitCriterion PatienceWithTolerance(string? value, string kind, string text)
+    {
+        int colon = value?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+        return colon < 0
+            ? Patience(Integer(value, kind, text))
+            : Patience(Integer(value![..colon], kind, text), Number(value[(colon + 1)..], kind, text));
     }
 
     private static int Integer(string? value, string kind, string text)

@@ -28,9 +28,15 @@ public sealed class HubOptions
     /// <value>The default value is <c>$EARLYEXIT_CACHE</c>, else <c>~/.cache/earlyexit</c>.</value>
     public string CacheDirectory { get; set; } = DefaultCacheDirectory();
 
+    /// <summary>The folder name <see cref="DiscoverMirror"/> looks for beside the current folder and its parents.</summary>
+    public const string DiscoveredMirrorName = "shared";
+
     /// <summary>A local mirror checked before the cache and the network, or null for none.</summary>
-    /// <value>The default value is <c>$EARLYEXIT_ASSETS</c>, else null.</value>
-    public string? MirrorDirectory { get; set; } = Variable(MirrorVariable);
+    /// <value>
+    /// The default value is <c>$EARLYEXIT_ASSETS</c>; when that is unset, the nearest <c>shared/</c> folder
+    /// with a <c>models/</c> folder inside, found by <see cref="DiscoverMirror"/>; else null.
+    /// </value>
+    public string? MirrorDirectory { get; set; } = Variable(MirrorVariable) ?? DiscoverMirror();
 
     /// <summary>Whether the network may not be used: missing files are then an error that says where they were looked for.</summary>
     /// <value>The default value is true when <c>$EARLYEXIT_OFFLINE</c> or <c>$HF_HUB_OFFLINE</c> is 1 or true, else false.</value>
@@ -59,6 +65,30 @@ public sealed class HubOptions
     /// <summary>The HTTP handler to send requests with (a proxy-aware handler, or a test double), or null for the default.</summary>
     /// <value>The default value is null.</value>
     public HttpMessageHandler? HttpHandler { get; set; }
+
+    /// <summary>
+    /// Finds a mirror nobody configured: the first folder <c>D/shared</c> that holds a <c>models/</c>
+    /// folder, for D the current folder and each of its parents, then the application's folder and
+    /// each of its parents. A repository checked out beside the project's <c>shared/</c> assets folder
+    /// (<c>../shared</c>) thus resolves the hub ids mirrored there with no setting and no download.
+    /// </summary>
+    /// <returns>The mirror folder, or null when there is none.</returns>
+    public static string? DiscoverMirror()
+    {
+        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (DirectoryInfo? directory = new(start); directory is not null; directory = directory.Parent)
+            {
+                string candidate = Path.Combine(directory.FullName, DiscoveredMirrorName);
+                if (Directory.Exists(Path.Combine(candidate, "models")))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return null;
+    }
 
     private static string DefaultCacheDirectory()
     {

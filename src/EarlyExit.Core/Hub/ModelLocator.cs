@@ -1,17 +1,20 @@
 // Turns what a user names a model by into a local folder holding its Hugging Face files.
 //
 //   an existing folder          -> used as it is
+//   a short alias ("minilm")    -> the hub id it stands for (Aliases), then as below
 //   a hub id ("albert-base-v2", "google/electra-small-discriminator")
 //        1. mirror:   $EARLYEXIT_ASSETS/models/<id with '/' replaced by '-'>/   (when it has config.json)
 //        2. cache:    $EARLYEXIT_CACHE/models/<id with '/' replaced by '-'>[@revision]/
 //        3. download: the files the cache lacks, from {endpoint}/{id}/resolve/{revision}/{file}
 //
 // Which files: config.json, then (from its model_type) the family's tokenizer files, the optional
-// tokenizer_config.json / special_tokens_map.json, and model.safetensors unless only the
+// tokenizer_config.json / special_tokens_map.json, sentence-transformers' optional modules.json and
+// pooling config (the pooling the checkpoint declares), and model.safetensors unless only the
 // configuration is wanted (training from scratch). The caller (the encoder and tokenizer loaders)
 // then reads the folder exactly as it reads a local one, so every load goes through one path.
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using EarlyExit.Checkpoints;
 using EarlyExit.Tokenization;
 using static EarlyExit.Checkpoints.CheckpointLoader;
 
@@ -39,6 +42,22 @@ public sealed record ModelLocation(string Folder, ModelSource Source, string? Re
 /// <summary>Finds or downloads a model's files; see the file header for the order.</summary>
 public static partial class ModelLocator
 {
+    /// <summary>The id of the pretrained checkpoint the examples and benchmarks use (a 6-layer BERT, hidden 384).</summary>
+    public const string MiniLmId = "sentence-transformers/all-MiniLM-L6-v2";
+
+    /// <summary>Short names that stand for hub ids: <c>minilm</c> is <see cref="MiniLmId"/>.</summary>
+    public static IReadOnlyDictionary<string, string> Aliases { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["minilm"] = MiniLmId,
+    };
+
+    /// <summary>The hub id <paramref name="name"/> stands for when it is an alias (see <see cref="Aliases"/>), else <paramref name="name"/> itself.</summary>
+    public static string ResolveAlias(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Aliases.TryGetValue(name, out string? id) ? id : name;
+    }
+
     /// <summary>Whether <paramref name="text"/> has the form of a hub model id (<c>name</c> or <c>owner/name</c>).</summary>
     public static bool IsHubId(string text) => HubIdPattern().IsMatch(text) && !text.Contains("..", StringComparison.Ordinal);
 
@@ -46,7 +65,7 @@ public static partial class ModelLocator
     /// Returns a local folder with the model's files: <paramref name="idOrPath"/> itself when it is a
     /// folder, else the mirror or cache folder of that hub id, downloading what is missing.
     /// </summary>
-    /// <param name="idOrPath">A folder path or a hub id.</param>
+    /// <param name="idOrPath">A folder path, a hub id or an alias of one (<see cref="Aliases"/>).</param>
     /// <param name="includeWeights">Whether model.safetensors is needed (false when training from scratch).</param>
     /// <param name="options">Mirror, cache, endpoint and offline settings; null for the environment's defaults.</param>
     /// <param name="cancellationToken">Cancels downloads.</param>
@@ -60,6 +79,7 @@ public static partial class ModelLocator
             return new ModelLocation(Path.GetFullPath(idOrPath), ModelSource.LocalFolder, null);
         }
 
+        idOrPath = ResolveAlias(idOrPath);
         if (!IsHubId(idOrPath))
         {
             throw new DirectoryNotFoundException(
@@ -91,6 +111,14 @@ public static partial class ModelLocator
         foreach (string file in TextTokenizer.OptionalFiles)
         {
             await fetcher.OptionalAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+
+        // sentence-transformers checkpoints declare their pooling (read by PretrainedEncoder.DeclaredPooling).
+        await fetcher.OptionalAsync(PoolingDeclaration.ModulesFileName, cancellationToken).ConfigureAwait(false);
+        string modules = Path.Combine(cache, PoolingDeclaration.ModulesFileName);
+        if (File.Exists(modules) && PoolingDeclaration.PoolingConfigPath(modules) is string poolingConfig)
+        {
+            await fetcher.OptionalAsync(poolingConfig, cancellationToken).ConfigureAwait(false);
         }
 
         if (includeWeights)

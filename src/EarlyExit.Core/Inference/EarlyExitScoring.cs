@@ -16,13 +16,19 @@ using static TorchSharp.torch;
 namespace EarlyExit.Inference;
 
 /// <summary>The early-exit prediction of one row.</summary>
-/// <param name="Probabilities">Class probabilities at the exit (the mixture for the expectation criterion), length C.</param>
+/// <param name="Probabilities">Class probabilities at the exit (the mixture for the expectation criterion), length C; for a regression model the one predicted value (see <see cref="Value"/>).</param>
 /// <param name="ExitLayer">The 1-based layer the row exited at.</param>
 /// <param name="HaltingDistribution">p_1..p_L for models with a halting head (NaN for entries that need layers not computed), else null.</param>
 public sealed record ClassificationPrediction(float[] Probabilities, int ExitLayer, float[]? HaltingDistribution)
 {
     /// <summary>The 0-based class with the largest probability (the first on ties).</summary>
     public int PredictedClass => Scores.ArgMax(Probabilities);
+
+    /// <summary>The predicted value of a regression model (its single output).</summary>
+    /// <exception cref="InvalidOperationException">The prediction is a classifier's (more than one output).</exception>
+    public float Value => Probabilities.Length == 1
+        ? Probabilities[0]
+        : throw new InvalidOperationException($"This prediction has {Probabilities.Length} class probabilities; Value is the output of a regression model. Use PredictedClass.");
 }
 
 /// <summary>Scores token inputs with an early-exit classifier under an exit criterion.</summary>
@@ -83,8 +89,9 @@ public static class EarlyExitScoring
                 using (var layerScope = NewDisposeScope())
                 {
                     Tensor output = encoder.ForwardLayer(layer, hidden, mask);
-                    LayerHeadsOutput heads = model.Step(layer, output, previous);
-                    float[] probabilities = heads.Logits.softmax(-1).cpu().data<float>().ToArray(); // [R, C] row-major
+                    LayerHeadsOutput heads = model.Step(layer, output, previous, attention);
+                    // [R, C] row-major: class probabilities, or a regression model's values as they are.
+                    float[] probabilities = (model.IsRegression ? heads.Logits : heads.Logits.softmax(-1)).cpu().data<float>().ToArray();
                     float[]? halting = heads.HaltingLogit?.sigmoid().cpu().data<float>().ToArray(); // [R]
                     var keep = new List<long>(active.Length);
                     for (int position = 0; position < active.Length; position++)

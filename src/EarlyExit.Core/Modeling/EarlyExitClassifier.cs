@@ -1,7 +1,10 @@
 // A sequence classifier with an exit after every encoder layer (PALBERT, PonderNet, PABEE, DeeBERT).
+// With one output (NumLabels = 1, as Hugging Face's num_labels = 1) it is a regressor: each exit
+// predicts a real value instead of class logits (GLUE STS-B).
 //
 // After layer i (1-based in the papers, 0-based here):
-//   pooled_i = tanh(W h_i[:, 0] + b)       the backbone's pooler where it has one (ALBERT, BERT), else a new one
+//   pooled_i = tanh(W h_i[:, 0] + b)       Cls pooling: the backbone's pooler where it has one (ALBERT, BERT), else a new one
+//            = Σ_t m_t h_i[:, t] / Σ_t m_t  Mean pooling: the mean of the real tokens' states (m = attention mask)
 //   logits_i = classifier(dropout(pooled_i))   one classifier shared by all layers (PALBERT) or one per layer (PABEE)
 //   lambda_i = sigmoid(halting(pooled_i, pooled_{i-1}))   the halting probability (HaltingHead), when the model has one
 //
@@ -24,11 +27,35 @@ public enum ClassifierHeads
     PerLayer,
 }
 
+/// <summary>What the exit heads read of a layer's token states.</summary>
+/// <remarks>
+/// Cls suits checkpoints whose <c>[CLS]</c> state summarises the input at every layer (models
+/// pretrained with a sentence-level objective on <c>[CLS]</c>). Many encoders' <c>[CLS]</c> carries
+/// little before the last layers; sentence-transformers checkpoints are trained on the mean of the
+/// token states, and in all-MiniLM-L6-v2 the <c>[CLS]</c> state is the same for every input up to
+/// layer 5. Heads on such checkpoints read the mean.
+/// </remarks>
+public enum HeadPooling
+{
+    /// <summary>What the checkpoint declares (sentence-transformers' <c>1_Pooling/config.json</c>), else <see cref="Cls"/>. Options only: a built model holds Cls or Mean.</summary>
+    Auto,
+
+    /// <summary>The <c>[CLS]</c> (first) token's state through the pooler, tanh(W h[:, 0] + b), as Hugging Face's sequence classifiers.</summary>
+    Cls,
+
+    /// <summary>The mean of the real (unpadded) tokens' states, as sentence-transformers' mean pooling.</summary>
+    Mean,
+}
+
 /// <summary>The architecture of the classification heads of an <see cref="EarlyExitClassifier"/>.</summary>
 public sealed record EarlyExitClassifierConfig
 {
-    /// <summary>The number of classes C (at least 2).</summary>
+    /// <summary>The number of classes C (at least 2), or 1 for a regression model whose exits predict one real value.</summary>
     public required int NumLabels { get; init; }
+
+    /// <summary>Whether the exits predict a real value (NumLabels = 1) rather than class logits.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsRegression => NumLabels == 1;
 
     /// <summary>Shared or per-layer classifiers.</summary>
     /// <value>The default value is <see cref="ClassifierHeads.Shared"/>.</value>
@@ -37,6 +64,10 @@ public sealed record EarlyExitClassifierConfig
     /// <summary>The halting (lambda) head, or <see cref="HaltingVariant.None"/> for a model without one.</summary>
     /// <value>The default value is <see cref="HaltingVariant.Concat"/> (PALBERT).</value>
     public HaltingVariant Halting { get; init; } = HaltingVariant.Concat;
+
+    /// <summary>What the heads read of each layer: the pooled <c>[CLS]</c> state or the mean of the tokens' states.</summary>
+    /// <value>The default value is <see cref="HeadPooling.Cls"/> (the only pooling of format-1 model files). <see cref="HeadPooling.Auto"/> is not allowed here: resolve it against the backbone first.</value>
+    public HeadPooling Pooling { get; init; } = HeadPooling.Cls;
 
     /// <summary>Dropout on the pooled output before the classifier.</summary>
     /// <value>The default value is 0.1.</value>
@@ -54,9 +85,9 @@ public sealed record EarlyExitClassifierConfig
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
-        if (NumLabels < 2)
+        if (NumLabels < 1)
         {
-            problems.Add($"NumLabels is {NumLabels}; a classifier needs at least 2 classes.");
+            problems.Add($"NumLabels is {NumLabels}; a classifier needs at least 2 classes (or 1 output for regression).");
         }
 
         if (!Enum.IsDefined(Heads))
@@ -67,6 +98,11 @@ public sealed record EarlyExitClassifierConfig
         if (!Enum.IsDefined(Halting))
         {
             problems.Add($"Halting is {Halting}; use None, Linear, Concat or Difference.");
+        }
+
+        if (Pooling is not (HeadPooling.Cls or HeadPooling.Mean))
+        {
+            problems.Add($"Pooling is {Pooling}; a built model needs Cls or Mean (Auto is resolved against the backbone's declaration before the model is built).");
         }
 
         if (ClassifierDropout is < 0 or >= 1)
@@ -90,7 +126,7 @@ public sealed record EarlyExitClassifierConfig
 
 /// <summary>What the heads say about one layer: the pooled state, class logits and (if any) the halting logit.</summary>
 /// <param name="Pooled">tanh pooler output, [B, H] (the next layer's halting head reads it).</param>
-/// <param name="Logits">Class logits, [B, C].</param>
+/// <param name="Logits">Class logits, [B, C]; for a regression model the predicted values, [B, 1].</param>
 /// <param name="HaltingLogit">The halting logit before the sigmoid, [B], or null when the model has no halting head.</param>
 public sealed record LayerHeadsOutput(Tensor Pooled, Tensor Logits, Tensor? HaltingLogit);
 
@@ -141,7 +177,7 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
         this.encoder = encoder;
         using (new GlobalRngGuard())
         {
-            pooler = encoder.HasPooler ? null : nn.Linear(hidden, hidden);
+            pooler = config.Pooling == HeadPooling.Cls && !encoder.HasPooler ? nn.Linear(hidden, hidden) : null;
             dropout = nn.Dropout(config.ClassifierDropout);
             if (config.Heads == ClassifierHeads.Shared)
             {
@@ -170,8 +206,11 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
     /// <summary>L, the number of layers (and exits).</summary>
     public int NumLayers => encoder.NumLayers;
 
-    /// <summary>C, the number of classes.</summary>
+    /// <summary>C, the number of classes (1 for a regression model).</summary>
     public int NumLabels => Config.NumLabels;
+
+    /// <summary>Whether the exits predict a real value rather than class logits.</summary>
+    public bool IsRegression => Config.IsRegression;
 
     /// <summary>Whether the model has a halting (lambda) head.</summary>
     public bool HasHaltingHead => halting is not null;
@@ -189,9 +228,10 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
     /// <summary>
     /// The heads of layer <paramref name="layer"/> (0-based) on that layer's output
     /// <paramref name="hidden"/> [B, T, H]; <paramref name="previousPooled"/> is the previous layer's
-    /// pooled state [B, H] (zeros before the first layer), read by the halting head.
+    /// pooled state [B, H] (zeros before the first layer), read by the halting head;
+    /// <paramref name="attentionMask"/> [B, T] (1 for real tokens, 0 for padding) says which tokens mean pooling averages.
     /// </summary>
-    public LayerHeadsOutput Step(int layer, Tensor hidden, Tensor previousPooled)
+    public LayerHeadsOutput Step(int layer, Tensor hidden, Tensor previousPooled, Tensor attentionMask)
     {
         if (layer < 0 || layer >= NumLayers)
         {
@@ -199,7 +239,7 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
         }
 
         using var scope = NewDisposeScope();
-        Tensor pooled = Pool(hidden);
+        Tensor pooled = Pool(hidden, attentionMask);
         Linear head = classifier ?? classifiers![layer];
         Tensor logits = head.call(dropout.call(pooled)); // [B, H] -> [B, C]
         Tensor? haltingLogit = halting?.call(pooled, previousPooled); // [B]
@@ -226,7 +266,7 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
         for (int layer = 0; layer < NumLayers; layer++)
         {
             hidden = encoder.ForwardLayer(layer, hidden, mask);
-            LayerHeadsOutput heads = Step(layer, hidden, previous);
+            LayerHeadsOutput heads = Step(layer, hidden, previous, attentionMask);
             logits.Add(heads.Logits);
             if (heads.HaltingLogit is not null)
             {
@@ -243,8 +283,17 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
         return new LayerwiseOutput(stackedLogits, stackedHalting);
     }
 
-    private Tensor Pool(Tensor hidden)
+    private Tensor Pool(Tensor hidden, Tensor attentionMask)
     {
+        if (Config.Pooling == HeadPooling.Mean)
+        {
+            using var scope = NewDisposeScope();
+            Tensor weights = attentionMask.to_type(hidden.dtype).unsqueeze(-1); // [B, T] -> [B, T, 1]
+            Tensor sum = (hidden * weights).sum(1); // [B, T, H] -> [B, H]
+            Tensor count = weights.sum(1).clamp_min(1.0); // [B, T, 1] -> [B, 1]
+            return (sum / count).MoveToOuterDisposeScope();
+        }
+
         if (pooler is null)
         {
             return encoder.Pool(hidden)!;

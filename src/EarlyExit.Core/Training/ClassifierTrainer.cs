@@ -24,6 +24,11 @@ namespace EarlyExit.Training;
 /// <param name="Label">The 0-based class.</param>
 public sealed record ClassificationExample(TokenizedInput Input, int Label);
 
+/// <summary>One training row of a regression model: its encoded text(s) and its target value.</summary>
+/// <param name="Input">The encoded text or text pair.</param>
+/// <param name="Target">The value to predict (e.g. an STS-B similarity from 0 to 5).</param>
+public sealed record RegressionExample(TokenizedInput Input, float Target);
+
 /// <summary>Where training is.</summary>
 /// <param name="Phase">"train" after a step, "validate" after a validation pass.</param>
 /// <param name="Epoch">1-based epoch.</param>
@@ -39,8 +44,9 @@ public sealed record TrainingProgress(string Phase, int Epoch, int Epochs, long 
 /// <summary>One epoch's outcome.</summary>
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="MeanLoss">Mean training loss over the epoch's steps.</param>
-/// <param name="Validation">Validation metrics, or null without validation data.</param>
-public sealed record EpochSummary(int Epoch, double MeanLoss, ClassificationMetrics? Validation);
+/// <param name="Validation">A classifier's validation metrics, or null without validation data (and for regression models).</param>
+/// <param name="ValidationScore">The validation score best-epoch selection maximised (the chosen metric; Pearson and Spearman's mean for regression), or null without validation data.</param>
+public sealed record EpochSummary(int Epoch, double MeanLoss, ClassificationMetrics? Validation, double? ValidationScore = null);
 
 /// <summary>What training did.</summary>
 /// <param name="Epochs">Every epoch run.</param>
@@ -61,7 +67,7 @@ public static class ClassifierTrainer
     /// <param name="padTokenId">The tokenizer's padding id.</param>
     /// <param name="progress">Receives progress after every step and validation, or null.</param>
     /// <param name="cancellationToken">Checked before every step.</param>
-    /// <exception cref="ArgumentException">Invalid options, empty data, labels outside the model's classes, or an objective or criterion the model cannot serve.</exception>
+    /// <exception cref="ArgumentException">Invalid options, empty data, labels outside the model's classes, a regression model, or an objective or criterion the model cannot serve.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the model keeps the weights of the last finished step.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite (training diverged).</exception>
     public static TrainingReport Train(
@@ -76,16 +82,19 @@ public static class ClassifierTrainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(training);
         ArgumentNullException.ThrowIfNull(options);
-        Check(model, training, validation, options);
+        List<string> problems = Check(model, training.Count, validation is { Count: > 0 }, options);
+        if (model.IsRegression)
+        {
+            problems.Add("The model has one output (regression); train it on RegressionExample rows.");
+        }
 
-        torch.manual_seed(options.Seed);
-        var random = new Random(options.Seed);
-        Device device = model.parameters().First().device;
-        var objective = new EarlyExitObjective(options.Objective, model.NumLayers, options.PriorLambda, options.Beta, options.KlDirection);
-        long totalSteps = (long)((training.Count + options.BatchSize - 1) / options.BatchSize) * options.Epochs;
-        using var optimizer = new ScheduledAdamW(model, options.LearningRate, options.WeightDecay, model.HaltingParameters(), options.HaltingLearningRate);
-        var schedule = new LinearWarmupSchedule(totalSteps, options.WarmupFraction);
-        int[] lengths = training.Select(e => e.Input.Length).ToArray();
+        CheckLabels(training, model.NumLabels, "training", problems);
+        if (validation is not null)
+        {
+            CheckLabels(validation, model.NumLabels, "validation", problems);
+        }
+
+        ThrowIfAny(problems);
         Func<(double, ClassificationMetrics?)>? validate = validation is { Count: > 0 }
             ? () =>
             {
@@ -93,9 +102,61 @@ public static class ClassifierTrainer
                 return (metrics.Get(options.ValidationMetric), metrics);
             }
             : null;
-        return EpochLoop.Run(model, options.Epochs, lengths, options.BatchSize, random, options.EarlyStoppingPatience, _ => "train",
-            (_, rows, step) => TrainStep(model, objective, optimizer, schedule.Factor(step), training, rows, padTokenId, options.MaxGradientNorm, device),
-            validate, progress, cancellationToken);
+        return Run(model, training.Select(e => e.Input).ToArray(), (rows, device) => tensor(rows.Select(r => (long)training[r].Label).ToArray(), ScalarType.Int64, device),
+            validate, options, padTokenId, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains a regression model (<see cref="EarlyExitClassifier.IsRegression"/>) in place on squared
+    /// errors; validation maximises the mean of Pearson's and Spearman's correlation
+    /// (<see cref="RegressionMetrics.PearsonSpearman"/>). On return the model holds the best (or last)
+    /// epoch's weights and is in eval mode.
+    /// </summary>
+    /// <param name="model">The regression model (one output).</param>
+    /// <param name="training">Training rows (at least one).</param>
+    /// <param name="validation">Validation rows for model selection and early stopping, or null.</param>
+    /// <param name="options">Hyper-parameters (ValidationMetric does not apply).</param>
+    /// <param name="padTokenId">The tokenizer's padding id.</param>
+    /// <param name="progress">Receives progress after every step and validation, or null.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    /// <exception cref="ArgumentException">Invalid options, empty data, a target that is not a finite number, a classifier, or a criterion the model cannot serve.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the model keeps the weights of the last finished step.</exception>
+    /// <exception cref="InvalidOperationException">The loss became NaN or infinite (training diverged).</exception>
+    public static TrainingReport Train(
+        EarlyExitClassifier model,
+        IReadOnlyList<RegressionExample> training,
+        IReadOnlyList<RegressionExample>? validation,
+        ClassifierTrainingOptions options,
+        int padTokenId,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(options);
+        List<string> problems = Check(model, training.Count, validation is { Count: > 0 }, options);
+        if (!model.IsRegression)
+        {
+            problems.Add($"The model has {model.NumLabels} classes; regression rows train a model with one output (NumLabels = 1).");
+        }
+
+        if (options.ValidationCriterion is { RequiresClassProbabilities: true } && validation is { Count: > 0 })
+        {
+            problems.Add($"The validation criterion '{options.ValidationCriterion}' reads class probabilities, which a regression model lacks; validate with e.g. qexit:Q, patience:N:T or full.");
+        }
+
+        CheckTargets(training, "training", problems);
+        if (validation is not null)
+        {
+            CheckTargets(validation, "validation", problems);
+        }
+
+        ThrowIfAny(problems);
+        Func<(double, ClassificationMetrics?)>? validate = validation is { Count: > 0 }
+            ? () => (EvaluateRegression(model, validation, options.ValidationCriterion, padTokenId, options.BatchSize).PearsonSpearman, null)
+            : null;
+        return Run(model, training.Select(e => e.Input).ToArray(), (rows, device) => tensor(rows.Select(r => training[r].Target).ToArray(), ScalarType.Float32, device),
+            validate, options, padTokenId, progress, cancellationToken);
     }
 
     /// <summary>
@@ -122,6 +183,14 @@ public static class ClassifierTrainer
             predictions.Select(p => p.ExitLayer).ToArray(),
             model.NumLabels,
             model.NumLayers);
+    }
+
+    /// <summary>Scores regression rows with <paramref name="criterion"/> and computes the correlation, error and cost metrics.</summary>
+    public static RegressionMetrics EvaluateRegression(EarlyExitClassifier model, IReadOnlyList<RegressionExample> examples, ExitCriterion criterion, int padTokenId, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        ClassificationPrediction[] predictions = Predict(model, examples.Select(e => e.Input).ToArray(), criterion, padTokenId, batchSize);
+        return RegressionMetrics.Compute(predictions.Select(p => p.Value).ToArray(), examples.Select(e => e.Target).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), model.NumLayers);
     }
 
     /// <summary>
@@ -151,20 +220,45 @@ public static class ClassifierTrainer
         return shuffled;
     }
 
+    // The loop both kinds of rows share; labels(rows, device) makes a batch's targets.
+    private static TrainingReport Run(
+        EarlyExitClassifier model,
+        TokenizedInput[] inputs,
+        Func<int[], Device, Tensor> labels,
+        Func<(double, ClassificationMetrics?)>? validate,
+        ClassifierTrainingOptions options,
+        int padTokenId,
+        IProgress<TrainingProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        torch.manual_seed(options.Seed);
+        var random = new Random(options.Seed);
+        Device device = model.parameters().First().device;
+        var objective = new EarlyExitObjective(options.Objective, model.NumLayers, options.PriorLambda, options.Beta, options.KlDirection);
+        long totalSteps = (long)((inputs.Length + options.BatchSize - 1) / options.BatchSize) * options.Epochs;
+        using var optimizer = new ScheduledAdamW(model, options.LearningRate, options.WeightDecay, model.HaltingParameters(), options.HaltingLearningRate);
+        var schedule = new LinearWarmupSchedule(totalSteps, options.WarmupFraction);
+        int[] lengths = inputs.Select(i => i.Length).ToArray();
+        return EpochLoop.Run(model, options.Epochs, lengths, options.BatchSize, random, options.EarlyStoppingPatience, _ => "train",
+            (_, rows, step) => TrainStep(model, objective, optimizer, schedule.Factor(step), inputs, labels, rows, padTokenId, options.MaxGradientNorm, device),
+            validate, progress, cancellationToken);
+    }
+
     private static double TrainStep(
         EarlyExitClassifier model,
         EarlyExitObjective objective,
         ScheduledAdamW optimizer,
         double rateFactor,
-        IReadOnlyList<ClassificationExample> training,
+        TokenizedInput[] inputs,
+        Func<int[], Device, Tensor> labelsOf,
         int[] rows,
         int padTokenId,
         double maxGradientNorm,
         Device device)
     {
         using var scope = NewDisposeScope();
-        using TokenBatch batch = TokenBatch.Collate(rows.Select(r => training[r].Input).ToArray(), padTokenId, device);
-        Tensor labels = tensor(rows.Select(r => (long)training[r].Label).ToArray(), ScalarType.Int64, device);
+        using TokenBatch batch = TokenBatch.Collate(rows.Select(r => inputs[r]).ToArray(), padTokenId, device);
+        Tensor labels = labelsOf(rows, device);
         using LayerwiseOutput output = model.Forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
         Tensor loss = objective.Loss(output.Logits, output.HaltingLogits, labels);
         double value = loss.item<float>();
@@ -185,10 +279,11 @@ public static class ClassifierTrainer
         return value;
     }
 
-    private static void Check(EarlyExitClassifier model, IReadOnlyList<ClassificationExample> training, IReadOnlyList<ClassificationExample>? validation, ClassifierTrainingOptions options)
+    // The problems both kinds of rows share.
+    private static List<string> Check(EarlyExitClassifier model, int trainingRows, bool validates, ClassifierTrainingOptions options)
     {
         var problems = new List<string>(options.Validate());
-        if (training.Count == 0)
+        if (trainingRows == 0)
         {
             problems.Add("The training data has no rows.");
         }
@@ -198,20 +293,31 @@ public static class ClassifierTrainer
             problems.Add("The Ponder objective needs a halting head: build the model with a halting variant (Linear, Concat, Difference), or use the Pabee or Joint objective.");
         }
 
-        if (options.ValidationCriterion is { RequiresHaltingHead: true } && !model.HasHaltingHead && validation is { Count: > 0 })
+        if (options.ValidationCriterion is { RequiresHaltingHead: true } && !model.HasHaltingHead && validates)
         {
             problems.Add($"The validation criterion '{options.ValidationCriterion}' needs a halting head, which this model lacks; validate with e.g. patience:N, entropy:T or full.");
         }
 
-        CheckLabels(training, model.NumLabels, "training", problems);
-        if (validation is not null)
-        {
-            CheckLabels(validation, model.NumLabels, "validation", problems);
-        }
+        return problems;
+    }
 
+    private static void ThrowIfAny(List<string> problems)
+    {
         if (problems.Count > 0)
         {
             throw new ArgumentException("Cannot train: " + string.Join(" ", problems));
+        }
+    }
+
+    private static void CheckTargets(IReadOnlyList<RegressionExample> examples, string what, List<string> problems)
+    {
+        for (int i = 0; i < examples.Count; i++)
+        {
+            if (!float.IsFinite(examples[i].Target))
+            {
+                problems.Add($"The {what} row {i} has target {examples[i].Target}; targets must be finite numbers.");
+                return;
+            }
         }
     }
 

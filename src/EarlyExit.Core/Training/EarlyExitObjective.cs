@@ -1,5 +1,6 @@
 // Training objectives of an early-exit classifier. CE_i is the cross-entropy of layer i's logits
-// against the labels, per row.
+// against the labels, per row; for a regression model (one output) it is the squared error
+// (y_i - target)^2 instead, as PABEE and PALBERT train STS-B.
 //
 //   Ponder  (PALBERT, PonderNet)  mean_B Σ_i p_i CE_i + β · KL(prior, p)     needs a halting head
 //   Pabee   (PABEE)               Σ_i i · mean_B CE_i / Σ_i i                (layer i weighted by its index, 1-based)
@@ -53,7 +54,10 @@ public sealed class EarlyExitObjective
     /// <summary>Which KL divergence.</summary>
     public KlDirection Direction { get; }
 
-    /// <summary>The loss (a scalar) for per-layer logits [L, B, C], halting logits [L, B] (Ponder) and labels [B] (int64, 0-based).</summary>
+    /// <summary>
+    /// The loss (a scalar) for per-layer logits [L, B, C], halting logits [L, B] (Ponder) and labels [B]
+    /// (int64, 0-based classes); for a regression model, outputs [L, B, 1] and float32 targets [B].
+    /// </summary>
     /// <exception cref="ArgumentException">Ponder without halting logits, or shapes that do not fit.</exception>
     public Tensor Loss(Tensor logits, Tensor? haltingLogits, Tensor labels)
     {
@@ -68,9 +72,12 @@ public sealed class EarlyExitObjective
         long layers = logits.shape[0];
         long rows = logits.shape[1];
         long classes = logits.shape[2];
-        Tensor flat = logits.reshape(layers * rows, classes); // [L, B, C] -> [L*B, C]
-        Tensor repeated = labels.unsqueeze(0).expand(layers, rows).reshape(layers * rows); // [B] -> [L*B]
-        Tensor ce = nn.functional.cross_entropy(flat, repeated, reduction: nn.Reduction.None).view(layers, rows); // [L*B] -> [L, B]
+        Tensor ce = classes == 1
+            ? (logits.squeeze(-1) - labels.to_type(logits.dtype).unsqueeze(0)).square() // [L, B, 1] -> [L, B]: squared error per row and layer
+            : nn.functional.cross_entropy(
+                logits.reshape(layers * rows, classes), // [L, B, C] -> [L*B, C]
+                labels.unsqueeze(0).expand(layers, rows).reshape(layers * rows), // [B] -> [L*B]
+                reduction: nn.Reduction.None).view(layers, rows); // [L*B] -> [L, B]
         Tensor loss;
         switch (Objective)
         {

@@ -196,7 +196,7 @@ internal static class EpochLoop
                     }
                 }
 
-                summaries.Add(new EpochSummary(epoch, meanLoss, metrics));
+                summaries.Add(new EpochSummary(epoch, meanLoss, metrics, lastValidation));
                 if (earlyStoppingPatience > 0 && stale >= earlyStoppingPatience && epoch < epochs)
                 {
                     stoppedEarly = true;

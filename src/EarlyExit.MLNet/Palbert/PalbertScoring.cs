@@ -1,5 +1,6 @@
 // The Palbert transformer's mapper: input texts (one or two columns) to PredictedLabel, Score,
-// ExitLayer and HaltingDistribution. Batched scoring, the lazy view and single-row rows come from
+// ExitLayer and HaltingDistribution; a regression model's Score is the predicted value (Single) and it
+// has no PredictedLabel. Batched scoring, the lazy view and single-row rows come from
 // Scoring/BatchScoring.cs.
 using EarlyExit.Inference;
 using EarlyExit.MLNet.Schema;
@@ -45,10 +46,14 @@ internal sealed class PalbertMapper : BatchScoringMapper<(string Text, string? P
 
     public override Delegate OutputGetter(DataViewSchema.Column column, Func<ClassificationPrediction> current)
     {
-        switch (column.Index - InputSchema.Count)
+        // Outputs in schema order: PredictedLabel (classifiers only), Score, ExitLayer, HaltingDistribution (with a halting head).
+        int output = column.Index - InputSchema.Count + (_parent.IsRegression ? 1 : 0);
+        switch (output)
         {
             case 0:
                 return (ValueGetter<uint>)((ref uint value) => value = (uint)current().PredictedClass + 1); // 0-based class -> 1-based key
+            case 1 when _parent.IsRegression:
+                return (ValueGetter<float>)((ref float value) => value = current().Value);
             case 1:
                 return (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) => VectorValues.Write(current().Probabilities, ref value));
             case 2:
@@ -73,17 +78,26 @@ internal sealed class PalbertMapper : BatchScoringMapper<(string Text, string? P
 
     private static void AddOutputs(DataViewSchema.Builder builder, PalbertTransformer parent, DataViewSchema inputSchema)
     {
-        int classes = parent.Labels.Values.Count;
         uint scoreSet = NextScoreColumnSetId(inputSchema);
-        var predicted = new DataViewSchema.Annotations.Builder();
-        AddTrainerAnnotations(predicted, scoreSet, OutputSchemaShapes.Values.PredictedLabel);
-        parent.Labels.AddKeyValues(predicted);
-        builder.AddColumn(parent.Columns.PredictedLabel, new KeyDataViewType(typeof(uint), classes), predicted.ToAnnotations());
         var score = new DataViewSchema.Annotations.Builder();
-        AddTrainerAnnotations(score, scoreSet, OutputSchemaShapes.Values.Score);
-        parent.Labels.AddKeyValues(score, OutputSchemaShapes.Kinds.TrainingLabelValues);
-        parent.Labels.AddSlotNames(score);
-        builder.AddColumn(parent.Columns.Score, new VectorDataViewType(NumberDataViewType.Single, classes), score.ToAnnotations());
+        if (parent.Labels is not LabelKeyValues labels)
+        {
+            AddTrainerAnnotations(score, scoreSet, OutputSchemaShapes.Values.Regression, OutputSchemaShapes.Values.Score);
+            builder.AddColumn(parent.Columns.Score, NumberDataViewType.Single, score.ToAnnotations());
+        }
+        else
+        {
+            int classes = labels.Values.Count;
+            var predicted = new DataViewSchema.Annotations.Builder();
+            AddTrainerAnnotations(predicted, scoreSet, OutputSchemaShapes.Values.MulticlassClassification, OutputSchemaShapes.Values.PredictedLabel);
+            labels.AddKeyValues(predicted);
+            builder.AddColumn(parent.Columns.PredictedLabel!, new KeyDataViewType(typeof(uint), classes), predicted.ToAnnotations());
+            AddTrainerAnnotations(score, scoreSet, OutputSchemaShapes.Values.MulticlassClassification, OutputSchemaShapes.Values.Score);
+            labels.AddKeyValues(score, OutputSchemaShapes.Kinds.TrainingLabelValues);
+            labels.AddSlotNames(score);
+            builder.AddColumn(parent.Columns.Score, new VectorDataViewType(NumberDataViewType.Single, classes), score.ToAnnotations());
+        }
+
         builder.AddColumn(parent.Columns.ExitLayer, NumberDataViewType.Int32);
         if (parent.HasHaltingHead)
         {
@@ -91,9 +105,9 @@ internal sealed class PalbertMapper : BatchScoringMapper<(string Text, string? P
         }
     }
 
-    private static void AddTrainerAnnotations(DataViewSchema.Annotations.Builder builder, uint scoreSet, string valueKind)
+    private static void AddTrainerAnnotations(DataViewSchema.Annotations.Builder builder, uint scoreSet, string columnKind, string valueKind)
     {
-        ReadOnlyMemory<char> kind = OutputSchemaShapes.Values.MulticlassClassification.AsMemory();
+        ReadOnlyMemory<char> kind = columnKind.AsMemory();
         ReadOnlyMemory<char> value = valueKind.AsMemory();
         builder.Add(OutputSchemaShapes.Kinds.ScoreColumnKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = kind);
         builder.Add(OutputSchemaShapes.Kinds.ScoreValueKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = value);

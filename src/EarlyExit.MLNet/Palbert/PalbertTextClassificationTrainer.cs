@@ -1,15 +1,10 @@
-// The ML.NET trainer of early-exit text classifiers (PALBERT and its baselines).
-//
-// Fit: check the schema (before anything expensive) -> read label keys and texts into memory as
-// strings -> load the backbone -> build the heads -> tokenize -> train (Core's ClassifierTrainer,
-// reporting progress to mlContext.Log and Options.Progress) -> PalbertTransformer.
-// The rows are held as token-id arrays, never as tensors; each batch becomes tensors only for its step.
-using System.Diagnostics;
-using EarlyExit.Training;
+// The ML.NET trainer of early-exit text classifiers (PALBERT and its baselines). Fit is shared with
+// the regression trainer (PalbertFitting.cs); what is the classifier's own is its key-typed label
+// (ClassLabel below) and its output schema.
 using EarlyExit.MLNet.Interop;
-using EarlyExit.MLNet.Logging;
-using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
+using EarlyExit.Tokenization;
+using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -64,89 +59,21 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
     /// <param name="validationData">Validation rows with the same columns, or null (then <see cref="Options.ValidationFraction"/> applies).</param>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type; the message names it and the fix.</exception>
     /// <exception cref="ArgumentException">The data has fewer than two classes, or early stopping has no validation data.</exception>
-    public PalbertTransformer Fit(IDataView trainData, IDataView? validationData)
-    {
-        ArgumentNullException.ThrowIfNull(trainData);
-        var (label, text1, text2) = CheckColumns(trainData.Schema, "training data");
-        if (validationData is not null)
-        {
-            CheckColumns(validationData.Schema, "validation data");
-        }
-
-        int classes = (int)((KeyDataViewType)label.Type).Count;
-        LabelKeyValues labels = LabelKeyValues.FromColumn(label, classes);
-        if (classes < 2)
-        {
-            throw OneClass(labels.Values.FirstOrDefault() ?? "?", "its key has a single value");
-        }
-        if (_options.EarlyStoppingPatience > 0 && validationData is null && _options.ValidationFraction == 0)
-        {
-            throw new ArgumentException(
-                $"EarlyStoppingPatience is {_options.EarlyStoppingPatience} but there is no validation data: set ValidationFraction (e.g. 0.1) or pass validation data to Fit.");
-        }
-
-        using IChannel ch = _host.Start("Training");
-        List<Row> rows = ReadRows(trainData, label, text1, text2, ch, "training");
-        CheckClasses(rows, labels);
-        List<Row>? validationRows = validationData is null ? null : ReadRows(validationData, validationData.Schema[_options.LabelColumnName], validationData.Schema[_options.Sentence1ColumnName],
-            _options.Sentence2ColumnName is null ? null : validationData.Schema[_options.Sentence2ColumnName], ch, "validation");
-        if (validationRows is null && _options.ValidationFraction > 0)
-        {
-            (rows, validationRows) = Split(rows, _options.ValidationFraction, _options.Seed);
-        }
-
-        var backboneOptions = new PretrainedEncoderOptions { FromScratch = _options.FromScratch, Seed = _options.Seed, Device = _options.Device, Hub = _options.Hub };
-        using PretrainedEncoder backbone = PretrainedEncoder.LoadBackbone(_options.Backbone, backboneOptions);
-        ch.Info(MessageSensitivity.None, $"Backbone {backbone.Source}{(backbone.HasRandomWeights ? " with random weights" : "")}: {backbone.Config.ModelType}, {backbone.Config.NumHiddenLayers} layers, hidden {backbone.Config.HiddenSize}, on {backbone.Device}.");
-        if (_options.MaxSequenceLength > backbone.MaxSequenceLength)
-        {
-            throw new ArgumentException($"MaxSequenceLength is {_options.MaxSequenceLength} but backbone '{_options.Backbone}' takes at most {backbone.MaxSequenceLength} tokens.");
-        }
-
-        var classifier = EarlyExitTextClassifier.Create(backbone, labels.Values, _options.ToHeadsConfig(classes), _options.MaxSequenceLength, _options.EffectiveExitCriterion, _options.Seed);
-        try
-        {
-            var clock = Stopwatch.StartNew();
-            List<ClassificationExample> training = Encode(classifier, rows);
-            List<ClassificationExample>? validation = validationRows is null ? null : Encode(classifier, validationRows);
-            int truncated = training.Count(e => e.Input.Length == classifier.MaxSequenceLength);
-            ch.Info(MessageSensitivity.None, $"Tokenized {training.Count} training and {validation?.Count ?? 0} validation rows in {clock.Elapsed.TotalSeconds:0.0} s; " +
-                $"{truncated} training rows reach MaxSequenceLength {classifier.MaxSequenceLength} (longer texts are truncated).");
-
-            TrainingReport report = ClassifierTrainer.Train(classifier.Model, training, validation, _options.ToTrainingOptions(), classifier.PadTokenId,
-                new ProgressLog(ch, _options.Progress), _options.CancellationToken);
-            ch.Info(MessageSensitivity.None, $"Training done: {report.Epochs.Count} epoch(s), keeping epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}.");
-            var columns = new PalbertColumns(_options.Sentence1ColumnName, _options.Sentence2ColumnName, _options.PredictedLabelColumnName, _options.ScoreColumnName,
-                _options.ExitLayerColumnName, _options.HaltingDistributionColumnName, _options.BatchSize);
-            return new PalbertTransformer(_env, new SharedModel<EarlyExitTextClassifier>(classifier), columns, labels, _options.EffectiveExitCriterion, report);
-        }
-        catch
-        {
-            classifier.Dispose();
-            throw;
-        }
-    }
+    public PalbertTransformer Fit(IDataView trainData, IDataView? validationData) =>
+        PalbertFitting.Fit(_env, _host, _options, ClassLabel.Instance, trainData, validationData);
 
     /// <summary>The input schema plus PredictedLabel, Score, ExitLayer and (with a halting head) HaltingDistribution.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type; the message names it and the fix.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SchemaShape.Column label = FindShapeColumn(inputSchema, _options.LabelColumnName, "LabelColumnName");
+        SchemaShape.Column label = PalbertFitting.FindShapeColumn(inputSchema, _options.LabelColumnName, "LabelColumnName");
         if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
         {
-            throw LabelNotKey(_options.LabelColumnName, label.ItemType.ToString());
+            throw ClassLabel.NotKey(_options.LabelColumnName, label.ItemType.ToString());
         }
 
-        foreach (var (name, option) in TextColumns())
-        {
-            SchemaShape.Column text = FindShapeColumn(inputSchema, name, option);
-            if (text.ItemType is not TextDataViewType || text.Kind != SchemaShape.Column.VectorKind.Scalar)
-            {
-                throw TextNotString(name, option, text.ItemType.ToString());
-            }
-        }
-
+        PalbertFitting.RequireTextShapes(inputSchema, _options);
         var outputs = new List<SchemaShape.Column>
         {
             OutputSchemaShapes.PredictedLabel(label, _options.PredictedLabelColumnName),
@@ -162,127 +89,58 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
         return new SchemaShape(inputSchema.Where(c => !names.Contains(c.Name)).Concat(outputs));
     }
 
-    private (DataViewSchema.Column Label, DataViewSchema.Column Text1, DataViewSchema.Column? Text2) CheckColumns(DataViewSchema schema, string what)
+    /// <summary>A key-typed label: one 0-based class per row (key - 1); key 0 is a missing label.</summary>
+    private sealed class ClassLabel : PalbertLabel<int>
     {
-        DataViewSchema.Column label = InputColumns.Require(schema, _options.LabelColumnName, "LabelColumnName", what);
-        if (label.Type is not KeyDataViewType key || key.RawType != typeof(uint))
+        public static readonly ClassLabel Instance = new();
+
+        public override string MissingDescription => "key 0, e.g. a value MapValueToKey never saw";
+
+        public static ArgumentOutOfRangeException NotKey(string name, string? found) => new(
+            "LabelColumnName",
+            $"Column '{name}' must be Key<UInt32>, found {found}; add mlContext.Transforms.Conversion.MapValueToKey(\"{name}\") before Palbert (and MapKeyToValue(\"PredictedLabel\") after it).");
+
+        public override DataViewSchema.Column Require(DataViewSchema schema, string name, string what)
         {
-            throw LabelNotKey(_options.LabelColumnName, label.Type.ToString());
+            DataViewSchema.Column label = InputColumns.Require(schema, name, "LabelColumnName", what);
+            return label.Type is KeyDataViewType key && key.RawType == typeof(uint) ? label : throw NotKey(name, label.Type.ToString());
         }
 
-        DataViewSchema.Column? text2 = null;
-        DataViewSchema.Column text1 = default;
-        foreach (var (name, option) in TextColumns())
+        public override LabelKeyValues KeyValues(DataViewSchema.Column label)
         {
-            DataViewSchema.Column text = InputColumns.RequireText(schema, name, option, what);
-            if (option == "Sentence1ColumnName")
+            int classes = (int)((KeyDataViewType)label.Type).Count;
+            LabelKeyValues values = LabelKeyValues.FromColumn(label, classes);
+            return classes >= 2 ? values : throw OneClass(label.Name, values.Values.FirstOrDefault() ?? "?", "its key has a single value");
+        }
+
+        public override IReadOnlyList<string> OutputNames(DataViewSchema.Column label, LabelKeyValues? keyValues) => keyValues!.Values;
+
+        public override Func<int?> Reader(DataViewRowCursor cursor, DataViewSchema.Column label)
+        {
+            ValueGetter<uint> getter = cursor.GetGetter<uint>(label);
+            uint key = 0;
+            return () =>
             {
-                text1 = text;
-            }
-            else
+                getter(ref key);
+                return key == 0 ? null : (int)key - 1;
+            };
+        }
+
+        public override void CheckTraining(IReadOnlyList<int> labels, IReadOnlyList<string> outputNames, string column)
+        {
+            int[] seen = labels.Distinct().Order().ToArray();
+            if (seen.Length < 2)
             {
-                text2 = text;
+                throw OneClass(column, outputNames[seen[0]], $"all {labels.Count} rows");
             }
         }
 
-        return (label, text1, text2);
+        public override TrainingReport Train(EarlyExitTextClassifier classifier, IReadOnlyList<(TokenizedInput Input, int Label)> training,
+            IReadOnlyList<(TokenizedInput Input, int Label)>? validation, ClassifierTrainingOptions options, IProgress<TrainingProgress> progress, CancellationToken cancellationToken) =>
+            ClassifierTrainer.Train(classifier.Model, training.Select(r => new ClassificationExample(r.Input, r.Label)).ToList(),
+                validation?.Select(r => new ClassificationExample(r.Input, r.Label)).ToList(), options, classifier.PadTokenId, progress, cancellationToken);
+
+        private static ArgumentException OneClass(string column, string value, string detail) => new(
+            $"Column '{column}' has only one class in the training data ('{value}': {detail}); a classifier needs rows of at least two classes.");
     }
-
-    private IEnumerable<(string Name, string Option)> TextColumns()
-    {
-        yield return (_options.Sentence1ColumnName, "Sentence1ColumnName");
-        if (_options.Sentence2ColumnName is not null)
-        {
-            yield return (_options.Sentence2ColumnName, "Sentence2ColumnName");
-        }
-    }
-
-    private static SchemaShape.Column FindShapeColumn(SchemaShape schema, string name, string option) =>
-        schema.FirstOrDefault(c => c.Name == name) is { Name: not null } column
-            ? column
-            : throw new ArgumentOutOfRangeException(option, $"Column '{name}' ({option}) is not in the input; its columns are: {string.Join(", ", schema.Select(c => c.Name))}.");
-
-    private static ArgumentOutOfRangeException LabelNotKey(string name, string? found) => new(
-        "LabelColumnName",
-        $"Column '{name}' must be Key<UInt32>, found {found}; add mlContext.Transforms.Conversion.MapValueToKey(\"{name}\") before Palbert (and MapKeyToValue(\"PredictedLabel\") after it).");
-
-    private static ArgumentOutOfRangeException TextNotString(string name, string option, string? found) => new(
-        option, $"Column '{name}' ({option}) must be String (text), found {found}; load it as text or convert it with Transforms.Conversion.ConvertType.");
-
-    private static List<Row> ReadRows(IDataView data, DataViewSchema.Column label, DataViewSchema.Column text1, DataViewSchema.Column? text2, IChannel ch, string what)
-    {
-        var columns = new List<DataViewSchema.Column> { label, text1 };
-        if (text2 is DataViewSchema.Column second)
-        {
-            columns.Add(second);
-        }
-
-        var rows = new List<Row>();
-        long missingLabels = 0;
-        using DataViewRowCursor cursor = data.GetRowCursor(columns);
-        ValueGetter<uint> getLabel = cursor.GetGetter<uint>(label);
-        ValueGetter<ReadOnlyMemory<char>> getText1 = cursor.GetGetter<ReadOnlyMemory<char>>(text1);
-        ValueGetter<ReadOnlyMemory<char>>? getText2 = text2 is DataViewSchema.Column c ? cursor.GetGetter<ReadOnlyMemory<char>>(c) : null;
-        uint key = 0;
-        ReadOnlyMemory<char> a = default;
-        ReadOnlyMemory<char> b = default;
-        while (cursor.MoveNext())
-        {
-            getLabel(ref key);
-            if (key == 0)
-            {
-                // Key 0 is a missing label (e.g. a value MapValueToKey never saw).
-                missingLabels++;
-                continue;
-            }
-
-            getText1(ref a);
-            getText2?.Invoke(ref b);
-            rows.Add(new Row((int)key - 1, a.ToString(), getText2 is null ? null : b.ToString()));
-        }
-
-        if (missingLabels > 0)
-        {
-            ch.Warning(MessageSensitivity.None, $"Skipped {missingLabels} {what} row(s) with a missing label (key 0).");
-        }
-
-        if (rows.Count == 0)
-        {
-            throw new ArgumentException($"The {what} has no rows with a label.");
-        }
-
-        return rows;
-    }
-
-    private void CheckClasses(List<Row> rows, LabelKeyValues labels)
-    {
-        int[] seen = rows.Select(r => r.Label).Distinct().Order().ToArray();
-        if (seen.Length < 2)
-        {
-            throw OneClass(labels.Values[seen[0]], $"all {rows.Count} rows");
-        }
-    }
-
-    private ArgumentException OneClass(string value, string detail) => new(
-        $"Column '{_options.LabelColumnName}' has only one class in the training data ('{value}': {detail}); a classifier needs rows of at least two classes.");
-
-    private static (List<Row> Training, List<Row> Validation) Split(List<Row> rows, double fraction, int seed)
-    {
-        int[] order = Enumerable.Range(0, rows.Count).ToArray();
-        new Random(seed).Shuffle(order);
-        int validationCount = Math.Max(1, (int)Math.Round(rows.Count * fraction));
-        if (validationCount >= rows.Count)
-        {
-            throw new ArgumentException($"ValidationFraction {fraction} of {rows.Count} rows leaves no training rows.");
-        }
-
-        var validation = order.Take(validationCount).Order().Select(i => rows[i]).ToList();
-        var training = order.Skip(validationCount).Order().Select(i => rows[i]).ToList();
-        return (training, validation);
-    }
-
-    private static List<ClassificationExample> Encode(EarlyExitTextClassifier classifier, List<Row> rows) =>
-        rows.Select(r => new ClassificationExample(classifier.Encode(r.Text, r.Pair), r.Label)).ToList();
-
-    private sealed record Row(int Label, string Text, string? Pair);
 }

@@ -18,19 +18,21 @@ namespace EarlyExit.MLNet.Palbert;
 /// <summary>The column names a <see cref="PalbertTransformer"/> reads and writes, and its scoring batch size.</summary>
 /// <param name="Sentence1">The text column.</param>
 /// <param name="Sentence2">The second text column of pairs, or null.</param>
-/// <param name="PredictedLabel">The predicted-label output (key).</param>
-/// <param name="Score">The class-probability output.</param>
+/// <param name="PredictedLabel">The predicted-label output (key); null for a regression model, which has none.</param>
+/// <param name="Score">The class-probability output (classification) or the predicted value (regression).</param>
 /// <param name="ExitLayer">The exit-layer output (Int32, 1-based).</param>
 /// <param name="HaltingDistribution">The halting-distribution output (models with a halting head).</param>
 /// <param name="BatchSize">Rows scored together.</param>
-public sealed record PalbertColumns(string Sentence1, string? Sentence2, string PredictedLabel, string Score, string ExitLayer, string HaltingDistribution, int BatchSize);
+public sealed record PalbertColumns(string Sentence1, string? Sentence2, string? PredictedLabel, string Score, string ExitLayer, string HaltingDistribution, int BatchSize);
 
 /// <summary>
-/// A fitted early-exit text classifier (PALBERT and its baselines) as an ML.NET transformer. It scores
-/// in batches, exiting each row as early as its <see cref="ExitCriterion"/> allows, and adds the columns:
+/// A fitted early-exit text classifier or regressor (PALBERT and its baselines) as an ML.NET
+/// transformer. It scores in batches, exiting each row as early as its <see cref="ExitCriterion"/>
+/// allows, and adds the columns:
 /// <list type="table">
-/// <item><term>PredictedLabel</term><description>Key&lt;UInt32&gt; with the label's key values (MapKeyToValue gives the class back).</description></item>
-/// <item><term>Score</term><description>Vector&lt;Single&gt; of class probabilities at the exit layer (the mixture for <c>expectation</c>).</description></item>
+/// <item><term>PredictedLabel</term><description>Classifiers: Key&lt;UInt32&gt; with the label's key values (MapKeyToValue gives the class back).</description></item>
+/// <item><term>Score</term><description>Classifiers: Vector&lt;Single&gt; of class probabilities at the exit layer (the mixture for <c>expectation</c>).
+/// Regressors: Single, the predicted value (the halting-weighted mean for <c>expectation</c>).</description></item>
 /// <item><term>ExitLayer</term><description>Int32, the 1-based layer the row exited at.</description></item>
 /// <item><term>HaltingDistribution</term><description>Vector&lt;Single&gt; p_1..p_L, for models with a halting head; NaN for layers a row never reached.</description></item>
 /// </list>
@@ -46,8 +48,11 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     // Model.key body: string  settings JSON (SavedSettings: columns, label key values, exit criterion, classifier file names)
     // entries:        classifier/<file>  each file of EarlyExitTextClassifier.Save (config.json, model.safetensors,
     //                                    classifier.json, tokenizer files)
-    // Version 0x00010001: the first.
-    private static readonly ModelFormat s_format = new("EEPALBRT", versionWritten: 0x00010001, versionReadable: 0x00010001,
+    // Version 0x00010001: the first. Version 0x00010002: regression models, whose settings have no
+    // label type and values (null). Classifiers are written as before, so version-1 readers still read
+    // them; a regression model's classifier.json needs classifier format 2, so an old reader stops there
+    // and asks for an update.
+    private static readonly ModelFormat s_format = new("EEPALBRT", versionWritten: 0x00010002, versionReadable: 0x00010001,
         minVersionReadable: 0x00010001, LoaderSignature);
 
     private const string ClassifierFolder = "classifier";
@@ -55,7 +60,7 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     private readonly SharedModel<EarlyExitTextClassifier> _classifier;
     private bool _disposed;
 
-    internal PalbertTransformer(IHostEnvironment env, SharedModel<EarlyExitTextClassifier> classifier, PalbertColumns columns, LabelKeyValues labels, ExitCriterion criterion, TrainingReport? report)
+    internal PalbertTransformer(IHostEnvironment env, SharedModel<EarlyExitTextClassifier> classifier, PalbertColumns columns, LabelKeyValues? labels, ExitCriterion criterion, TrainingReport? report)
     {
         _host = env.Register(nameof(PalbertTransformer));
         _classifier = classifier;
@@ -75,8 +80,11 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     /// <summary>The columns read and written.</summary>
     public PalbertColumns Columns { get; }
 
-    /// <summary>The class names, index = 0-based class (key value - 1).</summary>
-    public IReadOnlyList<string> ClassNames => Labels.Values;
+    /// <summary>The class names, index = 0-based class (key value - 1); empty for a regression model.</summary>
+    public IReadOnlyList<string> ClassNames => Labels?.Values ?? [];
+
+    /// <summary>Whether the model predicts a value (Score is Single; no PredictedLabel) rather than a class.</summary>
+    public bool IsRegression => _classifier.Model.IsRegression;
 
     /// <summary>L, the number of layers (and exits).</summary>
     public int NumLayers => _classifier.Model.NumLayers;
@@ -93,7 +101,8 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     /// <inheritdoc />
     public bool IsRowToRowMapper => true;
 
-    internal LabelKeyValues Labels { get; }
+    /// <summary>The label's key values (classifiers), or null (regression).</summary>
+    internal LabelKeyValues? Labels { get; }
 
     /// <summary>
     /// A transformer over the same trained model that scores with <paramref name="criterion"/> instead,
@@ -135,6 +144,12 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
         bool measureSpeed = true)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (IsRegression)
+        {
+            throw new NotSupportedException(
+                "Sweep compares classification metrics; this is a regression model. Record its layers with Classifier.Record(...) and replay criteria on the record (ClassificationRecord.Replay), then score with RegressionMetrics.Compute.");
+        }
+
         return ClassifierSweep.Run(this, data, grid?.ToList(), metric, labelColumnName, measureSpeed);
     }
 
@@ -177,7 +192,7 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         string[] files = FolderPayload.Write(writer, ClassifierFolder, Classifier.Save);
-        var settings = new SavedSettings(Columns, Labels.TypeName, Labels.Values.ToArray(), Labels.HasAnnotation, ExitCriterion.Name, files);
+        var settings = new SavedSettings(Columns, Labels?.TypeName, Labels?.Values.ToArray(), Labels?.HasAnnotation ?? false, ExitCriterion.Name, files);
         writer.Writer.Write(JsonSerializer.Serialize(settings));
     }
 
@@ -191,7 +206,10 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
             ?? throw new InvalidDataException("The Palbert transformer's settings are empty.");
         return FolderPayload.Read(reader, ClassifierFolder, settings.Files, folder => EarlyExitTextClassifier.Load(folder, DeviceOption.FromEnvironment()),
             classifier => new PalbertTransformer(env, new SharedModel<EarlyExitTextClassifier>(classifier), settings.Columns,
-                LabelKeyValues.FromSaved(settings.LabelType, settings.Labels, settings.LabelsAnnotated), ExitCriterion.Parse(settings.ExitCriterion), report: null));
+                classifier.IsRegression ? null : LabelKeyValues.FromSaved(
+                    settings.LabelType ?? throw new InvalidDataException("The Palbert transformer's settings lack the label type of a classifier."),
+                    settings.Labels ?? throw new InvalidDataException("The Palbert transformer's settings lack the class names of a classifier."), settings.LabelsAnnotated),
+                ExitCriterion.Parse(settings.ExitCriterion), report: null));
     }
 
     /// <summary>Scores rows with this transformer's criterion, in batches.</summary>
@@ -201,5 +219,5 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
         return Classifier.Predict(texts, pairs, ExitCriterion, Columns.BatchSize);
     }
 
-    private sealed record SavedSettings(PalbertColumns Columns, string LabelType, string[] Labels, bool LabelsAnnotated, string ExitCriterion, string[] Files);
+    private sealed record SavedSettings(PalbertColumns Columns, string? LabelType, string[]? Labels, bool LabelsAnnotated, string ExitCriterion, string[] Files);
 }

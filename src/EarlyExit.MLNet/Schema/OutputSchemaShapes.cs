@@ -5,9 +5,9 @@ using Microsoft.ML.Data;
 namespace EarlyExit.MLNet.Schema;
 
 /// <summary>
-/// The <see cref="SchemaShape.Column"/>s a multiclass early-exit estimator declares in
+/// The <see cref="SchemaShape.Column"/>s an early-exit estimator declares in
 /// <see cref="IEstimator{TTransformer}.GetOutputSchema"/>: the same Score and PredictedLabel shapes as
-/// ML.NET's own multiclass trainers (so Evaluate and MapKeyToValue accept them), plus ExitLayer.
+/// ML.NET's own multiclass and regression trainers (so Evaluate and MapKeyToValue accept them), plus ExitLayer.
 /// </summary>
 internal static class OutputSchemaShapes
 {
@@ -22,10 +22,11 @@ internal static class OutputSchemaShapes
         public const string ScoreValueKind = "ScoreValueKind";
     }
 
-    /// <summary>Annotation values of multiclass trainer outputs (AnnotationUtils.Const).</summary>
+    /// <summary>Annotation values of trainer outputs (AnnotationUtils.Const).</summary>
     public static class Values
     {
         public const string MulticlassClassification = "MulticlassClassification";
+        public const string Regression = "Regression";
         public const string Score = "Score";
         public const string PredictedLabel = "PredictedLabel";
     }
@@ -62,6 +63,10 @@ internal static class OutputSchemaShapes
         annotations.AddRange(TrainerOutputAnnotations());
         return MLNetInternals.CreateColumn(name, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, annotations: new SchemaShape(annotations));
     }
+
+    /// <summary>A regression Score: scalar Single with the trainer-output annotations, as ML.NET's regression trainers declare it.</summary>
+    public static SchemaShape.Column RegressionScore(string name = "Score") =>
+        MLNetInternals.CreateColumn(name, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, annotations: new SchemaShape(TrainerOutputAnnotations()));
 
     /// <summary>A scalar Int32 column without annotations, e.g. ExitLayer.</summary>
     public static SchemaShape.Column Int32Scalar(string name) =>

@@ -13,6 +13,7 @@ public class ExitCriterionTests
     [InlineData("sampled:42", "sampled:42")]
     [InlineData("expectation", "expectation")]
     [InlineData("patience:6", "patience:6")]
+    [InlineData("patience:2:0.25", "patience:2:0.25")]
     [InlineData("entropy:0.3", "entropy:0.3")]
     [InlineData("maxprob:0.9", "maxprob:0.9")]
     [InlineData("layer:3", "layer:3")]
@@ -31,6 +32,8 @@ public class ExitCriterionTests
     [InlineData("qexit:abc", "needs a number")]
     [InlineData("patience:0", "at least 1")]
     [InlineData("patience:2.5", "whole number")]
+    [InlineData("patience:2:-1", "positive number")]
+    [InlineData("patience:2:x", "needs a number")]
     [InlineData("entropy:-0.1", "[0, 1]")]
     [InlineData("layer:0", "at least 1")]
     [InlineData("threshold:0.5", "not known")]
@@ -82,6 +85,58 @@ public class ExitCriterionTests
         Assert.False(decider.Observe(0, 1, [0.4f, 0.6f], float.NaN));
         Assert.True(decider.Observe(0, 2, [0.3f, 0.7f], float.NaN));
         Assert.Equal(3, decider.ExitLayer(0));
+    }
+
+    [Fact]
+    public void Patience_RegressionValueSettles_ExitsOnceItChangedLessThanTheTolerance()
+    {
+        ExitDecider decider = ExitCriterion.Patience(2, 0.1).CreateDecider(1, Layers, 1, hasHaltingHead: false);
+
+        Assert.False(decider.Observe(0, 0, [1.0f], float.NaN));
+        Assert.False(decider.Observe(0, 1, [2.0f], float.NaN)); // moved by 1.0: counter stays 0
+        Assert.False(decider.Observe(0, 2, [2.05f], float.NaN)); // 1
+        Assert.True(decider.Observe(0, 3, [2.0f], float.NaN)); // 2: exits with this layer's value
+        Assert.Equal(4, decider.ExitLayer(0));
+        Assert.Equal(2.0f, decider.Prediction(0)[0]);
+    }
+
+    [Fact]
+    public void Patience_RegressionWithoutTolerance_ThrowsShowingTheForm()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => ExitCriterion.Patience(3).CreateDecider(1, Layers, 1, hasHaltingHead: false));
+
+        Assert.Contains("patience:3:T", error.Message);
+    }
+
+    [Fact]
+    public void Patience_ToleranceOnAClassifier_Throws()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => ExitCriterion.Parse("patience:3:0.1").CreateDecider(1, Layers, 2, hasHaltingHead: false));
+
+        Assert.Contains("only regression models", error.Message);
+    }
+
+    [Theory]
+    [InlineData("entropy:0.3")]
+    [InlineData("maxprob:0.9")]
+    public void ClassProbabilityCriteria_OnARegressionModel_ThrowNamingTheAlternatives(string text)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => ExitCriterion.Parse(text).CreateDecider(1, Layers, 1, hasHaltingHead: true));
+
+        Assert.Contains(text, error.Message);
+        Assert.Contains("regression", error.Message);
+        Assert.Contains("patience:N:T", error.Message);
+    }
+
+    [Fact]
+    public void Expectation_RegressionModel_PredictsTheHaltingWeightedMean()
+    {
+        ExitDecider decider = ExitCriterion.Expectation().CreateDecider(1, 2, 1, hasHaltingHead: true);
+
+        decider.Observe(0, 0, [1.0f], 0.25f); // p_1 = 0.25
+        decider.Observe(0, 1, [3.0f], 0.9f);  // p_2 = 0.75 (the remaining mass)
+
+        Assert.Equal(0.25 * 1.0 + 0.75 * 3.0, decider.Prediction(0)[0], 5);
     }
 
     [Fact]

@@ -213,6 +213,29 @@ public sealed class ModelLocatorTests : IDisposable
         Assert.True(File.Exists(Path.Combine(location.Folder, "vocab.txt")));
     }
 
+    [Fact]
+    public void DiscoverMirror_FromInsideTheRepository_FindsSharedBesideIt()
+    {
+        string expected = Path.GetFullPath(Path.Combine(SharedAssets.RepoRoot, "..", "shared"));
+        Assert.True(Directory.Exists(Path.Combine(expected, "models")), $"This test needs the shared assets folder at '{expected}'.");
+
+        Assert.Equal(expected, HubOptions.DiscoverMirror());
+    }
+
+    [Fact]
+    public void Locate_Alias_ResolvesToTheHubIdInTheMirror()
+    {
+        HubOptions options = Options();
+        options.MirrorDirectory = SharedAssets.Root;
+        options.Offline = true;
+
+        ModelLocation location = ModelLocator.Locate("minilm", includeWeights: true, options);
+
+        Assert.Equal(ModelSource.Mirror, location.Source);
+        Assert.Equal(ModelLocator.MiniLmId, location.RepoId);
+        Assert.True(File.Exists(Path.Combine(location.Folder, "model.safetensors")));
+    }
+
     private HubOptions Options() => new()
     {
         Endpoint = _server.Endpoint,

@@ -29,6 +29,52 @@ public class ClassifierTrainerTests
         Assert.InRange(metrics.MeanExitLayer, 1, 4);
     }
 
+    [Theory]
+    [InlineData(TrainingObjective.Ponder, HaltingVariant.Concat, "qexit:0.5")]
+    [InlineData(TrainingObjective.Ponder, HaltingVariant.Concat, "expectation")]
+    [InlineData(TrainingObjective.Pabee, HaltingVariant.None, "patience:1:0.3")]
+    public void Train_ToyRegression_LearnsTheValues(TrainingObjective objective, HaltingVariant halting, string criterion)
+    {
+        using EarlyExitClassifier model = ToyClassification.Model(halting, objective == TrainingObjective.Pabee ? ClassifierHeads.PerLayer : ClassifierHeads.Shared, outputs: 1);
+        List<RegressionExample> training = ToyClassification.RegressionExamples(480, seed: 1);
+        List<RegressionExample> validation = ToyClassification.RegressionExamples(80, seed: 2);
+        List<RegressionExample> test = ToyClassification.RegressionExamples(200, seed: 3);
+        ClassifierTrainingOptions options = ToyClassification.FastOptions(objective);
+        options.Epochs = 6;
+        options.ValidationCriterion = ExitCriterion.Parse(criterion);
+
+        TrainingReport report = ClassifierTrainer.Train(model, training, validation, options, ToyClassification.PadId);
+        RegressionMetrics metrics = ClassifierTrainer.EvaluateRegression(model, test, ExitCriterion.Parse(criterion), ToyClassification.PadId, 32);
+        double mean = test.Average(e => e.Target);
+        double trivialError = test.Average(e => Math.Abs(e.Target - mean)); // predicting the mean everywhere
+
+        Assert.True(model.IsRegression);
+        Assert.True(report.Epochs[^1].MeanLoss < report.Epochs[0].MeanLoss, $"loss did not fall: {string.Join(", ", report.Epochs.Select(e => e.MeanLoss))}");
+        Assert.All(report.Epochs, e => Assert.NotNull(e.ValidationScore));
+        Assert.True(metrics.Pearson > 0.85, $"{objective}/{criterion}: Pearson {metrics.Pearson:0.000} on the toy regression");
+        Assert.True(metrics.MeanAbsoluteError < 0.6 * trivialError, $"{objective}/{criterion}: mean absolute error {metrics.MeanAbsoluteError:0.000}, predicting the mean gives {trivialError:0.000}");
+    }
+
+    [Fact]
+    public void Train_RegressionRowsOnAClassifier_ThrowsBeforeTraining()
+    {
+        using EarlyExitClassifier model = ToyClassification.Model();
+
+        var error = Assert.Throws<ArgumentException>(() => ClassifierTrainer.Train(model, ToyClassification.RegressionExamples(8, seed: 1), null, ToyClassification.FastOptions(), ToyClassification.PadId));
+        Assert.Contains("one output", error.Message);
+    }
+
+    [Fact]
+    public void Train_RegressionTargetNotFinite_NamesTheRow()
+    {
+        using EarlyExitClassifier model = ToyClassification.Model(outputs: 1);
+        List<RegressionExample> training = ToyClassification.RegressionExamples(8, seed: 1);
+        training[5] = training[5] with { Target = float.PositiveInfinity };
+
+        var error = Assert.Throws<ArgumentException>(() => ClassifierTrainer.Train(model, training, null, ToyClassification.FastOptions(), ToyClassification.PadId));
+        Assert.Contains("training row 5", error.Message);
+    }
+
     [Fact]
     public void Train_SameSeed_GivesIdenticalModels()
     {

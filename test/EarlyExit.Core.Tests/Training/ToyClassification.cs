@@ -41,15 +41,27 @@ internal static class ToyClassification
         return rows;
     }
 
+    /// <summary>The toy task as regression: a positive sentence scores about 4, a negative one about 1, plus 0.05 per word.</summary>
+    public static List<RegressionExample> RegressionExamples(int count, int seed) =>
+        Sentences(count, seed).Select(s => new RegressionExample(Tokenizer.Encode(s.Text, 64), (s.Label == 1 ? 4f : 1f) + (0.05f * s.Text.Split(' ').Length))).ToList();
+
     public static List<ClassificationExample> Examples(int count, int seed) =>
         Sentences(count, seed).Select(s => new ClassificationExample(Tokenizer.Encode(s.Text, 64), s.Label)).ToList();
 
     /// <summary>A 4-layer tiny BERT with heads.</summary>
-    public static EarlyExitClassifier Model(HaltingVariant halting = HaltingVariant.Concat, ClassifierHeads heads = ClassifierHeads.Shared, long seed = 1)
+    public static EarlyExitClassifier Model(HaltingVariant halting = HaltingVariant.Concat, ClassifierHeads heads = ClassifierHeads.Shared, long seed = 1, HeadPooling pooling = HeadPooling.Cls, int outputs = 2)
     {
         EncoderConfig config = EncoderPresets.Get("tiny-bert") with { NumHiddenLayers = 4, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
         TransformerEncoder encoder = TransformerEncoder.Create(config, seed: seed);
-        return new EarlyExitClassifier(encoder, new EarlyExitClassifierConfig { NumLabels = 2, Halting = halting, Heads = heads }, seed);
+        try
+        {
+            return new EarlyExitClassifier(encoder, new EarlyExitClassifierConfig { NumLabels = outputs, Halting = halting, Heads = heads, Pooling = pooling }, seed);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
     }
 
     public static ClassifierTrainingOptions FastOptions(TrainingObjective objective = TrainingObjective.Ponder) => new()

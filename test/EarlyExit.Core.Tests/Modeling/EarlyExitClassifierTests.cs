@@ -1,0 +1,72 @@
+using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
+using EarlyExit.Modeling;
+using EarlyExit.Tests.Training;
+using EarlyExit.Tokenization;
+using EarlyExit.Training;
+using static TorchSharp.torch;
+
+namespace EarlyExit.Tests.Modeling;
+
+[Collection("Torch")]
+public sealed class EarlyExitClassifierTests
+{
+    [Fact]
+    public void Step_MeanPooling_AveragesOnlyTheRealTokens()
+    {
+        using EarlyExitClassifier model = ToyClassification.Model(pooling: HeadPooling.Mean);
+        model.eval();
+        using var scope = NewDisposeScope();
+        Tensor hidden = randn(2, 5, model.Encoder.HiddenSize, generator: new Generator(7)); // [B=2, T=5, H]
+        Tensor mask = tensor(new long[,] { { 1, 1, 1, 0, 0 }, { 1, 1, 1, 1, 1 } });
+
+        LayerHeadsOutput heads = model.Step(0, hidden, model.InitialPooled(2, CPU), mask);
+
+        Tensor expectedFirst = hidden[0].narrow(0, 0, 3).mean([0]); // [3, H] -> [H]
+        Tensor expectedSecond = hidden[1].mean([0]);
+        Assert.True(heads.Pooled[0].allclose(expectedFirst, rtol: 1e-5, atol: 1e-6), "Row 0 must average its 3 real tokens only.");
+        Assert.True(heads.Pooled[1].allclose(expectedSecond, rtol: 1e-5, atol: 1e-6), "Row 1 must average all 5 tokens.");
+    }
+
+    [Fact]
+    public void Constructor_MeanPooling_BuildsNoPoolerOfItsOwn()
+    {
+        using EarlyExitClassifier mean = ToyClassification.Model(pooling: HeadPooling.Mean);
+        using EarlyExitClassifier cls = ToyClassification.Model(pooling: HeadPooling.Cls);
+
+        // tiny-bert has a pooler, so neither builds one; Mean pooling never reads it.
+        Assert.DoesNotContain(mean.named_parameters(), p => p.name.StartsWith("pooler.", StringComparison.Ordinal));
+        Assert.DoesNotContain(cls.named_parameters(), p => p.name.StartsWith("pooler.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Constructor_AutoPooling_ThrowsSayingToResolveIt()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ToyClassification.Model(pooling: HeadPooling.Auto));
+
+        Assert.Contains("Pooling is Auto", error.Message);
+    }
+
+    [Fact]
+    public void Train_MeanPooling_LearnsAndScoresRowsAloneAsInABatch()
+    {
+        using EarlyExitClassifier model = ToyClassification.Model(HaltingVariant.Concat, ClassifierHeads.Shared, pooling: HeadPooling.Mean);
+        ClassifierTrainingOptions options = ToyClassification.FastOptions();
+        options.Epochs = 3;
+        ClassifierTrainer.Train(model, ToyClassification.Examples(320, seed: 11), null, options, ToyClassification.PadId);
+        List<ClassificationExample> test = ToyClassification.Examples(60, seed: 12);
+        TokenizedInput[] inputs = test.Select(e => e.Input).ToArray();
+
+        ClassificationPrediction[] batched = EarlyExitScoring.ScoreBatch(model, inputs, ExitCriterion.QExit(), ToyClassification.PadId);
+
+        double accuracy = batched.Zip(test, (p, e) => p.PredictedClass == e.Label ? 1.0 : 0.0).Average();
+        Assert.True(accuracy >= 0.9, $"Mean-pooled heads should learn the toy task; accuracy {accuracy:0.000}.");
+        for (int row = 0; row < inputs.Length; row += 7)
+        {
+            // Padding must not leak into the mean: a row alone (no padding) scores as in the padded batch.
+            ClassificationPrediction alone = EarlyExitScoring.ScoreBatch(model, [inputs[row]], ExitCriterion.QExit(), ToyClassification.PadId)[0];
+            Assert.Equal(alone.ExitLayer, batched[row].ExitLayer);
+            Assert.Equal(alone.Probabilities[1], batched[row].Probabilities[1], 4);
+        }
+    }
+}
