@@ -30,6 +30,7 @@ internal sealed class TrainCommand
         ["ponder"] = TrainingObjective.Ponder,
         ["pabee"] = TrainingObjective.Pabee,
         ["joint"] = TrainingObjective.Joint,
+        ["last-layer"] = TrainingObjective.LastLayer,
     };
 
     private static readonly Dictionary<string, HaltingVariant> s_halting = new()
@@ -75,7 +76,7 @@ internal sealed class TrainCommand
     private readonly Option<string> _metricsJson = new("--metrics-json") { Description = "Also write the training summary and validation metrics as JSON.", HelpName = "FILE" };
     private readonly Option<double?> _learningRate = CommonOptions.Positive("--learning-rate", $"Peak learning rate of the encoder and classifier. Default: {CommonOptions.Invariant(PalbertDefaults.LearningRate)}.");
     private readonly Option<double?> _haltingLearningRate = CommonOptions.Positive("--halting-learning-rate", $"Peak learning rate of the halting head. Default: {CommonOptions.Invariant(PalbertDefaults.HaltingLearningRate)}.");
-    private readonly Option<TrainingObjective?> _objective = CommonOptions.Choice("--objective", "Training loss: ponder (PALBERT), pabee or joint. Default: ponder.", s_objectives);
+    private readonly Option<TrainingObjective?> _objective = CommonOptions.Choice("--objective", "Training loss: ponder (PALBERT), pabee, joint (DeeBERT-style) or last-layer (plain full-depth fine-tuning). Default: ponder.", s_objectives);
     private readonly Option<HaltingVariant?> _halting = CommonOptions.Choice("--halting", "Halting head: concat (PALBERT), difference, linear (PonderNet) or none (PABEE, DeeBERT). Default: concat.", s_halting);
     private readonly Option<ClassifierHeads?> _heads = CommonOptions.Choice("--heads", "One classifier for all layers (shared) or one per layer. Default: shared.", s_heads);
     private readonly Option<HeadPooling?> _pooling = CommonOptions.Choice("--pooling",
@@ -83,7 +84,7 @@ internal sealed class TrainCommand
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion(
         "The exit criterion saved with the model and used on --valid. Default: qexit:0.5 (full with --halting none).");
     private readonly Option<double?> _beta = new("--beta") { Description = $"Weight of the KL term of the Ponder objective. Default: {CommonOptions.Invariant(PalbertDefaults.Beta)}.", HelpName = "X" };
-    private readonly Option<double?> _priorLambda = new("--prior-lambda") { Description = $"λ of the geometric prior over exit layers, in (0, 1). Default: {CommonOptions.Invariant(PalbertDefaults.PriorLambda)}.", HelpName = "X" };
+    private readonly Option<double?> _priorLambda = new("--prior-lambda") { Description = $"λ of the geometric prior over exit layers, in (0, 1). Default: scaled to the backbone's depth, 1 - 0.9^(12/L) (0.1 for 12 layers, 0.19 for 6).", HelpName = "X" };
     private readonly Option<int?> _earlyStopping = CommonOptions.Integer("--early-stopping", "Stop after N epochs without a better --validation-metric on --valid (needs --valid). Default: off.", 1);
     private readonly Option<ClassificationMetric?> _validationMetric = CommonOptions.Choice("--validation-metric", "The metric best-epoch selection maximises on --valid. Default: accuracy.", s_metrics);
     private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to train");

@@ -77,6 +77,13 @@ public sealed record EarlyExitClassifierConfig
     /// <value>The default value is 0.1.</value>
     public double HaltingDropout { get; init; } = 0.1;
 
+    /// <summary>
+    /// Whether the halting head also reads the classifier's confidence at the same layer (its largest
+    /// class probability and normalised entropy, detached). Classifiers only.
+    /// </summary>
+    /// <value>The default value is false (PALBERT's heads read the pooled states only).</value>
+    public bool HaltingReadsConfidence { get; init; }
+
     /// <summary>Hidden Linear + tanh layers of the concat and difference halting heads.</summary>
     /// <value>The default value is 3.</value>
     public int HaltingHiddenLayers { get; init; } = 3;
@@ -113,6 +120,11 @@ public sealed record EarlyExitClassifierConfig
         if (HaltingDropout is < 0 or >= 1)
         {
             problems.Add($"HaltingDropout is {HaltingDropout}; it must be in [0, 1).");
+        }
+
+        if (HaltingReadsConfidence && (Halting == HaltingVariant.None || NumLabels < 2))
+        {
+            problems.Add("HaltingReadsConfidence needs a halting head and class probabilities (a classifier with 2 or more classes).");
         }
 
         if (HaltingHiddenLayers < 0)
@@ -190,7 +202,7 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
 
             halting = config.Halting == HaltingVariant.None
                 ? null
-                : new HaltingHead(config.Halting, hidden, config.HaltingHiddenLayers, config.HaltingDropout);
+                : new HaltingHead(config.Halting, hidden, config.HaltingHiddenLayers, config.HaltingDropout, config.HaltingReadsConfidence);
         }
 
         RegisterComponents();
@@ -242,7 +254,7 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
         Tensor pooled = Pool(hidden, attentionMask);
         Linear head = classifier ?? classifiers![layer];
         Tensor logits = head.call(dropout.call(pooled)); // [B, H] -> [B, C]
-        Tensor? haltingLogit = halting?.call(pooled, previousPooled); // [B]
+        Tensor? haltingLogit = halting?.Forward(pooled, previousPooled, Config.HaltingReadsConfidence ? Confidence(logits) : null); // [B]
         scope.MoveToOuter(pooled, logits);
         haltingLogit?.MoveToOuterDisposeScope();
         return new LayerHeadsOutput(pooled, logits, haltingLogit);
@@ -281,6 +293,16 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
         stackedLogits.MoveToOuterDisposeScope();
         stackedHalting?.MoveToOuterDisposeScope();
         return new LayerwiseOutput(stackedLogits, stackedHalting);
+    }
+
+    // The classifier's largest probability and normalised entropy H(p) / log C, without gradient: [B, C] -> [B, 2].
+    private static Tensor Confidence(Tensor logits)
+    {
+        using var scope = NewDisposeScope();
+        Tensor logP = logits.detach().log_softmax(-1); // [B, C]
+        Tensor top = logP.exp().max(-1).values; // [B]
+        Tensor entropy = -(logP.exp() * logP).sum(-1) / Math.Log(logits.shape[1]); // [B]
+        return stack([top, entropy], 1).MoveToOuterDisposeScope(); // 2 x [B] -> [B, 2]
     }
 
     private Tensor Pool(Tensor hidden, Tensor attentionMask)

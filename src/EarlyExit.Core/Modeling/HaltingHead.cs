@@ -6,6 +6,10 @@
 //   Difference  pooled_i - pooled_{i-1}          -> k x (Linear(H, H) + tanh)   -> Linear(H, 1)
 //
 // pooled_0 (before the first layer) is zeros. Dropout applies to the head's input.
+//
+// With ReadsConfidence the head also reads how sure the same layer's classifier is: its largest class
+// probability and its normalised entropy, appended to the input (detached: halting never trains the
+// classifier). This is the ablation's "λ-head sees the task head's confidence" variant.
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -35,11 +39,14 @@ internal sealed class HaltingHead : nn.Module<Tensor, Tensor, Tensor>
     private readonly Linear output;
     private readonly HaltingVariant _variant;
 
-    public HaltingHead(HaltingVariant variant, int hiddenSize, int hiddenLayers, double dropoutProbability)
+    /// <summary>How many confidence features the head reads when it reads the classifier's confidence.</summary>
+    public const int ConfidenceFeatures = 2;
+
+    public HaltingHead(HaltingVariant variant, int hiddenSize, int hiddenLayers, double dropoutProbability, bool readsConfidence = false)
         : base(nameof(HaltingHead))
     {
         _variant = variant;
-        int width = variant == HaltingVariant.Concat ? 2 * hiddenSize : hiddenSize;
+        int width = (variant == HaltingVariant.Concat ? 2 * hiddenSize : hiddenSize) + (readsConfidence ? ConfidenceFeatures : 0);
         int layers = variant == HaltingVariant.Linear ? 0 : hiddenLayers;
         dropout = nn.Dropout(dropoutProbability);
         hidden = nn.ModuleList(Enumerable.Range(0, layers).Select(_ => nn.Linear(width, width)).ToArray());
@@ -48,7 +55,10 @@ internal sealed class HaltingHead : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>pooled [B, H], previous [B, H] -> halting logit [B] (before the sigmoid).</summary>
-    public override Tensor forward(Tensor pooled, Tensor previous)
+    public override Tensor forward(Tensor pooled, Tensor previous) => Forward(pooled, previous, confidence: null);
+
+    /// <summary>pooled [B, H], previous [B, H] and, for a head that reads it, the classifier's confidence [B, 2] -> halting logit [B].</summary>
+    public Tensor Forward(Tensor pooled, Tensor previous, Tensor? confidence)
     {
         using var scope = NewDisposeScope();
         Tensor x = _variant switch
@@ -58,6 +68,11 @@ internal sealed class HaltingHead : nn.Module<Tensor, Tensor, Tensor>
             _ => pooled,
         };
         x = dropout.call(x);
+        if (confidence is not null)
+        {
+            x = cat([x, confidence], 1); // [B, W] + [B, 2] -> [B, W + 2]
+        }
+
         foreach (Linear layer in hidden)
         {
             x = layer.call(x).tanh();

@@ -234,7 +234,7 @@ public static class ClassifierTrainer
         torch.manual_seed(options.Seed);
         var random = new Random(options.Seed);
         Device device = model.parameters().First().device;
-        var objective = new EarlyExitObjective(options.Objective, model.NumLayers, options.PriorLambda, options.Beta, options.KlDirection);
+        var objective = new EarlyExitObjective(options.Objective, model.NumLayers, options.PriorLambda ?? PalbertDefaults.PriorLambdaFor(model.NumLayers), options.Beta, options.KlDirection);
         long totalSteps = (long)((inputs.Length + options.BatchSize - 1) / options.BatchSize) * options.Epochs;
         using var optimizer = new ScheduledAdamW(model, options.LearningRate, options.WeightDecay, model.HaltingParameters(), options.HaltingLearningRate);
         var schedule = new LinearWarmupSchedule(totalSteps, options.WarmupFraction);

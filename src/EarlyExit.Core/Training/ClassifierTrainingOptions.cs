@@ -39,8 +39,8 @@ public sealed class ClassifierTrainingOptions
     public TrainingObjective Objective { get; set; } = TrainingObjective.Ponder;
 
     /// <summary>λ_p of the geometric prior (Ponder).</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.PriorLambda"/> (0.1).</value>
-    public double PriorLambda { get; set; } = PalbertDefaults.PriorLambda;
+    /// <value>The default value is null: <see cref="PalbertDefaults.PriorLambdaFor"/> of the model's depth (0.1 for 12 layers, 0.19 for 6).</value>
+    public double? PriorLambda { get; set; }
 
     /// <summary>β, the weight of the KL term (Ponder).</summary>
     /// <value>The default value is <see cref="PalbertDefaults.Beta"/> (0.5).</value>
@@ -107,10 +107,10 @@ public sealed class ClassifierTrainingOptions
 
         if (!Enum.IsDefined(Objective))
         {
-            problems.Add($"Objective is {Objective}; use Ponder, Pabee or Joint.");
+            problems.Add($"Objective is {Objective}; use Ponder, Pabee, Joint or LastLayer.");
         }
 
-        if (!(PriorLambda > 0 && PriorLambda < 1))
+        if (PriorLambda is double lambda && !(lambda > 0 && lambda < 1))
         {
             problems.Add($"PriorLambda is {PriorLambda}; it must be in (0, 1).");
         }

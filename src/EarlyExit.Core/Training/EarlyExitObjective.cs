@@ -5,6 +5,7 @@
 //   Ponder  (PALBERT, PonderNet)  mean_B Σ_i p_i CE_i + β · KL(prior, p)     needs a halting head
 //   Pabee   (PABEE)               Σ_i i · mean_B CE_i / Σ_i i                (layer i weighted by its index, 1-based)
 //   Joint   (DeeBERT / ElasticBERT-style joint training)   mean_i mean_B CE_i
+//   LastLayer (fixed depth: standard fine-tuning)          mean_B CE_L; the earlier exits are not trained
 using static TorchSharp.torch;
 
 namespace EarlyExit.Training;
@@ -20,6 +21,9 @@ public enum TrainingObjective
 
     /// <summary>Plain average of the per-layer cross-entropies (DeeBERT / ElasticBERT-style joint training).</summary>
     Joint,
+
+    /// <summary>The last layer's cross-entropy only: standard full-depth fine-tuning, the baseline early exit is measured against (earlier exits stay untrained).</summary>
+    LastLayer,
 }
 
 /// <summary>The loss of one batch under a <see cref="TrainingObjective"/>.</summary>
@@ -95,6 +99,9 @@ public sealed class EarlyExitObjective
             case TrainingObjective.Pabee:
                 Tensor weights = arange(1, layers + 1, ScalarType.Float32, logits.device); // [L]: 1..L
                 loss = (ce.mean(dimensions: [1]) * weights).sum() / weights.sum();
+                break;
+            case TrainingObjective.LastLayer:
+                loss = ce[layers - 1].mean();
                 break;
             default:
                 loss = ce.mean();

@@ -31,8 +31,27 @@ public static class PalbertDefaults
     /// <summary>Gradients are clipped to this global L2 norm; 0 disables clipping.</summary>
     public const double MaxGradientNorm = 1.0;
 
-    /// <summary>Parameter λ_p of the geometric prior over exit layers (reference: 0.1).</summary>
+    /// <summary>
+    /// Parameter λ_p of the geometric prior over exit layers for a 12-layer model (reference: 0.1, tuned
+    /// on 12-layer ALBERT). Other depths get <see cref="PriorLambdaFor"/>.
+    /// </summary>
     public const double PriorLambda = 0.1;
+
+    /// <summary>The depth <see cref="PriorLambda"/> was tuned for.</summary>
+    public const int PriorLambdaDepth = 12;
+
+    /// <summary>
+    /// The default λ_p for an <paramref name="layers"/>-layer model: 1 − (1 − 0.1)^(12 / L), which keeps
+    /// the prior's shape over relative depth. The prior's mass before any fraction of the network is then
+    /// what the reference 0.1 gives on 12 layers: 0.1 at 12 layers, 0.19 at 6, 0.05 at 24. On 6 layers
+    /// the reference 0.1 leaves the prior's CDF at 0.41 before the last layer, so Q-exit at q = 0.5 never
+    /// exits early (bench/palbert-ablation.sh has the measurements).
+    /// </summary>
+    public static double PriorLambdaFor(int layers)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        return 1 - Math.Pow(1 - PriorLambda, (double)PriorLambdaDepth / layers);
+    }
 
     /// <summary>Weight β of the KL term of the Ponder objective (reference: 0.5).</summary>
     public const double Beta = 0.5;

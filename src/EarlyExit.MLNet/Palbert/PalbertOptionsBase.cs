@@ -116,8 +116,8 @@ public abstract class PalbertOptionsBase
     public HeadPooling Pooling { get; set; } = HeadPooling.Auto;
 
     /// <summary>λ_p of the geometric prior over exit layers (Ponder).</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.PriorLambda"/> (0.1).</value>
-    public double PriorLambda { get; set; } = PalbertDefaults.PriorLambda;
+    /// <value>The default value is null: scaled to the backbone's depth by <see cref="PalbertDefaults.PriorLambdaFor"/> (the reference 0.1 for 12 layers, 0.19 for 6).</value>
+    public double? PriorLambda { get; set; }
 
     /// <summary>β, the weight of the KL term (Ponder).</summary>
     /// <value>The default value is <see cref="PalbertDefaults.Beta"/> (0.5).</value>

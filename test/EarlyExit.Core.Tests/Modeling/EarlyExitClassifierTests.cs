@@ -48,6 +48,32 @@ public sealed class EarlyExitClassifierTests
     }
 
     [Fact]
+    public void Constructor_ConfidenceInputOnARegressionModel_Throws()
+    {
+        using TransformerEncoder encoder = EarlyExit.Checkpoints.EncoderPresets.Create("tiny-bert");
+
+        var error = Assert.Throws<ArgumentException>(() => new EarlyExitClassifier(encoder, new EarlyExitClassifierConfig { NumLabels = 1, HaltingReadsConfidence = true }));
+        Assert.Contains("HaltingReadsConfidence", error.Message);
+    }
+
+    [Fact]
+    public void Step_HaltingReadsConfidence_GivesAHaltingLogitPerRowThatDependsOnTheClassifier()
+    {
+        TransformerEncoder encoder = EarlyExit.Checkpoints.EncoderPresets.Create("tiny-bert", seed: 3);
+        using var model = new EarlyExitClassifier(encoder, new EarlyExitClassifierConfig { NumLabels = 3, HaltingReadsConfidence = true, HaltingDropout = 0 }, seed: 4);
+        model.eval();
+        using var scope = NewDisposeScope();
+        Tensor hidden = randn(4, 6, model.Encoder.HiddenSize, generator: new Generator(9)); // [B=4, T=6, H]
+        Tensor mask = ones(4, 6, ScalarType.Int64);
+
+        LayerHeadsOutput heads = model.Step(1, hidden, model.InitialPooled(4, CPU), mask);
+
+        Assert.Equal([4L], heads.HaltingLogit!.shape);
+        Assert.Equal([4L, 3L], heads.Logits.shape);
+        Assert.True(heads.HaltingLogit.isfinite().all().item<bool>());
+    }
+
+    [Fact]
     public void Train_MeanPooling_LearnsAndScoresRowsAloneAsInABatch()
     {
         using EarlyExitClassifier model = ToyClassification.Model(HaltingVariant.Concat, ClassifierHeads.Shared, pooling: HeadPooling.Mean);

@@ -22,6 +22,24 @@ public class EarlyExitObjectiveTests
     }
 
     [Fact]
+    public void Loss_LastLayer_IsTheLastLayersCrossEntropyOnly()
+    {
+        Assert.Equal(Ce(1), Loss(TrainingObjective.LastLayer, null), 5);
+    }
+
+    [Fact]
+    public void Loss_RegressionOutputs_UseSquaredErrors()
+    {
+        using var scope = NewDisposeScope();
+        var objective = new EarlyExitObjective(TrainingObjective.Pabee, 2, 0.1, 0.5, KlDirection.PriorToHalting);
+        Tensor outputs = tensor(new[] { 1f, 2f }).reshape(2, 1, 1); // [L, B, 1]: layer 1 says 1, layer 2 says 2
+
+        double loss = objective.Loss(outputs, null, tensor(new[] { 2.5f })).item<float>();
+
+        Assert.Equal(((1 * 1.5 * 1.5) + (2 * 0.5 * 0.5)) / 3, loss, 5);
+    }
+
+    [Fact]
     public void Loss_Ponder_IsHaltingWeightedCrossEntropyPlusBetaKl()
     {
         const double lambda = 0.25; // halting probability of layer 1; layer 2 takes 0.75

@@ -15,6 +15,27 @@ public class HaltingTests
         Assert.Equal(1.0, prior.Sum(), 12);
     }
 
+    [Theory]
+    [InlineData(12, 0.1)]
+    [InlineData(6, 0.19)]
+    [InlineData(24, 0.0513167)]
+    public void PriorLambdaFor_ScalesTheReferenceToTheDepth(int layers, double expected)
+    {
+        Assert.Equal(expected, PalbertDefaults.PriorLambdaFor(layers), 6);
+    }
+
+    [Theory]
+    [InlineData(6)]
+    [InlineData(12)]
+    [InlineData(24)]
+    public void PriorLambdaFor_KeepsThePriorsMassOverRelativeDepth(int layers)
+    {
+        // The prior's mass in the first half of the network is what λ_p = 0.1 gives 12 layers: 1 - 0.9^6.
+        double[] prior = Halting.GeometricPrior(PalbertDefaults.PriorLambdaFor(layers), layers);
+
+        Assert.Equal(1 - Math.Pow(0.9, 6), prior.Take(layers / 2).Sum(), 6);
+    }
+
     [Fact]
     public void LogDistribution_MatchesTheProductFormula_AndSumsToOne()
     {

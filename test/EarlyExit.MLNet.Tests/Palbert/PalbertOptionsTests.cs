@@ -21,7 +21,8 @@ public class PalbertOptionsTests
         Assert.Equal((128, 32, 3), (options.MaxSequenceLength, options.BatchSize, options.Epochs));
         Assert.Equal((2e-5, 1e-4, 0.1, 0.01, 1.0), (options.LearningRate, options.HaltingLearningRate, options.WarmupFraction, options.WeightDecay, options.MaxGradientNorm));
         Assert.Equal((TrainingObjective.Ponder, HaltingVariant.Concat, ClassifierHeads.Shared), (options.Objective, options.Halting, options.Heads));
-        Assert.Equal((0.1, 0.5, KlDirection.PriorToHalting), (options.PriorLambda, options.Beta, options.KlDirection));
+        Assert.Equal(((double?)null, 0.5, KlDirection.PriorToHalting), (options.PriorLambda, options.Beta, options.KlDirection));
+        Assert.Equal(HeadPooling.Auto, options.Pooling);
         Assert.Equal((0.1, 0.1), (options.ClassifierDropout, options.HaltingDropout));
         Assert.Null(options.ExitCriterion);
         Assert.Equal(ExitCriterion.QExit(0.5), options.EffectiveExitCriterion);
