@@ -1,7 +1,8 @@
-// Threshold sweeps (issue 5) on SST-2 and CoNLL-2003, from models trained from scratch:
+// Threshold sweeps on SST-2 and CoNLL-2003, from models fine-tuned from the pretrained
+// all-MiniLM-L6-v2 (6 layers, hidden 384):
 //
-// - SST-2: three classifiers (PALBERT, PonderNet, PABEE; small-albert from random weights, trained on
-//   SST-2's train.tsv minus a held-out validation split). Each is swept on the validation split, the
+// - SST-2: three classifiers (PALBERT, PonderNet, PABEE; fine-tuned on a sample of SST-2's train.tsv
+//   minus a held-out validation split). Each is swept on the validation split, the
 //   fastest setting within 1 accuracy point of full depth is chosen there, and it is reported on the
 //   GLUE dev set (which the choice never saw) next to full depth, with measured rows/s.
 // - CoNLL-2003: the labeller bench/conll-ner.sh trains (kept in bench/out/conll-ner.zip), swept on
@@ -9,7 +10,7 @@
 // - Every sweep: its settings' metrics from one recorded full-depth pass, the Pareto front timed with
 //   real passes, the oracle bounds, and what the sweep cost in full-depth passes.
 //
-//   bash bench/sweeps.sh      (about 25 minutes on 2 CPU cores; models are kept in bench/out/)
+//   bash bench/sweeps.sh      (about 20 minutes on 2 CPU cores; models are kept in bench/out/)
 //   bash bench/sweeps.sh --train-only true     (only trains the SST-2 models; then rerun to measure)
 //
 // Writes bench/results/sweeps.md (the README's tables), sweeps.json, and PNG plots and CSV frames in
@@ -38,7 +39,8 @@ Directory.CreateDirectory(plots);
 Directory.CreateDirectory(settings.Models);
 var report = new StringBuilder();
 var json = new List<object>();
-report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; models trained from scratch (no pretrained weights here); seed {settings.Seed}.");
+report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; models fine-tuned from {settings.Backbone}; " +
+    $"SST-2: {settings.TrainRows} training rows, {settings.Epochs} epoch(s); seed {settings.Seed}. Command: `bash bench/sweeps.sh`.");
 report.AppendLine();
 
 // ---- SST-2 ----
@@ -77,7 +79,7 @@ foreach (Method method in Method.All)
 
     string name = $"sst2-{method.Name.ToLowerInvariant()}";
     DataFrame.SaveCsv(onDev.ToDataFrame(), Path.Combine(plots, $"{name}.csv"));
-    onDev.SaveTradeOff(Path.Combine(plots, $"{name}-tradeoff.png"), $"SST-2 dev, {method.Name} (from scratch): accuracy against layer speed-up");
+    onDev.SaveTradeOff(Path.Combine(plots, $"{name}-tradeoff.png"), $"SST-2 dev, {method.Name} (all-MiniLM-L6-v2): accuracy against layer speed-up");
     onDev.SaveExitHistogram(chosen.Criterion, Path.Combine(plots, $"{name}-exits.png"));
     onDev.SaveExitLayerByGroup(["full", chosen.Criterion, "oracle:agree"], Path.Combine(plots, $"{name}-by-class.png"));
 
@@ -118,7 +120,7 @@ ExitSweep nerTest = ner.Sweep(conllTest, [TokenExitCriterion.Full(), TokenExitCr
 (NerMetrics testFull, double testFullRate) = Ner(ner.WithExitCriterion(TokenExitCriterion.Full()), conllTest);
 
 DataFrame.SaveCsv(nerDev.ToDataFrame(), Path.Combine(plots, "conll-ner.csv"));
-nerDev.SaveTradeOff(Path.Combine(plots, "conll-ner-tradeoff.png"), "CoNLL-2003 dev (from scratch): entity F1 against token-layer speed-up");
+nerDev.SaveTradeOff(Path.Combine(plots, "conll-ner-tradeoff.png"), "CoNLL-2003 dev (all-MiniLM-L6-v2): entity F1 against token-layer speed-up");
 nerDev.SaveExitHistogram(nerChosen.Criterion, Path.Combine(plots, "conll-ner-exits.png"));
 // Which words TOKEE lets go early: the most accurate TOKEE setting a real pass confirmed on the front.
 string? tokee = nerDev.ParetoFront.Where(s => s.Kind == "tokee" && s.MeasuredMetric is not null).MaxBy(s => s.MeasuredMetric)?.Criterion;
@@ -199,7 +201,7 @@ static void Section(StringBuilder report, string title, ExitSweep sweep, string 
 static List<Row> ReadSst2(string path) => File.ReadLines(path).Skip(1).Select(l => l.Split('\t')).Select(f => new Row { Sentence1 = f[0], Label = f[1] }).ToList();
 
 
-internal sealed record Settings(int TrainRows, int ValidRows, int Epochs, int Seed, string Out, string Models, bool TrainOnly)
+internal sealed record Settings(int TrainRows, int ValidRows, int Epochs, int Seed, string Out, string Models, bool TrainOnly, string Backbone)
 {
     public static Settings Parse(string[] args)
     {
@@ -210,13 +212,14 @@ internal sealed record Settings(int TrainRows, int ValidRows, int Epochs, int Se
         }
 
         return new Settings(
-            int.Parse(values.GetValueOrDefault("train-rows") ?? "20000", CultureInfo.InvariantCulture),
+            int.Parse(values.GetValueOrDefault("train-rows") ?? "8000", CultureInfo.InvariantCulture),
             int.Parse(values.GetValueOrDefault("valid-rows") ?? "2000", CultureInfo.InvariantCulture),
-            int.Parse(values.GetValueOrDefault("epochs") ?? "3", CultureInfo.InvariantCulture),
+            int.Parse(values.GetValueOrDefault("epochs") ?? "1", CultureInfo.InvariantCulture),
             int.Parse(values.GetValueOrDefault("seed") ?? "42", CultureInfo.InvariantCulture),
             values.GetValueOrDefault("out") ?? Path.Combine("bench", "results"),
             values.GetValueOrDefault("models") ?? Path.Combine("bench", "out"),
-            values.GetValueOrDefault("train-only") == "true");
+            values.GetValueOrDefault("train-only") == "true",
+            values.GetValueOrDefault("backbone") ?? "sentence-transformers/all-MiniLM-L6-v2");
     }
 }
 
@@ -233,22 +236,19 @@ internal sealed record Method(string Name, TrainingObjective Objective, HaltingV
 {
     public static IReadOnlyList<Method> All { get; } =
     [
-        new("PALBERT", TrainingObjective.Ponder, HaltingVariant.Concat, ClassifierHeads.Shared, "qexit:0.05..0.95/0.05 expectation entropy:0.05..0.95/0.05 patience:1..11"),
+        new("PALBERT", TrainingObjective.Ponder, HaltingVariant.Concat, ClassifierHeads.Shared, "qexit:0.05..0.95/0.05 expectation entropy:0.05..0.95/0.05 patience:1..5"),
         new("PonderNet", TrainingObjective.Ponder, HaltingVariant.Linear, ClassifierHeads.Shared, "sampled:0,1,2 qexit:0.05..0.95/0.05"),
-        new("PABEE", TrainingObjective.Pabee, HaltingVariant.None, ClassifierHeads.PerLayer, "patience:1..11 entropy:0.05..0.95/0.05 maxprob:0.5..0.95/0.05"),
+        new("PABEE", TrainingObjective.Pabee, HaltingVariant.None, ClassifierHeads.PerLayer, "patience:1..5 entropy:0.05..0.95/0.05 maxprob:0.5..0.95/0.05"),
     ];
 
     public PalbertTextClassificationTrainer.Options Options(Settings settings, string shared) => new()
     {
         Sentence1ColumnName = nameof(Row.Sentence1),
-        Backbone = "small-albert",
-        FromScratch = true,
-        Hub = new EarlyExit.Hub.HubOptions { MirrorDirectory = shared, Offline = true },
+        Backbone = settings.Backbone,
         MaxSequenceLength = 128,
         BatchSize = 32,
         Epochs = settings.Epochs,
-        LearningRate = 5e-4,
-        HaltingLearningRate = 5e-4,
+        LearningRate = 1e-4,
         Objective = Objective,
         Halting = Halting,
         Heads = Heads,
