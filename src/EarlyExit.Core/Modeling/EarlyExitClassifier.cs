@@ -1,6 +1,10 @@
 // A sequence classifier with an exit after every encoder layer (PALBERT, PonderNet, PABEE, DeeBERT).
 // With one output (NumLabels = 1, as Hugging Face's num_labels = 1) it is a regressor: each exit
-// predicts a real value instead of class logits (GLUE STS-B).
+// predicts a real value instead of class logits (GLUE STS-B). Its heads predict the standardised
+// target z; the value is z * target_scale + target_mean, two buffers set from the training targets
+// (SetTargetStatistics) and saved with the weights. So every exit starts out predicting the mean, and
+// the squared errors of all exits are of order 1, as cross-entropies are: trained on raw 0-5 targets,
+// the early exits' large errors swamped the encoder's gradients (bench/palbert-glue.sh, STS-B).
 //
 // After layer i (1-based in the papers, 0-based here):
 //   pooled_i = tanh(W h_i[:, 0] + b)       Cls pooling: the backbone's pooler where it has one (ALBERT, BERT), else a new one
@@ -167,6 +171,8 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
     private readonly Linear? classifier;
     private readonly ModuleList<Linear>? classifiers;
     private readonly HaltingHead? halting;
+    private readonly Tensor? target_mean; // [1], regression only
+    private readonly Tensor? target_scale; // [1], regression only
 
     /// <summary>Puts heads on <paramref name="encoder"/>, which the classifier then owns (and disposes).</summary>
     /// <param name="encoder">The backbone.</param>
@@ -205,6 +211,12 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
                 : new HaltingHead(config.Halting, hidden, config.HaltingHiddenLayers, config.HaltingDropout, config.HaltingReadsConfidence);
         }
 
+        if (config.IsRegression)
+        {
+            target_mean = zeros(1, ScalarType.Float32);
+            target_scale = ones(1, ScalarType.Float32);
+        }
+
         RegisterComponents();
         InitializeHeads(seed);
     }
@@ -223,6 +235,32 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
 
     /// <summary>Whether the exits predict a real value rather than class logits.</summary>
     public bool IsRegression => Config.IsRegression;
+
+    /// <summary>A regression model's target standard deviation (its heads predict targets divided by it); 1 for a classifier.</summary>
+    public double TargetScale => target_scale?.item<float>() ?? 1.0;
+
+    /// <summary>
+    /// Sets a regression model's target statistics: its exits predict <c>z * scale + mean</c> for the
+    /// standardised output z of their heads. Set them from the training targets before training.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model is a classifier.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The scale is not positive or a value not finite.</exception>
+    public void SetTargetStatistics(double mean, double scale)
+    {
+        if (target_mean is null || target_scale is null)
+        {
+            throw new InvalidOperationException("Target statistics belong to regression models (NumLabels = 1); this model is a classifier.");
+        }
+
+        if (!double.IsFinite(mean) || !(scale > 0 && double.IsFinite(scale)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(scale), $"The target mean must be finite and the scale positive, got mean {mean} and scale {scale}.");
+        }
+
+        using var noGrad = no_grad();
+        target_mean.fill_(mean);
+        target_scale.fill_(scale);
+    }
 
     /// <summary>Whether the model has a halting (lambda) head.</summary>
     public bool HasHaltingHead => halting is not null;
@@ -254,6 +292,11 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
         Tensor pooled = Pool(hidden, attentionMask);
         Linear head = classifier ?? classifiers![layer];
         Tensor logits = head.call(dropout.call(pooled)); // [B, H] -> [B, C]
+        if (target_mean is not null && target_scale is not null)
+        {
+            logits = (logits * target_scale) + target_mean; // [B, 1]: standardised -> the target's units
+        }
+
         Tensor? haltingLogit = halting?.Forward(pooled, previousPooled, Config.HaltingReadsConfidence ? Confidence(logits) : null); // [B]
         scope.MoveToOuter(pooled, logits);
         haltingLogit?.MoveToOuterDisposeScope();

@@ -108,8 +108,9 @@ public static class ClassifierTrainer
 
     /// <summary>
     /// Trains a regression model (<see cref="EarlyExitClassifier.IsRegression"/>) in place on squared
-    /// errors; validation maximises the mean of Pearson's and Spearman's correlation
-    /// (<see cref="RegressionMetrics.PearsonSpearman"/>). On return the model holds the best (or last)
+    /// errors of standardised targets (the model's target statistics are set from <paramref name="training"/>
+    /// first; see <see cref="EarlyExitClassifier.SetTargetStatistics"/>); validation maximises the mean of Pearson's and Spearman's correlation
+    /// (<see cref="EarlyExitRegressionMetrics.PearsonSpearman"/>). On return the model holds the best (or last)
     /// epoch's weights and is in eval mode.
     /// </summary>
     /// <param name="model">The regression model (one output).</param>
@@ -152,6 +153,9 @@ public static class ClassifierTrainer
         }
 
         ThrowIfAny(problems);
+        double mean = training.Average(e => (double)e.Target);
+        double deviation = Math.Sqrt(training.Average(e => (e.Target - mean) * (e.Target - mean)));
+        model.SetTargetStatistics(mean, deviation > 0 ? deviation : 1);
         Func<(double, ClassificationMetrics?)>? validate = validation is { Count: > 0 }
             ? () => (EvaluateRegression(model, validation, options.ValidationCriterion, padTokenId, options.BatchSize).PearsonSpearman, null)
             : null;
@@ -186,11 +190,11 @@ public static class ClassifierTrainer
     }
 
     /// <summary>Scores regression rows with <paramref name="criterion"/> and computes the correlation, error and cost metrics.</summary>
-    public static RegressionMetrics EvaluateRegression(EarlyExitClassifier model, IReadOnlyList<RegressionExample> examples, ExitCriterion criterion, int padTokenId, int batchSize)
+    public static EarlyExitRegressionMetrics EvaluateRegression(EarlyExitClassifier model, IReadOnlyList<RegressionExample> examples, ExitCriterion criterion, int padTokenId, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(examples);
         ClassificationPrediction[] predictions = Predict(model, examples.Select(e => e.Input).ToArray(), criterion, padTokenId, batchSize);
-        return RegressionMetrics.Compute(predictions.Select(p => p.Value).ToArray(), examples.Select(e => e.Target).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), model.NumLayers);
+        return EarlyExitRegressionMetrics.Compute(predictions.Select(p => p.Value).ToArray(), examples.Select(e => e.Target).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), model.NumLayers);
     }
 
     /// <summary>
@@ -234,7 +238,8 @@ public static class ClassifierTrainer
         torch.manual_seed(options.Seed);
         var random = new Random(options.Seed);
         Device device = model.parameters().First().device;
-        var objective = new EarlyExitObjective(options.Objective, model.NumLayers, options.PriorLambda ?? PalbertDefaults.PriorLambdaFor(model.NumLayers), options.Beta, options.KlDirection);
+        var objective = new EarlyExitObjective(options.Objective, model.NumLayers, options.PriorLambda ?? PalbertDefaults.PriorLambdaFor(model.NumLayers), options.Beta, options.KlDirection,
+            model.TargetScale);
         long totalSteps = (long)((inputs.Length + options.BatchSize - 1) / options.BatchSize) * options.Epochs;
         using var optimizer = new ScheduledAdamW(model, options.LearningRate, options.WeightDecay, model.HaltingParameters(), options.HaltingLearningRate);
         var schedule = new LinearWarmupSchedule(totalSteps, options.WarmupFraction);

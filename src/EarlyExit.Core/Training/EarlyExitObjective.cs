@@ -37,8 +37,11 @@ public sealed class EarlyExitObjective
     /// <param name="lambdaP">The geometric prior's parameter (Ponder only).</param>
     /// <param name="beta">The weight of the KL term (Ponder only).</param>
     /// <param name="direction">Which KL divergence (Ponder only).</param>
-    public EarlyExitObjective(TrainingObjective objective, int layers, double lambdaP, double beta, KlDirection direction)
+    /// <param name="targetScale">Regression only: squared errors are divided by its square, i.e. taken on standardised targets.</param>
+    public EarlyExitObjective(TrainingObjective objective, int layers, double lambdaP, double beta, KlDirection direction, double targetScale = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(targetScale);
+        TargetScale = targetScale;
         Objective = objective;
         Layers = layers;
         Beta = beta;
@@ -57,6 +60,9 @@ public sealed class EarlyExitObjective
 
     /// <summary>Which KL divergence.</summary>
     public KlDirection Direction { get; }
+
+    /// <summary>Regression: the scale squared errors are measured in (the training targets' standard deviation).</summary>
+    public double TargetScale { get; }
 
     /// <summary>
     /// The loss (a scalar) for per-layer logits [L, B, C], halting logits [L, B] (Ponder) and labels [B]
@@ -77,7 +83,7 @@ public sealed class EarlyExitObjective
         long rows = logits.shape[1];
         long classes = logits.shape[2];
         Tensor ce = classes == 1
-            ? (logits.squeeze(-1) - labels.to_type(logits.dtype).unsqueeze(0)).square() // [L, B, 1] -> [L, B]: squared error per row and layer
+            ? ((logits.squeeze(-1) - labels.to_type(logits.dtype).unsqueeze(0)) / TargetScale).square() // [L, B, 1] -> [L, B]: standardised squared error
             : nn.functional.cross_entropy(
                 logits.reshape(layers * rows, classes), // [L, B, C] -> [L*B, C]
                 labels.unsqueeze(0).expand(layers, rows).reshape(layers * rows), // [B] -> [L*B]

@@ -7,6 +7,7 @@
 // ClassifierTrainer, reporting progress to mlContext.Log and Options.Progress) -> PalbertTransformer.
 // The rows are held as token-id arrays, never as tensors; each batch becomes tensors only for its step.
 using System.Diagnostics;
+using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Logging;
 using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
@@ -51,6 +52,37 @@ internal abstract class PalbertLabel<TLabel>
 /// <summary>The fitting steps both PALBERT trainers share (see the file header).</summary>
 internal static class PalbertFitting
 {
+    /// <summary>Checks <paramref name="options"/> as a trainer is created; every problem is reported together.</summary>
+    /// <exception cref="ArgumentException">Some options are invalid; the message lists each.</exception>
+    public static void CheckOptions(PalbertOptionsBase options, string what)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        IReadOnlyList<string> problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException($"Invalid {what} options: " + string.Join(" ", problems), nameof(options));
+        }
+    }
+
+    /// <summary>
+    /// The output schema a PALBERT trainer declares: <paramref name="inputSchema"/> with the text columns
+    /// checked, plus <paramref name="taskOutputs"/> (PredictedLabel and Score, or Score), ExitLayer and,
+    /// with a halting head, HaltingDistribution; an input column of the same name is replaced.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A text column is missing or not text.</exception>
+    public static SchemaShape OutputSchema(SchemaShape inputSchema, PalbertOptionsBase options, IEnumerable<SchemaShape.Column> taskOutputs)
+    {
+        RequireTextShapes(inputSchema, options);
+        var outputs = new List<SchemaShape.Column>(taskOutputs) { OutputSchemaShapes.Int32Scalar(options.ExitLayerColumnName) };
+        if (options.Halting != Modeling.HaltingVariant.None)
+        {
+            outputs.Add(MLNetInternals.CreateColumn(options.HaltingDistributionColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single));
+        }
+
+        var names = outputs.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        return new SchemaShape(inputSchema.Where(c => !names.Contains(c.Name)).Concat(outputs));
+    }
+
     /// <summary>Checks the text columns of <paramref name="schema"/> and returns them (the second is null for single texts).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A text column is missing or not text.</exception>
     public static (DataViewSchema.Column Text1, DataViewSchema.Column? Text2) RequireTexts(DataViewSchema schema, PalbertOptionsBase options, string what)

@@ -3,7 +3,6 @@
 // the regressor's own is its Single label (TargetLabel below), its Score output (Single) and the exit
 // criteria it refuses (those that read class probabilities: entropy, maxprob).
 using EarlyExit.Evaluation;
-using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.Tokenization;
 using EarlyExit.Training;
@@ -42,13 +41,7 @@ public sealed class PalbertRegressionTrainer : IEstimator<PalbertTransformer>
     internal PalbertRegressionTrainer(IHostEnvironment env, Options options)
     {
         ArgumentNullException.ThrowIfNull(env);
-        ArgumentNullException.ThrowIfNull(options);
-        IReadOnlyList<string> problems = options.Validate();
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException("Invalid Palbert regression options: " + string.Join(" ", problems), nameof(options));
-        }
-
+        PalbertFitting.CheckOptions(options, "Palbert regression");
         _env = env;
         _host = env.Register("PalbertRegression");
         _options = options;
@@ -76,19 +69,7 @@ public sealed class PalbertRegressionTrainer : IEstimator<PalbertTransformer>
             throw TargetLabel.NotSingle(_options.LabelColumnName, label.IsKey ? $"Key<{label.ItemType}>" : label.ItemType.ToString());
         }
 
-        PalbertFitting.RequireTextShapes(inputSchema, _options);
-        var outputs = new List<SchemaShape.Column>
-        {
-            OutputSchemaShapes.RegressionScore(_options.ScoreColumnName),
-            OutputSchemaShapes.Int32Scalar(_options.ExitLayerColumnName),
-        };
-        if (_options.Halting != Modeling.HaltingVariant.None)
-        {
-            outputs.Add(MLNetInternals.CreateColumn(_options.HaltingDistributionColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single));
-        }
-
-        var names = outputs.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
-        return new SchemaShape(inputSchema.Where(c => !names.Contains(c.Name)).Concat(outputs));
+        return PalbertFitting.OutputSchema(inputSchema, _options, [OutputSchemaShapes.RegressionScore(_options.ScoreColumnName)]);
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 // The ML.NET trainer of early-exit text classifiers (PALBERT and its baselines). Fit is shared with
 // the regression trainer (PalbertFitting.cs); what is the classifier's own is its key-typed label
 // (ClassLabel below) and its output schema.
-using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.Tokenization;
 using EarlyExit.Training;
@@ -39,13 +38,7 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
     internal PalbertTextClassificationTrainer(IHostEnvironment env, Options options)
     {
         ArgumentNullException.ThrowIfNull(env);
-        ArgumentNullException.ThrowIfNull(options);
-        IReadOnlyList<string> problems = options.Validate();
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException("Invalid Palbert options: " + string.Join(" ", problems), nameof(options));
-        }
-
+        PalbertFitting.CheckOptions(options, "Palbert");
         _env = env;
         _host = env.Register("Palbert");
         _options = options;
@@ -73,20 +66,8 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
             throw ClassLabel.NotKey(_options.LabelColumnName, label.ItemType.ToString());
         }
 
-        PalbertFitting.RequireTextShapes(inputSchema, _options);
-        var outputs = new List<SchemaShape.Column>
-        {
-            OutputSchemaShapes.PredictedLabel(label, _options.PredictedLabelColumnName),
-            OutputSchemaShapes.Score(label, _options.ScoreColumnName),
-            OutputSchemaShapes.Int32Scalar(_options.ExitLayerColumnName),
-        };
-        if (_options.Halting != Modeling.HaltingVariant.None)
-        {
-            outputs.Add(MLNetInternals.CreateColumn(_options.HaltingDistributionColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single));
-        }
-
-        var names = outputs.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
-        return new SchemaShape(inputSchema.Where(c => !names.Contains(c.Name)).Concat(outputs));
+        return PalbertFitting.OutputSchema(inputSchema, _options,
+            [OutputSchemaShapes.PredictedLabel(label, _options.PredictedLabelColumnName), OutputSchemaShapes.Score(label, _options.ScoreColumnName)]);
     }
 
     /// <summary>A key-typed label: one 0-based class per row (key - 1); key 0 is a missing label.</summary>

@@ -147,7 +147,7 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
         if (IsRegression)
         {
             throw new NotSupportedException(
-                "Sweep compares classification metrics; this is a regression model. Record its layers with Classifier.Record(...) and replay criteria on the record (ClassificationRecord.Replay), then score with RegressionMetrics.Compute.");
+                "Sweep compares classification metrics; this is a regression model. Record its layers with Classifier.Record(...) and replay criteria on the record (ClassificationRecord.Replay), then score with EarlyExitRegressionMetrics.Compute.");
         }
 
         return ClassifierSweep.Run(this, data, grid?.ToList(), metric, labelColumnName, measureSpeed);

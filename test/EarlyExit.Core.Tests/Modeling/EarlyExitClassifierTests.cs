@@ -74,6 +74,34 @@ public sealed class EarlyExitClassifierTests
     }
 
     [Fact]
+    public void SetTargetStatistics_Regression_ShiftsAndScalesEveryExitAndIsSaved()
+    {
+        using EarlyExitClassifier model = ToyClassification.Model(outputs: 1);
+        model.eval();
+        using var scope = NewDisposeScope();
+        Tensor hidden = randn(2, 4, model.Encoder.HiddenSize, generator: new Generator(5)); // [B=2, T=4, H]
+        Tensor mask = ones(2, 4, ScalarType.Int64);
+        Tensor standardised = model.Step(0, hidden, model.InitialPooled(2, CPU), mask).Logits.clone(); // mean 0, scale 1
+
+        model.SetTargetStatistics(mean: 2.5, scale: 1.5);
+        Tensor value = model.Step(0, hidden, model.InitialPooled(2, CPU), mask).Logits;
+
+        Assert.True(value.allclose((standardised * 1.5) + 2.5, rtol: 1e-5, atol: 1e-5), "The value must be z * scale + mean.");
+        Assert.Equal(1.5, model.TargetScale, 6);
+        Assert.Contains(model.state_dict().Keys, k => k == "target_mean");
+        Assert.Contains(model.state_dict().Keys, k => k == "target_scale");
+    }
+
+    [Fact]
+    public void SetTargetStatistics_Classifier_Throws()
+    {
+        using EarlyExitClassifier model = ToyClassification.Model();
+
+        Assert.Throws<InvalidOperationException>(() => model.SetTargetStatistics(1, 1));
+        Assert.DoesNotContain(model.state_dict().Keys, k => k.StartsWith("target_", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Train_MeanPooling_LearnsAndScoresRowsAloneAsInABatch()
     {
         using EarlyExitClassifier model = ToyClassification.Model(HaltingVariant.Concat, ClassifierHeads.Shared, pooling: HeadPooling.Mean);

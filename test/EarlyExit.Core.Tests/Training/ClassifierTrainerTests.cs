@@ -44,7 +44,7 @@ public class ClassifierTrainerTests
         options.ValidationCriterion = ExitCriterion.Parse(criterion);
 
         TrainingReport report = ClassifierTrainer.Train(model, training, validation, options, ToyClassification.PadId);
-        RegressionMetrics metrics = ClassifierTrainer.EvaluateRegression(model, test, ExitCriterion.Parse(criterion), ToyClassification.PadId, 32);
+        EarlyExitRegressionMetrics metrics = ClassifierTrainer.EvaluateRegression(model, test, ExitCriterion.Parse(criterion), ToyClassification.PadId, 32);
         double mean = test.Average(e => e.Target);
         double trivialError = test.Average(e => Math.Abs(e.Target - mean)); // predicting the mean everywhere
 

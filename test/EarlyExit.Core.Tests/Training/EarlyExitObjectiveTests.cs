@@ -37,6 +37,8 @@ public class EarlyExitObjectiveTests
         double loss = objective.Loss(outputs, null, tensor(new[] { 2.5f })).item<float>();
 
         Assert.Equal(((1 * 1.5 * 1.5) + (2 * 0.5 * 0.5)) / 3, loss, 5);
+        var standardised = new EarlyExitObjective(TrainingObjective.Pabee, 2, 0.1, 0.5, KlDirection.PriorToHalting, targetScale: 2);
+        Assert.Equal(loss / 4, standardised.Loss(outputs, null, tensor(new[] { 2.5f })).item<float>(), 5);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Palbert;
+using EarlyExit.MLNet.Tests.TestSupport;
 using EarlyExit.Tests.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -103,13 +104,7 @@ public sealed class PalbertRegressionTests(PalbertRegressionFixture fixture) : I
         SchemaShape declared = estimator.GetOutputSchema(MLNetInternals.ShapeOf(input));
         SchemaShape actual = MLNetInternals.ShapeOf(fixture.Model.GetOutputSchema(input));
 
-        Assert.Equal(actual.Select(c => c.Name).Order(), declared.Select(c => c.Name).Order());
-        foreach (SchemaShape.Column expected in actual)
-        {
-            SchemaShape.Column shape = declared.Single(c => c.Name == expected.Name);
-            Assert.Equal((expected.Kind, expected.ItemType, expected.IsKey), (shape.Kind, shape.ItemType, shape.IsKey));
-            Assert.Equal(expected.Annotations.Select(a => a.Name).Order(), shape.Annotations.Select(a => a.Name).Order());
-        }
+        SchemaShapes.AssertSame(actual, declared);
     }
 
     [Fact]

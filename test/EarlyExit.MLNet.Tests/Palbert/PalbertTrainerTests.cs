@@ -42,13 +42,7 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
         SchemaShape declared = estimator.GetOutputSchema(MLNetInternals.ShapeOf(keyed));
         SchemaShape actual = MLNetInternals.ShapeOf(fixture.Palbert.GetOutputSchema(keyed));
 
-        Assert.Equal(actual.Select(c => c.Name).Order(), declared.Select(c => c.Name).Order());
-        foreach (SchemaShape.Column expected in actual)
-        {
-            SchemaShape.Column shape = declared.Single(c => c.Name == expected.Name);
-            Assert.Equal((expected.Kind, expected.ItemType, expected.IsKey), (shape.Kind, shape.ItemType, shape.IsKey));
-            Assert.Equal(expected.Annotations.Select(a => a.Name).Order(), shape.Annotations.Select(a => a.Name).Order());
-        }
+        SchemaShapes.AssertSame(actual, declared);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 namespace EarlyExit.Evaluation;
 
 /// <summary>The quality of a regression model's early-exit predictions (GLUE STS-B reports Pearson and Spearman) and their cost.</summary>
-public sealed record RegressionMetrics
+public sealed record EarlyExitRegressionMetrics
 {
     /// <summary>The number of rows.</summary>
     public required int Count { get; init; }
@@ -36,7 +36,7 @@ public sealed record RegressionMetrics
     /// <param name="exitLayers">1-based exit layer per row.</param>
     /// <param name="layers">L.</param>
     /// <exception cref="ArgumentException">The lists differ in length or are empty, a value is not finite, or an exit layer is out of range.</exception>
-    public static RegressionMetrics Compute(IReadOnlyList<float> predicted, IReadOnlyList<float> actual, IReadOnlyList<int> exitLayers, int layers)
+    public static EarlyExitRegressionMetrics Compute(IReadOnlyList<float> predicted, IReadOnlyList<float> actual, IReadOnlyList<int> exitLayers, int layers)
     {
         ArgumentNullException.ThrowIfNull(predicted);
         ArgumentNullException.ThrowIfNull(actual);
@@ -73,7 +73,7 @@ public sealed record RegressionMetrics
         double[] x = predicted.Select(v => (double)v).ToArray();
         double[] y = actual.Select(v => (double)v).ToArray();
         double meanLayer = (double)layerSum / n;
-        return new RegressionMetrics
+        return new EarlyExitRegressionMetrics
         {
             Count = n,
             Pearson = Correlation(x, y),

@@ -2,7 +2,7 @@ using EarlyExit.Evaluation;
 
 namespace EarlyExit.Tests.Evaluation;
 
-public sealed class RegressionMetricsTests
+public sealed class EarlyExitRegressionMetricsTests
 {
     [Fact]
     public void Compute_KnownValues_MatchHandComputedCorrelationsAndErrors()
@@ -11,7 +11,7 @@ public sealed class RegressionMetricsTests
         float[] actual = [1, 2, 3, 4, 5];
         float[] predicted = [1, 3, 2, 4, 4];
 
-        RegressionMetrics metrics = RegressionMetrics.Compute(predicted, actual, [1, 2, 2, 3, 4], layers: 4);
+        EarlyExitRegressionMetrics metrics = EarlyExitRegressionMetrics.Compute(predicted, actual, [1, 2, 2, 3, 4], layers: 4);
 
         // Pearson: cov 7/5... computed from the definitions: x̄ = 2.8, ȳ = 3.
         double sxy = ((1 - 2.8) * -2) + ((3 - 2.8) * -1) + 0 + ((4 - 2.8) * 1) + ((4 - 2.8) * 2);
@@ -33,7 +33,7 @@ public sealed class RegressionMetricsTests
     [Fact]
     public void Compute_ConstantPredictions_GiveZeroCorrelation()
     {
-        RegressionMetrics metrics = RegressionMetrics.Compute([2f, 2f, 2f], [1f, 2f, 3f], [1, 1, 1], layers: 2);
+        EarlyExitRegressionMetrics metrics = EarlyExitRegressionMetrics.Compute([2f, 2f, 2f], [1f, 2f, 3f], [1, 1, 1], layers: 2);
 
         Assert.Equal(0, metrics.Pearson);
         Assert.Equal(0, metrics.Spearman);
@@ -42,7 +42,7 @@ public sealed class RegressionMetricsTests
     [Fact]
     public void Compute_NotFiniteValue_ThrowsNamingTheRow()
     {
-        var error = Assert.Throws<ArgumentException>(() => RegressionMetrics.Compute([1f, float.NaN], [1f, 2f], [1, 1], layers: 2));
+        var error = Assert.Throws<ArgumentException>(() => EarlyExitRegressionMetrics.Compute([1f, float.NaN], [1f, 2f], [1, 1], layers: 2));
 
         Assert.Contains("Row 1", error.Message);
     }
