@@ -17,6 +17,8 @@
 //   dotnet run -c Release --project bench/PalbertGlue -- --tasks rte --seeds 1 --scale 0.2   (a quick look)
 //
 // Writes <out>/palbert-glue.json (every measurement) and <out>/palbert-glue.md (the README tables).
+// Results of tasks this run does not include are kept from an existing palbert-glue.json, so one task
+// can be rerun (e.g. --tasks stsb) without redoing the others; each keeps its own date.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -39,6 +41,11 @@ string shared = BenchSupport.FindShared("data");
 Directory.CreateDirectory(settings.Out);
 var results = new List<Result>();
 var clock = Stopwatch.StartNew();
+string jsonPath = Path.Combine(settings.Out, "palbert-glue.json");
+var jsonOptions = new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+List<Result> kept = File.Exists(jsonPath)
+    ? (JsonSerializer.Deserialize<Report>(File.ReadAllText(jsonPath), jsonOptions)?.Results ?? []).Where(r => !settings.Tasks.Contains(r.Task)).ToList()
+    : [];
 
 foreach (GlueTask task in GlueTask.All.Where(t => settings.Tasks.Contains(t.Name)))
 {
@@ -65,20 +72,22 @@ foreach (GlueTask task in GlueTask.All.Where(t => settings.Tasks.Contains(t.Name
             // Speed of the set-up's own criterion (the Full set-up's is full depth's), first seed only.
             double? rowsPerSecond = seedIndex == 0 ? RowsPerSecond(model, texts, pairs, main.Criterion) : null;
             LambdaStats? lambdas = model.Model.HasHaltingHead ? LambdaStats.Of(record) : null;
-            var result = new Result(task.Name, method.Name, seed, train.Count, trainSeconds, main, full, rowsPerSecond, curve, lambdas);
+            var result = new Result(task.Name, method.Name, seed, train.Count, task.Epochs, trainSeconds, DateTime.UtcNow.ToString("yyyy-MM-dd"), main, full, rowsPerSecond, curve, lambdas);
             results.Add(result);
             Console.WriteLine($"   {method.Name,-10} {main.Criterion,-16} {task.MetricName} {main.Metric:0.000}  mean exit {main.MeanExitLayer:0.00}  " +
                 $"full {full.Metric:0.000}  {(rowsPerSecond is double r ? $"{r:0} rows/s" : "")}  (trained in {trainSeconds:0} s)");
-            File.WriteAllText(Path.Combine(settings.Out, "palbert-glue.json"), JsonSerializer.Serialize(
-                new Report(BenchSupport.Machine(), DateTime.UtcNow.ToString("yyyy-MM-dd"), settings, results),
-                new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+            File.WriteAllText(jsonPath, JsonSerializer.Serialize(new Report(BenchSupport.Machine(), settings.Backbone, Ordered(kept.Concat(results))), jsonOptions));
         }
     }
 }
 
-File.WriteAllText(Path.Combine(settings.Out, "palbert-glue.md"), Tables.Markdown(results, settings, clock.Elapsed));
+File.WriteAllText(Path.Combine(settings.Out, "palbert-glue.md"), Tables.Markdown(Ordered(kept.Concat(results)), settings));
 Console.WriteLine($"done in {clock.Elapsed:hh\\:mm\\:ss}: {Path.Combine(settings.Out, "palbert-glue.md")}");
 return 0;
+
+// Tasks in the order of GlueTask.All, then set-ups and seeds as run.
+static List<Result> Ordered(IEnumerable<Result> results) =>
+    results.OrderBy(r => GlueTask.All.ToList().FindIndex(t => t.Name == r.Task)).ThenBy(r => Method.All.ToList().FindIndex(m => m.Name == r.Method)).ThenBy(r => r.Seed).ToList();
 
 static PalbertTransformer Fit(GlueTask task, Method method, List<Row> train, int seed, BenchSettings settings)
 {
@@ -104,7 +113,7 @@ static Point Point(GlueTask task, EarlyExitTextClassifier model, ClassificationR
     int[] exits = predictions.Select(p => p.ExitLayer).ToArray();
     if (task.Regression)
     {
-        RegressionMetrics metrics = RegressionMetrics.Compute(predictions.Select(p => p.Value).ToArray(), dev.Select(r => float.Parse(r.Label, CultureInfo.InvariantCulture)).ToArray(), exits, model.NumLayers);
+        EarlyExitRegressionMetrics metrics = EarlyExitRegressionMetrics.Compute(predictions.Select(p => p.Value).ToArray(), dev.Select(r => float.Parse(r.Label, CultureInfo.InvariantCulture)).ToArray(), exits, model.NumLayers);
         return new Point(criterion, metrics.PearsonSpearman, double.NaN, metrics.Pearson, metrics.Spearman, metrics.MeanExitLayer, metrics.LayerSpeedup);
     }
 
@@ -197,10 +206,10 @@ internal sealed record GlueTask(string Name, string Folder, bool Header, int Tex
     [
         // Sized by tokens: a training step costs about its token count, and pairs (MRPC, RTE, STS-B) are 3-6 times longer than SST-2's phrases.
         new("sst2", "SST-2", true, 0, null, 1, ClassificationMetric.Accuracy, "acc", TrainRows: 6000, Epochs: 1, Small: false),
-        new("mrpc", "MRPC", true, 3, 4, 0, ClassificationMetric.F1, "F1", TrainRows: 700, Epochs: 2, Small: true),
-        new("rte", "RTE", true, 1, 2, 3, ClassificationMetric.Accuracy, "acc", TrainRows: 500, Epochs: 2, Small: true),
-        new("cola", "CoLA", false, 3, null, 1, ClassificationMetric.MatthewsCorrelation, "MCC", TrainRows: 2500, Epochs: 2, Small: true),
-        new("stsb", "STS-B", true, 7, 8, 9, ClassificationMetric.Accuracy, "Pearson/Spearman", TrainRows: 1200, Epochs: 2, Small: true, Regression: true),
+        new("mrpc", "MRPC", true, 3, 4, 0, ClassificationMetric.F1, "F1", TrainRows: 1100, Epochs: 2, Small: true),
+        new("rte", "RTE", true, 1, 2, 3, ClassificationMetric.Accuracy, "acc", TrainRows: 700, Epochs: 2, Small: true),
+        new("cola", "CoLA", false, 3, null, 1, ClassificationMetric.MatthewsCorrelation, "MCC", TrainRows: 4000, Epochs: 2, Small: true),
+        new("stsb", "STS-B", true, 7, 8, 9, ClassificationMetric.Accuracy, "Pearson/Spearman", TrainRows: 1800, Epochs: 2, Small: true, Regression: true),
     ];
 
     /// <summary>Reads a GLUE TSV (tab-separated, unquoted, MRPC with a byte-order mark).</summary>
@@ -304,29 +313,30 @@ internal sealed record LambdaStats(double[] Mean, double[] Spread)
     }
 }
 
-internal sealed record Result(string Task, string Method, int Seed, int TrainRows, double TrainSeconds, Point Main, Point Full, double? RowsPerSecond,
+internal sealed record Result(string Task, string Method, int Seed, int TrainRows, int Epochs, double TrainSeconds, string Date, Point Main, Point Full, double? RowsPerSecond,
     List<Point> Curve, LambdaStats? Lambdas);
 
-internal sealed record Report(string Machine, string Date, BenchSettings Settings, List<Result> Results);
+internal sealed record Report(string Machine, string Backbone, List<Result> Results);
 
 /// <summary>The README tables.</summary>
 internal static class Tables
 {
     private static readonly double[] s_depths = [2, 3, 4, 5];
 
-    public static string Markdown(List<Result> results, BenchSettings settings, TimeSpan elapsed)
+    public static string Markdown(List<Result> results, BenchSettings settings)
     {
         var text = new StringBuilder();
-        text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; backbone {settings.Backbone} (pretrained, 6 layers); " +
-            $"dev sets; {settings.Seeds} seed(s) from {settings.Seed} on the small tasks, one on SST-2; whole run {elapsed:hh\\:mm}. Command: `bash bench/palbert-glue.sh`.");
+        text.AppendLine($"Measured on {BenchSupport.Machine()} ({string.Join(", ", results.GroupBy(r => r.Task).Select(g => $"{g.Key} {g.First().Date}"))}); " +
+            $"backbone {settings.Backbone} (pretrained, 6 layers); dev sets; seeds {string.Join(", ", results.Select(r => r.Seed).Distinct().Order())} on the small tasks, " +
+            $"{results.Where(r => r.Task == "sst2").Select(r => r.Seed).Distinct().Count()} on SST-2; training time per model in the JSON. Command: `bash bench/palbert-glue.sh`.");
         text.AppendLine();
-        text.AppendLine("| task | training rows | set-up | exit criterion | metric | same model at full depth | mean exit layer | layer speed-up | rows/s | vs Full's rows/s |");
+        text.AppendLine("| task | training rows × epochs | set-up | exit criterion | metric | same model at full depth | mean exit layer | layer speed-up | rows/s | vs Full's rows/s |");
         text.AppendLine("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var group in results.GroupBy(r => (r.Task, r.Method)))
         {
             Result first = group.First();
             double? fullRate = results.FirstOrDefault(r => r.Task == first.Task && r.Method == "Full" && r.RowsPerSecond is not null)?.RowsPerSecond;
-            text.AppendLine($"| {first.Task} | {first.TrainRows} | {first.Method} | `{first.Main.Criterion}` | {Spread(group.Select(r => r.Main.Metric))} | {Spread(group.Select(r => r.Full.Metric))} | " +
+            text.AppendLine($"| {first.Task} | {first.TrainRows} × {first.Epochs} | {first.Method} | `{first.Main.Criterion}` | {Spread(group.Select(r => r.Main.Metric))} | {Spread(group.Select(r => r.Full.Metric))} | " +
                 $"{group.Average(r => r.Main.MeanExitLayer):0.00} | {group.Average(r => r.Main.LayerSpeedup):0.00}x | " +
                 $"{(first.RowsPerSecond is double rows ? $"{rows:0}" : "–")} | {(first.RowsPerSecond is double own && fullRate is double baseline ? $"{own / baseline:0.00}x" : "–")} |");
         }

@@ -3,11 +3,12 @@
 // moves them (1 - cosine similarity to the previous layer). Layers that barely move the
 // representation are exactly the work early exit skips.
 //
-//   dotnet run --project examples/EncoderInspect                               (random-albert-tiny from ../shared)
+//   dotnet run --project examples/EncoderInspect                               (the pretrained all-MiniLM-L6-v2, from ../shared or the hub)
 //   dotnet run --project examples/EncoderInspect -- <folder|hub id> "Some sentence." [--from-scratch] [--device cpu]
 //   dotnet run --project examples/EncoderInspect -- --preset tiny-albert "Some sentence."
 using EarlyExit;
 using EarlyExit.Devices;
+using EarlyExit.Hub;
 using EarlyExit.Modeling;
 using static TorchSharp.torch;
 
@@ -40,7 +41,7 @@ for (int i = 0; i < args.Length; i++)
 
 if (preset is null)
 {
-    model = positional.Count > 0 ? positional[0] : DefaultModel();
+    model = positional.Count > 0 ? positional[0] : ModelLocator.MiniLmId;
     sentence = positional.Count > 1 ? positional[1] : sentence;
 }
 else
@@ -78,19 +79,4 @@ catch (Exception e) when (e is IOException or InvalidDataException or ArgumentEx
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;
-}
-
-// random-albert-tiny from the shared folder beside the repository, found from the current folder up.
-static string DefaultModel()
-{
-    for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
-    {
-        string candidate = Path.Combine(directory.FullName, "..", "shared", "models", "random-albert-tiny");
-        if (Directory.Exists(candidate))
-        {
-            return Path.GetFullPath(candidate);
-        }
-    }
-
-    throw new DirectoryNotFoundException("No model given and ../shared/models/random-albert-tiny was not found; pass a model folder, a hub id or --preset <name>.");
 }
