@@ -10,9 +10,10 @@
 //                       ("encoder.embeddings.word_embeddings.weight", "classifier.weight", "halting.output.weight", ...)
 //   tokenizer files     spiece.model | vocab.txt | vocab.json + merges.txt, and tokenizer_config.json /
 //                       special_tokens_map.json when the backbone had them
-// FormatVersion 1 is the first. Version 2 adds Heads.Pooling and regression models (Heads.NumLabels 1,
-// one label naming the value); their files say MinReadableVersion 2, because a version-1 reader would
-// ignore the pooling and pool [CLS] instead, or misread the one output.
+// FormatVersion 1 is the first. Version 2 adds Heads.Pooling, Heads.HaltingReadsConfidence and regression
+// models (Heads.NumLabels 1, one label naming the value); their files say MinReadableVersion 2, because a
+// version-1 reader would ignore the pooling and pool [CLS] instead, build a narrower halting head, or
+// misread the one output.
 // Cls-pooling files stay readable by version 1, and version-1 files (no Pooling) read as Cls.
 // A reader accepts files whose MinReadableVersion is at most its own FormatVersion; raise
 // MinReadableVersion only when old readers would misread new files.
@@ -118,17 +119,25 @@ public sealed class EarlyExitTextClassifier : IDisposable
                 $"The maximum sequence length must be between {backbone.Tokenizer.SpecialTokenCount(pair: true) + 2} and {backbone.MaxSequenceLength} (the backbone's limit).");
         }
 
-        if (criterion.RequiresHaltingHead && heads.Halting == HaltingVariant.None)
+        if (criterion.Incompatibility(heads.NumLabels, heads.Halting != HaltingVariant.None) is string problem)
         {
-            throw new ArgumentException($"Exit criterion '{criterion}' needs a halting head, but the heads have none (Halting = None).", nameof(criterion));
+            throw new ArgumentException(problem, nameof(criterion));
         }
 
         heads = heads with { Pooling = backbone.ResolvePooling(heads.Pooling) };
         IReadOnlyDictionary<string, byte[]> tokenizerFiles = backbone.ReadTokenizerFiles();
         Device device = backbone.Device;
         var model = new EarlyExitClassifier(backbone.HandOverEncoder(), heads, seed);
-        model.to(device);
-        return new EarlyExitTextClassifier(model, backbone.Tokenizer, tokenizerFiles, labels.ToArray(), maxSequenceLength, criterion);
+        try
+        {
+            model.to(device);
+            return new EarlyExitTextClassifier(model, backbone.Tokenizer, tokenizerFiles, labels.ToArray(), maxSequenceLength, criterion);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Moves the network to <paramref name="device"/> (in place).</summary>
@@ -199,7 +208,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
         {
             Format = FormatName,
             FormatVersion = FormatVersion,
-            MinReadableVersion = Model.Config.Pooling == HeadPooling.Cls && !IsRegression ? 1 : 2,
+            MinReadableVersion = Model.Config.Pooling == HeadPooling.Cls && !IsRegression && !Model.Config.HaltingReadsConfidence ? 1 : 2,
             Labels = Labels.ToArray(),
             MaxSequenceLength = MaxSequenceLength,
             ExitCriterion = ExitCriterion.Name,

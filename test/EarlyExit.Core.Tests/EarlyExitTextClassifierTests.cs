@@ -86,6 +86,23 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
     }
 
     [Fact]
+    public void Save_HaltingReadsConfidence_IsKeptAndUnreadableForFormatOneReaders()
+    {
+        using PretrainedEncoder backbone = Backbone();
+        using EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(
+            backbone, ["negative", "positive"], new EarlyExitClassifierConfig { NumLabels = 2, HaltingReadsConfidence = true }, 64, ExitCriterion.QExit(), seed: 1);
+        string[] texts = ToyClassification.Sentences(12, seed: 4).Select(s => s.Text).ToArray();
+        string folder = Path.Combine(_root, "confidence");
+
+        classifier.Save(folder);
+        using EarlyExitTextClassifier loaded = EarlyExitTextClassifier.Load(folder, DeviceOption.Cpu);
+
+        Assert.Contains("\"MinReadableVersion\": 2", File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.SettingsFileName)));
+        Assert.True(loaded.Model.Config.HaltingReadsConfidence);
+        Assert.Equal(classifier.Predict(texts).Select(p => p.ExitLayer), loaded.Predict(texts).Select(p => p.ExitLayer));
+    }
+
+    [Fact]
     public void Load_FormatOneFile_ReadsAsClsPooling()
     {
         using EarlyExitTextClassifier classifier = Trained(epochs: 0);

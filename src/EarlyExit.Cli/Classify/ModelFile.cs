@@ -27,7 +27,7 @@ internal sealed class ModelFile : IDisposable
     public bool IsPair => Palbert.Columns.Sentence2 is not null;
 
     /// <summary>Loads <paramref name="path"/>, onto <paramref name="device"/> when given (else $EARLYEXIT_DEVICE, default auto).</summary>
-    /// <exception cref="CliException">The file is missing or is not a model written by classify train.</exception>
+    /// <exception cref="CliException">The file is missing, is not a model written by classify train, or is a regression model.</exception>
     public static ModelFile Load(MLContext ml, string path, DeviceOption? device = null)
     {
         (ITransformer model, PalbertTransformer palbert) = ModelZip.Load<PalbertTransformer>(ml, path, "classify",
@@ -35,6 +35,12 @@ internal sealed class ModelFile : IDisposable
         var file = new ModelFile(path, model, palbert);
         try
         {
+            if (palbert.IsRegression)
+            {
+                throw new CliException($"Model '{path}' is a regression model (Regression.Trainers.Palbert); the classify commands serve classifiers. " +
+                    "Score it through ML.NET: mlContext.Model.Load, then Transform gives Score and ExitLayer.");
+            }
+
             if (device is not null)
             {
                 palbert.Classifier.MoveTo(device);

@@ -96,21 +96,36 @@ public abstract class ExitCriterion : IEquatable<ExitCriterion>
     /// <exception cref="InvalidOperationException">The criterion needs something the model lacks (a halting head, enough layers).</exception>
     public ExitDecider CreateDecider(int rows, int layers, int classes, bool hasHaltingHead, ReadOnlySpan<ulong> rowKeys = default)
     {
+        if (Incompatibility(classes, hasHaltingHead) is string problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+
+        return CreateDeciderCore(rows, layers, classes, rowKeys);
+    }
+
+    /// <summary>
+    /// Why the criterion cannot score a model with <paramref name="classes"/> outputs (1 for regression)
+    /// and with or without a halting head, as a message naming the alternatives; null when it can. Trainers
+    /// call it before training so that a wrong criterion fails before any work is done.
+    /// </summary>
+    /// <param name="classes">C; 1 for a regression model.</param>
+    /// <param name="hasHaltingHead">Whether the model has a halting head.</param>
+    public virtual string? Incompatibility(int classes, bool hasHaltingHead)
+    {
         if (RequiresHaltingHead && !hasHaltingHead)
         {
-            throw new InvalidOperationException(
-                $"Exit criterion '{Name}' needs halting probabilities, but this model was trained without a halting (lambda) head. " +
-                "Use patience:N, entropy:T, maxprob:T, layer:K or full, or train with a halting head (the Ponder objective).");
+            return $"Exit criterion '{Name}' needs halting probabilities, but this model was trained without a halting (lambda) head. " +
+                "Use patience:N, entropy:T, maxprob:T, layer:K or full, or train with a halting head (the Ponder objective).";
         }
 
         if (RequiresClassProbabilities && classes == 1)
         {
-            throw new InvalidOperationException(
-                $"Exit criterion '{Name}' reads class probabilities, but this is a regression model (one real-valued output). " +
-                "Use qexit:Q, sampled, expectation, patience:N:T, layer:K or full.");
+            return $"Exit criterion '{Name}' reads class probabilities, but this is a regression model (one real-valued output). " +
+                "Use qexit:Q, sampled, expectation, patience:N:T, layer:K or full.";
         }
 
-        return CreateDeciderCore(rows, layers, classes, rowKeys);
+        return null;
     }
 
     /// <summary>Creates the per-pass state; the requirements are already checked.</summary>

@@ -37,20 +37,24 @@ public sealed class PatienceExitCriterion : ExitCriterion
     public override string Name => Tolerance is double t ? $"patience:{Count}:{Format(t)}" : $"patience:{Count}";
 
     /// <inheritdoc />
-    protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys)
+    public override string? Incompatibility(int classes, bool hasHaltingHead)
     {
         if (classes == 1 && Tolerance is null)
         {
-            throw new InvalidOperationException(
-                $"Exit criterion '{Name}' on a regression model needs a tolerance: patience:{Count}:T exits once the predicted value changed by less than T for {Count} layer(s), e.g. patience:{Count}:0.1.");
+            return $"Exit criterion '{Name}' on a regression model needs a tolerance: patience:{Count}:T exits once the predicted value changed by less than T for {Count} layer(s), e.g. patience:{Count}:0.1.";
         }
 
         if (classes > 1 && Tolerance is not null)
         {
-            throw new InvalidOperationException(
-                $"Exit criterion '{Name}' has a tolerance, which only regression models use; a classifier's patience counts unchanged classes: use patience:{Count}.");
+            return $"Exit criterion '{Name}' has a tolerance, which only regression models use; a classifier's patience counts unchanged classes: use patience:{Count}.";
         }
 
+        return base.Incompatibility(classes, hasHaltingHead);
+    }
+
+    /// <inheritdoc />
+    protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys)
+    {
         return new Decider(Count, Tolerance ?? 0, rows, layers, classes);
     }
 

@@ -34,9 +34,13 @@ public sealed class HubOptions
     /// <summary>A local mirror checked before the cache and the network, or null for none.</summary>
     /// <value>
     /// The default value is <c>$EARLYEXIT_ASSETS</c>; when that is unset, the nearest <c>shared/</c> folder
-    /// with a <c>models/</c> folder inside, found by <see cref="DiscoverMirror"/>; else null.
+    /// with a <c>models/</c> folder inside, found by <see cref="DiscoverMirror"/>; else null. Set the
+    /// variable to an empty value for no mirror at all. A mirror entry is used only when it holds the files
+    /// asked for (config, and the weights unless training from scratch); otherwise the cache and the hub are.
     /// </value>
-    public string? MirrorDirectory { get; set; } = Variable(MirrorVariable) ?? DiscoverMirror();
+    public string? MirrorDirectory { get; set; } = Environment.GetEnvironmentVariable(MirrorVariable) is string mirror
+        ? (string.IsNullOrWhiteSpace(mirror) ? null : mirror)
+        : DiscoverMirror();
 
     /// <summary>Whether the network may not be used: missing files are then an error that says where they were looked for.</summary>
     /// <value>The default value is true when <c>$EARLYEXIT_OFFLINE</c> or <c>$HF_HUB_OFFLINE</c> is 1 or true, else false.</value>

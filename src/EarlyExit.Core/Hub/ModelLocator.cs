@@ -91,7 +91,9 @@ public static partial class ModelLocator
         if (options.MirrorDirectory is not null)
         {
             string mirrored = Path.Combine(options.MirrorDirectory, "models", dashed);
-            if (File.Exists(Path.Combine(mirrored, ConfigFileName)))
+            // A mirror entry serves only what it holds: a config-only entry (enough to train from scratch)
+            // leaves the weights to the cache and the hub.
+            if (File.Exists(Path.Combine(mirrored, ConfigFileName)) && (!includeWeights || File.Exists(Path.Combine(mirrored, WeightsFileName))))
             {
                 return new ModelLocation(Path.GetFullPath(mirrored), ModelSource.Mirror, idOrPath);
             }

@@ -141,15 +141,15 @@ public static class ClassifierTrainer
             problems.Add($"The model has {model.NumLabels} classes; regression rows train a model with one output (NumLabels = 1).");
         }
 
-        if (options.ValidationCriterion is { RequiresClassProbabilities: true } && validation is { Count: > 0 })
-        {
-            problems.Add($"The validation criterion '{options.ValidationCriterion}' reads class probabilities, which a regression model lacks; validate with e.g. qexit:Q, patience:N:T or full.");
-        }
-
         CheckTargets(training, "training", problems);
         if (validation is not null)
         {
             CheckTargets(validation, "validation", problems);
+            if (validation.Count > 0 && validation.Select(e => e.Target).Distinct().Count() < 2)
+            {
+                problems.Add($"All {validation.Count} validation row(s) have the target {validation[0].Target}: their correlation with any prediction is undefined, " +
+                    "so validation could not choose an epoch; validate on more rows (a larger ValidationFraction) or on none.");
+            }
         }
 
         ThrowIfAny(problems);
@@ -298,9 +298,16 @@ public static class ClassifierTrainer
             problems.Add("The Ponder objective needs a halting head: build the model with a halting variant (Linear, Concat, Difference), or use the Pabee or Joint objective.");
         }
 
-        if (options.ValidationCriterion is { RequiresHaltingHead: true } && !model.HasHaltingHead && validates)
+        if (options.ValidationCriterion is { } criterion && validates)
         {
-            problems.Add($"The validation criterion '{options.ValidationCriterion}' needs a halting head, which this model lacks; validate with e.g. patience:N, entropy:T or full.");
+            if (criterion.Incompatibility(model.NumLabels, model.HasHaltingHead) is string problem)
+            {
+                problems.Add($"The validation criterion cannot be used: {problem}");
+            }
+            else if (criterion.RequiresHaltingHead && options.Objective != TrainingObjective.Ponder)
+            {
+                problems.Add($"The validation criterion '{criterion}' reads the halting head, which only the Ponder objective trains (the objective is {options.Objective}); validate with patience, a fixed layer or full.");
+            }
         }
 
         return problems;

@@ -74,7 +74,7 @@ internal static class PalbertFitting
     {
         RequireTextShapes(inputSchema, options);
         var outputs = new List<SchemaShape.Column>(taskOutputs) { OutputSchemaShapes.Int32Scalar(options.ExitLayerColumnName) };
-        if (options.Halting != Modeling.HaltingVariant.None)
+        if (options.EffectiveHalting != Modeling.HaltingVariant.None)
         {
             outputs.Add(MLNetInternals.CreateColumn(options.HaltingDistributionColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single));
         }

@@ -99,7 +99,10 @@ public abstract class PalbertOptionsBase
     /// <value>The default value is <see cref="TrainingObjective.Ponder"/>.</value>
     public TrainingObjective Objective { get; set; } = TrainingObjective.Ponder;
 
-    /// <summary>The halting head: Concat (PALBERT), Difference, Linear (PonderNet) or None (PABEE, DeeBERT).</summary>
+    /// <summary>
+    /// The halting head: Concat (PALBERT), Difference, Linear (PonderNet) or None (PABEE, DeeBERT). Only the
+    /// Ponder objective trains a halting head, so the other objectives build none whatever this says.
+    /// </summary>
     /// <value>The default value is <see cref="HaltingVariant.Concat"/>.</value>
     public HaltingVariant Halting { get; set; } = HaltingVariant.Concat;
 
@@ -166,9 +169,12 @@ public abstract class PalbertOptionsBase
     /// <summary>The hub id used when no backbone is named.</summary>
     public const string DefaultBackbone = "albert-base-v2";
 
+    /// <summary>The halting head the model gets: <see cref="Halting"/> under the Ponder objective (the only one that trains it), else none.</summary>
+    internal HaltingVariant EffectiveHalting => Objective == TrainingObjective.Ponder ? Halting : HaltingVariant.None;
+
     /// <summary>The exit criterion in effect: <see cref="ExitCriterion"/>, else Q-exit (with a halting head) or full depth.</summary>
     internal ExitCriterion EffectiveExitCriterion =>
-        ExitCriterion ?? (Halting == HaltingVariant.None ? ExitCriteria.ExitCriterion.Full() : ExitCriteria.ExitCriterion.QExit(PalbertDefaults.QExitThreshold));
+        ExitCriterion ?? (EffectiveHalting == HaltingVariant.None ? ExitCriteria.ExitCriterion.Full() : ExitCriteria.ExitCriterion.QExit(PalbertDefaults.QExitThreshold));
 
     /// <summary>Every problem with the options (empty when valid), each naming the option.</summary>
     internal IReadOnlyList<string> Validate()
@@ -202,8 +208,18 @@ public abstract class PalbertOptionsBase
         Require(Device is not null, "Device is null; use DeviceOption.Auto, Cpu or Cuda(n).");
         Require(!(Objective == TrainingObjective.Ponder && Halting == HaltingVariant.None),
             "Objective is Ponder but Halting is None: the Ponder objective trains the halting head. Choose a halting variant or the Pabee / Joint objective.");
-        Require(!(EffectiveExitCriterion.RequiresHaltingHead && Halting == HaltingVariant.None),
-            $"ExitCriterion '{EffectiveExitCriterion}' needs a halting head but Halting is None; use patience:N, entropy:T, maxprob:T, layer:K or full.");
+        ExitCriterion criterion = EffectiveExitCriterion;
+        if (criterion.RequiresHaltingHead)
+        {
+            Require(Objective == TrainingObjective.Ponder,
+                $"ExitCriterion '{criterion}' reads the halting head, which only the Ponder objective trains, but Objective is {Objective}; use patience:N, entropy:T, maxprob:T, layer:K or full, or Objective = Ponder.");
+            Require(Halting != HaltingVariant.None,
+                $"ExitCriterion '{criterion}' needs a halting head but Halting is None; use patience:N, entropy:T, maxprob:T, layer:K or full.");
+        }
+        else if (criterion.Incompatibility(TaskOutputs, hasHaltingHead: false) is string problem)
+        {
+            problems.Add(problem);
+        }
         problems.AddRange(TaskProblems());
         return problems;
     }
@@ -213,6 +229,9 @@ public abstract class PalbertOptionsBase
 
     /// <summary>The predicted-label output column, or null for a task that has none (regression).</summary>
     internal virtual string? PredictedLabelOutput => null;
+
+    /// <summary>What a criterion checks the model's outputs against: 1 for regression, 2 (any number above 1) for classification.</summary>
+    internal abstract int TaskOutputs { get; }
 
     /// <summary>Problems particular to the task (classification or regression).</summary>
     internal abstract IEnumerable<string> TaskProblems();
@@ -246,7 +265,7 @@ public abstract class PalbertOptionsBase
     {
         NumLabels = classes,
         Heads = Heads,
-        Halting = Halting,
+        Halting = EffectiveHalting,
         Pooling = Pooling,
         ClassifierDropout = ClassifierDropout,
         HaltingDropout = HaltingDropout,

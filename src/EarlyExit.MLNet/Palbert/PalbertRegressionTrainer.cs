@@ -83,18 +83,10 @@ public sealed class PalbertRegressionTrainer : IEstimator<PalbertTransformer>
         internal override ClassificationMetric TrainingValidationMetric => ClassificationMetric.Accuracy; // not used: regression validates on Pearson and Spearman
 
         /// <inheritdoc />
-        internal override IEnumerable<string> TaskProblems()
-        {
-            if (EffectiveExitCriterion.RequiresClassProbabilities)
-            {
-                yield return $"ExitCriterion '{EffectiveExitCriterion}' reads class probabilities, which a regression model does not have; use qexit:Q, sampled, expectation, patience:N:T, layer:K or full.";
-            }
+        internal override int TaskOutputs => 1;
 
-            if (EffectiveExitCriterion is ExitCriteria.PatienceExitCriterion { Tolerance: null } patience)
-            {
-                yield return $"ExitCriterion '{patience}' needs a tolerance on a regression model: patience:{patience.Count}:T exits once the value changed by less than T for {patience.Count} layer(s).";
-            }
-        }
+        /// <inheritdoc />
+        internal override IEnumerable<string> TaskProblems() => []; // the criterion's fit to one output is checked with every task's options
     }
 
     /// <summary>A Single label: one target value per row; NaN is a missing label.</summary>

@@ -29,6 +29,9 @@ public sealed partial class PalbertTextClassificationTrainer
         internal override IEnumerable<string> OutputColumnNames() => base.OutputColumnNames().Prepend(PredictedLabelColumnName);
 
         /// <inheritdoc />
+        internal override int TaskOutputs => 2;
+
+        /// <inheritdoc />
         internal override IEnumerable<string> TaskProblems()
         {
             if (!Enum.IsDefined(ValidationMetric))

@@ -1,6 +1,12 @@
 using System.Globalization;
 using EarlyExit.Cli.Data;
+using EarlyExit.Cli.Classify;
 using EarlyExit.Cli.Tests.TestSupport;
+using EarlyExit.Hub;
+using EarlyExit.MLNet;
+using EarlyExit.MLNet.Palbert;
+using EarlyExit.Tests.TestSupport;
+using Microsoft.ML;
 
 namespace EarlyExit.Cli.Tests.Classify;
 
@@ -77,5 +83,40 @@ public sealed class ScoreCommandTests(Sst2ModelFixture sst2) : IDisposable
         Assert.Equal(ExitCodes.Error, result.ExitCode);
         Assert.Contains("line 3", result.Error);
         Assert.Empty(Directory.GetFiles(_folder.Path, "scored*"));
+    }
+
+    [Fact]
+    public async Task Score_RegressionModel_FailsNamingRegressionAndMLNet()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView rows = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 32).Select(i => new RegressionRow { Sentence1 = i % 2 == 0 ? "good film" : "bad film", Label = i % 2 * 4f }));
+        string model = _folder.File("regressor.zip");
+        using (PalbertTransformer regressor = ml.Regression.Trainers.Palbert(new PalbertRegressionTrainer.Options
+        {
+            Sentence1ColumnName = ClassificationRow.Sentence1Column,
+            Backbone = "tiny-bert",
+            FromScratch = true,
+            Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true },
+            Epochs = 1,
+            MaxSequenceLength = 16,
+            Device = Devices.DeviceOption.Cpu,
+        }).Fit(rows))
+        {
+            ml.Model.Save(regressor, rows.Schema, model);
+        }
+
+        string data = _folder.Write("texts.txt", "sentence\ngood film\n");
+        CliResult result = await CliRun.RunAsync("classify", "score", "--model", model, "--data", data, "--text-column", "sentence", "--out", _folder.File("out.tsv"));
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("is a regression model", result.Error);
+        Assert.Contains("mlContext.Model.Load", result.Error);
+    }
+
+    private sealed class RegressionRow
+    {
+        public string Sentence1 { get; set; } = "";
+
+        public float Label { get; set; }
     }
 }

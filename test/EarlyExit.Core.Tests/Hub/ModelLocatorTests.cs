@@ -69,6 +69,7 @@ public sealed class ModelLocatorTests : IDisposable
         string mirrored = Path.Combine(_root, "mirror", "models", "test-org-tiny-bert");
         Directory.CreateDirectory(mirrored);
         File.WriteAllBytes(Path.Combine(mirrored, "config.json"), s_config);
+        File.WriteAllBytes(Path.Combine(mirrored, "model.safetensors"), s_weights);
         HubOptions options = Options();
         options.MirrorDirectory = Path.Combine(_root, "mirror");
 
@@ -77,6 +78,23 @@ public sealed class ModelLocatorTests : IDisposable
         Assert.Equal(ModelSource.Mirror, location.Source);
         Assert.Equal(mirrored, location.Folder);
         Assert.Empty(_server.Requests);
+    }
+
+    [Fact]
+    public void Locate_MirrorEntryWithoutWeights_ServesFromScratchOnlyAndDownloadsForWeights()
+    {
+        string mirrored = Path.Combine(_root, "mirror", "models", "test-org-tiny-bert");
+        Directory.CreateDirectory(mirrored);
+        File.WriteAllBytes(Path.Combine(mirrored, "config.json"), s_config);
+        HubOptions options = Options();
+        options.MirrorDirectory = Path.Combine(_root, "mirror");
+
+        ModelLocation configOnly = ModelLocator.Locate(Repo, includeWeights: false, options);
+        ModelLocation withWeights = ModelLocator.Locate(Repo, includeWeights: true, options);
+
+        Assert.Equal((ModelSource.Mirror, mirrored), (configOnly.Source, configOnly.Folder));
+        Assert.Equal(ModelSource.Downloaded, withWeights.Source);
+        Assert.Equal(s_weights, File.ReadAllBytes(Path.Combine(withWeights.Folder, "model.safetensors")));
     }
 
     [Fact]

@@ -76,6 +76,39 @@ public class ClassifierTrainerTests
     }
 
     [Fact]
+    public void Train_RegressionValidationTargetsAllEqual_ThrowsBeforeTraining()
+    {
+        using EarlyExitClassifier model = ToyClassification.Model(outputs: 1);
+        List<RegressionExample> validation = ToyClassification.RegressionExamples(3, seed: 2).Select(e => e with { Target = 2.5f }).ToList();
+
+        var error = Assert.Throws<ArgumentException>(() => ClassifierTrainer.Train(
+            model, ToyClassification.RegressionExamples(8, seed: 1), validation, ToyClassification.FastOptions(), ToyClassification.PadId));
+        Assert.Contains("All 3 validation row(s) have the target 2.5", error.Message);
+    }
+
+    [Theory]
+    [InlineData(1, HaltingVariant.None, TrainingObjective.Pabee, "patience:3", "needs a tolerance")]
+    [InlineData(1, HaltingVariant.None, TrainingObjective.Pabee, "entropy:0.5", "reads class probabilities")]
+    [InlineData(2, HaltingVariant.None, TrainingObjective.Pabee, "patience:3:0.1", "only regression models use")]
+    [InlineData(2, HaltingVariant.Concat, TrainingObjective.Pabee, "qexit:0.5", "only the Ponder objective trains")]
+    [InlineData(2, HaltingVariant.Concat, TrainingObjective.LastLayer, "sampled:1", "only the Ponder objective trains")]
+    public void Train_ValidationCriterionTheModelCannotServe_ThrowsBeforeTraining(int outputs, HaltingVariant halting, TrainingObjective objective, string criterion, string problem)
+    {
+        using EarlyExitClassifier model = ToyClassification.Model(halting, outputs: outputs);
+        ClassifierTrainingOptions options = ToyClassification.FastOptions(objective);
+        options.ValidationCriterion = ExitCriterion.Parse(criterion);
+        var progress = new List<TrainingProgress>();
+        var recorder = new SyncProgress(progress.Add);
+
+        var error = Assert.Throws<ArgumentException>(() => outputs == 1
+            ? ClassifierTrainer.Train(model, ToyClassification.RegressionExamples(16, seed: 1), ToyClassification.RegressionExamples(8, seed: 2), options, ToyClassification.PadId, recorder)
+            : ClassifierTrainer.Train(model, ToyClassification.Examples(16, seed: 1), ToyClassification.Examples(8, seed: 2), options, ToyClassification.PadId, recorder));
+
+        Assert.Contains(problem, error.Message);
+        Assert.Empty(progress); // refused before the first step
+    }
+
+    [Fact]
     public void Train_SameSeed_GivesIdenticalModels()
     {
         List<ClassificationExample> training = ToyClassification.Examples(96, seed: 5);

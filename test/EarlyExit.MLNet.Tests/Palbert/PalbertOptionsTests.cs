@@ -39,4 +39,29 @@ public class PalbertOptionsTests
         Assert.Equal(ExitCriterion.Full(), options.EffectiveExitCriterion);
         Assert.Empty(options.Validate());
     }
+
+    [Theory]
+    [InlineData(TrainingObjective.Pabee)]
+    [InlineData(TrainingObjective.Joint)]
+    [InlineData(TrainingObjective.LastLayer)]
+    public void EffectiveHalting_ObjectiveOtherThanPonder_BuildsNoHaltingHeadAndScoresAtFullDepth(TrainingObjective objective)
+    {
+        var options = new PalbertTextClassificationTrainer.Options { Objective = objective }; // Halting left at Concat
+
+        Assert.Equal(HaltingVariant.None, options.EffectiveHalting);
+        Assert.Equal(HaltingVariant.None, options.ToHeadsConfig(2).Halting);
+        Assert.Equal(ExitCriterion.Full(), options.EffectiveExitCriterion);
+        Assert.Empty(options.Validate());
+    }
+
+    [Theory]
+    [InlineData(TrainingObjective.LastLayer, "qexit:0.5", "only the Ponder objective trains")]
+    [InlineData(TrainingObjective.Pabee, "expectation", "only the Ponder objective trains")]
+    [InlineData(TrainingObjective.Pabee, "patience:2:0.1", "only regression models use")]
+    public void Validate_CriterionTheModelCannotServe_NamesTheProblem(TrainingObjective objective, string criterion, string problem)
+    {
+        var options = new PalbertTextClassificationTrainer.Options { Objective = objective, ExitCriterion = ExitCriterion.Parse(criterion) };
+
+        Assert.Contains(options.Validate(), p => p.Contains(problem, StringComparison.Ordinal));
+    }
 }
