@@ -3,7 +3,7 @@
 # all fine-tuned from the pretrained all-MiniLM-L6-v2; the fastest setting within a metric drop is chosen
 # on validation data and reported on data the choice never saw.
 # Results: bench/results/sweeps.md (the README's tables), sweeps.json, bench/results/sweeps/ (PNG, CSV).
-# Needs ../shared beside the repository and bench/out/conll-ner.zip from bench/conll-ner.sh. About 20
+# Needs ../shared beside the repository and bench/out/conll-ner.zip from bench/conll-ner.sh. About 10
 # minutes on 2 CPU cores (the SST-2 models are trained once and kept in bench/out/). Run it on an
 # otherwise idle machine: rows/s are measured.
 set -euo pipefail

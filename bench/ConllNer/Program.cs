@@ -3,7 +3,7 @@
 // at full depth, at fixed shallower depths, and with SENTEE and TOKEE at several thresholds: entity F1
 // (conlleval's rules), token-layer speed-up and measured sentences/s on the same batches.
 //
-//   bash bench/conll-ner.sh          (about 40 minutes on 2 CPU cores: 25 training, 15 measuring)
+//   bash bench/conll-ner.sh          (about 20 minutes on 2 CPU cores: 7 training, the rest measuring)
 //
 // Writes <out>/conll-ner.json and <out>/conll-ner.md (the README table). The trained model is kept in
 // bench/out/conll-ner.zip (with its training time beside it): a second run with the same model file

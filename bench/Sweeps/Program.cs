@@ -10,7 +10,7 @@
 // - Every sweep: its settings' metrics from one recorded full-depth pass, the Pareto front timed with
 //   real passes, the oracle bounds, and what the sweep cost in full-depth passes.
 //
-//   bash bench/sweeps.sh      (about 20 minutes on 2 CPU cores; models are kept in bench/out/)
+//   bash bench/sweeps.sh      (about 10 minutes on 2 CPU cores; models are kept in bench/out/)
 //   bash bench/sweeps.sh --train-only true     (only trains the SST-2 models; then rerun to measure)
 //
 // Writes bench/results/sweeps.md (the README's tables), sweeps.json, and PNG plots and CSV frames in
