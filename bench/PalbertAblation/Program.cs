@@ -67,7 +67,7 @@ static AblationResult Analyse(AblationConfig config, ClassificationRecord record
     CurvePoint Point(string criterion)
     {
         ClassificationPrediction[] predictions = record.Replay(ExitCriterion.Parse(criterion));
-        ClassificationMetrics metrics = ClassificationMetrics.Compute(predictions.Select(p => p.PredictedClass).ToArray(), labels, predictions.Select(p => p.ExitLayer).ToArray(), record.Classes, layers);
+        ClassificationMetrics metrics = ClassificationMetrics.Compute(predictions.Select(p => p.PredictedClass).ToArray(), labels, predictions.Select(p => p.ExitLayer).ToArray(), record.Classes, layers, positiveClass: 1); // only accuracy is read
         return new CurvePoint(criterion, metrics.Accuracy, metrics.MeanExitLayer);
     }
 

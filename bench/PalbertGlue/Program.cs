@@ -100,7 +100,7 @@ static PalbertTransformer Fit(GlueTask task, Method method, List<Row> train, int
         return ml.Regression.Trainers.Palbert(options).Fit(targets);
     }
 
-    // Classes sorted by value ("0" < "1"), so the positive class of MRPC's F1 is "1".
+    // Classes sorted by value ("0" < "1") for readable outputs; F1's positive class is chosen by value anyway.
     var toKey = ml.Transforms.Conversion.MapValueToKey(nameof(Row.Label), keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(view);
     var classifierOptions = method.Options(new PalbertTextClassificationTrainer.Options(), task, seed, settings);
     return ml.MulticlassClassification.Trainers.Palbert(classifierOptions).Fit(toKey.Transform(view));
@@ -123,7 +123,7 @@ static Point Point(GlueTask task, EarlyExitTextClassifier model, ClassificationR
         throw new InvalidDataException($"{task.Name}: a dev label is not among the trained classes {string.Join(", ", model.Labels)}.");
     }
 
-    ClassificationMetrics m = ClassificationMetrics.Compute(predictions.Select(p => p.PredictedClass).ToArray(), labels, exits, model.Labels.Count, model.NumLayers);
+    ClassificationMetrics m = ClassificationMetrics.Compute(predictions.Select(p => p.PredictedClass).ToArray(), labels, exits, model.Labels.Count, model.NumLayers, PositiveClass.Resolve(model.Labels));
     return new Point(criterion, m.Get(task.Metric), m.Accuracy, double.NaN, double.NaN, m.MeanExitLayer, m.LayerSpeedup);
 }
 

@@ -73,6 +73,13 @@ internal sealed class ColumnOptions
         Label = withLabel
             ? new Option<string>("--label-column") { Description = "The column of class labels (any text values).", HelpName = "C", Required = true }
             : null;
+        PositiveLabel = withLabel
+            ? new Option<string>("--positive-label")
+            {
+                Description = "The label value whose F1 is reported (and maximised by --validation-metric f1 / --metric f1). Default: 1, else true, else the second label in ordinal order.",
+                HelpName = "V",
+            }
+            : null;
     }
 
     public Option<string> Text { get; } = new("--text-column")
@@ -90,6 +97,8 @@ internal sealed class ColumnOptions
 
     public Option<string>? Label { get; }
 
+    public Option<string>? PositiveLabel { get; }
+
     public void AddTo(Command command)
     {
         command.Add(Text);
@@ -97,8 +106,12 @@ internal sealed class ColumnOptions
         if (Label is not null)
         {
             command.Add(Label);
+            command.Add(PositiveLabel!);
         }
     }
+
+    /// <summary>The --positive-label value, or null for the default rule.</summary>
+    public string? PositiveLabelOf(ParseResult result) => PositiveLabel is null ? null : result.GetValue(PositiveLabel);
 
     public ColumnSelection Selection(ParseResult result) =>
         new(result.GetRequiredValue(Text), result.GetValue(TextPair), _withLabel ? result.GetRequiredValue(Label!) : null);

@@ -3,6 +3,7 @@
 using System.CommandLine;
 using EarlyExit.Cli.Output;
 using EarlyExit.Devices;
+using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using Microsoft.ML;
 
@@ -57,9 +58,11 @@ internal sealed class EvaluateCommand
         model.CheckPairing(columns.TextPair is not null);
         ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, cancellationToken);
         data.RequireKnownLabels(model.Palbert.ClassNames, $"the model '{modelPath}'");
+        string? positiveLabel = _columns.PositiveLabelOf(parse);
+        PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before scoring
 
         ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_batchSize), _console, "evaluating", cancellationToken);
-        EvaluationMetrics metrics = Scoring.Metrics(model.Palbert, data.Rows, scored, modelPath, dataPath);
+        EvaluationMetrics metrics = Scoring.Metrics(model.Palbert, data.Rows, scored, modelPath, dataPath, positiveLabel);
         _console.WriteLine($"Evaluated '{modelPath}' on '{dataPath}':");
         _console.Output.Write(MetricsReport.ToText(metrics));
         if (metricsPath is not null)

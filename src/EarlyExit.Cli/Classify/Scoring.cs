@@ -45,10 +45,15 @@ internal static class Scoring
         return new ScoredRows(predictions, elapsed, batch, chosen);
     }
 
-    /// <summary>The metrics of <paramref name="scored"/> against the labels of <paramref name="rows"/> (every label must be a class of the model).</summary>
-    public static EvaluationMetrics Metrics(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, ScoredRows scored, string modelPath, string dataPath)
+    /// <summary>
+    /// The metrics of <paramref name="scored"/> against the labels of <paramref name="rows"/> (every label must be a class of the
+    /// model), with F1 of <paramref name="positiveLabel"/> (null: <see cref="PositiveClass.Resolve"/>'s rule).
+    /// </summary>
+    /// <exception cref="ArgumentException">The positive label is not a class of the model.</exception>
+    public static EvaluationMetrics Metrics(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, ScoredRows scored, string modelPath, string dataPath, string? positiveLabel)
     {
         IReadOnlyList<string> classes = palbert.ClassNames;
+        int positive = PositiveClass.Resolve(classes, positiveLabel);
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int c = 0; c < classes.Count; c++)
         {
@@ -58,7 +63,7 @@ internal static class Scoring
         int[] actual = rows.Select(r => index[r.Label]).ToArray();
         int[] predicted = scored.Predictions.Select(p => p.PredictedClass).ToArray();
         int[] exits = scored.Predictions.Select(p => p.ExitLayer).ToArray();
-        ClassificationMetrics m = ClassificationMetrics.Compute(predicted, actual, exits, classes.Count, palbert.NumLayers);
+        ClassificationMetrics m = ClassificationMetrics.Compute(predicted, actual, exits, classes.Count, palbert.NumLayers, positive);
         double seconds = scored.Elapsed.TotalSeconds;
         return new EvaluationMetrics
         {
@@ -68,7 +73,7 @@ internal static class Scoring
             Accuracy = m.Accuracy,
             MacroF1 = m.MacroF1,
             F1 = m.F1,
-            PositiveClass = classes[Math.Min(1, classes.Count - 1)],
+            PositiveClass = classes[positive],
             Mcc = m.MatthewsCorrelation,
             PerClassF1 = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => m.PerClassF1[x.i], StringComparer.Ordinal),
             MeanExitLayer = m.MeanExitLayer,

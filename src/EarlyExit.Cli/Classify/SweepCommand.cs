@@ -75,13 +75,15 @@ internal sealed class SweepCommand
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
         ColumnSelection columns = _columns.Selection(parse);
         model.CheckPairing(columns.TextPair is not null);
+        string? positiveLabel = _columns.PositiveLabelOf(parse);
+        PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before reading the data
         PalbertTransformer palbert = parse.GetValue(_batchSize) is int batch ? model.Palbert.WithBatchSize(batch) : model.Palbert;
         try
         {
             IDataView data = Keyed(ml, model, Read(parse, dataPath, columns, model, cancellationToken));
             IDataView? test = testPath is null ? null : Keyed(ml, model, Read(parse, testPath, columns, model, cancellationToken));
 
-            ExitSweep sweep = _console.RunWithProgress("sweeping", _ => Sweep(palbert, data, parse.GetValue(_grid), metric, _sweep.MeasureSpeed(parse)));
+            ExitSweep sweep = _console.RunWithProgress("sweeping", _ => Sweep(palbert, data, parse.GetValue(_grid), metric, _sweep.MeasureSpeed(parse), positiveLabel));
             cancellationToken.ThrowIfCancellationRequested();
             SweepOptions.Print(_console, sweep, dataPath, "rows");
             SweepSetting? chosen = _sweep.Choose(parse, sweep);
@@ -92,7 +94,7 @@ internal sealed class SweepCommand
 
             if (chosen is not null && test is not null)
             {
-                ExitSweep onTest = Sweep(palbert, test, [ExitCriterion.Full(), ExitCriterion.Parse(chosen.Criterion)], metric, measure: false);
+                ExitSweep onTest = Sweep(palbert, test, [ExitCriterion.Full(), ExitCriterion.Parse(chosen.Criterion)], metric, measure: false, positiveLabel);
                 SweepSetting result = onTest.Settings.Single(s => s.Criterion == chosen.Criterion);
                 _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"On '{testPath}': {sweep.MetricName} {result.Metric:0.0000} with {chosen.Criterion} against {onTest.FullDepth.Metric:0.0000} at full depth, {result.LayerSpeedup:0.00}x fewer layers."));
@@ -113,8 +115,8 @@ internal sealed class SweepCommand
         return ExitCodes.Success;
     }
 
-    private static ExitSweep Sweep(PalbertTransformer palbert, IDataView data, IReadOnlyList<ExitCriterion>? grid, ClassificationMetric metric, bool measure) =>
-        palbert.Sweep(data, grid, metric, ClassificationRow.LabelColumn, measure);
+    private static ExitSweep Sweep(PalbertTransformer palbert, IDataView data, IReadOnlyList<ExitCriterion>? grid, ClassificationMetric metric, bool measure, string? positiveLabel) =>
+        palbert.Sweep(data, grid, metric, ClassificationRow.LabelColumn, measure, positiveLabel);
 
     private ClassificationData Read(ParseResult parse, string path, ColumnSelection columns, ModelFile model, CancellationToken cancellationToken)
     {

@@ -196,7 +196,7 @@ internal sealed class TrainCommand
             if (valid is not null)
             {
                 ScoredRows scored = Scoring.Score(palbert, valid.Rows, valid.IsPair, criterion: null, batchSize: null, _console, "validating", cancellationToken);
-                validation = Scoring.Metrics(palbert, valid.Rows, scored, outPath, validPath!);
+                validation = Scoring.Metrics(palbert, valid.Rows, scored, outPath, validPath!, options.PositiveLabel);
                 _console.WriteLine($"Validation ('{validPath}'):");
                 _console.Output.Write(MetricsReport.ToText(validation));
             }
@@ -269,6 +269,7 @@ internal sealed class TrainCommand
         options.PriorLambda = parse.GetValue(_priorLambda) ?? options.PriorLambda;
         options.EarlyStoppingPatience = parse.GetValue(_earlyStopping) ?? options.EarlyStoppingPatience;
         options.ValidationMetric = parse.GetValue(_validationMetric) ?? options.ValidationMetric;
+        options.PositiveLabel = _columns.PositiveLabelOf(parse);
         options.Device = parse.GetValue(_device) ?? options.Device;
         return options;
     }

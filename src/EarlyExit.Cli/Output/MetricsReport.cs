@@ -25,10 +25,10 @@ internal sealed record EvaluationMetrics
     /// <summary>Unweighted mean of the per-class F1 scores.</summary>
     public required double MacroF1 { get; init; }
 
-    /// <summary>F1 of the second class (<see cref="PositiveClass"/>), as GLUE reports for MRPC.</summary>
+    /// <summary>F1 of the positive class (<see cref="PositiveClass"/>), as GLUE reports for MRPC.</summary>
     public required double F1 { get; init; }
 
-    /// <summary>The class <see cref="F1"/> is about: the second of <see cref="Classes"/>.</summary>
+    /// <summary>The class <see cref="F1"/> is about: --positive-label, else "1", else "true", else the second class in ordinal order.</summary>
     public required string PositiveClass { get; init; }
 
     /// <summary>Matthews correlation coefficient, as GLUE reports for CoLA.</summary>

@@ -12,7 +12,7 @@ public enum ClassificationMetric
     /// <summary>Unweighted mean of the per-class F1 scores.</summary>
     MacroF1,
 
-    /// <summary>F1 of class 1 (the positive class of binary tasks, as GLUE reports for MRPC).</summary>
+    /// <summary>F1 of the positive class (GLUE's MRPC metric); which class is positive is named by value (<see cref="PositiveClass"/>).</summary>
     F1,
 
     /// <summary>Matthews correlation coefficient (multiclass form), as GLUE reports for CoLA.</summary>
@@ -31,8 +31,11 @@ public sealed record ClassificationMetrics
     /// <summary>Unweighted mean of the per-class F1 scores (classes never seen nor predicted count as F1 0).</summary>
     public required double MacroF1 { get; init; }
 
-    /// <summary>F1 of class 1 (meaningful for binary tasks).</summary>
+    /// <summary>F1 of the positive class, <see cref="PositiveClass"/> (meaningful for binary tasks).</summary>
     public required double F1 { get; init; }
+
+    /// <summary>The 0-based class whose F1 is <see cref="F1"/>.</summary>
+    public required int PositiveClass { get; init; }
 
     /// <summary>Matthews correlation coefficient (multiclass form; 0 when undefined).</summary>
     public required double MatthewsCorrelation { get; init; }
@@ -65,9 +68,12 @@ public sealed record ClassificationMetrics
     /// <param name="exitLayers">1-based exit layer per row.</param>
     /// <param name="classes">C.</param>
     /// <param name="layers">L.</param>
+    /// <param name="positiveClass">The 0-based class <see cref="F1"/> is computed for; resolve it from the class names with <see cref="Evaluation.PositiveClass.Resolve"/>.</param>
     /// <exception cref="ArgumentException">The lists differ in length or are empty, or a value is out of range.</exception>
-    public static ClassificationMetrics Compute(IReadOnlyList<int> predicted, IReadOnlyList<int> actual, IReadOnlyList<int> exitLayers, int classes, int layers)
+    public static ClassificationMetrics Compute(IReadOnlyList<int> predicted, IReadOnlyList<int> actual, IReadOnlyList<int> exitLayers, int classes, int layers, int positiveClass)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(positiveClass);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(positiveClass, classes);
         ArgumentNullException.ThrowIfNull(predicted);
         ArgumentNullException.ThrowIfNull(actual);
         ArgumentNullException.ThrowIfNull(exitLayers);
@@ -124,7 +130,8 @@ public sealed record ClassificationMetrics
             Count = n,
             Accuracy = (double)correct / n,
             MacroF1 = f1.Average(),
-            F1 = classes > 1 ? f1[1] : f1[0],
+            F1 = f1[positiveClass],
+            PositiveClass = positiveClass,
             MatthewsCorrelation = Matthews(correct, n, rowTotals, columnTotals),
             PerClassF1 = f1,
             MeanExitLayer = meanLayer,

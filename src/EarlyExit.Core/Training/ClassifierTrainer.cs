@@ -89,6 +89,11 @@ public static class ClassifierTrainer
         }
 
         CheckLabels(training, model.NumLabels, "training", problems);
+        if (options.PositiveClass >= model.NumLabels)
+        {
+            problems.Add($"PositiveClass is {options.PositiveClass}, but the model has classes 0..{model.NumLabels - 1}.");
+        }
+
         if (validation is not null)
         {
             CheckLabels(validation, model.NumLabels, "validation", problems);
@@ -98,7 +103,7 @@ public static class ClassifierTrainer
         Func<(double, ClassificationMetrics?)>? validate = validation is { Count: > 0 }
             ? () =>
             {
-                ClassificationMetrics metrics = Evaluate(model, validation, options.ValidationCriterion, padTokenId, options.BatchSize);
+                ClassificationMetrics metrics = Evaluate(model, validation, options.ValidationCriterion, padTokenId, options.BatchSize, options.PositiveClass);
                 return (metrics.Get(options.ValidationMetric), metrics);
             }
             : null;
@@ -176,8 +181,8 @@ public static class ClassifierTrainer
         return LengthBatches.Map(inputs, i => i.Length, batchSize, batch => EarlyExitScoring.ScoreBatch(model, batch, criterion, padTokenId));
     }
 
-    /// <summary>Scores <paramref name="examples"/> with <paramref name="criterion"/> and computes the task and cost metrics.</summary>
-    public static ClassificationMetrics Evaluate(EarlyExitClassifier model, IReadOnlyList<ClassificationExample> examples, ExitCriterion criterion, int padTokenId, int batchSize)
+    /// <summary>Scores <paramref name="examples"/> with <paramref name="criterion"/> and computes the task and cost metrics (F1 of class <paramref name="positiveClass"/>).</summary>
+    public static ClassificationMetrics Evaluate(EarlyExitClassifier model, IReadOnlyList<ClassificationExample> examples, ExitCriterion criterion, int padTokenId, int batchSize, int positiveClass = 1)
     {
         ArgumentNullException.ThrowIfNull(examples);
         ClassificationPrediction[] predictions = Predict(model, examples.Select(e => e.Input).ToArray(), criterion, padTokenId, batchSize);
@@ -186,7 +191,8 @@ public static class ClassifierTrainer
             examples.Select(e => e.Label).ToArray(),
             predictions.Select(p => p.ExitLayer).ToArray(),
             model.NumLabels,
-            model.NumLayers);
+            model.NumLayers,
+            positiveClass);
     }
 
     /// <summary>Scores regression rows with <paramref name="criterion"/> and computes the correlation, error and cost metrics.</summary>

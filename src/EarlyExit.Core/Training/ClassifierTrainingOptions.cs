@@ -58,6 +58,10 @@ public sealed class ClassifierTrainingOptions
     /// <value>The default value is <see cref="ClassificationMetric.Accuracy"/>.</value>
     public ClassificationMetric ValidationMetric { get; set; } = ClassificationMetric.Accuracy;
 
+    /// <summary>The 0-based class whose F1 <see cref="ClassificationMetric.F1"/> means (the caller's class numbering; the ML.NET trainer resolves it from the label values with <see cref="Evaluation.PositiveClass.Resolve"/>).</summary>
+    /// <value>The default value is 1.</value>
+    public int PositiveClass { get; set; } = 1;
+
     /// <summary>Epochs without improvement before stopping (needs validation data); 0 trains every epoch.</summary>
     /// <value>The default value is <see cref="PalbertDefaults.EarlyStoppingPatience"/> (0).</value>
     public int EarlyStoppingPatience { get; set; } = PalbertDefaults.EarlyStoppingPatience;
@@ -123,6 +127,11 @@ public sealed class ClassifierTrainingOptions
         if (ValidationCriterion is null)
         {
             problems.Add("ValidationCriterion is null; give an exit criterion, e.g. ExitCriterion.QExit(0.5).");
+        }
+
+        if (PositiveClass < 0)
+        {
+            problems.Add($"PositiveClass is {PositiveClass}; it must be a 0-based class index.");
         }
 
         if (EarlyStoppingPatience < 0)

@@ -144,6 +144,8 @@ internal static class PalbertFitting
         using IChannel ch = host.Start("Training");
         List<Row<TLabel>> rows = ReadRows(trainData, kind, label, text1, text2, ch, "training");
         kind.CheckTraining(rows.Select(r => r.Label).ToArray(), outputNames, options.LabelColumnName);
+        ClassifierTrainingOptions trainingOptions = options.ToTrainingOptions();
+        trainingOptions.PositiveClass = options.PositiveClassOf(outputNames);
         List<Row<TLabel>>? validationRows = null;
         if (validationData is not null)
         {
@@ -174,7 +176,7 @@ internal static class PalbertFitting
             ch.Info(MessageSensitivity.None, $"Tokenized {training.Count} training and {validation?.Count ?? 0} validation rows in {clock.Elapsed.TotalSeconds:0.0} s; " +
                 $"{truncated} training rows reach MaxSequenceLength {classifier.MaxSequenceLength} (longer texts are truncated).");
 
-            TrainingReport report = kind.Train(classifier, training, validation, options.ToTrainingOptions(), new ProgressLog(ch, options.Progress), options.CancellationToken);
+            TrainingReport report = kind.Train(classifier, training, validation, trainingOptions, new ProgressLog(ch, options.Progress), options.CancellationToken);
             ch.Info(MessageSensitivity.None, $"Training done: {report.Epochs.Count} epoch(s), keeping epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}.");
             var columns = new PalbertColumns(options.Sentence1ColumnName, options.Sentence2ColumnName, options.PredictedLabelOutput,
                 options.ScoreColumnName, options.ExitLayerColumnName, options.HaltingDistributionColumnName, options.BatchSize);

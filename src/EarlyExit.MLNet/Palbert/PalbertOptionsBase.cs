@@ -230,6 +230,10 @@ public abstract class PalbertOptionsBase
     /// <summary>The predicted-label output column, or null for a task that has none (regression).</summary>
     internal virtual string? PredictedLabelOutput => null;
 
+    /// <summary>The 0-based class F1 is computed for, from the class names in key order (regression: 0, unused).</summary>
+    /// <exception cref="ArgumentException">A named positive label that is not a class.</exception>
+    internal virtual int PositiveClassOf(IReadOnlyList<string> classNames) => 0;
+
     /// <summary>What a criterion checks the model's outputs against: 1 for regression, 2 (any number above 1) for classification.</summary>
     internal abstract int TaskOutputs { get; }
 

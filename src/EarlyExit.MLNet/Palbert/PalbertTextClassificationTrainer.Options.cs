@@ -19,8 +19,19 @@ public sealed partial class PalbertTextClassificationTrainer
         /// <value>The default value is <see cref="ClassificationMetric.Accuracy"/>.</value>
         public ClassificationMetric ValidationMetric { get; set; } = ClassificationMetric.Accuracy;
 
+        /// <summary>
+        /// The label value whose F1 <see cref="ClassificationMetric.F1"/> means, or null for "1", else "true", else
+        /// the second value in ordinal order. Chosen by value: ML.NET numbers keys by first occurrence, so
+        /// position would depend on the order of the training rows.
+        /// </summary>
+        /// <value>The default value is null.</value>
+        public string? PositiveLabel { get; set; }
+
         /// <inheritdoc />
         internal override ClassificationMetric TrainingValidationMetric => ValidationMetric;
+
+        /// <inheritdoc />
+        internal override int PositiveClassOf(IReadOnlyList<string> classNames) => PositiveClass.Resolve(classNames, PositiveLabel);
 
         /// <inheritdoc />
         internal override string? PredictedLabelOutput => PredictedLabelColumnName;

@@ -138,10 +138,11 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     /// <param name="metric">The metric of the Pareto front and of selection (all four are reported).</param>
     /// <param name="labelColumnName">The label column (Key&lt;UInt32&gt; with this model's classes).</param>
     /// <param name="measureSpeed">Whether to time real passes for full depth and the front (rows/s).</param>
-    /// <exception cref="ArgumentException">An empty grid, a setting the model cannot serve, no rows, or a missing label (the row is named).</exception>
+    /// <param name="positiveLabel">The class F1 is computed for, by value; null for "1", else "true", else the second class in ordinal order (<see cref="PositiveClass.Resolve"/>).</param>
+    /// <exception cref="ArgumentException">An empty grid, a setting the model cannot serve, no rows, a missing label (the row is named), or a positive label that is not a class.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type.</exception>
     public ExitSweep Sweep(IDataView data, IEnumerable<ExitCriterion>? grid = null, ClassificationMetric metric = ClassificationMetric.Accuracy, string labelColumnName = "Label",
-        bool measureSpeed = true)
+        bool measureSpeed = true, string? positiveLabel = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (IsRegression)
@@ -150,7 +151,7 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
                 "Sweep compares classification metrics; this is a regression model. Record its layers with Classifier.Record(...) and replay criteria on the record (ClassificationRecord.Replay), then score with EarlyExitRegressionMetrics.Compute.");
         }
 
-        return ClassifierSweep.Run(this, data, grid?.ToList(), metric, labelColumnName, measureSpeed);
+        return ClassifierSweep.Run(this, data, grid?.ToList(), metric, labelColumnName, measureSpeed, positiveLabel);
     }
 
     /// <summary>A transformer over the same trained model that scores <paramref name="batchSize"/> rows together.</summary>

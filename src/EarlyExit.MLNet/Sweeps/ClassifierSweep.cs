@@ -26,9 +26,10 @@ internal static class ClassifierSweep
         _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, null),
     };
 
-    public static ExitSweep Run(PalbertTransformer palbert, IDataView data, IReadOnlyList<ExitCriterion>? grid, ClassificationMetric metric, string labelColumnName, bool measureSpeed)
+    public static ExitSweep Run(PalbertTransformer palbert, IDataView data, IReadOnlyList<ExitCriterion>? grid, ClassificationMetric metric, string labelColumnName, bool measureSpeed, string? positiveLabel)
     {
         ArgumentNullException.ThrowIfNull(data);
+        int positive = PositiveClass.Resolve(palbert.ClassNames, positiveLabel);
         EarlyExitTextClassifier classifier = palbert.Classifier;
         int layers = classifier.NumLayers;
         int classes = palbert.ClassNames.Count;
@@ -62,21 +63,21 @@ internal static class ClassifierSweep
         Parallel.For(0, settings.Count, i =>
         {
             ClassificationPrediction[] predictions = record.Replay(settings[i]);
-            replayed[i] = Candidate(settings[i].Name, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, palbert.ClassNames, layers);
+            replayed[i] = Candidate(settings[i].Name, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, palbert.ClassNames, layers, positive);
         });
         var candidates = replayed.ToList();
         double replaySeconds = clock.Elapsed.TotalSeconds;
         (int[] agreeExits, int[] agreePredicted) = record.Oracle();
         (int[] correctExits, int[] correctPredicted) = record.Oracle(labels);
-        candidates.Add(Candidate("oracle:agree", agreePredicted, agreeExits, labels, palbert.ClassNames, layers));
-        candidates.Add(Candidate("oracle:correct", correctPredicted, correctExits, labels, palbert.ClassNames, layers));
+        candidates.Add(Candidate("oracle:agree", agreePredicted, agreeExits, labels, palbert.ClassNames, layers, positive));
+        candidates.Add(Candidate("oracle:correct", correctPredicted, correctExits, labels, palbert.ClassNames, layers, positive));
 
         MeasuredPass Measure(string criterion)
         {
             var watch = Stopwatch.StartNew();
             ClassificationPrediction[] predictions = classifier.Predict(texts, pairs, ExitCriterion.Parse(criterion), batch);
             double seconds = watch.Elapsed.TotalSeconds;
-            SweepCandidate real = Candidate(criterion, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, palbert.ClassNames, layers);
+            SweepCandidate real = Candidate(criterion, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, palbert.ClassNames, layers, positive);
             return new MeasuredPass(seconds, real.Metrics, real.MeanExitLayer);
         }
 
@@ -94,9 +95,9 @@ internal static class ClassifierSweep
         return settings.Any(c => c.Name == "full") ? settings : [ExitCriterion.Full(), .. settings];
     }
 
-    private static SweepCandidate Candidate(string criterion, int[] predicted, int[] exits, int[] labels, IReadOnlyList<string> classNames, int layers)
+    private static SweepCandidate Candidate(string criterion, int[] predicted, int[] exits, int[] labels, IReadOnlyList<string> classNames, int layers, int positive)
     {
-        ClassificationMetrics m = ClassificationMetrics.Compute(predicted, labels, exits, classNames.Count, layers);
+        ClassificationMetrics m = ClassificationMetrics.Compute(predicted, labels, exits, classNames.Count, layers, positive);
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
         {
             [Name(ClassificationMetric.Accuracy)] = m.Accuracy,

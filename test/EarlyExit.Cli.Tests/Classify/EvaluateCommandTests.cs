@@ -44,6 +44,23 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
     }
 
     [Fact]
+    public async Task Evaluate_PositiveLabel_ReportsThatClassesF1()
+    {
+        string metrics = _folder.File("positive0.json");
+
+        CliResult result = await Evaluate(sst2.ValidPath, "--positive-label", "0", "--metrics-json", metrics);
+        CliResult unknown = await Evaluate(sst2.ValidPath, "--positive-label", "yes");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("F1 (0)", result.Output);
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(metrics));
+        Assert.Equal("0", json.RootElement.GetProperty("positiveClass").GetString());
+        Assert.Equal(json.RootElement.GetProperty("perClassF1").GetProperty("0").GetDouble(), json.RootElement.GetProperty("f1").GetDouble(), 12);
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("The positive label 'yes' is not a class of the model; its classes are '0', '1'", unknown.Error);
+    }
+
+    [Fact]
     public async Task Evaluate_ExitCriterionLayer1_EveryRowExitsAtLayer1()
     {
         string metrics = _folder.File("layer1.json");

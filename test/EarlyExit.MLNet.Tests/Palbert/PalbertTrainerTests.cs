@@ -1,3 +1,4 @@
+using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Palbert;
@@ -175,6 +176,18 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
 
         Assert.Contains("Column 'Label' must be Key<UInt32>, found String", error.Message);
         Assert.Contains("MapValueToKey(\"Label\")", error.Message);
+    }
+
+    [Fact]
+    public void Fit_PositiveLabelNotAClass_ThrowsBeforeTrainingListingTheClasses()
+    {
+        PalbertTextClassificationTrainer.Options options = PalbertFixture.Options();
+        options.ValidationMetric = ClassificationMetric.F1;
+        options.PositiveLabel = "1";
+        var error = Assert.Throws<ArgumentException>(() => Fit(options, fixture.Training.Take(20)));
+
+        Assert.Contains("The positive label '1' is not a class", error.Message);
+        Assert.Contains("'negative'", error.Message);
     }
 
     [Fact]

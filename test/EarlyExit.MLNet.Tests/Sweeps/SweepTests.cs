@@ -38,6 +38,30 @@ public sealed class PalbertSweepTests(PalbertFixture fixture) : IClassFixture<Pa
         Assert.Equal(criterion, scorer.ExitCriterion.Name);
     }
 
+    [Theory]
+    [InlineData(null, "positive")]
+    [InlineData("negative", "negative")]
+    [InlineData("positive", "positive")]
+    public void Sweep_F1_IsThePositiveLabelsF1WhateverTheKeyOrder(string? positiveLabel, string positive)
+    {
+        ExitSweep sweep = fixture.Palbert.Sweep(KeyedTest, ExitGrid.Parse("full"), ClassificationMetric.F1, measureSpeed: false, positiveLabel: positiveLabel);
+        List<ScoredRow> scored = fixture.Score(fixture.Test);
+
+        int tp = scored.Zip(fixture.Test).Count(p => p.First.PredictedLabel == positive && p.Second.Label == positive);
+        int predicted = scored.Count(s => s.PredictedLabel == positive);
+        int actual = fixture.Test.Count(t => t.Label == positive);
+        Assert.Equal(2.0 * tp / (predicted + actual), sweep.FullDepth.Metric, 12);
+    }
+
+    [Fact]
+    public void Sweep_PositiveLabelNotAClass_ListsTheClasses()
+    {
+        var error = Assert.Throws<ArgumentException>(() => fixture.Palbert.Sweep(KeyedTest, ExitGrid.Parse("full"), ClassificationMetric.F1, measureSpeed: false, positiveLabel: "1"));
+
+        Assert.Contains("'negative'", error.Message);
+        Assert.Contains("'positive'", error.Message);
+    }
+
     [Fact]
     public void Sweep_DefaultGrid_GivesADataFrame_WithTheFrontMeasuredAndTheOracles()
     {
