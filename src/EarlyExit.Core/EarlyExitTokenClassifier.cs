@@ -164,7 +164,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
             chunks.AddRange(Encode(sentences[s]).Select(c => (s, c)));
         }
 
-        return new SentenceChunks(sentences.Select(s => s.Count).ToArray(), chunks);
+        return new SentenceChunks(sentences.Select(s => s.Count).ToArray(), chunks, Tags.ToList().IndexOf("O"));
     }
 
     /// <summary>Throws when <paramref name="criterion"/> asks for a layer past the last.</summary>

@@ -1,6 +1,7 @@
 using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Hub;
+using EarlyExit.Sweeps;
 using EarlyExit.Tests.TestSupport;
 using EarlyExit.Tests.Training;
 using EarlyExit.Training;
@@ -44,6 +45,46 @@ public sealed class EarlyExitTokenClassifierTests : IDisposable
         Assert.All(prediction.ExitLayers, l => Assert.InRange(l, 1, labeller.NumLayers));
         // The pattern repeats, so the learned tags repeat too, across chunk borders.
         Assert.Equal(prediction.Tags[..4], prediction.Tags[^4..]);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\u200b")] // zero-width space
+    [InlineData("\u00ad")] // soft hyphen
+    public void Predict_WordsWithoutTokens_GetTheOutsideTagAndLayerOneEverywhere(string tokenless)
+    {
+        using EarlyExitTokenClassifier labeller = Trained(epochs: 1);
+        string[][] sentences =
+        [
+            [tokenless, "john", "smith"],
+            ["john", tokenless, "visited", "paris"],
+            ["john", "visited", tokenless],
+            [tokenless],
+            [.. Enumerable.Range(0, 30).SelectMany(_ => new[] { "john", "smith", tokenless }), "paris", tokenless],
+        ];
+        int outside = Array.IndexOf(ToyNer.Tags, "O");
+        Assert.All(labeller.Encode(["john", tokenless])[0].Input.WordIds!, id => Assert.NotEqual(1, id)); // the word really has no tokens
+        SentenceExitRecord record = labeller.Record(sentences);
+
+        foreach (SentencePrediction[] predictions in new[] { labeller.Predict(sentences), record.Replay(TokenExitCriterion.Tokee(0.3)), record.Oracle() })
+        {
+            for (int s = 0; s < sentences.Length; s++)
+            {
+                Assert.Equal(sentences[s].Length, predictions[s].Tags.Length);
+                Assert.Equal(sentences[s].Length, predictions[s].ExitLayers.Length);
+                Assert.All(predictions[s].ExitLayers, l => Assert.InRange(l, 1, labeller.NumLayers));
+                for (int w = 0; w < sentences[s].Length; w++)
+                {
+                    if (sentences[s][w] == tokenless)
+                    {
+                        Assert.Equal((outside, 1), (predictions[s].Tags[w], predictions[s].ExitLayers[w]));
+                    }
+                }
+            }
+        }
+
+        // The other words are labelled as without the tokenless ones.
+        Assert.Equal(labeller.Predict([["john", "visited"]])[0].Tags, labeller.Predict([sentences[2]])[0].Tags[..2]);
     }
 
     [Fact]

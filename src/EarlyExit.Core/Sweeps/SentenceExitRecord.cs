@@ -2,6 +2,10 @@
 // (WordChunker), and a sentence's word tags and exit layers are its chunks' put side by side.
 // SentenceChunks does that bookkeeping for scoring and for records; SentenceExitRecord is a
 // TokenExitRecord of the chunks that answers per sentence.
+//
+// A word the tokenizer turns into no tokens at all (an empty string, a zero-width space, a lone soft
+// hyphen) runs through no layer, yet every word gets a prediction: the outside tag "O" (when the tag
+// set has one; else the tag of the nearest word with tokens, left first) and exit layer 1.
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.Tokenization;
@@ -13,11 +17,16 @@ internal sealed class SentenceChunks
 {
     private readonly int[] _sentenceLengths;
     private readonly (int Sentence, WordChunk Chunk)[] _chunks;
+    private readonly int _tokenlessWordTag;
 
-    public SentenceChunks(int[] sentenceLengths, IReadOnlyList<(int Sentence, WordChunk Chunk)> chunks)
+    /// <param name="sentenceLengths">Each sentence's word count.</param>
+    /// <param name="chunks">The chunks, in sentence order.</param>
+    /// <param name="tokenlessWordTag">The tag of words without tokens (the index of "O"), or -1 for the nearest tokenised word's tag.</param>
+    public SentenceChunks(int[] sentenceLengths, IReadOnlyList<(int Sentence, WordChunk Chunk)> chunks, int tokenlessWordTag)
     {
         _sentenceLengths = sentenceLengths;
         _chunks = chunks.ToArray();
+        _tokenlessWordTag = tokenlessWordTag;
         Inputs = _chunks.Select(c => c.Chunk.Input).ToArray();
     }
 
@@ -27,17 +36,67 @@ internal sealed class SentenceChunks
     /// <summary>How many sentences.</summary>
     public int SentenceCount => _sentenceLengths.Length;
 
-    /// <summary>Each sentence's words' values, from each chunk's words' values.</summary>
-    public int[][] Words(IReadOnlyList<int[]> chunkWordValues)
+    /// <summary>
+    /// Each sentence's word tags and exit layers, from each chunk's (whose arrays end at the chunk's last
+    /// word with tokens); words without tokens get the tag and layer of the file header's rule.
+    /// </summary>
+    public SentencePrediction[] Predictions(IReadOnlyList<int[]> chunkWordTags, IReadOnlyList<int[]> chunkWordExits)
     {
-        var words = _sentenceLengths.Select(n => new int[n]).ToArray();
+        var tags = _sentenceLengths.Select(n => new int[n]).ToArray();
+        var exits = _sentenceLengths.Select(n => new int[n]).ToArray();
+        var tokenless = _sentenceLengths.Select(n => new bool[n]).ToArray();
         for (int i = 0; i < _chunks.Length; i++)
         {
             var (sentence, chunk) = _chunks[i];
-            Array.Copy(chunkWordValues[i], 0, words[sentence], chunk.Start, chunk.Count);
+            int tokenised = Math.Min(chunk.Count, chunkWordTags[i].Length);
+            Array.Copy(chunkWordTags[i], 0, tags[sentence], chunk.Start, tokenised);
+            Array.Copy(chunkWordExits[i], 0, exits[sentence], chunk.Start, tokenised);
+            var hasTokens = new bool[chunk.Count];
+            foreach (int word in chunk.Input.WordIds!)
+            {
+                if (word >= 0 && word < chunk.Count)
+                {
+                    hasTokens[word] = true;
+                }
+            }
+
+            for (int w = 0; w < chunk.Count; w++)
+            {
+                tokenless[sentence][chunk.Start + w] = !hasTokens[w];
+            }
         }
 
-        return words;
+        for (int s = 0; s < tags.Length; s++)
+        {
+            for (int w = 0; w < tags[s].Length; w++)
+            {
+                if (tokenless[s][w])
+                {
+                    tags[s][w] = _tokenlessWordTag >= 0 ? _tokenlessWordTag : NearestTokenised(tags[s], tokenless[s], w);
+                    exits[s][w] = 1;
+                }
+            }
+        }
+
+        return tags.Select((t, s) => new SentencePrediction(t, exits[s])).ToArray();
+    }
+
+    private static int NearestTokenised(int[] tags, bool[] tokenless, int word)
+    {
+        for (int distance = 1; distance < tags.Length; distance++)
+        {
+            if (word - distance >= 0 && !tokenless[word - distance])
+            {
+                return tags[word - distance];
+            }
+
+            if (word + distance < tags.Length && !tokenless[word + distance])
+            {
+                return tags[word + distance];
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>Each chunk's words' values, from each sentence's.</summary>
@@ -45,12 +104,8 @@ internal sealed class SentenceChunks
         _chunks.Select(c => (IReadOnlyList<int>)sentenceWordValues[c.Sentence].Skip(c.Chunk.Start).Take(c.Chunk.Count).ToArray()).ToArray();
 
     /// <summary>Each sentence's prediction from its chunks' predictions.</summary>
-    public SentencePrediction[] Assemble(IReadOnlyList<TokenPrediction> scored)
-    {
-        int[][] tags = Words(scored.Select(p => p.WordClasses).ToArray());
-        int[][] exits = Words(scored.Select(p => p.WordExitLayers).ToArray());
-        return tags.Select((t, s) => new SentencePrediction(t, exits[s])).ToArray();
-    }
+    public SentencePrediction[] Assemble(IReadOnlyList<TokenPrediction> scored) =>
+        Predictions(scored.Select(p => p.WordClasses).ToArray(), scored.Select(p => p.WordExitLayers).ToArray());
 }
 
 /// <summary>What every layer of a token-exit labeller says about a list of sentences; see <see cref="TokenExitRecord"/>.</summary>
@@ -92,8 +147,6 @@ public sealed class SentenceExitRecord
         }
 
         (int[][] exits, int[][] tags) = Chunks.Oracle(chunkLabels);
-        int[][] sentenceTags = _chunks.Words(tags);
-        int[][] sentenceExits = _chunks.Words(exits);
-        return sentenceTags.Select((t, s) => new SentencePrediction(t, sentenceExits[s])).ToArray();
+        return _chunks.Predictions(tags, exits);
     }
 }

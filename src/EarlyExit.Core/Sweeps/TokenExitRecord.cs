@@ -121,6 +121,11 @@ public sealed class TokenExitRecord
             for (int w = 0; w < firstPieces.Length; w++)
             {
                 int t = firstPieces[w];
+                if (t < 0)
+                {
+                    continue; // a word without tokens; SentenceChunks gives it its tag and layer
+                }
+
                 int target = wordLabels?[row][w] ?? Classes(row, Layers - 1)[t];
                 int layer = 0;
                 while (layer < Layers && Classes(row, layer)[t] != target)
