@@ -7,7 +7,11 @@
 //                     once (batches with early exit), and the main cursor serves the results by position,
 //                     so output rows keep the input order. If no output column is requested, nothing is scored.
 // ScoringRow          IRowToRowMapper's row, for CreatePredictionEngine: scores its one input row on first
-//                     use and caches the result for that row position.
+//                     use and caches the result for that row position. ML.NET's engine writes every
+//                     example into one shared input row and numbers the calls (Position + 1 each), so
+//                     two threads sharing an engine can read each other's example. The row refuses to
+//                     answer when it sees that: a call while another is scoring, a position that skipped
+//                     a call, or a position that moved while scoring.
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -96,6 +100,8 @@ internal sealed class ScoringRow<TInput, TPrediction> : DataViewRow
     private readonly Func<TInput>? _read;
     private long _cachedPosition = -1;
     private TPrediction? _cached;
+    private long _lastPosition = -1;
+    private int _busy;
 
     public ScoringRow(BatchScoringMapper<TInput, TPrediction> mapper, DataViewRow input, HashSet<int> active)
     {
@@ -127,14 +133,47 @@ internal sealed class ScoringRow<TInput, TPrediction> : DataViewRow
             throw new InvalidOperationException("No output column was requested from this row.");
         }
 
-        if (_cached is null || _cachedPosition != _input.Position)
+        if (Interlocked.Exchange(ref _busy, 1) == 1)
         {
-            _cached = _mapper.Score([_read()])[0];
-            _cachedPosition = _input.Position;
+            throw ConcurrentUse("while another call was scoring");
         }
 
-        return _cached;
+        try
+        {
+            long position = _input.Position;
+            if (_cached is not null && _cachedPosition == position)
+            {
+                return _cached;
+            }
+
+            long last = _lastPosition;
+            _lastPosition = position;
+            _cached = default;
+            if (last >= 0 && position != last + 1)
+            {
+                throw ConcurrentUse("after another call wrote its example into the engine's input row");
+            }
+
+            TPrediction prediction = _mapper.Score([_read()])[0];
+            if (_input.Position != position)
+            {
+                throw ConcurrentUse("while another call wrote its example into the engine's input row");
+            }
+
+            _cached = prediction;
+            _cachedPosition = position;
+            return prediction;
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
     }
+
+    private static InvalidOperationException ConcurrentUse(string what) => new(
+        $"A PredictionEngine was used from several threads at once: a prediction was asked for {what}, so its answer could belong to another thread's example. " +
+        "ML.NET's prediction engines are not thread-safe: use PredictionEnginePool (Microsoft.Extensions.ML), one engine per thread, a lock around Predict, " +
+        "or score many rows at once with Transform, which is faster.");
 }
 
 /// <summary>The lazy, batch-scoring result of a transformer's Transform.</summary>

@@ -62,6 +62,42 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public void PredictionEngine_SharedByManyThreads_NeverAnswersWithAnotherRowsScores()
+    {
+        var engine = fixture.Context.Model.CreatePredictionEngine<TextRow, ScoredRow>(fixture.Model);
+        Dictionary<string, float[]> expected = fixture.Test.DistinctBy(r => r.Text).ToDictionary(r => r.Text!, r => engine.Predict(r).Score);
+        TextRow[] requests = Enumerable.Range(0, 4000).Select(i => fixture.Test[i % fixture.Test.Count]).ToArray();
+        var answers = new (float[]? Score, Exception? Error)[requests.Length];
+
+        Parallel.For(0, requests.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            try
+            {
+                answers[i] = (engine.Predict(requests[i]).Score, null);
+            }
+            catch (InvalidOperationException e)
+            {
+                answers[i] = (null, e);
+            }
+        });
+
+        for (int i = 0; i < requests.Length; i++)
+        {
+            if (answers[i].Error is Exception error)
+            {
+                Assert.Contains("PredictionEnginePool", error.Message);
+            }
+            else
+            {
+                Assert.Equal(expected[requests[i].Text!], answers[i].Score!, (a, b) => Math.Abs(a - b) < 1e-5f);
+            }
+        }
+
+        // Used from one thread again, the engine answers normally.
+        Assert.Equal(expected[fixture.Test[0].Text!], engine.Predict(fixture.Test[0]).Score, (a, b) => Math.Abs(a - b) < 1e-5f);
+    }
+
+    [Fact]
     public void WithExitCriterion_ChangesExitsWithoutRetraining()
     {
         using PalbertTransformer firstLayer = fixture.Palbert.WithExitCriterion(ExitCriterion.FixedLayer(1));
