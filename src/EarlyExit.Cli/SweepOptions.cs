@@ -78,20 +78,29 @@ internal sealed class SweepOptions
 
     public bool MeasureSpeed(ParseResult parse) => !parse.GetValue(_noTiming);
 
-    /// <summary>Checks the output paths before any long work.</summary>
-    public void CheckOutputs(ParseResult parse)
+    /// <summary>Checks the output paths before any long work: writable, and none of them one of <paramref name="inputs"/>.</summary>
+    public void CheckOutputs(ParseResult parse, params (string? Path, string Option)[] inputs)
     {
-        foreach ((string? path, string option) in new[] { (parse.GetValue(_csv), "--csv"), (parse.GetValue(_apply), "--apply") })
+        string? csv = parse.GetValue(_csv);
+        string? apply = parse.GetValue(_apply);
+        if (csv is not null)
         {
-            if (path is not null)
-            {
-                AtomicFile.CheckWritable(path, option);
-            }
+            AtomicFile.CheckWritable(csv, "--csv", [.. inputs, (apply, "--apply")]);
         }
 
-        if (parse.GetValue(_plots) is string folder && File.Exists(folder))
+        if (apply is not null)
         {
-            throw new CliException($"--plots '{folder}' is a file; name a folder.", isUsage: true);
+            AtomicFile.CheckWritable(apply, "--apply", inputs);
+        }
+
+        if (parse.GetValue(_plots) is string folder)
+        {
+            if (File.Exists(folder))
+            {
+                throw new CliException($"--plots '{folder}' is a file; name a folder.", isUsage: true);
+            }
+
+            AtomicFile.CheckWritable(Path.Combine(folder, "tradeoff.png"), "--plots");
         }
     }
 

@@ -49,7 +49,7 @@ internal sealed class EvaluateCommand
         string? metricsPath = parse.GetValue(_metricsJson);
         if (metricsPath is not null)
         {
-            AtomicFile.CheckWritable(metricsPath, "--metrics-json");
+            AtomicFile.CheckWritable(metricsPath, "--metrics-json", (dataPath, "--data"), (modelPath, "--model"));
         }
 
         var ml = new MLContext(seed: 0);

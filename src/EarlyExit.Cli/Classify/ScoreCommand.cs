@@ -64,7 +64,7 @@ internal sealed class ScoreCommand
         string modelPath = parse.GetRequiredValue(_model);
         string dataPath = parse.GetRequiredValue(_data);
         string outPath = parse.GetRequiredValue(_out);
-        AtomicFile.CheckWritable(outPath, "--out");
+        AtomicFile.CheckWritable(outPath, "--out", (dataPath, "--data"), (modelPath, "--model"));
 
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));

@@ -153,10 +153,10 @@ internal sealed class TrainCommand
             throw new CliException(Cli.Describe(e), isUsage: true);
         }
 
-        AtomicFile.CheckWritable(outPath, "--out");
+        AtomicFile.CheckWritable(outPath, "--out", (trainPath, "--train"), (validPath, "--valid"));
         if (metricsPath is not null)
         {
-            AtomicFile.CheckWritable(metricsPath, "--metrics-json");
+            AtomicFile.CheckWritable(metricsPath, "--metrics-json", (trainPath, "--train"), (validPath, "--valid"), (outPath, "--out"));
         }
 
         ClassificationData train = ClassificationData.Read(trainPath, _format.For(parse, trainPath), columns, cancellationToken);

@@ -56,7 +56,7 @@ internal sealed class NerSweepCommand
         string modelPath = parse.GetRequiredValue(_model);
         string dataPath = parse.GetRequiredValue(_data);
         string? testPath = parse.GetValue(_test);
-        _sweep.CheckOutputs(parse);
+        _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"));
 
         var ml = new MLContext(seed: 0);
         using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));

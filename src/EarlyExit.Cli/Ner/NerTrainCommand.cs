@@ -109,10 +109,10 @@ internal sealed class NerTrainCommand
             throw new CliException(Cli.Describe(e), isUsage: true);
         }
 
-        AtomicFile.CheckWritable(outPath, "--out");
+        AtomicFile.CheckWritable(outPath, "--out", (trainPath, "--train"), (validPath, "--valid"));
         if (metricsPath is not null)
         {
-            AtomicFile.CheckWritable(metricsPath, "--metrics-json");
+            AtomicFile.CheckWritable(metricsPath, "--metrics-json", (trainPath, "--train"), (validPath, "--valid"), (outPath, "--out"));
         }
 
         NerData train = Read(parse, trainPath, cancellationToken);

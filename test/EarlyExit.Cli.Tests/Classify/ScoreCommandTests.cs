@@ -41,6 +41,34 @@ public sealed class ScoreCommandTests(Sst2ModelFixture sst2) : IDisposable
     }
 
     [Fact]
+    public async Task Score_StaleTemporaryOfTheOutputFromAKilledRun_IsRemoved()
+    {
+        string scored = _folder.File("scored.tsv");
+        string stale = _folder.Write($".scored.tsv.{Guid.NewGuid():N}.tmp", "half a file");
+        string unrelated = _folder.Write(".scored.tsv.notes.tmp", "someone else's");
+
+        CliResult result = await CliRun.RunAsync(
+            "classify", "score", "--model", sst2.ModelPath, "--data", sst2.ValidPath, "--text-column", "sentence", "--out", scored);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(unrelated));
+        Assert.True(File.Exists(scored));
+    }
+
+    [Fact]
+    public async Task Score_OutIsTheData_IsRefused()
+    {
+        string data = _folder.Write("texts.tsv", "sentence\ngood film\n");
+
+        CliResult result = await CliRun.RunAsync("classify", "score", "--model", sst2.ModelPath, "--data", data, "--text-column", "sentence", "--out", data);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("is the same file as --data", result.Error);
+        Assert.Equal("sentence\ngood film\n", File.ReadAllText(data));
+    }
+
+    [Fact]
     public async Task Score_NoHeaderInput_NamesInputColumnsByIndexAndAppliesTheCriterion()
     {
         string data = _folder.Write("texts.txt", "a charming journey\nunflinchingly bleak\n");

@@ -121,6 +121,43 @@ public sealed class TrainCommandTests(Sst2ModelFixture sst2) : IDisposable
         Assert.InRange(json.RootElement.GetProperty("validation").GetProperty("mcc").GetDouble(), -1, 1);
     }
 
+    [Theory]
+    [InlineData("--train")]
+    [InlineData("--valid")]
+    public async Task Train_OutIsAnInputFile_IsRefusedAndTheInputKept(string input)
+    {
+        string train = _folder.Write("train.tsv", "sentence\tlabel\ngood\t1\nbad\t0\n");
+        string valid = _folder.Write("valid.tsv", "sentence\tlabel\nfine\t1\nawful\t0\n");
+        string target = input == "--train" ? train : valid;
+        string before = File.ReadAllText(target);
+
+        CliResult result = await CliRun.RunAsync(
+        [
+            "classify", "train", "--train", train, "--valid", valid, "--text-column", "sentence", "--label-column", "label",
+            "--out", Path.Combine(Path.GetDirectoryName(target)!, ".", Path.GetFileName(target)), .. CliRun.FastTraining(sst2.SharedRoot),
+        ]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"is the same file as {input}", result.Error);
+        Assert.Equal(before, File.ReadAllText(target));
+        Assert.DoesNotContain("training:", result.Output);
+    }
+
+    [Fact]
+    public async Task Train_OutInAFolderNobodyCanWrite_FailsBeforeTrainingNamingTheOption()
+    {
+        // /proc/self exists, and no user, root included, can create files in it.
+        CliResult result = await CliRun.RunAsync(
+        [
+            "classify", "train", "--train", sst2.TrainPath, "--text-column", "sentence", "--label-column", "label", "--max-train-rows", "50",
+            "--out", "/proc/self/model.zip", .. CliRun.FastTraining(sst2.SharedRoot),
+        ]);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--out '/proc/self/model.zip': cannot write in its folder '/proc/self'", result.Error);
+        Assert.DoesNotContain("training:", result.Output);
+    }
+
     [Fact]
     public async Task Train_EarlyStoppingWithoutValid_IsAUsageError()
     {
