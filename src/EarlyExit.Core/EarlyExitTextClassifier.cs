@@ -230,7 +230,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
         ModelFolder.CheckNames(settings.Labels, "label", minimum: settings.Heads.IsRegression ? 1 : 2);
         ExitCriterion criterion = ExitCriterion.Parse(settings.ExitCriterion);
         var (config, tokenizer, tokenizerFiles) = ModelFolder.ReadEncoderAndTokenizer(folder);
-        var model = new EarlyExitClassifier(TransformerEncoder.Create(config, settings.EncoderHasPooler), settings.Heads);
+        EarlyExitClassifier model = ModelFolder.BuildAroundEncoder(config, settings.EncoderHasPooler, encoder => new EarlyExitClassifier(encoder, settings.Heads));
         try
         {
             ModelFolder.ReadWeights(folder, model, $"early-exit classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Labels.Length} classes)");

@@ -203,7 +203,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
         ModelFolder.CheckNames(settings.Tags, "tag");
         TokenExitCriterion criterion = TokenExitCriterion.Parse(settings.ExitCriterion);
         var (config, tokenizer, tokenizerFiles) = ModelFolder.ReadEncoderAndTokenizer(folder);
-        var model = new TokenExitClassifier(TransformerEncoder.Create(config, settings.EncoderHasPooler), settings.Tags.Length, settings.Dropout);
+        TokenExitClassifier model = ModelFolder.BuildAroundEncoder(config, settings.EncoderHasPooler, encoder => new TokenExitClassifier(encoder, settings.Tags.Length, settings.Dropout));
         try
         {
             ModelFolder.ReadWeights(folder, model, $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags)");

@@ -103,6 +103,22 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
     }
 
     [Fact]
+    public void Load_HeadsSettingsTheModelRefuses_ThrowsNamingTheSetting()
+    {
+        using (EarlyExitTextClassifier classifier = Trained(epochs: 0))
+        {
+            classifier.Save(Path.Combine(_root, "bad-heads"));
+        }
+
+        string path = Path.Combine(_root, "bad-heads", EarlyExitTextClassifier.SettingsFileName);
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"ClassifierDropout\": 0.1", "\"ClassifierDropout\": 1.5", StringComparison.Ordinal));
+
+        var error = Assert.Throws<ArgumentException>(() => EarlyExitTextClassifier.Load(Path.Combine(_root, "bad-heads"), DeviceOption.Cpu));
+
+        Assert.Contains("ClassifierDropout is 1.5", error.Message);
+    }
+
+    [Fact]
     public void Load_FormatOneFile_ReadsAsClsPooling()
     {
         using EarlyExitTextClassifier classifier = Trained(epochs: 0);

@@ -94,6 +94,25 @@ internal static class ModelFolder
         return (config, tokenizer, files);
     }
 
+    /// <summary>
+    /// Builds a new encoder of <paramref name="config"/> and the model around it; when the model's
+    /// constructor refuses (e.g. heads settings it cannot build), the encoder's native memory is freed
+    /// before the error goes up.
+    /// </summary>
+    public static TModel BuildAroundEncoder<TModel>(EncoderConfig config, bool hasPooler, Func<TransformerEncoder, TModel> build)
+    {
+        TransformerEncoder encoder = TransformerEncoder.Create(config, hasPooler);
+        try
+        {
+            return build(encoder);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Copies model.safetensors into <paramref name="module"/> (every entry required, nothing extra).</summary>
     public static void ReadWeights(string folder, nn.Module module, string description)
     {
