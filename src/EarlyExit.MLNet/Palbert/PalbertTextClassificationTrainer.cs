@@ -61,9 +61,11 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         SchemaShape.Column label = PalbertFitting.FindShapeColumn(inputSchema, _options.LabelColumnName, "LabelColumnName");
-        if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
+        // The same rule as Fit's (ClassLabel.Require): a scalar Key<UInt32>, as MapValueToKey makes.
+        if (!label.IsKey || label.ItemType != NumberDataViewType.UInt32 || label.Kind != SchemaShape.Column.VectorKind.Scalar)
         {
-            throw ClassLabel.NotKey(_options.LabelColumnName, label.ItemType.ToString());
+            string found = label.IsKey ? $"Key<{label.ItemType.RawType.Name}>" : label.ItemType.ToString() ?? "?";
+            throw ClassLabel.NotKey(_options.LabelColumnName, label.Kind == SchemaShape.Column.VectorKind.Scalar ? found : $"a vector of {found}");
         }
 
         return PalbertFitting.OutputSchema(inputSchema, _options,

@@ -203,6 +203,22 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public void GetOutputSchemaAndFit_LabelKeyOfUInt64_BothRefuseIt()
+    {
+        var ml = new MLContext(seed: 1);
+        SchemaDefinition wideKey = SchemaDefinition.Create(typeof(WideKeyRow));
+        wideKey[nameof(WideKeyRow.Label)].ColumnType = new KeyDataViewType(typeof(ulong), 2);
+        IDataView keyed = ml.Data.LoadFromEnumerable(fixture.Training.Take(10).Select((r, i) => new WideKeyRow { Text = r.Text, Label = (ulong)(i % 2) + 1 }), wideKey);
+        var estimator = ml.MulticlassClassification.Trainers.Palbert(PalbertFixture.Options());
+
+        var declared = Assert.Throws<ArgumentOutOfRangeException>(() => estimator.GetOutputSchema(MLNetInternals.ShapeOf(keyed.Schema)));
+        var fitted = Assert.Throws<ArgumentOutOfRangeException>(() => estimator.Fit(keyed));
+
+        Assert.Contains("must be Key<UInt32>, found Key<UInt64", declared.Message);
+        Assert.Contains("must be Key<UInt32>, found Key<UInt64", fitted.Message);
+    }
+
+    [Fact]
     public void Fit_LabelNotKey_ThrowsNamingMapValueToKey()
     {
         var ml = new MLContext(seed: 1);
@@ -318,5 +334,12 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
         public string Second { get; set; } = "";
 
         public string Label { get; set; } = "";
+    }
+
+    private sealed class WideKeyRow
+    {
+        public string? Text { get; set; }
+
+        public ulong Label { get; set; }
     }
 }
