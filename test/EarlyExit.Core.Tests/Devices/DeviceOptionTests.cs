@@ -63,26 +63,20 @@ public class DeviceOptionTests
         Assert.Equal(expected, DeviceOption.Auto.Resolve().type);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Resolve_CudaWithoutCuda_ThrowsWithFix()
     {
-        if (torch.cuda.is_available())
-        {
-            return; // Only meaningful on machines without CUDA, such as CI.
-        }
+        Skip.If(torch.cuda.is_available(), "Needs a machine without CUDA (such as CI); this one has a GPU.");
 
         var error = Assert.Throws<InvalidOperationException>(() => DeviceOption.Parse("cuda:1").Resolve());
         Assert.Contains("'cuda:1'", error.Message);
         Assert.Contains("-p:TorchBackend=cuda", error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Resolve_CudaIndexPastLastDevice_ThrowsWithDeviceCount()
     {
-        if (!torch.cuda.is_available())
-        {
-            return; // Needs a GPU; the no-CUDA path is covered above.
-        }
+        Skip.IfNot(torch.cuda.is_available(), "Needs a CUDA GPU (and the cuda build: -p:TorchBackend=cuda); the no-CUDA path is tested by Resolve_CudaWithoutCuda_ThrowsWithFix.");
 
         var error = Assert.Throws<InvalidOperationException>(() => DeviceOption.Cuda(torch.cuda.device_count()).Resolve());
         Assert.Contains("CUDA device(s)", error.Message);
