@@ -51,7 +51,7 @@ internal sealed class PalbertMapper : BatchScoringMapper<(string Text, string? P
         switch (output)
         {
             case 0:
-                return (ValueGetter<uint>)((ref uint value) => value = (uint)current().PredictedClass + 1); // 0-based class -> 1-based key
+                return (ValueGetter<uint>)((ref uint value) => value = KeyIndex.ToKey(current().PredictedClass));
             case 1 when _parent.IsRegression:
                 return (ValueGetter<float>)((ref float value) => value = current().Value);
             case 1:

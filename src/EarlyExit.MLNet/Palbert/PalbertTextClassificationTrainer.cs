@@ -105,7 +105,7 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
             return () =>
             {
                 getter(ref key);
-                return key == 0 ? null : (int)key - 1;
+                return KeyIndex.ToIndex(key);
             };
         }
 

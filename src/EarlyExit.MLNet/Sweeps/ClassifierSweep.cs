@@ -148,7 +148,7 @@ internal static class ClassifierSweep
                 pairs!.Add(b.ToString());
             }
 
-            labels.Add((int)k - 1);
+            labels.Add(KeyIndex.ToIndex(k)!.Value); // key 0 was refused above
         }
 
         return (texts.ToArray(), pairs?.ToArray(), labels.ToArray());

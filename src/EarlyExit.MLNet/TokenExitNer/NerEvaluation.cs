@@ -1,3 +1,4 @@
+using EarlyExit.MLNet.Schema;
 using EarlyExit.Sequence;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -106,7 +107,7 @@ public static class NerEvaluation
             {
                 VBuffer<uint> value = default;
                 keys(ref value);
-                return value.DenseValues().Select((k, i) => k == 0 ? throw new UnknownTagException(i) : tags[k - 1]).ToArray();
+                return value.DenseValues().Select((k, i) => KeyIndex.ToIndex(k) is int tag ? tags[tag] : throw new UnknownTagException(i)).ToArray();
             };
         }
 

@@ -201,7 +201,7 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
                 continue;
             }
 
-            sentences.Add(new Sentence(words, values.Select(v => (int)v - 1).ToArray()));
+            sentences.Add(new Sentence(words, values.Select(v => KeyIndex.ToIndex(v)!.Value).ToArray())); // key 0 was refused above
         }
 
         if (empty > 0)

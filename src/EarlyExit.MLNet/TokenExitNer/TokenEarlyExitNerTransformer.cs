@@ -203,7 +203,7 @@ internal sealed class TokenExitNerMapper : BatchScoringMapper<string[], Sentence
 
     public override Delegate OutputGetter(DataViewSchema.Column column, Func<SentencePrediction> current) => (column.Index - InputSchema.Count) switch
     {
-        0 => (ValueGetter<VBuffer<uint>>)((ref VBuffer<uint> value) => VectorValues.Write(current().Tags.Select(t => (uint)t + 1).ToArray(), ref value)), // 0-based tag -> 1-based key
+        0 => (ValueGetter<VBuffer<uint>>)((ref VBuffer<uint> value) => VectorValues.Write(current().Tags.Select(KeyIndex.ToKey).ToArray(), ref value)),
         1 => (ValueGetter<VBuffer<int>>)((ref VBuffer<int> value) => VectorValues.Write(current().ExitLayers, ref value)),
         2 => (ValueGetter<int>)((ref int value) => value = current().ExitLayer),
         _ => throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' is not an output of the token-exit NER transformer."),
