@@ -38,7 +38,7 @@ internal static class ModelZip
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new CliException($"Cannot load model '{path}': {e.Message.TrimEnd('.')}. Is it a model .zip written by {train}?", e);
+            throw new CliException($"Cannot load model '{path}': {Cli.Describe(Cause(e)).TrimEnd('.')}. Is it a whole model .zip written by {train}?", e);
         }
 
         IEnumerable<ITransformer> parts = model as IEnumerable<ITransformer> ?? [model];
@@ -57,5 +57,22 @@ internal static class ModelZip
         }
 
         return (model, found);
+    }
+
+    // ML.NET builds each transformer by reflection, so a loader's error arrives wrapped ("Exception has
+    // been thrown by the target of an invocation"). The cause is the first exception our own code threw
+    // (it names the entry and what is wrong with it), else the innermost.
+    private static Exception Cause(Exception e)
+    {
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            if (current is not System.Reflection.TargetInvocationException
+                && current.TargetSite?.DeclaringType?.Assembly.GetName().Name?.StartsWith("EarlyExit", StringComparison.Ordinal) == true)
+            {
+                return current;
+            }
+        }
+
+        return e.GetBaseException();
     }
 }

@@ -61,6 +61,29 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
     }
 
     [Fact]
+    public async Task Evaluate_ModelWithADamagedEntry_NamesTheRealCause()
+    {
+        string damaged = _folder.File("damaged.zip");
+        File.Copy(sst2.ModelPath, damaged);
+        using (System.IO.Compression.ZipArchive zip = System.IO.Compression.ZipFile.Open(damaged, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            System.IO.Compression.ZipArchiveEntry settings = zip.Entries.Single(e => e.FullName.EndsWith("classifier.json", StringComparison.Ordinal));
+            string name = settings.FullName;
+            settings.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry(name).Open());
+            writer.Write("{ \"Format\": ");
+        }
+
+        CliResult result = await CliRun.RunAsync(
+            "classify", "evaluate", "--model", damaged, "--data", sst2.ValidPath, "--text-column", "sentence", "--label-column", "label");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"Cannot load model '{damaged}'", result.Error);
+        Assert.DoesNotContain("target of an invocation", result.Error);
+        Assert.Contains("classifier.json' is not valid", result.Error);
+    }
+
+    [Fact]
     public async Task Evaluate_ExitCriterionLayer1_EveryRowExitsAtLayer1()
     {
         string metrics = _folder.File("layer1.json");
