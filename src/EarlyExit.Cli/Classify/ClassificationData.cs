@@ -41,9 +41,14 @@ internal sealed class ClassificationData
 
     /// <summary>Reads <paramref name="path"/> and maps <paramref name="columns"/> onto internal rows.</summary>
     /// <exception cref="CliException">The file is missing or malformed, a column is missing, or a label is empty.</exception>
-    public static ClassificationData Read(string path, DelimitedFormat format, ColumnSelection columns, CancellationToken cancellationToken)
+    public static ClassificationData Read(string path, DelimitedFormat format, ColumnSelection columns, Action<string> warn, CancellationToken cancellationToken)
     {
         DelimitedTable table = DelimitedFileReader.Read(path, format, cancellationToken);
+        if (table.Warning is string warning)
+        {
+            warn(warning);
+        }
+
         int text = table.ColumnIndex(columns.Text, "--text-column");
         int? pair = columns.TextPair is null ? null : table.ColumnIndex(columns.TextPair, "--text-pair-column");
         int? label = columns.Label is null ? null : table.ColumnIndex(columns.Label, "--label-column");

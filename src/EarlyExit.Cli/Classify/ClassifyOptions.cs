@@ -5,7 +5,7 @@ using EarlyExit.Cli.Data;
 
 namespace EarlyExit.Cli.Classify;
 
-/// <summary>--separator, --no-header, --quoting and --no-quoting.</summary>
+/// <summary>--separator, --no-header, --quoting, --no-quoting and --strict-encoding.</summary>
 internal sealed class DataFormatOptions
 {
     public Option<char?> Separator { get; } = new("--separator")
@@ -39,12 +39,18 @@ internal sealed class DataFormatOptions
         Description = "Every \" is literal text (GLUE TSVs). The default for files that are not comma-separated.",
     };
 
+    public Option<bool> StrictEncoding { get; } = new("--strict-encoding")
+    {
+        Description = "Bytes that are not UTF-8 are an error. Default: a warning (with the first such line and the count), and the bytes read as U+FFFD.",
+    };
+
     public void AddTo(Command command)
     {
         command.Add(Separator);
         command.Add(NoHeader);
         command.Add(Quoting);
         command.Add(NoQuoting);
+        command.Add(StrictEncoding);
         command.Validators.Add(result =>
         {
             if (result.GetValue(Quoting) && result.GetValue(NoQuoting))
@@ -58,7 +64,7 @@ internal sealed class DataFormatOptions
     public DelimitedFormat For(ParseResult result, string path)
     {
         bool? quoting = result.GetValue(Quoting) ? true : result.GetValue(NoQuoting) ? false : null;
-        return DelimitedFormat.For(path, result.GetValue(Separator), hasHeader: !result.GetValue(NoHeader), quoting);
+        return DelimitedFormat.For(path, result.GetValue(Separator), hasHeader: !result.GetValue(NoHeader), quoting, result.GetValue(StrictEncoding));
     }
 }
 

@@ -56,7 +56,7 @@ internal sealed class EvaluateCommand
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
         ColumnSelection columns = _columns.Selection(parse);
         model.CheckPairing(columns.TextPair is not null);
-        ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, cancellationToken);
+        ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, _console.Warn, cancellationToken);
         data.RequireKnownLabels(model.Palbert.ClassNames, $"the model '{modelPath}'");
         string? positiveLabel = _columns.PositiveLabelOf(parse);
         PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before scoring

@@ -70,7 +70,7 @@ internal sealed class ScoreCommand
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
         ColumnSelection columns = _columns.Selection(parse);
         model.CheckPairing(columns.TextPair is not null);
-        ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, cancellationToken);
+        ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, _console.Warn, cancellationToken);
 
         ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_batchSize), _console, "scoring", cancellationToken);
         IReadOnlyList<string> classes = model.Palbert.ClassNames;

@@ -120,7 +120,7 @@ internal sealed class SweepCommand
 
     private ClassificationData Read(ParseResult parse, string path, ColumnSelection columns, ModelFile model, CancellationToken cancellationToken)
     {
-        ClassificationData data = ClassificationData.Read(path, _format.For(parse, path), columns, cancellationToken);
+        ClassificationData data = ClassificationData.Read(path, _format.For(parse, path), columns, _console.Warn, cancellationToken);
         data.RequireKnownLabels(model.Palbert.ClassNames, $"the model '{model.Path}'");
         return data;
     }

@@ -159,7 +159,7 @@ internal sealed class TrainCommand
             AtomicFile.CheckWritable(metricsPath, "--metrics-json", (trainPath, "--train"), (validPath, "--valid"), (outPath, "--out"));
         }
 
-        ClassificationData train = ClassificationData.Read(trainPath, _format.For(parse, trainPath), columns, cancellationToken);
+        ClassificationData train = ClassificationData.Read(trainPath, _format.For(parse, trainPath), columns, _console.Warn, cancellationToken);
         int allTrainingRows = train.Rows.Count;
         if (parse.GetValue(_maxTrainRows) is int maxRows)
         {
@@ -175,7 +175,7 @@ internal sealed class TrainCommand
         ClassificationData? valid = null;
         if (validPath is not null)
         {
-            valid = ClassificationData.Read(validPath, _format.For(parse, validPath), columns, cancellationToken);
+            valid = ClassificationData.Read(validPath, _format.For(parse, validPath), columns, _console.Warn, cancellationToken);
             valid.RequireKnownLabels(classes, $"the training data '{trainPath}'");
         }
 

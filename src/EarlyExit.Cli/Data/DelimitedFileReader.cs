@@ -1,6 +1,8 @@
 // A small reader of delimited text files (TSV, CSV) for the command line.
 //
-// - UTF-8 (a byte-order mark is dropped); records end at LF or CRLF; a lone CR is data.
+// - UTF-8 (a byte-order mark is dropped); bytes that are not UTF-8 read as U+FFFD with a warning that
+//   names the first such line and counts them, or are an error with StrictEncoding. Records end at LF
+//   or CRLF; a lone CR is data.
 // - With quoting (RFC 4180): a field that starts with '"' runs to the next lone '"' and may hold
 //   separators and line breaks; '""' inside it is one quote. A '"' anywhere else is literal, as in
 //   most readers. Without quoting every '"' is literal (the GLUE TSVs need this).
@@ -38,6 +40,9 @@ internal sealed class DelimitedTable
 
     /// <summary>The data records (the header excluded), in file order.</summary>
     public IReadOnlyList<DelimitedRecord> Records { get; }
+
+    /// <summary>What the user should know about how the file was read (bytes that are not UTF-8), or null.</summary>
+    public string? Warning { get; init; }
 
     /// <summary>
     /// The 0-based index of column <paramref name="column"/>: an exact (case-sensitive) header name, or
@@ -96,8 +101,46 @@ internal static class DelimitedFileReader
             throw new CliException($"Data file '{path}' does not exist.");
         }
 
+        string? warning = null;
+        if (InvalidUtf8Lines(path) is (int count, int first))
+        {
+            string problem = $"'{path}' is not valid UTF-8 on {count} line(s), the first at line {first}";
+            if (format.StrictEncoding)
+            {
+                throw new CliException($"{problem}. Convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8), or drop --strict-encoding to read those bytes as U+FFFD.");
+            }
+
+            warning = $"{problem}; those bytes read as U+FFFD. Convert the file to UTF-8, or pass --strict-encoding to make this an error.";
+        }
+
         using var reader = new StreamReader(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), detectEncodingFromByteOrderMarks: true);
-        return Read(reader, path, format, cancellationToken);
+        DelimitedTable table = Read(reader, path, format, cancellationToken);
+        return warning is null ? table : new DelimitedTable(table.Path, table.Format, table.ColumnNames, table.Records) { Warning = warning };
+    }
+
+    // How many lines (split at LF) are not valid UTF-8, and the 1-based number of the first; null when all are.
+    private static (int Count, int First)? InvalidUtf8Lines(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        ReadOnlySpan<byte> rest = bytes;
+        int line = 0;
+        int count = 0;
+        int first = 0;
+        while (!rest.IsEmpty)
+        {
+            line++;
+            int end = rest.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> current = end < 0 ? rest : rest[..end];
+            if (!System.Text.Unicode.Utf8.IsValid(current))
+            {
+                count++;
+                first = first == 0 ? line : first;
+            }
+
+            rest = end < 0 ? [] : rest[(end + 1)..];
+        }
+
+        return count == 0 ? null : (count, first);
     }
 
     /// <summary>Reads all records from <paramref name="reader"/>; <paramref name="path"/> names it in messages.</summary>

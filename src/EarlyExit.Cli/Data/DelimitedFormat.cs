@@ -5,14 +5,15 @@ namespace EarlyExit.Cli.Data;
 /// <param name="HasHeader">Whether the first record names the columns; without one, columns are 0-based indices.</param>
 /// <param name="Quoting">Whether RFC 4180 quoting applies: a field that starts with <c>"</c> runs to the next lone <c>"</c>,
 /// may hold separators and line breaks, and writes a quote as <c>""</c>. Without quoting every <c>"</c> is literal.</param>
-internal sealed record DelimitedFormat(char Separator, bool HasHeader, bool Quoting)
+/// <param name="StrictEncoding">Whether bytes that are not UTF-8 are an error (else a warning).</param>
+internal sealed record DelimitedFormat(char Separator, bool HasHeader, bool Quoting, bool StrictEncoding = false)
 {
     /// <summary>
     /// The format of <paramref name="path"/>: the separator given, else the one its extension implies
     /// (.tsv tab, .csv comma); quoting as given, else on for comma-separated files and off otherwise.
     /// </summary>
     /// <exception cref="CliException">No separator was given and the extension implies none (a usage error).</exception>
-    public static DelimitedFormat For(string path, char? separator, bool hasHeader, bool? quoting)
+    public static DelimitedFormat For(string path, char? separator, bool hasHeader, bool? quoting, bool strictEncoding = false)
     {
         char chosen = separator ?? Path.GetExtension(path).ToLowerInvariant() switch
         {
@@ -22,7 +23,7 @@ internal sealed record DelimitedFormat(char Separator, bool HasHeader, bool Quot
                 $"Cannot tell the separator of '{path}' from its extension (.tsv is tab, .csv is comma); pass --separator tab, comma or a single character.",
                 isUsage: true),
         };
-        return new DelimitedFormat(chosen, hasHeader, quoting ?? chosen == ',');
+        return new DelimitedFormat(chosen, hasHeader, quoting ?? chosen == ',', strictEncoding);
     }
 
     /// <summary>The separator as a word for messages: "tab", "comma" or the character in quotes.</summary>

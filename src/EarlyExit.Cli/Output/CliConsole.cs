@@ -39,6 +39,9 @@ internal sealed class CliConsole
     /// <summary>Writes one line of output.</summary>
     public void WriteLine(string line = "") => Output.WriteLine(line);
 
+    /// <summary>Writes <paramref name="message"/> to standard error as a warning.</summary>
+    public void Warn(string message) => Error.WriteLine($"warning: {message}");
+
     /// <summary>
     /// Runs <paramref name="work"/> with a progress display titled <paramref name="title"/>: a live bar on
     /// an interactive terminal, periodic lines otherwise.

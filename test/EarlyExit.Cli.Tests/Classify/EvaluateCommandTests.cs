@@ -84,6 +84,24 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
     }
 
     [Fact]
+    public async Task Evaluate_Latin1Bytes_WarnsOnceWithLineAndCount_OrFailsWhenStrict()
+    {
+        string data = _folder.File("latin1.tsv");
+        byte[] e = [0xE9]; // 'é' in Latin-1: not UTF-8
+        File.WriteAllBytes(data, [.. "sentence\tlabel\ngood\t1\ncaf"u8, .. e, .. "\t0\nfine\t1\nna"u8, .. e, .. "ve\t0\n"u8]);
+
+        CliResult lenient = await CliRun.RunAsync("classify", "evaluate", "--model", sst2.ModelPath, "--data", data, "--text-column", "sentence", "--label-column", "label");
+        CliResult strict = await CliRun.RunAsync("classify", "evaluate", "--model", sst2.ModelPath, "--data", data, "--text-column", "sentence", "--label-column", "label", "--strict-encoding");
+
+        Assert.True(lenient.ExitCode == 0, lenient.ToString());
+        Assert.Contains($"warning: '{data}' is not valid UTF-8 on 2 line(s), the first at line 3", lenient.Error);
+        Assert.Single(lenient.Error.Split('\n'), l => l.StartsWith("warning:", StringComparison.Ordinal));
+        Assert.NotEqual(0, strict.ExitCode);
+        Assert.Contains($"'{data}' is not valid UTF-8 on 2 line(s), the first at line 3", strict.Error);
+        Assert.Contains("iconv", strict.Error);
+    }
+
+    [Fact]
     public async Task Evaluate_ExitCriterionLayer1_EveryRowExitsAtLayer1()
     {
         string metrics = _folder.File("layer1.json");
