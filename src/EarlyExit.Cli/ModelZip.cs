@@ -1,12 +1,59 @@
 // Loading the model .zip files the train commands write: the file checks and messages both command
-// families share, then finding the family's transformer inside the ML.NET chain.
+// families share, then finding the family's transformer inside the ML.NET chain. Peek reads the small
+// settings entries only (kind, classes or tags, depth), so that mistakes it can see fail in a moment
+// instead of after the weights are loaded.
+using System.IO.Compression;
+using System.Text.Json;
+using EarlyExit.Modeling;
 using Microsoft.ML;
 
 namespace EarlyExit.Cli;
 
+/// <summary>What a model zip's settings entries say, read without loading the weights.</summary>
+/// <param name="Family">The command family that writes such models: classify or ner.</param>
+/// <param name="Labels">The classes (classify) or tags (ner), in index order.</param>
+/// <param name="Layers">The encoder's depth.</param>
+internal sealed record ModelPeek(string Family, IReadOnlyList<string> Labels, int Layers);
+
 /// <summary>Loads model zips written by <c>earlyexit classify train</c> or <c>earlyexit ner train</c>.</summary>
 internal static class ModelZip
 {
+    /// <summary>
+    /// Reads the first early-exit model's settings from <paramref name="path"/> without loading it; null when the file is
+    /// not a zip or holds no such settings (the full load then says what is wrong).
+    /// </summary>
+    public static ModelPeek? Peek(string path)
+    {
+        try
+        {
+            using ZipArchive zip = ZipFile.OpenRead(path);
+            foreach ((string settingsFile, string family, string labels) in new[]
+            {
+                (EarlyExitTextClassifier.SettingsFileName, "classify", "Labels"),
+                (EarlyExitTokenClassifier.SettingsFileName, "ner", "Tags"),
+            })
+            {
+                ZipArchiveEntry? settings = zip.Entries.FirstOrDefault(e => e.Name == settingsFile);
+                ZipArchiveEntry? config = settings is null ? null : zip.GetEntry(settings.FullName[..^settings.Name.Length] + "config.json");
+                if (settings is null || config is null)
+                {
+                    continue;
+                }
+
+                using JsonDocument settingsJson = JsonDocument.Parse(settings.Open());
+                using JsonDocument configJson = JsonDocument.Parse(config.Open());
+                string[] names = settingsJson.RootElement.GetProperty(labels).EnumerateArray().Select(e => e.GetString() ?? "").ToArray();
+                return new ModelPeek(family, names, configJson.RootElement.GetProperty("num_hidden_layers").GetInt32());
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            // Not readable this way: the full load reports the problem.
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Loads <paramref name="path"/> and returns the chain and its first <typeparamref name="T"/> that
     /// <paramref name="isOurs"/> accepts.
@@ -29,6 +76,12 @@ internal static class ModelZip
         if (!File.Exists(path))
         {
             throw new CliException($"Model file '{path}' does not exist; train one with {train[..^1]} ... --out {path}'.");
+        }
+
+        if (Peek(path) is { } peek && peek.Family != family)
+        {
+            string other = peek.Family == "ner" ? "it is a named-entity tagger: use 'earlyexit ner'" : "it is a text classifier: use 'earlyexit classify'";
+            throw new CliException($"'{path}' is an ML.NET model but not one written by {train} ({other}).");
         }
 
         ITransformer model;

@@ -52,11 +52,12 @@ internal sealed class EvaluateCommand
             AtomicFile.CheckWritable(metricsPath, "--metrics-json", (dataPath, "--data"), (modelPath, "--model"));
         }
 
+        ColumnSelection columns = _columns.Selection(parse);
+        ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, _console.Warn, cancellationToken);
+        ModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_exitCriterion), data);
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
-        ColumnSelection columns = _columns.Selection(parse);
         model.CheckPairing(columns.TextPair is not null);
-        ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, _console.Warn, cancellationToken);
         data.RequireKnownLabels(model.Palbert.ClassNames, $"the model '{modelPath}'");
         string? positiveLabel = _columns.PositiveLabelOf(parse);
         PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before scoring

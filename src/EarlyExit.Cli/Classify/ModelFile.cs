@@ -55,6 +55,26 @@ internal sealed class ModelFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Checks, from the zip's settings alone (<see cref="ModelZip.Peek"/>), what can be checked before the weights load:
+    /// a fixed exit layer past the model's depth, and labels of <paramref name="data"/> the model does not know.
+    /// </summary>
+    /// <exception cref="CliException">One of those mistakes.</exception>
+    public static void CheckBeforeLoading(string path, ExitCriteria.ExitCriterion? criterion, ClassificationData? data)
+    {
+        if (ModelZip.Peek(path) is not { Family: "classify" } peek)
+        {
+            return; // the full load reports what is wrong with the file
+        }
+
+        if (criterion is ExitCriteria.FixedLayerExitCriterion { Layer: var layer } && layer > peek.Layers)
+        {
+            throw new CliException($"--exit-criterion {criterion} cannot score '{path}': it asks for layer {layer}, but the model has {peek.Layers} layers; use layer:1 to layer:{peek.Layers}.", isUsage: true);
+        }
+
+        data?.RequireKnownLabels(peek.Labels, $"the model '{path}'");
+    }
+
     /// <summary>Checks that the user's columns match how the model was trained (single texts or pairs).</summary>
     /// <exception cref="CliException">A pair model without --text-pair-column, or a single-text model with it.</exception>
     public void CheckPairing(bool dataIsPair)

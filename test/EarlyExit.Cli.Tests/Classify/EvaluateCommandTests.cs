@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EarlyExit.Cli.Tests.TestSupport;
+using EarlyExit.Tests.TestSupport;
 
 namespace EarlyExit.Cli.Tests.Classify;
 
@@ -99,6 +100,34 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
         Assert.NotEqual(0, strict.ExitCode);
         Assert.Contains($"'{data}' is not valid UTF-8 on 2 line(s), the first at line 3", strict.Error);
         Assert.Contains("iconv", strict.Error);
+    }
+
+    [Fact]
+    public async Task Evaluate_MistakesTheSettingsShow_FailBeforeTheWeightsAreRead()
+    {
+        // Weights that cannot be read: any error about them would mean the checks came too late.
+        string model = _folder.File("no-weights.zip");
+        File.Copy(sst2.ModelPath, model);
+        using (System.IO.Compression.ZipArchive zip = System.IO.Compression.ZipFile.Open(model, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            System.IO.Compression.ZipArchiveEntry weights = zip.Entries.Single(e => e.Name == "model.safetensors");
+            string name = weights.FullName;
+            weights.Delete();
+            using Stream stream = zip.CreateEntry(name).Open();
+            stream.Write("not weights"u8);
+        }
+
+        string unseen = _folder.Write("unseen.tsv", "sentence\tlabel\ngood\t1\nodd\tmaybe\n");
+        string[] columns = ["--text-column", "sentence", "--label-column", "label"];
+
+        CliResult deep = await CliRun.RunAsync(["classify", "evaluate", "--model", model, "--data", sst2.ValidPath, .. columns, "--exit-criterion", "layer:99"]);
+        CliResult label = await CliRun.RunAsync(["classify", "evaluate", "--model", model, "--data", unseen, .. columns]);
+        CliResult kind = await CliRun.RunAsync(["ner", "evaluate", "--model", model, "--data", SharedAssets.Data("conll2003/valid.txt")]);
+
+        Assert.Contains("asks for layer 99, but the model has 2 layers", deep.Error);
+        Assert.Contains("'maybe'", label.Error);
+        Assert.Contains("it is a text classifier: use 'earlyexit classify'", kind.Error);
+        Assert.All(new[] { deep, label, kind }, r => Assert.DoesNotContain("safetensors", r.Error));
     }
 
     [Fact]
