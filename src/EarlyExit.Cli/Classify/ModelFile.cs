@@ -69,7 +69,7 @@ internal sealed class ModelFile : IDisposable
 
         if (criterion is ExitCriteria.FixedLayerExitCriterion { Layer: var layer } && layer > peek.Layers)
         {
-            throw new CliException($"--exit-criterion {criterion} cannot score '{path}': it asks for layer {layer}, but the model has {peek.Layers} layers; use layer:1 to layer:{peek.Layers}.", isUsage: true);
+            throw new CliException($"--exit-criterion {criterion} cannot score '{path}': it asks for layer {layer}, but the model has {peek.Layers} layers; use layer:1 to layer:{peek.Layers}.");
         }
 
         data?.RequireKnownLabels(peek.Labels, $"the model '{path}'");
