@@ -1,3 +1,4 @@
+using EarlyExit.Checkpoints;
 using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Hub;
@@ -116,6 +117,34 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         var error = Assert.Throws<ArgumentException>(() => EarlyExitTextClassifier.Load(Path.Combine(_root, "bad-heads"), DeviceOption.Cpu));
 
         Assert.Contains("ClassifierDropout is 1.5", error.Message);
+    }
+
+    [Fact]
+    public void Load_HeadsSettingsTheModelRefuses_FreesTheNewEncodersWeights()
+    {
+        EncoderConfig config = EncoderPresets.Get("tiny-bert");
+        var weights = new List<TorchSharp.Modules.Parameter>();
+
+        Assert.Throws<ArgumentException>(() => ModelFolder.BuildAroundEncoder<EarlyExitClassifier>(config, hasPooler: true, encoder =>
+        {
+            weights.AddRange(encoder.parameters());
+            return new EarlyExitClassifier(encoder, new EarlyExitClassifierConfig { NumLabels = 2, ClassifierDropout = 1.5 });
+        }));
+
+        Assert.NotEmpty(weights);
+        Assert.All(weights, p => Assert.True(p.IsInvalid, "a weight of the refused encoder is still allocated"));
+    }
+
+    [Fact]
+    public void Dispose_FreesEveryWeightAtOnce()
+    {
+        EarlyExitTextClassifier classifier = Trained(epochs: 0);
+        var weights = classifier.Model.parameters().ToList();
+
+        classifier.Dispose();
+
+        Assert.NotEmpty(weights);
+        Assert.All(weights, p => Assert.True(p.IsInvalid, "a weight is still allocated after Dispose"));
     }
 
     [Fact]

@@ -383,4 +383,15 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
             linear.bias?.zero_();
         }
     }
+
+    /// <summary>Frees the weights now (see ModuleTensors), then the native module.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            ModuleTensors.DisposeAll(this);
+        }
+
+        base.Dispose(disposing);
+    }
 }

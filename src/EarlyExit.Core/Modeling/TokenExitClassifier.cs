@@ -132,4 +132,15 @@ public sealed class TokenExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Tok
         Tensor stacked = stack(logits); // L x [B, T, C] -> [L, B, T, C]
         return new TokenLayerwiseOutput(stacked.MoveToOuterDisposeScope());
     }
+
+    /// <summary>Frees the weights now (see ModuleTensors), then the native module.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            ModuleTensors.DisposeAll(this);
+        }
+
+        base.Dispose(disposing);
+    }
 }

@@ -312,6 +312,17 @@ public abstract class TransformerEncoder : nn.Module<Tensor, Tensor?, Tensor, En
     }
 
     internal static string Shape(Tensor tensor) => $"[{string.Join(", ", tensor.shape)}]";
+
+    /// <summary>Frees the weights now (see ModuleTensors), then the native module.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            ModuleTensors.DisposeAll(this);
+        }
+
+        base.Dispose(disposing);
+    }
 }
 
 /// <summary>
