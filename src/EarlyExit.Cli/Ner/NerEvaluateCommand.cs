@@ -49,9 +49,10 @@ internal sealed class NerEvaluateCommand
             AtomicFile.CheckWritable(metricsPath, "--metrics-json", (dataPath, "--data"), (modelPath, "--model"));
         }
 
+        NerData data = NerData.Read(dataPath, _files.Reader(parse), _files.Scheme(parse), tagsRequired: true, _files.TagColumnGiven(parse), cancellationToken);
+        NerModelFile.CheckBeforeLoading(modelPath, _exit.Criterion(parse), data);
         var ml = new MLContext(seed: 0);
         using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
-        NerData data = NerData.Read(dataPath, _files.Reader(parse), _files.Scheme(parse), tagsRequired: true, _files.TagColumnGiven(parse), cancellationToken);
         string[][] gold = data.TagsIn(model.Scheme);
         data.RequireKnownTags(gold, model.Ner.TagNames, $"the model '{modelPath}'", model.Scheme);
 

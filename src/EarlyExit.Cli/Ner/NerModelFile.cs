@@ -51,6 +51,30 @@ internal sealed class NerModelFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Checks, from the zip's settings alone (<see cref="ModelZip.Peek"/>), what can be checked before the weights load:
+    /// a fixed exit layer past the model's depth, and gold tags of <paramref name="data"/> the model does not know.
+    /// </summary>
+    /// <exception cref="CliException">One of those mistakes.</exception>
+    public static void CheckBeforeLoading(string path, ExitCriteria.TokenExitCriterion? criterion, NerData? data)
+    {
+        if (ModelZip.Peek(path) is not { Family: "ner" } peek)
+        {
+            return; // the full load reports what is wrong with the file
+        }
+
+        if (criterion is { Mode: ExitCriteria.TokenExitMode.FixedLayer, Layer: var layer } && layer > peek.Layers)
+        {
+            throw new CliException($"--exit-criterion {criterion} cannot label with '{path}': it asks for layer {layer}, but the model has {peek.Layers} layers; use layer:1 to layer:{peek.Layers}.");
+        }
+
+        if (data is { HasTags: true })
+        {
+            TagScheme scheme = NerData.SchemeOfTags(peek.Labels);
+            data.RequireKnownTags(data.TagsIn(scheme), peek.Labels, $"the model '{path}'", scheme);
+        }
+    }
+
     /// <summary>Frees the model.</summary>
     public void Dispose() => Ner.Dispose();
 }

@@ -64,7 +64,7 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
     [Fact]
     public async Task Evaluate_ModelWithADamagedEntry_NamesTheRealCause()
     {
-        string damaged = ModelWithEntry("damaged.zip", "classifier.json", "{ \"Format\": "u8);
+        string damaged = ModelZipCopy.WithEntry(sst2.ModelPath, _folder.File("damaged.zip"), "classifier.json", "{ \"Format\": "u8);
 
         CliResult result = await CliRun.RunAsync(
             "classify", "evaluate", "--model", damaged, "--data", sst2.ValidPath, "--text-column", "sentence", "--label-column", "label");
@@ -97,7 +97,7 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
     public async Task Evaluate_MistakesTheSettingsShow_FailBeforeTheWeightsAreRead()
     {
         // Weights that cannot be read: any error about them would mean the checks came too late.
-        string model = ModelWithEntry("no-weights.zip", "model.safetensors", "not weights"u8);
+        string model = ModelZipCopy.WithEntry(sst2.ModelPath, _folder.File("no-weights.zip"), "model.safetensors", "not weights"u8);
 
         string unseen = _folder.Write("unseen.tsv", "sentence\tlabel\ngood\t1\nodd\tmaybe\n");
         string[] columns = ["--text-column", "sentence", "--label-column", "label"];
@@ -211,20 +211,6 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
 
         Assert.Equal(ExitCodes.Error, result.ExitCode);
         Assert.Contains("the model has 2 layers", result.Error);
-    }
-
-    // A copy of the fixture's model whose entry named `entryName` holds `content` instead.
-    private string ModelWithEntry(string fileName, string entryName, ReadOnlySpan<byte> content)
-    {
-        string path = _folder.File(fileName);
-        File.Copy(sst2.ModelPath, path);
-        using System.IO.Compression.ZipArchive zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update);
-        System.IO.Compression.ZipArchiveEntry entry = zip.Entries.Single(e => e.Name == entryName);
-        string fullName = entry.FullName;
-        entry.Delete();
-        using Stream stream = zip.CreateEntry(fullName).Open();
-        stream.Write(content);
-        return path;
     }
 
     private Task<CliResult> Evaluate(string data, params string[] extra) => CliRun.RunAsync(

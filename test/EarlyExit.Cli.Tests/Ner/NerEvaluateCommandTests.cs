@@ -72,6 +72,21 @@ public sealed class NerEvaluateCommandTests(ConllModelFixture conll, Sst2ModelFi
     }
 
     [Fact]
+    public async Task Evaluate_MistakesTheSettingsShow_FailBeforeTheWeightsAreRead()
+    {
+        // Weights that cannot be read: any error about them would mean the checks came too late.
+        string model = ModelZipCopy.WithEntry(conll.ModelPath, _folder.File("no-weights.zip"), "model.safetensors", "not weights"u8);
+        string unknownTag = _folder.Write("unknown.txt", "John NNP B-NP B-PER\nruns VBZ B-VP B-FOO\n");
+
+        CliResult deep = await CliRun.RunAsync("ner", "evaluate", "--model", model, "--data", conll.ValidPath, "--exit-criterion", "layer:3");
+        CliResult tag = await CliRun.RunAsync("ner", "evaluate", "--model", model, "--data", unknownTag);
+
+        Assert.Contains($"asks for layer 3, but the model has {ConllModelFixture.Layers} layers", deep.Error);
+        Assert.Contains("'B-FOO'", tag.Error);
+        Assert.All(new[] { deep, tag }, r => Assert.DoesNotContain("safetensors", r.Error));
+    }
+
+    [Fact]
     public async Task Evaluate_ExitCriterionLayer1_EveryWordExitsAtLayer1_AndModeFullAtTheLast()
     {
         string layer1 = _folder.File("layer1.json");
