@@ -42,6 +42,12 @@ internal static class FolderPayload
 
             return load(folder);
         }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException) && e.Message.Contains(folder, StringComparison.Ordinal))
+        {
+            // The loaders name the temporary copy; the user knows the zip, so name its entries instead.
+            // The original's own cause is kept; the original itself would repeat the temporary path.
+            throw new InvalidDataException("In the model zip: " + e.Message.Replace(folder, prefix, StringComparison.Ordinal), e.InnerException);
+        }
         finally
         {
             Directory.Delete(folder, recursive: true);

@@ -72,7 +72,8 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains($"Cannot load model '{damaged}'", result.Error);
         Assert.DoesNotContain("target of an invocation", result.Error);
-        Assert.Contains("classifier.json' is not valid", result.Error);
+        Assert.Contains("In the model zip: 'classifier/classifier.json' is not valid", result.Error);
+        Assert.DoesNotContain("earlyexit-load-", result.Error);
     }
 
     [Fact]

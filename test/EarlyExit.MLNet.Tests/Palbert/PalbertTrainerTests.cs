@@ -137,6 +137,33 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public void Load_DamagedSettingsEntry_TheInnerErrorNamesTheZipEntry()
+    {
+        string path = Path.Combine(_folder, "damaged.zip");
+        IDataView data = fixture.Context.Data.LoadFromEnumerable(fixture.Test);
+        fixture.Context.Model.Save(fixture.Model, data.Schema, path);
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            System.IO.Compression.ZipArchiveEntry entry = zip.Entries.Single(e => e.Name == "classifier.json");
+            string name = entry.FullName;
+            entry.Delete();
+            using Stream stream = zip.CreateEntry(name).Open();
+            stream.Write("{ bad"u8);
+        }
+
+        // ML.NET builds transformers by reflection and wraps their errors in TargetInvocationException.
+        Exception error = Assert.ThrowsAny<Exception>(() => new MLContext(seed: 3).Model.Load(path, out _));
+        var messages = new List<string>();
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            messages.Add(e.Message);
+        }
+
+        Assert.Contains(messages, m => m.StartsWith("In the model zip: 'classifier/classifier.json' is not valid", StringComparison.Ordinal));
+        Assert.DoesNotContain(messages, m => m.Contains("earlyexit-load-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void SaveLoad_FreshProcess_ScoresTheSame()
     {
         string path = Path.Combine(_folder, "model.zip");
