@@ -54,7 +54,7 @@ internal sealed class EvaluateCommand
 
         ColumnSelection columns = _columns.Selection(parse);
         ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, _console.Warn, cancellationToken);
-        ModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_exitCriterion), data);
+        ModelFile.CheckBeforeLoading(modelPath, [parse.GetValue(_exitCriterion)], data);
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
         model.CheckPairing(columns.TextPair is not null);

@@ -57,19 +57,20 @@ internal sealed class ModelFile : IDisposable
 
     /// <summary>
     /// Checks, from the zip's settings alone (<see cref="ModelZip.Peek"/>), what can be checked before the weights load:
-    /// a fixed exit layer past the model's depth, and labels of <paramref name="data"/> the model does not know.
+    /// a fixed exit layer (in <paramref name="criteria"/>: the --exit-criterion or a --grid) past the model's depth,
+    /// and labels of <paramref name="data"/> the model does not know.
     /// </summary>
     /// <exception cref="CliException">One of those mistakes.</exception>
-    public static void CheckBeforeLoading(string path, ExitCriteria.ExitCriterion? criterion, ClassificationData? data)
+    public static void CheckBeforeLoading(string path, IEnumerable<ExitCriteria.ExitCriterion?>? criteria, ClassificationData? data)
     {
         if (ModelZip.Peek(path) is not { Family: "classify" } peek)
         {
             return; // the full load reports what is wrong with the file
         }
 
-        if (criterion is ExitCriteria.FixedLayerExitCriterion { Layer: var layer } && layer > peek.Layers)
+        if (criteria?.OfType<ExitCriteria.FixedLayerExitCriterion>().FirstOrDefault(c => c.Layer > peek.Layers) is { } tooDeep)
         {
-            throw new CliException($"--exit-criterion {criterion} cannot score '{path}': it asks for layer {layer}, but the model has {peek.Layers} layers; use layer:1 to layer:{peek.Layers}.");
+            throw new CliException($"Exit criterion '{tooDeep}' cannot score '{path}': it asks for layer {tooDeep.Layer}, but the model has {peek.Layers} layers; use layer:1 to layer:{peek.Layers}.");
         }
 
         data?.RequireKnownLabels(peek.Labels, $"the model '{path}'");

@@ -71,6 +71,7 @@ internal sealed class SweepCommand
         _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"));
         ClassificationMetric metric = parse.GetValue(_metric) ?? ClassificationMetric.Accuracy;
 
+        ModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), data: null);
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
         ColumnSelection columns = _columns.Selection(parse);

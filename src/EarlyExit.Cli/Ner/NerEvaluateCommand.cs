@@ -50,7 +50,7 @@ internal sealed class NerEvaluateCommand
         }
 
         NerData data = NerData.Read(dataPath, _files.Reader(parse), _files.Scheme(parse), tagsRequired: true, _files.TagColumnGiven(parse), cancellationToken);
-        NerModelFile.CheckBeforeLoading(modelPath, _exit.Criterion(parse), data);
+        NerModelFile.CheckBeforeLoading(modelPath, [_exit.Criterion(parse)], data);
         var ml = new MLContext(seed: 0);
         using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
         string[][] gold = data.TagsIn(model.Scheme);

@@ -53,19 +53,20 @@ internal sealed class NerModelFile : IDisposable
 
     /// <summary>
     /// Checks, from the zip's settings alone (<see cref="ModelZip.Peek"/>), what can be checked before the weights load:
-    /// a fixed exit layer past the model's depth, and gold tags of <paramref name="data"/> the model does not know.
+    /// a fixed exit layer (in <paramref name="criteria"/>: the exit criterion or a --grid) past the model's depth,
+    /// and gold tags of <paramref name="data"/> the model does not know.
     /// </summary>
     /// <exception cref="CliException">One of those mistakes.</exception>
-    public static void CheckBeforeLoading(string path, ExitCriteria.TokenExitCriterion? criterion, NerData? data)
+    public static void CheckBeforeLoading(string path, IEnumerable<ExitCriteria.TokenExitCriterion?>? criteria, NerData? data)
     {
         if (ModelZip.Peek(path) is not { Family: "ner" } peek)
         {
             return; // the full load reports what is wrong with the file
         }
 
-        if (criterion is { Mode: ExitCriteria.TokenExitMode.FixedLayer, Layer: var layer } && layer > peek.Layers)
+        if (criteria?.FirstOrDefault(c => c is { Mode: ExitCriteria.TokenExitMode.FixedLayer } && c.Layer > peek.Layers) is { } tooDeep)
         {
-            throw new CliException($"--exit-criterion {criterion} cannot label with '{path}': it asks for layer {layer}, but the model has {peek.Layers} layers; use layer:1 to layer:{peek.Layers}.");
+            throw new CliException($"Exit criterion '{tooDeep}' cannot label with '{path}': it asks for layer {tooDeep.Layer}, but the model has {peek.Layers} layers; use layer:1 to layer:{peek.Layers}.");
         }
 
         if (data is { HasTags: true })

@@ -58,6 +58,7 @@ internal sealed class NerSweepCommand
         string? testPath = parse.GetValue(_test);
         _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"));
 
+        NerModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), data: null);
         var ml = new MLContext(seed: 0);
         using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
         TokenEarlyExitNerTransformer ner = parse.GetValue(_batchSize) is int batch ? model.Ner.WithBatchSize(batch) : model.Ner;
