@@ -71,18 +71,21 @@ internal sealed class SweepCommand
         _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"));
         ClassificationMetric metric = parse.GetValue(_metric) ?? ClassificationMetric.Accuracy;
 
-        ModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), data: null);
+        ColumnSelection columns = _columns.Selection(parse);
+        ClassificationData dataRows = Read(parse, dataPath, columns, cancellationToken);
+        ClassificationData? testRows = testPath is null ? null : Read(parse, testPath, columns, cancellationToken);
+        ModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), dataRows);
+        ModelFile.CheckBeforeLoading(modelPath, criteria: null, testRows);
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
-        ColumnSelection columns = _columns.Selection(parse);
         model.CheckPairing(columns.TextPair is not null);
         string? positiveLabel = _columns.PositiveLabelOf(parse);
-        PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before reading the data
+        PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before sweeping
         PalbertTransformer palbert = parse.GetValue(_batchSize) is int batch ? model.Palbert.WithBatchSize(batch) : model.Palbert;
         try
         {
-            IDataView data = Keyed(ml, model, Read(parse, dataPath, columns, model, cancellationToken));
-            IDataView? test = testPath is null ? null : Keyed(ml, model, Read(parse, testPath, columns, model, cancellationToken));
+            IDataView data = Keyed(ml, model, dataRows);
+            IDataView? test = testRows is null ? null : Keyed(ml, model, testRows);
 
             ExitSweep sweep = _console.RunWithProgress("sweeping", _ => Sweep(palbert, data, parse.GetValue(_grid), metric, _sweep.MeasureSpeed(parse), positiveLabel));
             cancellationToken.ThrowIfCancellationRequested();
@@ -119,14 +122,13 @@ internal sealed class SweepCommand
     private static ExitSweep Sweep(PalbertTransformer palbert, IDataView data, IReadOnlyList<ExitCriterion>? grid, ClassificationMetric metric, bool measure, string? positiveLabel) =>
         palbert.Sweep(data, grid, metric, ClassificationRow.LabelColumn, measure, positiveLabel);
 
-    private ClassificationData Read(ParseResult parse, string path, ColumnSelection columns, ModelFile model, CancellationToken cancellationToken)
-    {
-        ClassificationData data = ClassificationData.Read(path, _format.For(parse, path), columns, _console.Warn, cancellationToken);
-        data.RequireKnownLabels(model.Palbert.ClassNames, $"the model '{model.Path}'");
-        return data;
-    }
+    private ClassificationData Read(ParseResult parse, string path, ColumnSelection columns, CancellationToken cancellationToken) =>
+        ClassificationData.Read(path, _format.For(parse, path), columns, _console.Warn, cancellationToken);
 
-    // The rows through the model's own MapValueToKey, so labels are the model's keys.
-    private static IDataView Keyed(MLContext ml, ModelFile model, ClassificationData data) =>
-        ((IEnumerable<ITransformer>)model.Model).First().Transform(ml.Data.LoadFromEnumerable(data.Rows));
+    // The rows through the model's own MapValueToKey, so labels are the model's keys (every label must be one).
+    private static IDataView Keyed(MLContext ml, ModelFile model, ClassificationData data)
+    {
+        data.RequireKnownLabels(model.Palbert.ClassNames, $"the model '{model.Path}'");
+        return ((IEnumerable<ITransformer>)model.Model).First().Transform(ml.Data.LoadFromEnumerable(data.Rows));
+    }
 }

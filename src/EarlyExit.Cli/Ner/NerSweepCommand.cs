@@ -58,14 +58,17 @@ internal sealed class NerSweepCommand
         string? testPath = parse.GetValue(_test);
         _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"));
 
-        NerModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), data: null);
+        NerData dataRows = Read(parse, dataPath, cancellationToken);
+        NerData? testRows = testPath is null ? null : Read(parse, testPath, cancellationToken);
+        NerModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), dataRows);
+        NerModelFile.CheckBeforeLoading(modelPath, criteria: null, testRows);
         var ml = new MLContext(seed: 0);
         using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
         TokenEarlyExitNerTransformer ner = parse.GetValue(_batchSize) is int batch ? model.Ner.WithBatchSize(batch) : model.Ner;
         try
         {
-            IDataView data = Keyed(ml, model, Read(parse, dataPath, model, cancellationToken));
-            IDataView? test = testPath is null ? null : Keyed(ml, model, Read(parse, testPath, model, cancellationToken));
+            IDataView data = Keyed(ml, model, dataRows);
+            IDataView? test = testRows is null ? null : Keyed(ml, model, testRows);
 
             ExitSweep sweep = _console.RunWithProgress("sweeping", _ => ner.Sweep(data, parse.GetValue(_grid), nameof(ConllSentenceRow.Label), _sweep.MeasureSpeed(parse)));
             cancellationToken.ThrowIfCancellationRequested();
@@ -101,16 +104,16 @@ internal sealed class NerSweepCommand
         return ExitCodes.Success;
     }
 
-    // The file's sentences with gold tags in the model's scheme, every tag one the model knows.
-    private ConllSentenceRow[] Read(ParseResult parse, string path, NerModelFile model, CancellationToken cancellationToken)
+    private NerData Read(ParseResult parse, string path, CancellationToken cancellationToken) =>
+        NerData.Read(path, _files.Reader(parse), _files.Scheme(parse), tagsRequired: true, _files.TagColumnGiven(parse), cancellationToken);
+
+    // The sentences with gold tags in the model's scheme (every tag one the model knows), through the
+    // model's own MapValueToKey, so tags are the model's keys.
+    private static IDataView Keyed(MLContext ml, NerModelFile model, NerData data)
     {
-        NerData data = NerData.Read(path, _files.Reader(parse), _files.Scheme(parse), tagsRequired: true, _files.TagColumnGiven(parse), cancellationToken);
         string[][] gold = data.TagsIn(model.Scheme);
         data.RequireKnownTags(gold, model.Ner.TagNames, $"the model '{model.Path}'", model.Scheme);
-        return data.Sentences.Select((s, i) => new ConllSentenceRow { Tokens = data.Words[i], Label = gold[i], Line = s.FirstLine }).ToArray();
+        ConllSentenceRow[] rows = data.Sentences.Select((s, i) => new ConllSentenceRow { Tokens = data.Words[i], Label = gold[i], Line = s.FirstLine }).ToArray();
+        return ((IEnumerable<ITransformer>)model.Model).First().Transform(ml.Data.LoadFromEnumerable(rows));
     }
-
-    // The rows through the model's own MapValueToKey, so tags are the model's keys.
-    private static IDataView Keyed(MLContext ml, NerModelFile model, ConllSentenceRow[] rows) =>
-        ((IEnumerable<ITransformer>)model.Model).First().Transform(ml.Data.LoadFromEnumerable(rows));
 }

@@ -107,12 +107,14 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
         CliResult label = await CliRun.RunAsync(["classify", "evaluate", "--model", model, "--data", unseen, .. columns]);
         CliResult kind = await CliRun.RunAsync(["ner", "evaluate", "--model", model, "--data", SharedAssets.Data("conll2003/valid.txt")]);
         CliResult grid = await CliRun.RunAsync(["classify", "sweep", "--model", model, "--data", sst2.ValidPath, .. columns, "--grid", "layer:1 layer:5"]);
+        CliResult sweepLabel = await CliRun.RunAsync(["classify", "sweep", "--model", model, "--data", sst2.ValidPath, "--test", unseen, .. columns]);
 
         Assert.Contains("asks for layer 99, but the model has 2 layers", deep.Error);
         Assert.Contains("'maybe'", label.Error);
         Assert.Contains("it is a text classifier: use 'earlyexit classify'", kind.Error);
         Assert.Contains("Exit criterion 'layer:5' cannot score", grid.Error);
-        Assert.All(new[] { deep, label, kind, grid }, r => Assert.DoesNotContain("safetensors", r.Error));
+        Assert.Contains("'maybe'", sweepLabel.Error);
+        Assert.All(new[] { deep, label, kind, grid, sweepLabel }, r => Assert.DoesNotContain("safetensors", r.Error));
     }
 
     [Fact]

@@ -80,10 +80,12 @@ public sealed class NerEvaluateCommandTests(ConllModelFixture conll, Sst2ModelFi
 
         CliResult deep = await CliRun.RunAsync("ner", "evaluate", "--model", model, "--data", conll.ValidPath, "--exit-criterion", "layer:3");
         CliResult tag = await CliRun.RunAsync("ner", "evaluate", "--model", model, "--data", unknownTag);
+        CliResult sweepTag = await CliRun.RunAsync("ner", "sweep", "--model", model, "--data", unknownTag, "--no-timing");
 
         Assert.Contains($"asks for layer 3, but the model has {ConllModelFixture.Layers} layers", deep.Error);
         Assert.Contains("'B-FOO'", tag.Error);
-        Assert.All(new[] { deep, tag }, r => Assert.DoesNotContain("safetensors", r.Error));
+        Assert.Contains("'B-FOO'", sweepTag.Error);
+        Assert.All(new[] { deep, tag, sweepTag }, r => Assert.DoesNotContain("safetensors", r.Error));
     }
 
     [Fact]
