@@ -4,6 +4,7 @@
 // instead of after the weights are loaded.
 using System.IO.Compression;
 using System.Text.Json;
+using EarlyExit.MLNet;
 using EarlyExit.Modeling;
 using Microsoft.ML;
 
@@ -87,11 +88,11 @@ internal static class ModelZip
         ITransformer model;
         try
         {
-            model = ml.Model.Load(path, out _);
+            model = ml.Model.LoadUnwrapped(path, out _);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new CliException($"Cannot load model '{path}': {Cli.Describe(Cause(e)).TrimEnd('.')}. Is it a whole model .zip written by {train}?", e);
+            throw new CliException($"Cannot load model '{path}': {Cli.Describe(e).TrimEnd('.')}. Is it a whole model .zip written by {train}?", e);
         }
 
         IEnumerable<ITransformer> parts = model as IEnumerable<ITransformer> ?? [model];
@@ -110,22 +111,5 @@ internal static class ModelZip
         }
 
         return (model, found);
-    }
-
-    // ML.NET builds each transformer by reflection, so a loader's error arrives wrapped ("Exception has
-    // been thrown by the target of an invocation"). The cause is the first exception our own code threw
-    // (it names the entry and what is wrong with it), else the innermost.
-    private static Exception Cause(Exception e)
-    {
-        for (Exception? current = e; current is not null; current = current.InnerException)
-        {
-            if (current is not System.Reflection.TargetInvocationException
-                && current.TargetSite?.DeclaringType?.Assembly.GetName().Name?.StartsWith("EarlyExit", StringComparison.Ordinal) == true)
-            {
-                return current;
-            }
-        }
-
-        return e.GetBaseException();
     }
 }
