@@ -88,6 +88,30 @@ public sealed class EarlyExitTokenClassifierTests : IDisposable
     }
 
     [Fact]
+    public void Train_ValidationSentencesEndingInATokenlessWord_ScoresEveryWordWithTheOutsideTag()
+    {
+        using EarlyExitTokenClassifier labeller = Trained(epochs: 0);
+        List<TokenExample> training = ToyNer.Sentences(40, seed: 3).Select(s => new TokenExample(ToyNer.Tokenizer.EncodeWords(s.Words, 24), s.Tags)).ToList();
+        List<TokenExample> validation = ToyNer.Sentences(10, seed: 4)
+            .Select(s => new TokenExample(ToyNer.Tokenizer.EncodeWords([.. s.Words, "\u200b"], 24), [.. s.Tags, 0])).ToList();
+        TokenTrainingOptions options = ToyNer.FastOptions();
+        options.Epochs = 1;
+        options.SelfSamplingEpochs = 0;
+        options.TokenlessWordTag = Array.IndexOf(ToyNer.Tags, "O");
+        var scored = new List<(int[] Gold, int[] Predicted)>();
+
+        TokenClassifierTrainer.Train(labeller.Model, training, validation, options, labeller.PadTokenId, (gold, predicted) =>
+        {
+            scored.AddRange(gold.Zip(predicted));
+            return 0;
+        });
+
+        Assert.Equal(validation.Count, scored.Count);
+        Assert.All(scored, p => Assert.Equal(p.Gold.Length, p.Predicted.Length));
+        Assert.All(scored, p => Assert.Equal(options.TokenlessWordTag, p.Predicted[^1]));
+    }
+
+    [Fact]
     public void Predict_EmptySentence_GivesNoTags()
     {
         using EarlyExitTokenClassifier labeller = Trained(epochs: 0);

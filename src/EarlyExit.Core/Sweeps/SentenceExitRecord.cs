@@ -3,9 +3,7 @@
 // SentenceChunks does that bookkeeping for scoring and for records; SentenceExitRecord is a
 // TokenExitRecord of the chunks that answers per sentence.
 //
-// A word the tokenizer turns into no tokens at all (an empty string, a zero-width space, a lone soft
-// hyphen) runs through no layer, yet every word gets a prediction: the outside tag "O" (when the tag
-// set has one; else the tag of the nearest word with tokens, left first) and exit layer 1.
+// A word the tokenizer turns into no tokens at all gets the tag of TokenlessWords' rule and exit layer 1.
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.Tokenization;
@@ -38,7 +36,7 @@ internal sealed class SentenceChunks
 
     /// <summary>
     /// Each sentence's word tags and exit layers, from each chunk's (whose arrays end at the chunk's last
-    /// word with tokens); words without tokens get the tag and layer of the file header's rule.
+    /// word with tokens); words without tokens get TokenlessWords' tag and exit layer 1.
     /// </summary>
     public SentencePrediction[] Predictions(IReadOnlyList<int[]> chunkWordTags, IReadOnlyList<int[]> chunkWordExits)
     {
@@ -51,52 +49,19 @@ internal sealed class SentenceChunks
             int tokenised = Math.Min(chunk.Count, chunkWordTags[i].Length);
             Array.Copy(chunkWordTags[i], 0, tags[sentence], chunk.Start, tokenised);
             Array.Copy(chunkWordExits[i], 0, exits[sentence], chunk.Start, tokenised);
-            var hasTokens = new bool[chunk.Count];
-            foreach (int word in chunk.Input.WordIds!)
-            {
-                if (word >= 0 && word < chunk.Count)
-                {
-                    hasTokens[word] = true;
-                }
-            }
-
-            for (int w = 0; w < chunk.Count; w++)
-            {
-                tokenless[sentence][chunk.Start + w] = !hasTokens[w];
-            }
+            Array.Copy(TokenlessWords.Find(chunk.Input, chunk.Count), 0, tokenless[sentence], chunk.Start, chunk.Count);
         }
 
         for (int s = 0; s < tags.Length; s++)
         {
+            TokenlessWords.FillTags(tags[s], tokenless[s], _tokenlessWordTag);
             for (int w = 0; w < tags[s].Length; w++)
             {
-                if (tokenless[s][w])
-                {
-                    tags[s][w] = _tokenlessWordTag >= 0 ? _tokenlessWordTag : NearestTokenised(tags[s], tokenless[s], w);
-                    exits[s][w] = 1;
-                }
+                exits[s][w] = tokenless[s][w] ? 1 : exits[s][w];
             }
         }
 
         return tags.Select((t, s) => new SentencePrediction(t, exits[s])).ToArray();
-    }
-
-    private static int NearestTokenised(int[] tags, bool[] tokenless, int word)
-    {
-        for (int distance = 1; distance < tags.Length; distance++)
-        {
-            if (word - distance >= 0 && !tokenless[word - distance])
-            {
-                return tags[word - distance];
-            }
-
-            if (word + distance < tags.Length && !tokenless[word + distance])
-            {
-                return tags[word + distance];
-            }
-        }
-
-        return 0;
     }
 
     /// <summary>Each chunk's words' values, from each sentence's.</summary>

@@ -84,6 +84,10 @@ public sealed class TokenTrainingOptions
     /// <value>The default value is <c>tokee:0.3:5</c>.</value>
     public TokenExitCriterion ValidationCriterion { get; set; } = TokenExitCriterion.Tokee(0.3);
 
+    /// <summary>The tag validation gives words that have no tokens (the index of "O"), or -1 for the nearest tokenised word's tag.</summary>
+    /// <value>The default value is -1.</value>
+    public int TokenlessWordTag { get; set; } = -1;
+
     /// <summary>Epochs without a better validation score before stopping (needs validation data); 0 trains every epoch.</summary>
     /// <value>The default value is 0.</value>
     public int EarlyStoppingPatience { get; set; }
@@ -186,7 +190,8 @@ public static class TokenClassifierTrainer
             ? () =>
             {
                 TokenPrediction[] predicted = Predict(model, validation.Select(v => v.Input).ToArray(), options.ValidationCriterion, padTokenId, options.BatchSize);
-                return (validationScore(validation.Select(v => v.WordLabels).ToArray(), predicted.Select(p => p.WordClasses).ToArray()), null);
+                int[][] words = predicted.Select((p, i) => TokenlessWords.Complete(p.WordClasses, validation[i].Input, validation[i].WordLabels.Length, options.TokenlessWordTag)).ToArray();
+                return (validationScore(validation.Select(v => v.WordLabels).ToArray(), words), null);
             }
             : null;
         return EpochLoop.Run(model, epochs, lengths, options.BatchSize, random, options.EarlyStoppingPatience, epoch => epoch > options.Epochs ? "self-sampling" : "train",

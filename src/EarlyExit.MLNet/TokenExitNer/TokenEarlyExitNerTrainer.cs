@@ -106,7 +106,9 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
             Func<IReadOnlyList<int[]>, IReadOnlyList<int[]>, double>? entityF1 = tags.HasAnnotation
                 ? (gold, predicted) => EntityEvaluation.Evaluate(Names(gold, tags), Names(predicted, tags)).Overall.F1
                 : null;
-            TrainingReport report = TokenClassifierTrainer.Train(labeller.Model, training, validation, _options.ToTrainingOptions(), labeller.PadTokenId, entityF1,
+            TokenTrainingOptions trainingOptions = _options.ToTrainingOptions();
+            trainingOptions.TokenlessWordTag = tags.Values.ToList().IndexOf("O"); // as the labeller's own predictions
+            TrainingReport report = TokenClassifierTrainer.Train(labeller.Model, training, validation, trainingOptions, labeller.PadTokenId, entityF1,
                 new ProgressLog(ch, _options.Progress), _options.CancellationToken);
             ch.Info(MessageSensitivity.None, $"Training done: {report.Epochs.Count} epoch(s), keeping epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}.");
             var columns = new TokenExitNerColumns(_options.TokensColumnName, _options.PredictedLabelColumnName, _options.TokenExitLayersColumnName, _options.ExitLayerColumnName, _options.BatchSize);
