@@ -47,7 +47,7 @@ internal static class ModelZip
                 return new ModelPeek(family, names, configJson.RootElement.GetProperty("num_hidden_layers").GetInt32());
             }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException or UnauthorizedAccessException)
         {
             // Not readable this way: the full load reports the problem.
         }
@@ -92,7 +92,7 @@ internal static class ModelZip
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new CliException($"Cannot load model '{path}': {Cli.Describe(e).TrimEnd('.')}. Is it a whole model .zip written by {train}?", e);
+            throw new CliException($"Cannot load model '{path}': {e.Message.TrimEnd('.')}. Is it a whole model .zip written by {train}?", e);
         }
 
         IEnumerable<ITransformer> parts = model as IEnumerable<ITransformer> ?? [model];

@@ -127,7 +127,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
         heads = heads with { Pooling = backbone.ResolvePooling(heads.Pooling) };
         IReadOnlyDictionary<string, byte[]> tokenizerFiles = backbone.ReadTokenizerFiles();
         Device device = backbone.Device;
-        var model = new EarlyExitClassifier(backbone.HandOverEncoder(), heads, seed);
+        EarlyExitClassifier model = ModelFolder.BuildAround(backbone.HandOverEncoder(), encoder => new EarlyExitClassifier(encoder, heads, seed));
         try
         {
             model.to(device);

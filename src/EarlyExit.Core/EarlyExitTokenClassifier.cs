@@ -107,7 +107,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
 
         IReadOnlyDictionary<string, byte[]> files = backbone.ReadTokenizerFiles();
         Device device = backbone.Device;
-        var model = new TokenExitClassifier(backbone.HandOverEncoder(), tags.Count, dropout, seed);
+        TokenExitClassifier model = ModelFolder.BuildAround(backbone.HandOverEncoder(), encoder => new TokenExitClassifier(encoder, tags.Count, dropout, seed));
         model.to(device);
         var classifier = new EarlyExitTokenClassifier(model, backbone.Tokenizer, files, tags.ToArray(), maxSequenceLength, criterion);
         return classifier;

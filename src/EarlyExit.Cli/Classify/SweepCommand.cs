@@ -68,7 +68,7 @@ internal sealed class SweepCommand
         string modelPath = parse.GetRequiredValue(_model);
         string dataPath = parse.GetRequiredValue(_data);
         string? testPath = parse.GetValue(_test);
-        _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"));
+        _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"), (modelPath, "--model"));
         ClassificationMetric metric = parse.GetValue(_metric) ?? ClassificationMetric.Accuracy;
 
         ColumnSelection columns = _columns.Selection(parse);

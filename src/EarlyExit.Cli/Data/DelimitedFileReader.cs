@@ -118,26 +118,63 @@ internal static class DelimitedFileReader
         return warning is null ? table : new DelimitedTable(table.Path, table.Format, table.ColumnNames, table.Records) { Warning = warning };
     }
 
-    // How many lines (split at LF) are not valid UTF-8, and the 1-based number of the first; null when all are.
+    // How many lines (split at LF) are not valid UTF-8, and the 1-based number of the first; null when all are,
+    // or when a UTF-16/32 byte-order mark says the file is not UTF-8 at all (the reader decodes those). The file
+    // is read in blocks; an LF byte never occurs inside a multi-byte UTF-8 sequence, so lines split cleanly.
     private static (int Count, int First)? InvalidUtf8Lines(string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
-        ReadOnlySpan<byte> rest = bytes;
+        using FileStream stream = File.OpenRead(path);
+        var head = new byte[4];
+        int headLength = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (headLength >= 2 && ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF))
+            || (headLength == 4 && head[0] == 0 && head[1] == 0 && head[2] == 0xFE && head[3] == 0xFF))
+        {
+            return null;
+        }
+
+        stream.Position = 0;
+        var buffer = new byte[1 << 20];
+        var pending = new List<byte>(); // a line that runs past the end of a block
         int line = 0;
         int count = 0;
         int first = 0;
-        while (!rest.IsEmpty)
+        void Check(ReadOnlySpan<byte> text)
         {
             line++;
-            int end = rest.IndexOf((byte)'\n');
-            ReadOnlySpan<byte> current = end < 0 ? rest : rest[..end];
-            if (!System.Text.Unicode.Utf8.IsValid(current))
+            if (!System.Text.Unicode.Utf8.IsValid(text))
             {
                 count++;
                 first = first == 0 ? line : first;
             }
+        }
 
-            rest = end < 0 ? [] : rest[(end + 1)..];
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            ReadOnlySpan<byte> block = buffer.AsSpan(0, read);
+            int end;
+            while ((end = block.IndexOf((byte)'\n')) >= 0)
+            {
+                if (pending.Count > 0)
+                {
+                    pending.AddRange(block[..end]);
+                    Check(pending.ToArray());
+                    pending.Clear();
+                }
+                else
+                {
+                    Check(block[..end]);
+                }
+
+                block = block[(end + 1)..];
+            }
+
+            pending.AddRange(block);
+        }
+
+        if (pending.Count > 0)
+        {
+            Check(pending.ToArray());
         }
 
         return count == 0 ? null : (count, first);

@@ -56,7 +56,7 @@ internal sealed class NerSweepCommand
         string modelPath = parse.GetRequiredValue(_model);
         string dataPath = parse.GetRequiredValue(_data);
         string? testPath = parse.GetValue(_test);
-        _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"));
+        _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"), (modelPath, "--model"));
 
         NerData dataRows = Read(parse, dataPath, cancellationToken);
         NerData? testRows = testPath is null ? null : Read(parse, testPath, cancellationToken);

@@ -88,12 +88,13 @@ internal static class AtomicFile
     }
 
     // A run killed while saving (a second Ctrl+C, a crash) cannot remove its temporary file; the next write of
-    // the same target removes what such runs left. Two runs writing one target at once would clash anyway.
+    // the same target removes what such runs left, once untouched for a minute (a run still writing is spared).
     private static void RemoveStaleTemporaries(string folder, string fileName)
     {
         string prefix = $".{fileName}.";
         foreach (string stale in Directory.EnumerateFiles(folder, prefix + "*.tmp")
-            .Where(f => Path.GetFileName(f) is string name && name.Length == prefix.Length + 32 + 4 && name[prefix.Length..^4].All(char.IsAsciiHexDigitLower)))
+            .Where(f => Path.GetFileName(f) is string name && name.Length == prefix.Length + 32 + 4 && name[prefix.Length..^4].All(char.IsAsciiHexDigitLower))
+            .Where(f => File.GetLastWriteTimeUtc(f) < DateTime.UtcNow - TimeSpan.FromMinutes(1)))
         {
             try
             {

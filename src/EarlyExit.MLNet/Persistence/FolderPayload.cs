@@ -40,13 +40,16 @@ internal static class FolderPayload
                 File.WriteAllBytes(Path.Combine(folder, file), reader.ReadBytes($"{prefix}/{file}"));
             }
 
-            return load(folder);
-        }
-        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException) && e.Message.Contains(folder, StringComparison.Ordinal))
-        {
-            // The loaders name the temporary copy; the user knows the zip, so name its entries instead.
-            // The original's own cause is kept; the original itself would repeat the temporary path.
-            throw new InvalidDataException("In the model zip: " + e.Message.Replace(folder, prefix, StringComparison.Ordinal), e.InnerException);
+            try
+            {
+                return load(folder);
+            }
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or FormatException or Checkpoints.CheckpointMismatchException
+                && e.Message.Contains(folder, StringComparison.Ordinal))
+            {
+                // The loaders name the temporary copy; the user knows the zip, so name its entries instead.
+                throw new InvalidDataException("In the model zip: " + e.Message.Replace(folder, prefix, StringComparison.Ordinal), e);
+            }
         }
         finally
         {

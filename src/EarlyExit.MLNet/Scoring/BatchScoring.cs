@@ -149,7 +149,9 @@ internal sealed class ScoringRow<TInput, TPrediction> : DataViewRow
             long last = _lastPosition;
             _lastPosition = position;
             _cached = default;
-            if (last >= 0 && position != last + 1)
+            // The same position again is a retry (e.g. after a failed call); anything but the next one means
+            // calls wrote examples into the input row that this row never scored.
+            if (last >= 0 && position != last && position != last + 1)
             {
                 throw ConcurrentUse("after another call wrote its example into the engine's input row");
             }

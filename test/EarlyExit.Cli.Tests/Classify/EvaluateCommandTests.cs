@@ -95,6 +95,19 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
     }
 
     [Fact]
+    public async Task Evaluate_Utf16WithByteOrderMark_ReadsWithoutAWarning()
+    {
+        string data = _folder.File("utf16.tsv");
+        File.WriteAllText(data, "sentence\tlabel\ncafé au lait\t1\nnaïve\t0\n", System.Text.Encoding.Unicode);
+
+        CliResult result = await CliRun.RunAsync(
+            "classify", "evaluate", "--model", sst2.ModelPath, "--data", data, "--text-column", "sentence", "--label-column", "label", "--strict-encoding");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.DoesNotContain("warning:", result.Error);
+    }
+
+    [Fact]
     public async Task Evaluate_MistakesTheSettingsShow_FailBeforeTheWeightsAreRead()
     {
         // Weights that cannot be read: any error about them would mean the checks came too late.

@@ -46,6 +46,9 @@ public sealed class ScoreCommandTests(Sst2ModelFixture sst2) : IDisposable
         string scored = _folder.File("scored.tsv");
         string stale = _folder.Write($".scored.tsv.{Guid.NewGuid():N}.tmp", "half a file");
         string unrelated = _folder.Write(".scored.tsv.notes.tmp", "someone else's");
+        string live = _folder.Write($".scored.tsv.{Guid.NewGuid():N}.tmp", "another run, still writing");
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow - TimeSpan.FromHours(1));
+        File.SetLastWriteTimeUtc(unrelated, DateTime.UtcNow - TimeSpan.FromHours(1));
 
         CliResult result = await CliRun.RunAsync(
             "classify", "score", "--model", sst2.ModelPath, "--data", sst2.ValidPath, "--text-column", "sentence", "--out", scored);
@@ -53,6 +56,7 @@ public sealed class ScoreCommandTests(Sst2ModelFixture sst2) : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.False(File.Exists(stale));
         Assert.True(File.Exists(unrelated));
+        Assert.True(File.Exists(live));
         Assert.True(File.Exists(scored));
     }
 

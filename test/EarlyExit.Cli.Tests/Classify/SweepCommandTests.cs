@@ -52,6 +52,20 @@ public sealed class SweepCommandTests(Sst2ModelFixture sst2) : IDisposable
         Assert.Contains(message, result.Error);
     }
 
+    [Theory]
+    [InlineData("--apply")]
+    [InlineData("--csv")]
+    public async Task Sweep_OutputIsTheModel_IsRefusedAndTheModelKept(string option)
+    {
+        byte[] before = File.ReadAllBytes(sst2.ModelPath);
+
+        CliResult result = await Sweep(sst2.ValidPath, option, sst2.ModelPath, "--no-timing");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{option} '{sst2.ModelPath}' is the same file as --model", result.Error);
+        Assert.Equal(before, File.ReadAllBytes(sst2.ModelPath));
+    }
+
     [Fact]
     public async Task Sweep_BothRules_IsAUsageError()
     {
