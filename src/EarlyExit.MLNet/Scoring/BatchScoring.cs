@@ -102,6 +102,7 @@ internal sealed class ScoringRow<TInput, TPrediction> : DataViewRow
     private TPrediction? _cached;
     private long _lastPosition = -1;
     private int _busy;
+    private int _refused; // calls refused while another was scoring: each wrote one example this row never scored
 
     public ScoringRow(BatchScoringMapper<TInput, TPrediction> mapper, DataViewRow input, HashSet<int> active)
     {
@@ -135,6 +136,7 @@ internal sealed class ScoringRow<TInput, TPrediction> : DataViewRow
 
         if (Interlocked.Exchange(ref _busy, 1) == 1)
         {
+            Interlocked.Increment(ref _refused);
             throw ConcurrentUse("while another call was scoring");
         }
 
@@ -147,11 +149,13 @@ internal sealed class ScoringRow<TInput, TPrediction> : DataViewRow
             }
 
             long last = _lastPosition;
+            int refused = Interlocked.Exchange(ref _refused, 0);
             _lastPosition = position;
             _cached = default;
-            // The same position again is a retry (e.g. after a failed call); anything but the next one means
-            // calls wrote examples into the input row that this row never scored.
-            if (last >= 0 && position != last && position != last + 1)
+            // The same position again is a retry (e.g. after a failed call). Past the next one, only calls
+            // refused above may have used positions; any more means calls wrote examples into the input row
+            // that were never seen here.
+            if (last >= 0 && position != last && (position < last || position > last + 1 + refused))
             {
                 throw ConcurrentUse("after another call wrote its example into the engine's input row");
             }
