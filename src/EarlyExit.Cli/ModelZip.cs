@@ -14,7 +14,24 @@ namespace EarlyExit.Cli;
 /// <param name="Family">The command family that writes such models: classify or ner.</param>
 /// <param name="Labels">The classes (classify) or tags (ner), in index order.</param>
 /// <param name="Layers">The encoder's depth.</param>
-internal sealed record ModelPeek(string Family, IReadOnlyList<string> Labels, int Layers);
+internal sealed record ModelPeek(string Family, IReadOnlyList<string> Labels, int Layers)
+{
+    /// <summary>Refuses the first of <paramref name="fixedLayers"/> (a criterion and the layer it fixes) past the model's depth.</summary>
+    /// <param name="path">The model file, for the message.</param>
+    /// <param name="what">What the criterion cannot do, e.g. "score" or "label with".</param>
+    /// <param name="fixedLayers">Every fixed-layer criterion asked for.</param>
+    /// <exception cref="CliException">A layer past the depth.</exception>
+    public void RequireLayers(string path, string what, IEnumerable<(string Criterion, int Layer)> fixedLayers)
+    {
+        foreach ((string criterion, int layer) in fixedLayers)
+        {
+            if (layer > Layers)
+            {
+                throw new CliException($"Exit criterion '{criterion}' cannot {what} '{path}': it asks for layer {layer}, but the model has {Layers} layers; use layer:1 to layer:{Layers}.");
+            }
+        }
+    }
+}
 
 /// <summary>Loads model zips written by <c>earlyexit classify train</c> or <c>earlyexit ner train</c>.</summary>
 internal static class ModelZip

@@ -64,6 +64,9 @@ public sealed class EarlyExitTokenClassifier : IDisposable
     /// <summary>The tag names, index = 0-based tag.</summary>
     public IReadOnlyList<string> Tags { get; }
 
+    /// <summary>The index of the outside tag "O" (what words without tokens get), or -1 when the tags have none.</summary>
+    public int OutsideTag => Tags.ToList().IndexOf("O");
+
     /// <summary>The longest chunk of a sentence scored at once, in tokens (special tokens included).</summary>
     public int MaxSequenceLength { get; }
 
@@ -164,7 +167,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
             chunks.AddRange(Encode(sentences[s]).Select(c => (s, c)));
         }
 
-        return new SentenceChunks(sentences.Select(s => s.Count).ToArray(), chunks, Tags.ToList().IndexOf("O"));
+        return new SentenceChunks(sentences.Select(s => s.Count).ToArray(), chunks, OutsideTag);
     }
 
     /// <summary>Throws when <paramref name="criterion"/> asks for a layer past the last.</summary>

@@ -58,22 +58,21 @@ internal sealed class ModelFile : IDisposable
     /// <summary>
     /// Checks, from the zip's settings alone (<see cref="ModelZip.Peek"/>), what can be checked before the weights load:
     /// a fixed exit layer (in <paramref name="criteria"/>: the --exit-criterion or a --grid) past the model's depth,
-    /// and labels of <paramref name="data"/> the model does not know.
+    /// and labels of the <paramref name="data"/> sets (null ones skipped) the model does not know.
     /// </summary>
     /// <exception cref="CliException">One of those mistakes.</exception>
-    public static void CheckBeforeLoading(string path, IEnumerable<ExitCriteria.ExitCriterion?>? criteria, ClassificationData? data)
+    public static void CheckBeforeLoading(string path, IEnumerable<ExitCriteria.ExitCriterion?>? criteria, params ClassificationData?[] data)
     {
         if (ModelZip.Peek(path) is not { Family: "classify" } peek)
         {
             return; // the full load reports what is wrong with the file
         }
 
-        if (criteria?.OfType<ExitCriteria.FixedLayerExitCriterion>().FirstOrDefault(c => c.Layer > peek.Layers) is { } tooDeep)
+        peek.RequireLayers(path, "score", criteria?.OfType<ExitCriteria.FixedLayerExitCriterion>().Select(c => (c.Name, c.Layer)) ?? []);
+        foreach (ClassificationData? set in data)
         {
-            throw new CliException($"Exit criterion '{tooDeep}' cannot score '{path}': it asks for layer {tooDeep.Layer}, but the model has {peek.Layers} layers; use layer:1 to layer:{peek.Layers}.");
+            set?.RequireKnownLabels(peek.Labels, $"the model '{path}'");
         }
-
-        data?.RequireKnownLabels(peek.Labels, $"the model '{path}'");
     }
 
     /// <summary>Checks that the user's columns match how the model was trained (single texts or pairs).</summary>

@@ -66,7 +66,7 @@ internal sealed class ScoreCommand
         string outPath = parse.GetRequiredValue(_out);
         AtomicFile.CheckWritable(outPath, "--out", (dataPath, "--data"), (modelPath, "--model"));
 
-        ModelFile.CheckBeforeLoading(modelPath, [parse.GetValue(_exitCriterion)], data: null);
+        ModelFile.CheckBeforeLoading(modelPath, [parse.GetValue(_exitCriterion)]);
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
         ColumnSelection columns = _columns.Selection(parse);

@@ -74,8 +74,7 @@ internal sealed class SweepCommand
         ColumnSelection columns = _columns.Selection(parse);
         ClassificationData dataRows = Read(parse, dataPath, columns, cancellationToken);
         ClassificationData? testRows = testPath is null ? null : Read(parse, testPath, columns, cancellationToken);
-        ModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), dataRows);
-        ModelFile.CheckBeforeLoading(modelPath, criteria: null, testRows);
+        ModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), dataRows, testRows);
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
         model.CheckPairing(columns.TextPair is not null);

@@ -54,25 +54,24 @@ internal sealed class NerModelFile : IDisposable
     /// <summary>
     /// Checks, from the zip's settings alone (<see cref="ModelZip.Peek"/>), what can be checked before the weights load:
     /// a fixed exit layer (in <paramref name="criteria"/>: the exit criterion or a --grid) past the model's depth,
-    /// and gold tags of <paramref name="data"/> the model does not know.
+    /// and gold tags of the <paramref name="data"/> sets (null ones skipped) the model does not know.
     /// </summary>
     /// <exception cref="CliException">One of those mistakes.</exception>
-    public static void CheckBeforeLoading(string path, IEnumerable<ExitCriteria.TokenExitCriterion?>? criteria, NerData? data)
+    public static void CheckBeforeLoading(string path, IEnumerable<ExitCriteria.TokenExitCriterion?>? criteria, params NerData?[] data)
     {
         if (ModelZip.Peek(path) is not { Family: "ner" } peek)
         {
             return; // the full load reports what is wrong with the file
         }
 
-        if (criteria?.FirstOrDefault(c => c is { Mode: ExitCriteria.TokenExitMode.FixedLayer } && c.Layer > peek.Layers) is { } tooDeep)
+        peek.RequireLayers(path, "label with", criteria?.Where(c => c is { Mode: ExitCriteria.TokenExitMode.FixedLayer }).Select(c => (c!.Name, c.Layer)) ?? []);
+        foreach (NerData? set in data)
         {
-            throw new CliException($"Exit criterion '{tooDeep}' cannot label with '{path}': it asks for layer {tooDeep.Layer}, but the model has {peek.Layers} layers; use layer:1 to layer:{peek.Layers}.");
-        }
-
-        if (data is { HasTags: true })
-        {
-            TagScheme scheme = NerData.SchemeOfTags(peek.Labels);
-            data.RequireKnownTags(data.TagsIn(scheme), peek.Labels, $"the model '{path}'", scheme);
+            if (set is { HasTags: true })
+            {
+                TagScheme scheme = NerData.SchemeOfTags(peek.Labels);
+                set.RequireKnownTags(set.TagsIn(scheme), peek.Labels, $"the model '{path}'", scheme);
+            }
         }
     }
 

@@ -56,7 +56,7 @@ internal sealed class NerScoreCommand
         string outPath = parse.GetRequiredValue(_out);
         AtomicFile.CheckWritable(outPath, "--out", (dataPath, "--data"), (modelPath, "--model"));
 
-        NerModelFile.CheckBeforeLoading(modelPath, [_exit.Criterion(parse)], data: null);
+        NerModelFile.CheckBeforeLoading(modelPath, [_exit.Criterion(parse)]);
         var ml = new MLContext(seed: 0);
         using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
         ConllReaderOptions reader = _files.Reader(parse);

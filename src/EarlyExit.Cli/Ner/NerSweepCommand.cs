@@ -60,8 +60,7 @@ internal sealed class NerSweepCommand
 
         NerData dataRows = Read(parse, dataPath, cancellationToken);
         NerData? testRows = testPath is null ? null : Read(parse, testPath, cancellationToken);
-        NerModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), dataRows);
-        NerModelFile.CheckBeforeLoading(modelPath, criteria: null, testRows);
+        NerModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), dataRows, testRows);
         var ml = new MLContext(seed: 0);
         using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
         TokenEarlyExitNerTransformer ner = parse.GetValue(_batchSize) is int batch ? model.Ner.WithBatchSize(batch) : model.Ner;

@@ -107,7 +107,7 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
                 ? (gold, predicted) => EntityEvaluation.Evaluate(Names(gold, tags), Names(predicted, tags)).Overall.F1
                 : null;
             TokenTrainingOptions trainingOptions = _options.ToTrainingOptions();
-            trainingOptions.TokenlessWordTag = tags.Values.ToList().IndexOf("O"); // as the labeller's own predictions
+            trainingOptions.TokenlessWordTag = labeller.OutsideTag; // as the labeller's own predictions
             TrainingReport report = TokenClassifierTrainer.Train(labeller.Model, training, validation, trainingOptions, labeller.PadTokenId, entityF1,
                 new ProgressLog(ch, _options.Progress), _options.CancellationToken);
             ch.Info(MessageSensitivity.None, $"Training done: {report.Epochs.Count} epoch(s), keeping epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}.");
