@@ -1,7 +1,7 @@
 // Makes a short, named list of internal types and members of a .NET assembly public, in a copy used
 // only as a compile-time reference.
 //
-// Why: EarlyExit.MLNet must reach a few internal members of Microsoft.ML 5.0.1 (ModelSaveContext's
+// Why: EarlyExit.MLNet must reach a few internal members of Microsoft.ML (ModelSaveContext's
 // writers, ModelLoadContext, LoadableClassAttribute, SchemaShape.Column's constructor, the catalog's
 // environment; src/EarlyExit.MLNet/Interop/MLNetInternals.cs says why and lists them). The C# compiler
 // only binds to members it can see, so the project compiles against a copy in which exactly those
@@ -182,7 +182,8 @@ namespace EarlyExit.Build
             {
                 throw new PublicizeException(
                     $"'{fileName}' has no {string.Join(", ", missing.Distinct().Select(m => "'" + m + "'"))}. " +
-                    "The list of internal members to publicize was written for another version of this assembly.");
+                    "The list of internal members to publicize was written for another version of this assembly: " +
+                    "reference the version the list names, or update the list and the code that uses it for this one.");
             }
 
             return done;

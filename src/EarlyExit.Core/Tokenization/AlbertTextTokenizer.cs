@@ -5,7 +5,7 @@
 //      combining marks dropped unless keep_accents, lower-case (whole-string Python lower) if do_lower_case;
 //   2. SentencePiece: the model's normaliser (SentencePieceTextNormalizer), then the unigram best
 //      path with runs of unknown characters merged into one <unk> (SentencePieceUnigram). Both are
-//      ours: Microsoft.ML.Tokenizers 2.0.1's SentencePieceTokenizer cannot load this model and, once
+//      ours: Microsoft.ML.Tokenizers' SentencePieceTokenizer (2.0.1 and 3.0.0) cannot load this model and, once
 //      patched to load, gives different ids (SentencePieceUnigram lists why);
 //   3. the digit-comma rule: a piece ending in a digit and "," ("▁1,") is encoded again without the
 //      comma, and the comma becomes its own piece; a "▁" the re-encoding adds in front of a piece

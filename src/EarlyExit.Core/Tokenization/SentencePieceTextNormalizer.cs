@@ -1,12 +1,12 @@
 // SentencePiece's text normaliser (normalizer.cc), driven by the rules compiled into the model file
 // (ALBERT: "nmt_nfkc" = NFKC plus dropping control characters and folding odd spaces).
 //
-// Why this is not Microsoft.ML.Tokenizers' SentencePieceNormalizer: in 2.0.1 it leaves rules of
-// ALBERT's map unapplied. A rule whose replacement is the empty string counts as "no rule", so the
-// control characters nmt_nfkc deletes (U+0007, U+001B, U+007F) stay and become <unk> pieces
-// (golden text37: "Bell\x07 escape\x1b[0m" must give ▁bell ▁escape [ ...); and, compared on 3,000
-// random strings, it also keeps U+200D and U+FEFF, which the map turns into spaces (golden text33:
-// the joined family emoji gives four <unk> pieces), and does not compose Hangul jamo sequences.
+// Why this is not Microsoft.ML.Tokenizers' SentencePieceNormalizer: it leaves rules of ALBERT's map
+// unapplied. A rule whose replacement is the empty string counts as "no rule", so the control
+// characters nmt_nfkc deletes (U+0007, U+001B, U+007F) stay and become <unk> pieces (golden text37:
+// "Bell\x07 escape\x1b[0m" must give ▁bell ▁escape [ ...). Still so in 3.0.0 (checked 2026-12-03).
+// 2.0.1 also kept U+200D and U+FEFF, which the map turns into spaces (golden text33), and did not
+// compose Hangul jamo sequences; 3.0.0 handles both.
 //
 // *** precompiled_charsmap layout ***
 //   u32 little-endian   T, the byte size of the trie

@@ -2,19 +2,23 @@
 // the unknown-run merging of sentencepiece_processor.cc): the best-scoring split of normalised text
 // into vocabulary pieces, found left to right.
 //
-// Why this is not Microsoft.ML.Tokenizers' SentencePieceTokenizer (2.0.1), which implements the same
-// search; each point changes ids on real input:
+// Why this is not Microsoft.ML.Tokenizers' SentencePieceTokenizer, which implements the same search.
+// Found in 2.0.1 and checked again in 3.0.0 (2026-12-03, on the golden texts of albert-base-v2); each
+// point changes ids on real input:
 //   - it cannot load ALBERT's spiece.model: models without <s>/</s> (bos_id = eos_id = -1) make its
-//     constructor index an array with -1 (IndexOutOfRangeException);
+//     constructor index an array with -1 (IndexOutOfRangeException, still in 3.0.0). With the model's
+//     bos/eos ids patched so that it loads, 3.0.0 and AlbertTokenizer's preprocessing reproduce 43 of
+//     the 57 untruncated golden texts; the differences are the points below;
 //   - its normaliser leaves some of the model's rules unapplied (see SentencePieceTextNormalizer);
 //   - it adds path scores in float. sentencepiece adds a piece's score in double (the user-defined
 //     bonus `length * max_score - 0.1` makes the expression double) and stores the best score of a
 //     position as float, so exact or near ties are decided differently: "Soooooo" must give
-//     ▁so oooo o (golden text43), the float search gives ▁so o oooo;
+//     ▁so oooo o (golden text43), the float search gives ▁so o oooo (3.0.0 too);
 //   - it returns one <unk> per unknown character; sentencepiece merges each run into one piece
-//     (我爱自然语言处理 is ▁ + one <unk>);
+//     (我爱自然语言处理 is ▁ + one <unk>; 3.0.0 gives eight);
 //   - its user-defined-symbol bonus uses the largest score of all pieces, sentencepiece the largest
-//     score of normal pieces floored at FLT_MIN (so the bonus is about -0.1).
+//     score of normal pieces floored at FLT_MIN (so the bonus is about -0.1). Read in 2.0.1's source;
+//     no golden text exercises it.
 namespace EarlyExit.Tokenization;
 
 /// <summary>Unigram best-path segmentation over a SentencePiece vocabulary.</summary>

@@ -8,13 +8,13 @@
 // THE ROUTE (chosen): compile against publicized copies, run with IgnoresAccessChecksTo.
 // - Build: build/Publicize.targets makes exactly the members listed in MLNetInternals.txt public in
 //   compile-time copies of Microsoft.ML.Core/Data (accessibility bits only). The compiler then checks
-//   every use against Microsoft.ML 5.0.1's real signatures, and a name missing from a future
+//   every use against the referenced Microsoft.ML's real signatures, and a name missing from a future
 //   Microsoft.ML fails the build.
 // - Run: the real assemblies load. CoreCLR honours [IgnoresAccessChecksTo] both for IL access (without
 //   it, Save throws MethodAccessException) and for the visibility check of custom attributes, so
 //   ComponentCatalog.RegisterAssembly sees our [assembly: LoadableClass] (without it the attribute is
 //   silently filtered and loading fails with "Couldn't load model"). Both proven by experiment on
-//   .NET 10 + Microsoft.ML 5.0.1.
+//   .NET 10 + Microsoft.ML 5.0.1, and again on 6.0.0.
 // - Load in a fresh process needs no user registration: ModelSaveContext.SetVersionInfo stores our
 //   loader assembly name in each transformer's header; ModelLoadContext calls Assembly.Load on it and
 //   ComponentCatalog.RegisterAssembly before looking up the loader signature.
@@ -38,7 +38,7 @@
 // RULES. Only Interop/ touches the listed internals (a test scans the IL to enforce it, and that the
 // list and the use agree). Every entry point calls EnsureAvailable() first and does its internal work
 // in a separate non-inlined method, so a Microsoft.ML without a listed member fails with a message
-// naming Microsoft.ML 5.0.1 instead of a MissingMethodException from the JIT.
+// naming the Microsoft.ML it was compiled against (Directory.Packages.props) instead of a MissingMethodException from the JIT.
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
@@ -53,8 +53,14 @@ namespace EarlyExit.MLNet.Interop;
 /// <summary>Access to the internal Microsoft.ML members listed in MLNetInternals.txt.</summary>
 internal static class MLNetInternals
 {
-    /// <summary>The Microsoft.ML version whose internals this build was compiled against.</summary>
-    public const string ExpectedMLNetVersion = "5.0.1";
+    /// <summary>
+    /// The Microsoft.ML version whose internals this build was compiled against: $(MicrosoftMLVersion) of
+    /// Directory.Packages.props, stamped into the assembly by the project file.
+    /// </summary>
+    public static string ExpectedMLNetVersion { get; } =
+        typeof(MLNetInternals).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "CompiledAgainstMicrosoftML")?.Value
+        ?? throw new InvalidOperationException("EarlyExit.MLNet was built without its CompiledAgainstMicrosoftML metadata.");
 
     private const string ListResource = "EarlyExit.MLNet.Interop.MLNetInternals.txt";
 
@@ -105,7 +111,7 @@ internal static class MLNetInternals
             $"Reference Microsoft.ML {ExpectedMLNetVersion}, the version this build of EarlyExit.MLNet was compiled against.");
     }
 
-    /// <summary>The informational version of the loaded Microsoft.ML.Core, e.g. "5.0.1+…".</summary>
+    /// <summary>The informational version of the loaded Microsoft.ML.Core, e.g. "6.0.0+…".</summary>
     public static string LoadedVersion() =>
         typeof(IHostEnvironment).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(IHostEnvironment).Assembly.GetName().Version?.ToString()

@@ -30,7 +30,7 @@ public sealed class MLNetInternalsTests
             (assembly, name) => name != "Microsoft.ML.ModelSaveContext::SetVersionInfo" && MLNetInternals.DefaultLookup(assembly, name)));
 
         Assert.Contains("Microsoft.ML.Core: Microsoft.ML.ModelSaveContext::SetVersionInfo", error.Message);
-        Assert.Contains("needs Microsoft.ML 5.0.1", error.Message);
+        Assert.Contains($"needs Microsoft.ML {MLNetInternals.ExpectedMLNetVersion}:", error.Message);
         Assert.Contains(MLNetInternals.LoadedVersion(), error.Message);
         Assert.DoesNotContain("ModelLoadContext", error.Message);
     }
