@@ -12,10 +12,11 @@
 // leave a symbol unbound at run time, so it refuses). Any problem throws ElfPatchException and the
 // file is left untouched.
 //
-// The file is compiled twice: into the MSBuild inline task below (build/TorchNative.targets) and
-// into the unit tests (test/EarlyExit.Core.Tests/Build), which define EARLYEXIT_ELFPATCH_NO_MSBUILD
-// to leave the MSBuild wrapper out. MSBuild compiles inline tasks against netstandard2.0, so this file
-// sticks to that API surface.
+// The file is compiled twice: into the MSBuild inline task of build/NativeRuntime.targets (shipped
+// beside it in the EarlyExit.Core package, as buildTransitive/) and into the unit tests
+// (test/EarlyExit.Core.Tests/Build), which define EARLYEXIT_ELFPATCH_NO_MSBUILD to leave the MSBuild
+// wrapper out. MSBuild compiles inline tasks against netstandard2.0, so this file sticks to that API
+// surface.
 #nullable enable
 using System;
 using System.Collections.Generic;

@@ -80,9 +80,12 @@ internal static class ModelZip
     /// <param name="path">The --model file.</param>
     /// <param name="family">The command family that writes such models: classify or ner.</param>
     /// <param name="isOurs">Whether the transformer found reads the columns that family's train command writes.</param>
-    /// <param name="whatIsMissing">The end of the message when no such transformer is there, e.g. "it has no Palbert classifier reading column 'Sentence1'".</param>
+    /// <param name="whatIsMissing">
+    /// The end of the message when no transformer of this family is there (called with null) or the one found is not
+    /// <paramref name="isOurs"/> (called with it), e.g. "its Palbert classifier reads column 'Text', not 'Sentence1'".
+    /// </param>
     /// <exception cref="CliException">The file is missing, unreadable, or not a model of <paramref name="family"/>; the message says which command to use.</exception>
-    public static (ITransformer Model, T Transformer) Load<T>(MLContext ml, string path, string family, Func<T, bool> isOurs, string whatIsMissing)
+    public static (ITransformer Model, T Transformer) Load<T>(MLContext ml, string path, string family, Func<T, bool> isOurs, Func<T?, string> whatIsMissing)
         where T : class, ITransformer, IDisposable
     {
         string train = $"'{Cli.ToolName} {family} train'";
@@ -116,9 +119,10 @@ internal static class ModelZip
         T? found = parts.OfType<T>().FirstOrDefault();
         if (found is null || !isOurs(found))
         {
-            string other = parts.Any(p => p.GetType().Name == "PalbertTransformer") ? "it is a text classifier: use 'earlyexit classify'"
+            string other = found is not null ? whatIsMissing(found)
+                : parts.Any(p => p.GetType().Name == "PalbertTransformer") ? "it is a text classifier: use 'earlyexit classify'"
                 : parts.Any(p => p.GetType().Name == "TokenEarlyExitNerTransformer") ? "it is a named-entity tagger: use 'earlyexit ner'"
-                : whatIsMissing;
+                : whatIsMissing(null);
             foreach (IDisposable disposable in parts.OfType<IDisposable>())
             {
                 disposable.Dispose();

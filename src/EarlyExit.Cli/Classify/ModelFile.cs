@@ -31,7 +31,10 @@ internal sealed class ModelFile : IDisposable
     public static ModelFile Load(MLContext ml, string path, DeviceOption? device = null)
     {
         (ITransformer model, PalbertTransformer palbert) = ModelZip.Load<PalbertTransformer>(ml, path, "classify",
-            p => p.Columns.Sentence1 == ClassificationRow.Sentence1Column, $"it has no Palbert classifier reading column '{ClassificationRow.Sentence1Column}'");
+            p => p.Columns.Sentence1 == ClassificationRow.Sentence1Column,
+            p => p is null ? "it has no Palbert classifier"
+                : $"its Palbert classifier reads column '{p.Columns.Sentence1}', not '{ClassificationRow.Sentence1Column}'; the classify commands read the columns they train with, " +
+                  "so score a model of your own ML.NET pipeline through ML.NET (mlContext.Model.Load, then Transform)");
         var file = new ModelFile(path, model, palbert);
         try
         {

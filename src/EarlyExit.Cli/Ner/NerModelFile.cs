@@ -33,7 +33,10 @@ internal sealed class NerModelFile : IDisposable
     public static NerModelFile Load(MLContext ml, string path, DeviceOption? device = null)
     {
         (ITransformer model, TokenEarlyExitNerTransformer ner) = ModelZip.Load<TokenEarlyExitNerTransformer>(ml, path, "ner",
-            t => t.Columns.Tokens == nameof(ConllSentenceRow.Tokens), $"it has no token-exit labeller reading column '{nameof(ConllSentenceRow.Tokens)}'");
+            t => t.Columns.Tokens == nameof(ConllSentenceRow.Tokens),
+            t => t is null ? "it has no token-exit labeller"
+                : $"its token-exit labeller reads column '{t.Columns.Tokens}', not '{nameof(ConllSentenceRow.Tokens)}'; the ner commands read the columns they train with, " +
+                  "so label with a model of your own ML.NET pipeline through ML.NET (mlContext.Model.Load, then Transform)");
         var file = new NerModelFile(path, model, ner);
         try
         {

@@ -3,8 +3,8 @@
 // into vocabulary pieces, found left to right.
 //
 // Why this is not Microsoft.ML.Tokenizers' SentencePieceTokenizer, which implements the same search.
-// Found in 2.0.1 and checked again in 3.0.0 (2026-12-03, on the golden texts of albert-base-v2); each
-// point changes ids on real input:
+// Found in 2.0.1 and checked again in 3.0.0 (2026-12-03, bench/tokenizers-check.sh, on the golden
+// texts of albert-base-v2); each point changes ids on real input:
 //   - it cannot load ALBERT's spiece.model: models without <s>/</s> (bos_id = eos_id = -1) make its
 //     constructor index an array with -1 (IndexOutOfRangeException, still in 3.0.0). With the model's
 //     bos/eos ids patched so that it loads, 3.0.0 and AlbertTokenizer's preprocessing reproduce 43 of

@@ -1,6 +1,11 @@
 using System.Text.Json;
 using EarlyExit.Cli.Tests.TestSupport;
+using EarlyExit.Devices;
+using EarlyExit.Hub;
+using EarlyExit.MLNet;
+using EarlyExit.MLNet.Palbert;
 using EarlyExit.Tests.TestSupport;
+using Microsoft.ML;
 
 namespace EarlyExit.Cli.Tests.Classify;
 
@@ -59,6 +64,31 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
         Assert.Equal(json.RootElement.GetProperty("perClassF1").GetProperty("0").GetDouble(), json.RootElement.GetProperty("f1").GetDouble(), 12);
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("The positive label 'yes' is not a class of the model; its classes are '0', '1'", unknown.Error);
+    }
+
+    [Fact]
+    public async Task Evaluate_PalbertModelOfAnotherPipeline_SaysWhichColumnDiffersAndHowToScoreIt()
+    {
+        // A library user's pipeline: Palbert reads column "Text", which classify train never writes.
+        var ml = new MLContext(seed: 1);
+        IDataView train = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 16).Select(i => new TextRow { Text = i % 2 == 0 ? "good film" : "bad film", Label = (i % 2).ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.Palbert(new PalbertTextClassificationTrainer.Options
+        {
+            Sentence1ColumnName = nameof(TextRow.Text), Backbone = "tiny-bert", FromScratch = true, Epochs = 1, BatchSize = 8, MaxSequenceLength = 16, Device = DeviceOption.Cpu,
+            Hub = new HubOptions { MirrorDirectory = sst2.SharedRoot, Offline = true },
+        }));
+        string model = _folder.File("other-pipeline.zip");
+        using (var fitted = pipeline.Fit(train))
+        {
+            ml.Model.Save(fitted, train.Schema, model);
+        }
+
+        CliResult result = await CliRun.RunAsync("classify", "evaluate", "--model", model, "--data", sst2.ValidPath, "--text-column", "sentence", "--label-column", "label");
+
+        Assert.Equal(ExitCodes.Error, result.ExitCode);
+        Assert.Contains("its Palbert classifier reads column 'Text', not 'Sentence1'", result.Error);
+        Assert.Contains("mlContext.Model.Load", result.Error);
+        Assert.DoesNotContain("use 'earlyexit classify'", result.Error);
     }
 
     [Fact]
@@ -233,4 +263,11 @@ public sealed class EvaluateCommandTests(Sst2ModelFixture sst2) : IDisposable
 
     private Task<CliResult> Evaluate(string data, params string[] extra) => CliRun.RunAsync(
         ["classify", "evaluate", "--model", sst2.ModelPath, "--data", data, "--text-column", "sentence", "--label-column", "label", .. extra]);
+
+    private sealed class TextRow
+    {
+        public string Text { get; set; } = "";
+
+        public string Label { get; set; } = "";
+    }
 }

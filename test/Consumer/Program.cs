@@ -1,0 +1,94 @@
+// The consumer test's app (test/Consumer/run.sh copies it into a fresh `dotnet new console` project that
+// references the packed EarlyExit.MLNet). It uses the product as a NuGet user would: no project
+// reference, no repository file.
+//
+//   fit  <train.tsv> <dev.tsv> <model.zip> <scores.tsv>   fits Palbert on the first rows of train.tsv (GLUE
+//        SST-2: sentence, label) with the tiny-bert preset, saves with mlContext.Model.Save, and writes
+//        the dev rows' scores, predicted labels and exit layers
+//   load <dev.tsv> <model.zip> <scores.tsv>               loads with mlContext.Model.Load (a new process)
+//        and fails unless every score, label and exit layer equals the file's, bit for bit
+using System.Globalization;
+using EarlyExit.MLNet;
+using EarlyExit.MLNet.Palbert;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var ml = new MLContext(seed: 1);
+const int TrainRows = 64;
+const int DevRows = 24;
+
+if (args is ["fit", string trainFile, string devFile, string modelFile, string scoresFile])
+{
+    IDataView train = ml.Data.TakeRows(Load(trainFile), TrainRows);
+    var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+        .Append(ml.MulticlassClassification.Trainers.Palbert(new PalbertTextClassificationTrainer.Options
+        {
+            Sentence1ColumnName = nameof(Review.Sentence),
+            Backbone = "tiny-bert",
+            FromScratch = true,
+            Epochs = 1,
+            BatchSize = 16,
+            MaxSequenceLength = 32,
+            Seed = 1,
+        }))
+        .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+    ITransformer model = pipeline.Fit(train);
+    ml.Model.Save(model, train.Schema, modelFile);
+    string[] lines = Score(model, devFile);
+    File.WriteAllLines(scoresFile, lines);
+    Console.WriteLine($"fitted on {TrainRows} rows, saved {modelFile}, scored {lines.Length} dev rows");
+    return 0;
+}
+
+if (args is ["load", string devPath, string modelPath, string expectedFile])
+{
+    ITransformer model = ml.Model.Load(modelPath, out _);
+    string[] expected = File.ReadAllLines(expectedFile);
+    string[] actual = Score(model, devPath);
+    if (expected.Length == 0 || !expected.SequenceEqual(actual))
+    {
+        Console.Error.WriteLine($"the loaded model scores differently ({actual.Length} rows against {expected.Length} expected):");
+        foreach ((string want, string got) in expected.Zip(actual).Where(p => p.First != p.Second).Take(3))
+        {
+            Console.Error.WriteLine($"  expected {want}\n  got      {got}");
+        }
+
+        return 1;
+    }
+
+    Console.WriteLine($"loaded in a new process: identical scores, labels and exit layers for {actual.Length} rows");
+    return 0;
+}
+
+Console.Error.WriteLine("usage: fit <train.tsv> <dev.tsv> <model.zip> <scores.tsv> | load <dev.tsv> <model.zip> <scores.tsv>");
+return 2;
+
+IDataView Load(string path) =>
+    ml.Data.LoadFromTextFile<Review>(path, separatorChar: '\t', hasHeader: true, allowQuoting: false);
+
+// One line a row: the exact bits of every score, the predicted label and the exit layer.
+string[] Score(ITransformer model, string devFile) =>
+    ml.Data.CreateEnumerable<Scored>(model.Transform(ml.Data.TakeRows(Load(devFile), DevRows)), reuseRowObject: false)
+        .Select(r => $"{string.Join(" ", r.Score.Select(s => BitConverter.SingleToInt32Bits(s).ToString("x8")))}\t{r.PredictedLabel}\t{r.ExitLayer}")
+        .ToArray();
+
+/// <summary>A GLUE SST-2 row.</summary>
+internal sealed class Review
+{
+    [LoadColumn(0)]
+    public string Sentence { get; set; } = "";
+
+    [LoadColumn(1)]
+    public string Label { get; set; } = "";
+}
+
+/// <summary>What the pipeline adds.</summary>
+internal sealed class Scored
+{
+    public float[] Score { get; set; } = [];
+
+    public string PredictedLabel { get; set; } = "";
+
+    public int ExitLayer { get; set; }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The consumer test: installs the product the way users will, outside the repository.
+#   1. dotnet pack EarlyExit.Core, EarlyExit.MLNet and the earlyexit tool into a local folder feed, at a
+#      version no earlier run used (the global packages folder would otherwise serve a stale copy);
+#   2. dotnet new console in a temporary folder, plus a nuget.config that adds the feed to the user's
+#      sources, and PackageReferences to EarlyExit.MLNet, Microsoft.ML 6.0.0, Microsoft.ML.TorchSharp
+#      0.24.0 and the one native-backend line of the README's Install section; built with warnings as
+#      errors, so a warning the packages cause (restore included) fails the test;
+#   3. the app fits Palbert on a few SST-2 rows (tiny-bert preset) and saves the model; a second process,
+#      from the app's publish folder, loads it and checks identical scores (test/Consumer/Program.cs). On
+#      Debian 12 both runs also prove the libstdc++ fix of the package's buildTransitive targets;
+#   4. dotnet tool install --tool-path the packed tool, which trains a tiny model and evaluates it;
+#   5. without the backend line, the build warns EE0001 with the line to add.
+# Needs ../shared (SST-2, and the tiny-bert preset's vocabulary through the EARLYEXIT_ASSETS mirror).
+# Usage: bash test/Consumer/run.sh   (CI runs it after the unit tests; about 2-3 minutes)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+shared=$(cd "${EARLYEXIT_SHARED:-$repo/../shared}" 2>/dev/null && pwd) || {
+  echo "consumer test: ../shared (SST-2 and the model mirror) is missing beside $repo; set EARLYEXIT_SHARED." >&2
+  exit 1
+}
+
+version="0.1.0-consumer.$(date +%Y%m%d%H%M%S).$$"
+work=$(mktemp -d "${TMPDIR:-/tmp}/earlyexit-consumer.XXXXXX")
+packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+cleanup() {
+  rm -rf "$work"
+  for id in earlyexit.core earlyexit.mlnet earlyexit.cli; do rm -rf "$packages/$id/$version"; done
+}
+trap cleanup EXIT
+step() { echo "== consumer test: $* ($(date +%T))"; }
+
+step "pack $version"
+for project in EarlyExit.Core EarlyExit.MLNet EarlyExit.Cli; do
+  dotnet pack "$repo/src/$project" -c Release -o "$work/feed" -p:VersionSuffix="${version#0.1.0-}" -nologo -v q
+done
+ls "$work/feed"
+
+step "a fresh console app that references the packages"
+cd "$work"
+dotnet new console -o app -n ConsumerApp --no-restore > /dev/null
+cat > app/nuget.config <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="earlyexit-local" value="$work/feed" />
+  </packageSources>
+</configuration>
+XML
+cd app
+dotnet add package EarlyExit.MLNet --version "$version" --no-restore > /dev/null
+dotnet add package Microsoft.ML --version 6.0.0 --no-restore > /dev/null
+dotnet add package Microsoft.ML.TorchSharp --version 0.24.0 --no-restore > /dev/null
+dotnet add package libtorch-cpu-linux-x64 --version 2.10.0 --no-restore > /dev/null   # the README's one backend line
+cp "$repo/test/Consumer/Program.cs" Program.cs
+dotnet build -c Release -nologo -v q -p:TreatWarningsAsErrors=true -p:MSBuildTreatWarningsAsErrors=true
+grep -q "EarlyExit.Core.targets" obj/ConsumerApp.csproj.nuget.g.targets || {
+  echo "consumer test: the app's build does not import EarlyExit.Core's buildTransitive targets (the libstdc++ fix)" >&2; exit 1; }
+app="dotnet bin/Release/net10.0/ConsumerApp.dll"
+
+step "fit and save (build output), load in a new process (publish output)"
+export EARLYEXIT_ASSETS="$shared"
+sst2="$shared/data/SST-2"
+$app fit "$sst2/train.tsv" "$sst2/dev.tsv" "$work/model.zip" "$work/scores.tsv"
+dotnet publish -c Release -nologo -v q -p:TreatWarningsAsErrors=true -o "$work/publish"
+dotnet "$work/publish/ConsumerApp.dll" load "$sst2/dev.tsv" "$work/model.zip" "$work/scores.tsv"
+
+step "the earlyexit tool"
+dotnet tool install EarlyExit.Cli --version "$version" --tool-path "$work/tools" --add-source "$work/feed" > /dev/null
+head -n 41 "$sst2/dev.tsv" > "$work/dev40.tsv"
+"$work/tools/earlyexit" classify train --train "$sst2/train.tsv" --max-train-rows 64 --text-column sentence --label-column label \
+  --backbone tiny-bert --from-scratch --offline --epochs 1 --batch-size 16 --max-length 32 --out "$work/tool-model.zip"
+"$work/tools/earlyexit" classify evaluate --model "$work/tool-model.zip" --data "$work/dev40.tsv" \
+  --text-column sentence --label-column label --exit-criterion entropy:0.5 --metrics-json "$work/metrics.json"
+grep -q '"accuracy"' "$work/metrics.json" || { echo "consumer test: the tool wrote no accuracy to metrics.json" >&2; exit 1; }
+
+step "without a native backend, the build says which line to add"
+dotnet remove package libtorch-cpu-linux-x64 > /dev/null
+dotnet build -c Release -nologo -v q -o "$work/no-backend" > "$work/no-backend.log" 2>&1 || true
+if grep -q "warning EE0001" "$work/no-backend.log"; then
+  grep -m1 "EE0001" "$work/no-backend.log" | sed 's/^.*warning/warning/'
+else
+  cat "$work/no-backend.log"; echo "consumer test: no EE0001 warning for an app without libtorch" >&2; exit 1
+fi
+
+step "passed"
