@@ -20,7 +20,16 @@ shared=$(cd "${EARLYEXIT_SHARED:-$repo/../shared}" 2>/dev/null && pwd) || {
   exit 1
 }
 
-version="0.1.0-consumer.$(date +%Y%m%d%H%M%S).$$"
+# The versions the repository builds with (Directory.Packages.props holds every version); Microsoft.ML.TorchSharp,
+# which the repository never references, is the ML.NET package users would add beside ours.
+props="$repo/Directory.Packages.props"
+ml_version=$(sed -n 's:.*<MicrosoftMLVersion>\(.*\)</MicrosoftMLVersion>.*:\1:p' "$props")
+libtorch_version=$(sed -n 's:.*<PackageVersion Include="libtorch-cpu-linux-x64" Version="\([^"]*\)".*:\1:p' "$props")
+prefix=$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' "$repo/Directory.Build.props")
+mltorchsharp_version=0.24.0
+[ -n "$ml_version" ] && [ -n "$libtorch_version" ] && [ -n "$prefix" ] || {
+  echo "consumer test: could not read the versions from Directory.Packages.props / Directory.Build.props" >&2; exit 1; }
+version="$prefix-consumer.$(date +%Y%m%d%H%M%S).$$"
 work=$(mktemp -d "${TMPDIR:-/tmp}/earlyexit-consumer.XXXXXX")
 packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 cleanup() {
@@ -32,7 +41,7 @@ step() { echo "== consumer test: $* ($(date +%T))"; }
 
 step "pack $version"
 for project in EarlyExit.Core EarlyExit.MLNet EarlyExit.Cli; do
-  dotnet pack "$repo/src/$project" -c Release -o "$work/feed" -p:VersionSuffix="${version#0.1.0-}" -nologo -v q
+  dotnet pack "$repo/src/$project" -c Release -o "$work/feed" -p:VersionSuffix="${version#"$prefix"-}" -nologo -v q
 done
 ls "$work/feed"
 
@@ -49,9 +58,9 @@ cat > app/nuget.config <<XML
 XML
 cd app
 dotnet add package EarlyExit.MLNet --version "$version" --no-restore > /dev/null
-dotnet add package Microsoft.ML --version 6.0.0 --no-restore > /dev/null
-dotnet add package Microsoft.ML.TorchSharp --version 0.24.0 --no-restore > /dev/null
-dotnet add package libtorch-cpu-linux-x64 --version 2.10.0 --no-restore > /dev/null   # the README's one backend line
+dotnet add package Microsoft.ML --version "$ml_version" --no-restore > /dev/null
+dotnet add package Microsoft.ML.TorchSharp --version "$mltorchsharp_version" --no-restore > /dev/null
+dotnet add package libtorch-cpu-linux-x64 --version "$libtorch_version" --no-restore > /dev/null   # the README's one backend line
 cp "$repo/test/Consumer/Program.cs" Program.cs
 dotnet build -c Release -nologo -v q -p:TreatWarningsAsErrors=true -p:MSBuildTreatWarningsAsErrors=true
 grep -q "EarlyExit.Core.targets" obj/ConsumerApp.csproj.nuget.g.targets || {
@@ -77,10 +86,11 @@ grep -q '"accuracy"' "$work/metrics.json" || { echo "consumer test: the tool wro
 step "without a native backend, the build says which line to add"
 dotnet remove package libtorch-cpu-linux-x64 > /dev/null
 dotnet build -c Release -nologo -v q -o "$work/no-backend" > "$work/no-backend.log" 2>&1 || true
-if grep -q "warning EE0001" "$work/no-backend.log"; then
+# The warning names the backend versions the repository builds with (build/NativeRuntime.targets spells them out).
+if grep "warning EE0001" "$work/no-backend.log" | grep -q "libtorch-cpu-linux-x64 $libtorch_version"; then
   grep -m1 "EE0001" "$work/no-backend.log" | sed 's/^.*warning/warning/'
 else
-  cat "$work/no-backend.log"; echo "consumer test: no EE0001 warning for an app without libtorch" >&2; exit 1
+  cat "$work/no-backend.log"; echo "consumer test: no EE0001 warning naming libtorch-cpu-linux-x64 $libtorch_version for an app without libtorch" >&2; exit 1
 fi
 
 step "passed"
