@@ -6,7 +6,8 @@
 // weak version requirement that the loaded library lacks is not an error for glibc's loader, so
 // flagging that one requirement weak lets the library load, with every symbol bound as before.
 //
-// The patcher changes two bytes (one vna_flags field) and nothing else. Before writing it checks
+// The patcher changes two bytes (one vna_flags field) and nothing else, in a copy that then replaces the
+// file (so a link into the NuGet cache is replaced, never written through). Before writing it checks
 // that the file is a well-formed ELF64 little-endian shared object, that the requirement exists,
 // and that no dynamic relocation refers to a symbol of that version (otherwise weakening it could
 // leave a symbol unbound at run time, so it refuses). Any problem throws ElfPatchException and the
@@ -99,12 +100,29 @@ namespace EarlyExit.Build
                     $"a dynamic relocation refers to symbol '{user}' of version {version}; weakening it could leave that symbol unbound");
             }
 
+            // The patched copy replaces the file instead of being written into it: an output file can be a hard or
+            // symbolic link into the NuGet cache (CreateHardLinksForCopyLocalIfPossible and the like), which must
+            // stay as TorchSharp shipped it. File.Copy keeps the permissions; the rename is atomic.
             ushort newFlags = (ushort)(need.Flags | VerFlgWeak);
-            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read))
+            string temporary = path + ".weaken-" + Guid.NewGuid().ToString("N") + ".tmp";
+            try
             {
-                stream.Position = need.FlagsOffset;
-                stream.WriteByte((byte)(newFlags & 0xff));
-                stream.WriteByte((byte)(newFlags >> 8));
+                File.Copy(path, temporary);
+                using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.Write, FileShare.None))
+                {
+                    stream.Position = need.FlagsOffset;
+                    stream.WriteByte((byte)(newFlags & 0xff));
+                    stream.WriteByte((byte)(newFlags >> 8));
+                }
+
+                File.Replace(temporary, path, null);
+            }
+            finally
+            {
+                if (File.Exists(temporary))
+                {
+                    File.Delete(temporary);
+                }
             }
 
             return ElfPatchOutcome.Patched;

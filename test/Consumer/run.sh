@@ -12,7 +12,7 @@
 #   4. dotnet tool install --tool-path the packed tool, which trains a tiny model and evaluates it;
 #   5. without the backend line, the build warns EE0001 with the line to add.
 # Needs ../shared (SST-2, and the tiny-bert preset's vocabulary through the EARLYEXIT_ASSETS mirror).
-# Usage: bash test/Consumer/run.sh   (CI runs it after the unit tests; about 2-3 minutes)
+# Usage: bash test/Consumer/run.sh   (CI runs it after the unit tests; about 1.5 minutes on 2 cores)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 shared=$(cd "${EARLYEXIT_SHARED:-$repo/../shared}" 2>/dev/null && pwd) || {
@@ -25,9 +25,10 @@ shared=$(cd "${EARLYEXIT_SHARED:-$repo/../shared}" 2>/dev/null && pwd) || {
 props="$repo/Directory.Packages.props"
 ml_version=$(sed -n 's:.*<MicrosoftMLVersion>\(.*\)</MicrosoftMLVersion>.*:\1:p' "$props")
 libtorch_version=$(sed -n 's:.*<PackageVersion Include="libtorch-cpu-linux-x64" Version="\([^"]*\)".*:\1:p' "$props")
+torchsharp_version=$(sed -n 's:.*<PackageVersion Include="TorchSharp" Version="\([^"]*\)".*:\1:p' "$props")
 prefix=$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' "$repo/Directory.Build.props")
 mltorchsharp_version=0.24.0
-[ -n "$ml_version" ] && [ -n "$libtorch_version" ] && [ -n "$prefix" ] || {
+[ -n "$ml_version" ] && [ -n "$libtorch_version" ] && [ -n "$torchsharp_version" ] && [ -n "$prefix" ] || {
   echo "consumer test: could not read the versions from Directory.Packages.props / Directory.Build.props" >&2; exit 1; }
 version="$prefix-consumer.$(date +%Y%m%d%H%M%S).$$"
 work=$(mktemp -d "${TMPDIR:-/tmp}/earlyexit-consumer.XXXXXX")
@@ -76,6 +77,7 @@ dotnet "$work/publish/ConsumerApp.dll" load "$sst2/dev.tsv" "$work/model.zip" "$
 
 step "the earlyexit tool"
 dotnet tool install EarlyExit.Cli --version "$version" --tool-path "$work/tools" --add-source "$work/feed" > /dev/null
+echo "tool package $(du -h "$work/feed/EarlyExit.Cli.$version.nupkg" | cut -f1), installed $(du -sh "$work/tools" | cut -f1)"
 head -n 41 "$sst2/dev.tsv" > "$work/dev40.tsv"
 "$work/tools/earlyexit" classify train --train "$sst2/train.tsv" --max-train-rows 64 --text-column sentence --label-column label \
   --backbone tiny-bert --from-scratch --offline --epochs 1 --batch-size 16 --max-length 32 --out "$work/tool-model.zip"
@@ -87,10 +89,12 @@ step "without a native backend, the build says which line to add"
 dotnet remove package libtorch-cpu-linux-x64 > /dev/null
 dotnet build -c Release -nologo -v q -o "$work/no-backend" > "$work/no-backend.log" 2>&1 || true
 # The warning names the backend versions the repository builds with (build/NativeRuntime.targets spells them out).
-if grep "warning EE0001" "$work/no-backend.log" | grep -q "libtorch-cpu-linux-x64 $libtorch_version"; then
+ee0001=$(grep -m1 "warning EE0001" "$work/no-backend.log" || true)
+if [[ "$ee0001" == *"libtorch-cpu-linux-x64 $libtorch_version"* && "$ee0001" == *"TorchSharp-cpu $torchsharp_version"* \
+      && "$ee0001" == *"TorchSharp-cuda-linux $torchsharp_version"* ]]; then
   grep -m1 "EE0001" "$work/no-backend.log" | sed 's/^.*warning/warning/'
 else
-  cat "$work/no-backend.log"; echo "consumer test: no EE0001 warning naming libtorch-cpu-linux-x64 $libtorch_version for an app without libtorch" >&2; exit 1
+  cat "$work/no-backend.log"; echo "consumer test: no EE0001 warning naming libtorch-cpu-linux-x64 $libtorch_version and TorchSharp-cpu/-cuda-linux $torchsharp_version for an app without libtorch" >&2; exit 1
 fi
 
 step "passed"

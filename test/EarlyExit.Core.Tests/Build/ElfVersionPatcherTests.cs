@@ -7,6 +7,7 @@ namespace EarlyExit.Tests.Build;
 /// The libstdc++ fix of build/ElfPatch/ElfVersionPatcher.cs, on the real libLibTorchSharp.so from the
 /// NuGet cache (copied to a temporary folder) and on malformed files.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]   // ELF files and Unix file modes
 public sealed class ElfVersionPatcherTests : IDisposable
 {
     private const string Library = "libstdc++.so.6";
@@ -33,6 +34,28 @@ public sealed class ElfVersionPatcherTests : IDisposable
         Assert.Equal(before[changed[0]] | 0x2, after[changed[0]]);
         var requirementsAfter = ElfVersionPatcher.ReadVersionRequirements(path);
         Assert.Equal(requirementsBefore.Select(r => r.Library == Library && r.Version == Version ? r with { Weak = true } : r), requirementsAfter);
+    }
+
+    [Fact]
+    public void WeakenVersionRequirement_OutputIsALinkToTheCache_ReplacesTheLinkAndLeavesItsTarget()
+    {
+        // An app built with CreateHardLinksForCopyLocalIfPossible or CreateSymbolicLinksForCopyLocalIfPossible.
+        string cached = CopyOriginalLibrary();
+        string hash = Sha256(cached);
+        string symbolic = Path.Combine(_folder, "symbolic.so");
+        File.CreateSymbolicLink(symbolic, cached);
+        string hard = Path.Combine(_folder, "hard.so");
+        Assert.Equal(0, Link(cached, hard));
+
+        Assert.Equal(ElfPatchOutcome.Patched, ElfVersionPatcher.WeakenVersionRequirement(symbolic, Library, Version));
+        Assert.Equal(ElfPatchOutcome.Patched, ElfVersionPatcher.WeakenVersionRequirement(hard, Library, Version));
+
+        Assert.Equal(hash, Sha256(cached));
+        Assert.Null(new FileInfo(symbolic).LinkTarget);
+        Assert.Contains((Library, Version, true), ElfVersionPatcher.ReadVersionRequirements(symbolic));
+        Assert.Contains((Library, Version, true), ElfVersionPatcher.ReadVersionRequirements(hard));
+        Assert.Equal(UnixFileMode.UserExecute, File.GetUnixFileMode(hard) & UnixFileMode.UserExecute);
+        Assert.Equal(["hard.so", "libLibTorchSharp.so", "symbolic.so"], Directory.GetFiles(_folder).Select(Path.GetFileName).Order());
     }
 
     [Fact]
@@ -175,8 +198,12 @@ public sealed class ElfVersionPatcherTests : IDisposable
     {
         string path = Path.Combine(_folder, "libLibTorchSharp.so");
         File.Copy(OriginalLibraryPath(), path, overwrite: true);
+        File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute);   // as NuGet extracts it
         return path;
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int Link(string existing, string created);
 
     /// <summary>The unpatched file as TorchSharp ships it, in the NuGet global packages folder.</summary>
     private static string OriginalLibraryPath()
