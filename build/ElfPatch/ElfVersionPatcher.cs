@@ -15,7 +15,7 @@
 //
 // The file is compiled twice: into the MSBuild inline task of build/NativeRuntime.targets (shipped
 // beside it in the EarlyExit.Core package, as buildTransitive/) and into the unit tests
-// (test/EarlyExit.Core.Tests/Build), which define EARLYEXIT_ELFPATCH_NO_MSBUILD to leave the MSBuild
+// (test/EarlyExit.Build.Tests), which define EARLYEXIT_ELFPATCH_NO_MSBUILD to leave the MSBuild
 // wrapper out. MSBuild compiles inline tasks against netstandard2.0, so this file sticks to that API
 // surface.
 #nullable enable

@@ -19,7 +19,7 @@
 // declaring type and its enclosing types become visible too).
 //
 // The file is compiled twice: into the MSBuild inline task in build/Publicize.targets and into the
-// unit tests (test/EarlyExit.MLNet.Tests/Build), which define EARLYEXIT_PUBLICIZE_NO_MSBUILD. MSBuild
+// unit tests (test/EarlyExit.Build.Tests), which define EARLYEXIT_PUBLICIZE_NO_MSBUILD. MSBuild
 // compiles inline tasks against netstandard2.0 without System.Reflection.Metadata, so the ECMA-335
 // tables are read here by hand; the tests check this reader against System.Reflection.Metadata.
 #nullable enable

@@ -1,88 +1,22 @@
-// Usage: EarlyExit.MLNet.Tests.LoadProbe <model.zip>
-//        EarlyExit.MLNet.Tests.LoadProbe palbert|ner <model.zip> <texts.txt>
-// Loads a pipeline saved by the tests and prints one fact a line for the test to check:
-// - the ScaleTransformer probe (MapValueToKey(Cat) -> ScaleTransformer(X -> Scaled) -> MapKeyToValue(Cat))
-//   on fixed rows, plus a prediction engine;
-// - "ner": a token-exit NER pipeline (MapValueToKey(Label) -> TokenEarlyExitNer(Tokens) -> MapKeyToValue(PredictedLabel))
-//   on the sentences of a file (one a line, words split on spaces), plus a prediction engine on the first;
+// Usage: EarlyExit.MLNet.Tests.LoadProbe palbert|ner <model.zip> <texts.txt>
+// Loads a pipeline saved by the tests in a fresh process and prints one fact a line for the test to check:
 // - "palbert": a Palbert pipeline (MapValueToKey(Label) -> Palbert(Text) -> MapKeyToValue(PredictedLabel))
-//   on the texts of a file (one a line), plus a prediction engine on the first.
+//   on the texts of a file (one a line), plus a prediction engine on the first;
+// - "ner": a token-exit NER pipeline (MapValueToKey(Label) -> TokenEarlyExitNer(Tokens) -> MapKeyToValue(PredictedLabel))
+//   on the sentences of a file (one a line, words split on spaces), plus a prediction engine on the first.
 using System.Globalization;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-if (args.Length == 3 && args[0] == "palbert")
+switch (args)
 {
-    return PalbertProbe.Run(args[1], args[2]);
-}
-
-if (args.Length == 3 && args[0] == "ner")
-{
-    return NerProbe.Run(args[1], args[2]);
-}
-
-if (args.Length != 1)
-{
-    Console.Error.WriteLine("usage: EarlyExit.MLNet.Tests.LoadProbe <model.zip> | palbert <model.zip> <texts.txt>");
-    return 2;
-}
-
-var ml = new MLContext(seed: 1);
-var log = new List<string>();
-ml.Log += (_, e) =>
-{
-    if (e.Source.Contains("ScaleTransformer", StringComparison.Ordinal))
-    {
-        lock (log)
-        {
-            log.Add(e.Message);
-        }
-    }
-};
-
-Console.WriteLine($"before-load: EarlyExit.MLNet loaded={AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "EarlyExit.MLNet")}");
-ITransformer model = ml.Model.Load(args[0], out DataViewSchema inputSchema);
-Console.WriteLine($"input-schema: {string.Join(", ", inputSchema.Select(c => $"{c.Name}:{c.Type}"))}");
-if (model is TransformerChain<ITransformer> chain)
-{
-    Console.WriteLine($"chain: {string.Join(", ", chain.Select(t => t.GetType().FullName))}");
-}
-
-IDataView data = ml.Data.LoadFromEnumerable([new ProbeInput { Cat = "a", X = 1f }, new ProbeInput { Cat = "b", X = 2.5f }]);
-IDataView output = model.Transform(data);
-var payload = default(ReadOnlyMemory<char>);
-output.Schema["Scaled"].Annotations.GetValue("Payload", ref payload);
-Console.WriteLine($"payload: {payload}");
-foreach (ProbeOutput row in ml.Data.CreateEnumerable<ProbeOutput>(output, reuseRowObject: false))
-{
-    Console.WriteLine($"row: Cat={row.Cat} X={row.X} Scaled={row.Scaled}");
-}
-
-var engine = ml.Model.CreatePredictionEngine<ProbeInput, ProbeOutput>(model);
-ProbeOutput predicted = engine.Predict(new ProbeInput { Cat = "b", X = 4f });
-Console.WriteLine($"engine: Cat={predicted.Cat} X={predicted.X} Scaled={predicted.Scaled}");
-foreach (string message in log)
-{
-    Console.WriteLine($"log: {message}");
-}
-
-return 0;
-
-internal sealed class ProbeInput
-{
-    public string Cat { get; set; } = "";
-
-    public float X { get; set; }
-}
-
-internal sealed class ProbeOutput
-{
-    public string Cat { get; set; } = "";
-
-    public float X { get; set; }
-
-    public float Scaled { get; set; }
+    case ["palbert", string model, string texts]:
+        return PalbertProbe.Run(model, texts);
+    case ["ner", string model, string sentences]:
+        return NerProbe.Run(model, sentences);
+    default:
+        Console.Error.WriteLine("usage: EarlyExit.MLNet.Tests.LoadProbe palbert|ner <model.zip> <texts.txt>");
+        return 2;
 }
 
 internal static class PalbertProbe

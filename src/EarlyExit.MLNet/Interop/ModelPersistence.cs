@@ -10,7 +10,6 @@
 //                "EarlyExit.MLNet") followed by the bytes T writes to ModelWriter.Writer
 //   <name>       one entry per ModelWriter.WriteStream(name, ...) (weights, tokenizer files, JSON)
 using System.Runtime.CompilerServices;
-using EarlyExit.MLNet.Diagnostics;
 using EarlyExit.MLNet.Interop;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
@@ -18,8 +17,6 @@ using Microsoft.ML.Runtime;
 // Every transformer that ML.NET can load from a model zip: (type, its loader, no arguments, the load
 // signature, a display name, the loader signature). The loader signature must equal T.Format.LoaderSignature
 // (a test checks it) and be unique in the ComponentCatalog (prefix it with EarlyExit).
-[assembly: LoadableClass(typeof(ScaleTransformer), typeof(ModelLoader<ScaleTransformer>), null, typeof(SignatureLoadModel),
-    "EarlyExit scale transformer (interop probe)", ScaleTransformer.LoaderSignature)]
 [assembly: LoadableClass(typeof(EarlyExit.MLNet.Palbert.PalbertTransformer), typeof(ModelLoader<EarlyExit.MLNet.Palbert.PalbertTransformer>), null,
     typeof(SignatureLoadModel), "EarlyExit PALBERT text classifier", EarlyExit.MLNet.Palbert.PalbertTransformer.LoaderSignature)]
 [assembly: LoadableClass(typeof(EarlyExit.MLNet.TokenExitNer.TokenEarlyExitNerTransformer), typeof(ModelLoader<EarlyExit.MLNet.TokenExitNer.TokenEarlyExitNerTransformer>), null,

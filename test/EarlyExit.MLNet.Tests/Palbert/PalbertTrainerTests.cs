@@ -129,6 +129,16 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
 
         ITransformer loaded = new MLContext(seed: 3).Model.Load(path, out DataViewSchema schema);
 
+        // In the transformer's folder of the zip: ML.NET's header naming our loader and its assembly, and our named entries.
+        using (System.IO.Compression.ZipArchive zip = System.IO.Compression.ZipFile.OpenRead(path))
+        {
+            Assert.Contains(zip.Entries, e => e.FullName == "TransformerChain/Transform_001/classifier/classifier.json");
+            using var header = new StreamReader(zip.GetEntry("TransformerChain/Transform_001/Model.key")!.Open(), System.Text.Encoding.Latin1);
+            string text = header.ReadToEnd();
+            Assert.Contains(PalbertTransformer.LoaderSignature, text);
+            Assert.Contains("EarlyExit.MLNet", text);
+        }
+
         Assert.Equal(["Text", "Label"], schema.Select(c => c.Name));
         List<ScoredRow> before = fixture.Score(fixture.Test);
         List<ScoredRow> after = fixture.Score(fixture.Test, loaded);

@@ -5,7 +5,7 @@ using System.Reflection.PortableExecutable;
 using EarlyExit.Build;
 using Microsoft.ML;
 
-namespace EarlyExit.MLNet.Tests.Build;
+namespace EarlyExit.Build.Tests;
 
 /// <summary>
 /// build/Publicize/MetadataPublicizer.cs on the real Microsoft.ML.Core.dll, checked against

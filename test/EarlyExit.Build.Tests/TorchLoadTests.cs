@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace EarlyExit.Tests.Build;
+namespace EarlyExit.Build.Tests;
 
 public class TorchLoadTests
 {

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using EarlyExit.Build;
 
-namespace EarlyExit.Tests.Build;
+namespace EarlyExit.Build.Tests;
 
 /// <summary>
 /// The libstdc++ fix of build/ElfPatch/ElfVersionPatcher.cs, on the real libLibTorchSharp.so from the
