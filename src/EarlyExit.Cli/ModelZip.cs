@@ -59,9 +59,9 @@ internal static class ModelZip
                 }
 
                 using JsonDocument settingsJson = JsonDocument.Parse(settings.Open());
-                using JsonDocument configJson = JsonDocument.Parse(config.Open());
+                using var configText = new StreamReader(config.Open());
                 string[] names = settingsJson.RootElement.GetProperty(labels).EnumerateArray().Select(e => e.GetString() ?? "").ToArray();
-                return new ModelPeek(family, names, configJson.RootElement.GetProperty("num_hidden_layers").GetInt32());
+                return new ModelPeek(family, names, EncoderConfig.FromJson(configText.ReadToEnd()).NumHiddenLayers);
             }
         }
         catch (Exception e) when (e is IOException or InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException or UnauthorizedAccessException)

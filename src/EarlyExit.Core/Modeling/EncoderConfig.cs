@@ -1,13 +1,23 @@
 // The architecture of an encoder, read from and written to a Hugging Face config.json.
 //
-// One record serves the four families. Property names are .NET names; the JSON names (shown in each
-// <c>[JsonPropertyName]</c>) are Hugging Face's, so a config.json from the hub parses and the file
+// One record serves the four families. Property names are .NET names; each JSON name is Hugging Face's
+// and is spelled once, in its [JsonPropertyName]: System.Text.Json reads and writes the record, and
+// messages name keys through JsonKey(nameof(...)). So a config.json from the hub parses and the file
 // that Save writes loads in transformers (AutoConfig / AutoModel). Keys a family does not know
 // (generation settings, label maps, transformers 2.x leftovers such as eos_token_ids) are ignored.
+//
+// Reading: the family's defaults (ForFamily, the one place they live) serialized to a JSON object, the
+// file's keys laid over it one by one (each value checked on its own, so every value of the wrong kind
+// is reported together), then one deserialization. Keys of another family (embedding_size for BERT,
+// num_hidden_groups for anything but ALBERT) are ignored on reading and left out on writing (AppliesTo).
 using System.Globalization;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace EarlyExit.Modeling;
 
@@ -258,75 +268,79 @@ public sealed record EncoderConfig
     /// <exception cref="InvalidDataException">Invalid JSON, a missing or unsupported model_type, a value of the wrong kind, or a config that fails <see cref="Validate"/>.</exception>
     public static EncoderConfig FromJson(string json)
     {
-        JsonDocument document;
+        JsonNode? parsed;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            parsed = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"config.json is not valid JSON ({e.Message}).", e);
         }
 
-        using (document)
+        if (parsed is not JsonObject file)
         {
-            JsonElement root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new InvalidDataException($"config.json must be a JSON object, found {root.ValueKind}.");
-            }
-
-            var reader = new JsonFields(root);
-            string? modelType = reader.String("model_type");
-            if (modelType is null)
-            {
-                throw new InvalidDataException($"config.json has no model_type; supported: {string.Join(", ", SupportedModelTypes)}.");
-            }
-
-            if (!TryParseFamily(modelType, out EncoderFamily family))
-            {
-                throw new InvalidDataException(UnsupportedModelType(modelType));
-            }
-
-            EncoderConfig d = ForFamily(family);
-            bool factorised = family is EncoderFamily.Albert or EncoderFamily.Electra;
-            var config = new EncoderConfig
-            {
-                ModelType = family.ToString().ToLowerInvariant(),
-                VocabSize = reader.Int("vocab_size") ?? d.VocabSize,
-                HiddenSize = reader.Int("hidden_size") ?? d.HiddenSize,
-                NumHiddenLayers = reader.Int("num_hidden_layers") ?? d.NumHiddenLayers,
-                NumAttentionHeads = reader.Int("num_attention_heads") ?? d.NumAttentionHeads,
-                IntermediateSize = reader.Int("intermediate_size") ?? d.IntermediateSize,
-                HiddenAct = reader.String("hidden_act") ?? d.HiddenAct,
-                HiddenDropoutProb = reader.Double("hidden_dropout_prob") ?? d.HiddenDropoutProb,
-                AttentionProbsDropoutProb = reader.Double("attention_probs_dropout_prob") ?? d.AttentionProbsDropoutProb,
-                MaxPositionEmbeddings = reader.Int("max_position_embeddings") ?? d.MaxPositionEmbeddings,
-                TypeVocabSize = reader.Int("type_vocab_size") ?? d.TypeVocabSize,
-                InitializerRange = reader.Double("initializer_range") ?? d.InitializerRange,
-                LayerNormEps = reader.Double("layer_norm_eps") ?? d.LayerNormEps,
-                PadTokenId = reader.Int("pad_token_id") ?? d.PadTokenId,
-                EmbeddingSize = factorised ? reader.Int("embedding_size") ?? d.EmbeddingSize : null,
-                NumHiddenGroups = family == EncoderFamily.Albert ? reader.Int("num_hidden_groups") ?? d.NumHiddenGroups : 1,
-                InnerGroupNum = family == EncoderFamily.Albert ? reader.Int("inner_group_num") ?? d.InnerGroupNum : 1,
-                PositionEmbeddingType = reader.String("position_embedding_type") ?? d.PositionEmbeddingType,
-                BosTokenId = reader.Has("bos_token_id") ? reader.Int("bos_token_id") : d.BosTokenId,
-                EosTokenId = reader.Has("eos_token_id") ? reader.Int("eos_token_id") : d.EosTokenId,
-            };
-
-            if (reader.Problems.Count > 0)
-            {
-                throw new InvalidDataException($"config.json has {reader.Problems.Count} value(s) of the wrong kind: {string.Join("; ", reader.Problems)}.");
-            }
-
-            IReadOnlyList<string> problems = config.Validate();
-            if (problems.Count > 0)
-            {
-                throw new InvalidDataException(JoinProblems(config, problems));
-            }
-
-            return config;
+            throw new InvalidDataException($"config.json must be a JSON object, found {parsed?.GetValueKind().ToString() ?? "null"}.");
         }
+
+        string modelTypeKey = JsonKey(nameof(ModelType));
+        JsonNode? modelTypeNode = file[modelTypeKey];
+        if (modelTypeNode is null)
+        {
+            throw new InvalidDataException($"config.json has no {modelTypeKey}; supported: {string.Join(", ", SupportedModelTypes)}.");
+        }
+
+        string? modelType = modelTypeNode.GetValueKind() == JsonValueKind.String ? modelTypeNode.GetValue<string>() : modelTypeNode.ToJsonString();
+        if (!TryParseFamily(modelType, out EncoderFamily family))
+        {
+            throw new InvalidDataException(UnsupportedModelType(modelType));
+        }
+
+        JsonObject merged = JsonSerializer.SerializeToNode(ForFamily(family), s_json)!.AsObject();
+        var problems = new List<string>();
+        foreach (JsonPropertyInfo property in s_typeInfo.Properties)
+        {
+            if (property.Name == modelTypeKey || !AppliesTo(PropertyName(property), family) || !file.TryGetPropertyValue(property.Name, out JsonNode? value))
+            {
+                continue;
+            }
+
+            // JSON null: unset for the keys that may be unset (bos/eos ids, embedding_size), otherwise the default.
+            bool nullable = Nullable.GetUnderlyingType(property.PropertyType) is not null;
+            if (value is null)
+            {
+                if (nullable)
+                {
+                    merged.Remove(property.Name);
+                }
+
+                continue;
+            }
+
+            try
+            {
+                value.Deserialize(property.PropertyType, s_json);
+                merged[property.Name] = value.DeepClone();
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+            {
+                problems.Add($"{property.Name} must be {KindOf(property.PropertyType)}, found {value.ToJsonString()}");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidDataException($"config.json has {problems.Count} value(s) of the wrong kind: {string.Join("; ", problems)}.");
+        }
+
+        EncoderConfig config = merged.Deserialize<EncoderConfig>(s_json)!;
+        IReadOnlyList<string> invalid = config.Validate();
+        if (invalid.Count > 0)
+        {
+            throw new InvalidDataException(JoinProblems(config, invalid));
+        }
+
+        return config;
     }
 
     /// <summary>
@@ -346,70 +360,70 @@ public sealed record EncoderConfig
 
         if (!SupportedActivations.Contains(HiddenAct, StringComparer.Ordinal))
         {
-            problems.Add($"hidden_act '{HiddenAct}' is not supported; supported: {string.Join(", ", SupportedActivations)}");
+            problems.Add($"{JsonKey(nameof(HiddenAct))} '{HiddenAct}' is not supported; supported: {string.Join(", ", SupportedActivations)}");
         }
 
         if (PositionEmbeddingType != AbsolutePositions)
         {
-            problems.Add($"position_embedding_type '{PositionEmbeddingType}' is not supported; only '{AbsolutePositions}' is implemented");
+            problems.Add($"{JsonKey(nameof(PositionEmbeddingType))} '{PositionEmbeddingType}' is not supported; only '{AbsolutePositions}' is implemented");
         }
 
-        RequirePositive(problems, "vocab_size", VocabSize);
-        RequirePositive(problems, "hidden_size", HiddenSize);
-        RequirePositive(problems, "num_hidden_layers", NumHiddenLayers);
-        RequirePositive(problems, "num_attention_heads", NumAttentionHeads);
-        RequirePositive(problems, "intermediate_size", IntermediateSize);
-        RequirePositive(problems, "max_position_embeddings", MaxPositionEmbeddings);
-        RequirePositive(problems, "type_vocab_size", TypeVocabSize);
+        RequirePositive(problems, VocabSize);
+        RequirePositive(problems, HiddenSize);
+        RequirePositive(problems, NumHiddenLayers);
+        RequirePositive(problems, NumAttentionHeads);
+        RequirePositive(problems, IntermediateSize);
+        RequirePositive(problems, MaxPositionEmbeddings);
+        RequirePositive(problems, TypeVocabSize);
         if (HiddenSize > 0 && NumAttentionHeads > 0 && HiddenSize % NumAttentionHeads != 0)
         {
-            problems.Add($"hidden_size ({HiddenSize}) is not a multiple of num_attention_heads ({NumAttentionHeads})");
+            problems.Add($"{JsonKey(nameof(HiddenSize))} ({HiddenSize}) is not a multiple of {JsonKey(nameof(NumAttentionHeads))} ({NumAttentionHeads})");
         }
 
         if (EmbeddingSize is int embeddingSize && embeddingSize <= 0)
         {
-            problems.Add($"embedding_size must be positive, found {embeddingSize}");
+            problems.Add($"{JsonKey(nameof(EmbeddingSize))} must be positive, found {embeddingSize}");
         }
 
-        RequireProbability(problems, "hidden_dropout_prob", HiddenDropoutProb);
-        RequireProbability(problems, "attention_probs_dropout_prob", AttentionProbsDropoutProb);
+        RequireProbability(problems, HiddenDropoutProb);
+        RequireProbability(problems, AttentionProbsDropoutProb);
         if (!(InitializerRange >= 0) || double.IsInfinity(InitializerRange))
         {
-            problems.Add($"initializer_range must be a finite number >= 0, found {Format(InitializerRange)}");
+            problems.Add($"{JsonKey(nameof(InitializerRange))} must be a finite number >= 0, found {Format(InitializerRange)}");
         }
 
         if (!(LayerNormEps > 0) || double.IsInfinity(LayerNormEps))
         {
-            problems.Add($"layer_norm_eps must be a finite number > 0, found {Format(LayerNormEps)}");
+            problems.Add($"{JsonKey(nameof(LayerNormEps))} must be a finite number > 0, found {Format(LayerNormEps)}");
         }
 
         if (VocabSize > 0 && (PadTokenId < 0 || PadTokenId >= VocabSize))
         {
-            problems.Add($"pad_token_id ({PadTokenId}) is outside the vocabulary [0, {VocabSize})");
+            problems.Add($"{JsonKey(nameof(PadTokenId))} ({PadTokenId}) is outside the vocabulary [0, {VocabSize})");
         }
 
         if (knownFamily && family == EncoderFamily.Albert)
         {
             if (NumHiddenGroups <= 0 || NumHiddenLayers <= 0 || NumHiddenLayers % NumHiddenGroups != 0 || NumHiddenGroups > NumHiddenLayers)
             {
-                problems.Add($"num_hidden_groups ({NumHiddenGroups}) must be positive and divide num_hidden_layers ({NumHiddenLayers})");
+                problems.Add($"{JsonKey(nameof(NumHiddenGroups))} ({NumHiddenGroups}) must be positive and divide {JsonKey(nameof(NumHiddenLayers))} ({NumHiddenLayers})");
             }
 
-            RequirePositive(problems, "inner_group_num", InnerGroupNum);
+            RequirePositive(problems, InnerGroupNum);
         }
         else if (knownFamily && (NumHiddenGroups != 1 || InnerGroupNum != 1))
         {
-            problems.Add($"num_hidden_groups ({NumHiddenGroups}) and inner_group_num ({InnerGroupNum}) must be 1 for {ModelType}; only albert shares layers");
+            problems.Add($"{JsonKey(nameof(NumHiddenGroups))} ({NumHiddenGroups}) and {JsonKey(nameof(InnerGroupNum))} ({InnerGroupNum}) must be 1 for {ModelType}; only albert shares layers");
         }
 
         if (knownFamily && family is (EncoderFamily.Bert or EncoderFamily.Roberta) && EmbeddingSize is int size && size != HiddenSize)
         {
-            problems.Add($"embedding_size ({size}) differs from hidden_size ({HiddenSize}), but {ModelType} embeds at hidden_size; leave embedding_size unset");
+            problems.Add($"{JsonKey(nameof(EmbeddingSize))} ({size}) differs from {JsonKey(nameof(HiddenSize))} ({HiddenSize}), but {ModelType} embeds at {JsonKey(nameof(HiddenSize))}; leave {JsonKey(nameof(EmbeddingSize))} unset");
         }
 
         if (knownFamily && family == EncoderFamily.Roberta && PadTokenId + 2 > MaxPositionEmbeddings)
         {
-            problems.Add($"max_position_embeddings ({MaxPositionEmbeddings}) leaves no position for a token: roberta positions start at pad_token_id + 1 = {PadTokenId + 1}");
+            problems.Add($"{JsonKey(nameof(MaxPositionEmbeddings))} ({MaxPositionEmbeddings}) leaves no position for a token: roberta positions start at {JsonKey(nameof(PadTokenId))} + 1 = {PadTokenId + 1}");
         }
 
         return problems;
@@ -435,86 +449,32 @@ public sealed record EncoderConfig
     public string ToJson()
     {
         EnsureValid();
-        var values = new SortedDictionary<string, object>(StringComparer.Ordinal)
+        JsonObject values = JsonSerializer.SerializeToNode(this, s_json)!.AsObject();
+        foreach (JsonPropertyInfo property in s_typeInfo.Properties)
         {
-            ["architectures"] = new[] { Family switch
+            if (!AppliesTo(PropertyName(property), Family))
             {
-                EncoderFamily.Albert => "AlbertModel",
-                EncoderFamily.Bert => "BertModel",
-                EncoderFamily.Electra => "ElectraModel",
-                _ => "RobertaModel",
-            } },
-            ["model_type"] = ModelType,
-            ["vocab_size"] = VocabSize,
-            ["hidden_size"] = HiddenSize,
-            ["num_hidden_layers"] = NumHiddenLayers,
-            ["num_attention_heads"] = NumAttentionHeads,
-            ["intermediate_size"] = IntermediateSize,
-            ["hidden_act"] = HiddenAct,
-            ["hidden_dropout_prob"] = HiddenDropoutProb,
-            ["attention_probs_dropout_prob"] = AttentionProbsDropoutProb,
-            ["max_position_embeddings"] = MaxPositionEmbeddings,
-            ["type_vocab_size"] = TypeVocabSize,
-            ["initializer_range"] = InitializerRange,
-            ["layer_norm_eps"] = LayerNormEps,
-            ["pad_token_id"] = PadTokenId,
-            ["position_embedding_type"] = PositionEmbeddingType,
-            ["torch_dtype"] = "float32",
-        };
-        if (Family is EncoderFamily.Albert or EncoderFamily.Electra)
-        {
-            values["embedding_size"] = EmbeddingWidth;
-        }
-
-        if (Family == EncoderFamily.Albert)
-        {
-            values["num_hidden_groups"] = NumHiddenGroups;
-            values["inner_group_num"] = InnerGroupNum;
-        }
-
-        if (BosTokenId is int bos)
-        {
-            values["bos_token_id"] = bos;
-        }
-
-        if (EosTokenId is int eos)
-        {
-            values["eos_token_id"] = eos;
-        }
-
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            writer.WriteStartObject();
-            foreach (var (key, value) in values)
-            {
-                switch (value)
-                {
-                    case string s:
-                        writer.WriteString(key, s);
-                        break;
-                    case int i:
-                        writer.WriteNumber(key, i);
-                        break;
-                    case double x:
-                        writer.WriteNumber(key, x);
-                        break;
-                    case string[] list:
-                        writer.WriteStartArray(key);
-                        foreach (string item in list)
-                        {
-                            writer.WriteStringValue(item);
-                        }
-
-                        writer.WriteEndArray();
-                        break;
-                }
+                values.Remove(property.Name);
             }
-
-            writer.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        if (AppliesTo(nameof(EmbeddingSize), Family))
+        {
+            values[JsonKey(nameof(EmbeddingSize))] = EmbeddingWidth;   // stated even when it is hidden_size
+        }
+
+        // Hugging Face metadata that only the written file carries.
+        values["architectures"] = new JsonArray(Family switch
+        {
+            EncoderFamily.Albert => "AlbertModel",
+            EncoderFamily.Bert => "BertModel",
+            EncoderFamily.Electra => "ElectraModel",
+            _ => "RobertaModel",
+        });
+        values["torch_dtype"] = "float32";
+
+        var sorted = new JsonObject(values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone())));
+        return sorted.ToJsonString(s_written) + "\n";
     }
 
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/>, creating its folder.</summary>
@@ -555,21 +515,23 @@ public sealed record EncoderConfig
     }
 
     private static string UnsupportedModelType(string? modelType) =>
-        $"model_type '{modelType}' is not supported; supported: {string.Join(", ", SupportedModelTypes)}";
+        $"{JsonKey(nameof(ModelType))} '{modelType}' is not supported; supported: {string.Join(", ", SupportedModelTypes)}";
 
     private static string JoinProblems(EncoderConfig config, IReadOnlyList<string> problems) =>
         $"Invalid {config.ModelType} encoder config ({problems.Count} problem(s)): {string.Join("; ", problems)}.";
 
-    private static void RequirePositive(List<string> problems, string name, int value)
+    private static void RequirePositive(List<string> problems, int value, [CallerArgumentExpression(nameof(value))] string property = "")
     {
+        string name = JsonKey(property);
         if (value <= 0)
         {
             problems.Add($"{name} must be positive, found {value}");
         }
     }
 
-    private static void RequireProbability(List<string> problems, string name, double value)
+    private static void RequireProbability(List<string> problems, double value, [CallerArgumentExpression(nameof(value))] string property = "")
     {
+        string name = JsonKey(property);
         if (!(value >= 0 && value < 1))
         {
             problems.Add($"{name} must be in [0, 1), found {Format(value)}");
@@ -578,61 +540,61 @@ public sealed record EncoderConfig
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>Reads typed values from a config object, collecting every value of the wrong kind.</summary>
-    private sealed class JsonFields(JsonElement root)
+    /// <summary>The JSON key of the property named <paramref name="property"/> (its [JsonPropertyName]), e.g. hidden_size for HiddenSize.</summary>
+    internal static string JsonKey(string property) => s_keys[property];
+
+    // Whether a key belongs to a family's config class: the factorised embedding width to ALBERT and
+    // ELECTRA, the layer groups to ALBERT; everything else to every family.
+    private static bool AppliesTo(string property, EncoderFamily family) => property switch
     {
-        public List<string> Problems { get; } = [];
+        nameof(EmbeddingSize) => family is EncoderFamily.Albert or EncoderFamily.Electra,
+        nameof(NumHiddenGroups) or nameof(InnerGroupNum) => family == EncoderFamily.Albert,
+        _ => true,
+    };
 
-        public bool Has(string name) => root.TryGetProperty(name, out _);
+    private static string PropertyName(JsonPropertyInfo property) => ((MemberInfo)property.AttributeProvider!).Name;
 
-        public string? String(string name)
+    private static string KindOf(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
+    {
+        Type t when t == typeof(int) => "an integer",
+        Type t when t == typeof(double) => "a number",
+        _ => "a string",
+    };
+
+    private static readonly JsonSerializerOptions s_json = CreateOptions();
+
+    private static readonly JsonSerializerOptions s_written = new() { WriteIndented = true };
+
+    private static readonly JsonTypeInfo s_typeInfo = s_json.GetTypeInfo(typeof(EncoderConfig));
+
+    private static readonly Dictionary<string, string> s_keys = s_typeInfo.Properties.ToDictionary(PropertyName, p => p.Name, StringComparer.Ordinal);
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions
         {
-            if (!root.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
-            {
-                return null;
-            }
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+            Converters = { new WholeNumberConverter() },
+        };
+        options.MakeReadOnly();
+        return options;
+    }
 
-            if (value.ValueKind != JsonValueKind.String)
-            {
-                Problems.Add($"{name} must be a string, found {value.GetRawText()}");
-                return null;
-            }
-
-            return value.GetString();
-        }
-
-        public int? Int(string name)
+    /// <summary>Integers as Python writes them: 64 or, rarely, 64.0 (both the integer 64); anything else is refused.</summary>
+    private sealed class WholeNumberConverter : JsonConverter<int>
+    {
+        public override int Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
-            if (!root.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
-            {
-                return null;
-            }
-
-            // Python writes 64 or, rarely, 64.0; both are the integer 64.
-            if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double number)
+            if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out double number)
                 && Math.Floor(number) == number && number is >= int.MinValue and <= int.MaxValue)
             {
                 return (int)number;
             }
 
-            Problems.Add($"{name} must be an integer, found {value.GetRawText()}");
-            return null;
+            throw new JsonException("Expected an integer.");
         }
 
-        public double? Double(string name)
-        {
-            if (!root.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
-            {
-                return null;
-            }
-
-            if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double number))
-            {
-                return number;
-            }
-
-            Problems.Add($"{name} must be a number, found {value.GetRawText()}");
-            return null;
-        }
+        public override void Write(Utf8JsonWriter writer, int value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
     }
 }
