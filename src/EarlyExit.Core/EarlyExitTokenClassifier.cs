@@ -117,7 +117,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
     }
 
     /// <summary>Encodes a sentence the way the labeller scores it: chunks of whole words that fit <see cref="MaxSequenceLength"/>.</summary>
-    public IReadOnlyList<WordChunk> Encode(IReadOnlyList<string> words)
+    internal IReadOnlyList<WordChunk> Encode(IReadOnlyList<string> words)
     {
         ArgumentNullException.ThrowIfNull(words);
         for (int i = 0; i < words.Count; i++)
@@ -152,7 +152,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
     /// </summary>
     /// <param name="sentences">The sentences.</param>
     /// <param name="batchSize">Chunks run together.</param>
-    public SentenceExitRecord Record(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = PalbertDefaults.BatchSize)
+    internal SentenceExitRecord Record(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = PalbertDefaults.BatchSize)
     {
         ArgumentNullException.ThrowIfNull(sentences);
         SentenceChunks chunks = Chunk(sentences);

@@ -74,7 +74,7 @@ public sealed class CheckpointMismatchException : Exception
 }
 
 /// <summary>Loads Hugging Face checkpoints (config.json + model.safetensors) into encoders.</summary>
-public static class CheckpointLoader
+internal static class CheckpointLoader
 {
     /// <summary>The weights file name Hugging Face uses.</summary>
     public const string WeightsFileName = "model.safetensors";

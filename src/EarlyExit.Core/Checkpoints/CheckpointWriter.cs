@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace EarlyExit.Checkpoints;
 
 /// <summary>Saves encoders in the Hugging Face layout (config.json + model.safetensors).</summary>
-public static class CheckpointWriter
+internal static class CheckpointWriter
 {
     /// <summary>
     /// Writes <c>model.safetensors</c> (float32, every parameter under its state_dict name) and

@@ -13,7 +13,7 @@ using EarlyExit.Modeling;
 namespace EarlyExit.Checkpoints;
 
 /// <summary>Reads the pooling a checkpoint folder declares (sentence-transformers' modules.json and pooling config).</summary>
-public static class PoolingDeclaration
+internal static class PoolingDeclaration
 {
     /// <summary>The file listing a sentence-transformers model's modules.</summary>
     public const string ModulesFileName = "modules.json";

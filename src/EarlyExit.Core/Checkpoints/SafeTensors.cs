@@ -17,7 +17,7 @@ using static TorchSharp.torch;
 namespace EarlyExit.Checkpoints;
 
 /// <summary>The stored element type of a safetensors entry.</summary>
-public enum SafeTensorsDType
+internal enum SafeTensorsDType
 {
     /// <summary>IEEE float64.</summary>
     F64,
@@ -47,7 +47,7 @@ public enum SafeTensorsDType
 /// <param name="Shape">The tensor's shape (empty for a scalar).</param>
 /// <param name="Begin">First byte, relative to the start of the data section.</param>
 /// <param name="End">One past the last byte, relative to the start of the data section.</param>
-public sealed record SafeTensorsEntry(string Name, SafeTensorsDType DType, long[] Shape, long Begin, long End)
+internal sealed record SafeTensorsEntry(string Name, SafeTensorsDType DType, long[] Shape, long Begin, long End)
 {
     /// <summary>The number of elements (1 for a scalar).</summary>
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
@@ -57,7 +57,7 @@ public sealed record SafeTensorsEntry(string Name, SafeTensorsDType DType, long[
 }
 
 /// <summary>A safetensors file, opened for reading. Tensors are read on demand.</summary>
-public sealed class SafeTensorsFile : IDisposable
+internal sealed class SafeTensorsFile : IDisposable
 {
     private const long MaxHeaderBytes = 100L * 1024 * 1024;
     private readonly FileStream _stream;
@@ -352,7 +352,7 @@ public sealed class SafeTensorsFile : IDisposable
 }
 
 /// <summary>Writes safetensors files: float32 tensors as F32, integer tensors as I64.</summary>
-public static class SafeTensorsWriter
+internal static class SafeTensorsWriter
 {
     /// <summary>
     /// Writes <paramref name="tensors"/> to <paramref name="path"/> (atomically: a temporary file in the

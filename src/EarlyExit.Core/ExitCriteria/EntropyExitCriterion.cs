@@ -43,7 +43,7 @@ public sealed class EntropyExitCriterion : ExitCriterion
     public override bool RequiresClassProbabilities => true;
 
     /// <inheritdoc />
-    protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(Threshold, rows, layers, classes);
+    private protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(Threshold, rows, layers, classes);
 
     private sealed class Decider(double threshold, int rows, int layers, int classes) : ExitDecider(rows, layers, classes)
     {

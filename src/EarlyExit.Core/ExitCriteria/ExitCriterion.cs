@@ -94,7 +94,7 @@ public abstract class ExitCriterion : IEquatable<ExitCriterion>
     /// <param name="hasHaltingHead">Whether halting probabilities will be given.</param>
     /// <param name="rowKeys">A stable key per row (e.g. a hash of its tokens), used by <see cref="Sampled"/>; null for 0.</param>
     /// <exception cref="InvalidOperationException">The criterion needs something the model lacks (a halting head, enough layers).</exception>
-    public ExitDecider CreateDecider(int rows, int layers, int classes, bool hasHaltingHead, ReadOnlySpan<ulong> rowKeys = default)
+    internal ExitDecider CreateDecider(int rows, int layers, int classes, bool hasHaltingHead, ReadOnlySpan<ulong> rowKeys = default)
     {
         if (Incompatibility(classes, hasHaltingHead) is string problem)
         {
@@ -129,7 +129,7 @@ public abstract class ExitCriterion : IEquatable<ExitCriterion>
     }
 
     /// <summary>Creates the per-pass state; the requirements are already checked.</summary>
-    protected abstract ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys);
+    private protected abstract ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys);
 
     /// <inheritdoc />
     public override string ToString() => Name;
@@ -181,7 +181,7 @@ public abstract class ExitCriterion : IEquatable<ExitCriterion>
 /// exit-head outputs layer by layer and says when the row exits; afterwards it gives the row's
 /// prediction. Rows are numbered 0..rows-1 within the pass.
 /// </summary>
-public abstract class ExitDecider
+internal abstract class ExitDecider
 {
     private readonly float[] _predictions;
     private readonly int[] _exitLayers;

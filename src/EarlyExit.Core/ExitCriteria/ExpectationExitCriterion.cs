@@ -13,7 +13,7 @@ public sealed class ExpectationExitCriterion : ExitCriterion
     public override bool RequiresHaltingHead => true;
 
     /// <inheritdoc />
-    protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(rows, layers, classes);
+    private protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(rows, layers, classes);
 
     private sealed class Decider(int rows, int layers, int classes) : ExitDecider(rows, layers, classes)
     {

@@ -22,7 +22,7 @@ public sealed class FixedLayerExitCriterion : ExitCriterion
     public override string Name => $"layer:{Layer}";
 
     /// <inheritdoc />
-    protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys)
+    private protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys)
     {
         if (Layer > layers)
         {

@@ -14,7 +14,7 @@ public sealed class FullDepthExitCriterion : ExitCriterion
     public override string Name => "full";
 
     /// <inheritdoc />
-    protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(rows, layers, classes);
+    private protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(rows, layers, classes);
 
     private sealed class Decider(int rows, int layers, int classes) : ExitDecider(rows, layers, classes)
     {

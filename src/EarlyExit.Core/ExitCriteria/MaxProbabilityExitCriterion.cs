@@ -25,7 +25,7 @@ public sealed class MaxProbabilityExitCriterion : ExitCriterion
     public override bool RequiresClassProbabilities => true;
 
     /// <inheritdoc />
-    protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(Threshold, rows, layers, classes);
+    private protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(Threshold, rows, layers, classes);
 
     private sealed class Decider(double threshold, int rows, int layers, int classes) : ExitDecider(rows, layers, classes)
     {

@@ -53,7 +53,7 @@ public sealed class PatienceExitCriterion : ExitCriterion
     }
 
     /// <inheritdoc />
-    protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys)
+    private protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys)
     {
         return new Decider(Count, Tolerance ?? 0, rows, layers, classes);
     }

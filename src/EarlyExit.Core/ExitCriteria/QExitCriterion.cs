@@ -28,7 +28,7 @@ public sealed class QExitCriterion : ExitCriterion
     public override bool RequiresHaltingHead => true;
 
     /// <inheritdoc />
-    protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(this, rows, layers, classes);
+    private protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) => new Decider(this, rows, layers, classes);
 
     private sealed class Decider(QExitCriterion criterion, int rows, int layers, int classes) : ExitDecider(rows, layers, classes)
     {

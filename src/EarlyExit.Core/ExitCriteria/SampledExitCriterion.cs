@@ -34,7 +34,7 @@ public sealed class SampledExitCriterion : ExitCriterion
     }
 
     /// <inheritdoc />
-    protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) =>
+    private protected override ExitDecider CreateDeciderCore(int rows, int layers, int classes, ReadOnlySpan<ulong> rowKeys) =>
         new Decider(Seed, rowKeys.IsEmpty ? new ulong[rows] : rowKeys.ToArray(), rows, layers, classes);
 
     private sealed class Decider(int seed, ulong[] keys, int rows, int layers, int classes) : ExitDecider(rows, layers, classes)

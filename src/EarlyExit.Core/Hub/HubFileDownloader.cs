@@ -34,7 +34,7 @@ public sealed class HubFileNotFoundException : FileNotFoundException
 }
 
 /// <summary>Downloads files from the hub into a folder, atomically and resumably. Thread-safe for distinct files.</summary>
-public sealed class HubFileDownloader : IDisposable
+internal sealed class HubFileDownloader : IDisposable
 {
     private const int MaxRedirects = 10;
     private const string EtagSidecarSuffix = ".etag";

@@ -32,7 +32,7 @@ public sealed record ClassificationPrediction(float[] Probabilities, int ExitLay
 }
 
 /// <summary>Scores token inputs with an early-exit classifier under an exit criterion.</summary>
-public static class EarlyExitScoring
+internal static class EarlyExitScoring
 {
     /// <summary>
     /// Scores <paramref name="inputs"/> as one batch: each row stops when <paramref name="criterion"/>

@@ -29,7 +29,7 @@ public sealed record TokenPrediction(int[] TokenClasses, int[] TokenExitLayers, 
 }
 
 /// <summary>Scores word-encoded rows with a <see cref="TokenExitClassifier"/> under a <see cref="TokenExitCriterion"/>.</summary>
-public static class TokenExitScoring
+internal static class TokenExitScoring
 {
     /// <summary>
     /// Scores <paramref name="inputs"/> (from <see cref="TextTokenizer.EncodeWords"/>, so with word ids)

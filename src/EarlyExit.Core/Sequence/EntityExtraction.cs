@@ -36,7 +36,7 @@ public enum ChunkRules
 }
 
 /// <summary>Extracts the entities of tag sequences by conlleval's chunk rules.</summary>
-public static class EntityExtraction
+internal static class EntityExtraction
 {
     // The letter classes the rules distinguish. Other: a letter the rule set has no rule for.
     private enum Kind

@@ -74,7 +74,7 @@ internal sealed class SentenceChunks
 }
 
 /// <summary>What every layer of a token-exit labeller says about a list of sentences; see <see cref="TokenExitRecord"/>.</summary>
-public sealed class SentenceExitRecord
+internal sealed class SentenceExitRecord
 {
     private readonly SentenceChunks _chunks;
 

@@ -17,7 +17,7 @@ using EarlyExit.Training;
 namespace EarlyExit.Sweeps;
 
 /// <summary>The per-layer token tags and uncertainties of a <see cref="TokenExitClassifier"/> on a set of word-encoded rows.</summary>
-public sealed class TokenExitRecord
+internal sealed class TokenExitRecord
 {
     private readonly TokenizedInput[] _inputs;
     private readonly int[][] _classes;        // per row: [layers, tokens]

@@ -15,7 +15,7 @@ public enum MetricDrop
 }
 
 /// <summary>Pareto fronts and constrained selection over (metric, speed-up) points.</summary>
-public static class TradeOff
+internal static class TradeOff
 {
     /// <summary>
     /// The indices of the Pareto-optimal points, by increasing speed-up (so by decreasing metric). A point

@@ -6,10 +6,10 @@ namespace EarlyExit.Tokenization;
 /// <param name="Start">The index of the run's first word in the sentence.</param>
 /// <param name="Count">The number of words in the run.</param>
 /// <param name="Input">The run encoded with <see cref="TextTokenizer.EncodeWords"/> (word ids relative to <paramref name="Start"/>).</param>
-public sealed record WordChunk(int Start, int Count, TokenizedInput Input);
+internal sealed record WordChunk(int Start, int Count, TokenizedInput Input);
 
 /// <summary>Encodes sentences of pre-split words in chunks that each fit a maximum length.</summary>
-public static class WordChunker
+internal static class WordChunker
 {
     /// <summary>
     /// Encodes <paramref name="words"/> as one chunk when it fits <paramref name="maxLength"/> tokens (special

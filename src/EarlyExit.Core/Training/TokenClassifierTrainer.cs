@@ -23,7 +23,7 @@ namespace EarlyExit.Training;
 /// <summary>One training sentence (or chunk of one): its word encoding and one 0-based tag per word.</summary>
 /// <param name="Input">The words encoded with <see cref="TextTokenizer.EncodeWords"/>.</param>
 /// <param name="WordLabels">The tag of every word.</param>
-public sealed record TokenExample(TokenizedInput Input, int[] WordLabels)
+internal sealed record TokenExample(TokenizedInput Input, int[] WordLabels)
 {
     /// <summary>The label id of tokens without a label (not a word's first piece).</summary>
     public const int Ignored = -100;
@@ -146,7 +146,7 @@ public sealed class TokenTrainingOptions
 }
 
 /// <summary>Trains and applies token-level early-exit sequence labellers.</summary>
-public static class TokenClassifierTrainer
+internal static class TokenClassifierTrainer
 {
     /// <summary>
     /// Trains <paramref name="model"/> in place: joint epochs, then self-sampling epochs. With validation

@@ -20,7 +20,7 @@ public sealed record GoldenExample(string Key, string? Text, string? TextPair, I
 /// <c>encoder-golden-v1</c>, described in each folder's README.md): manifest.json plus
 /// golden.safetensors, next to the model folder it describes.
 /// </summary>
-public sealed class GoldenFolder : IDisposable
+internal sealed class GoldenFolder : IDisposable
 {
     /// <summary>The only manifest format these tests know how to check.</summary>
     public const string SupportedFormat = "encoder-golden-v1";
