@@ -173,7 +173,7 @@ internal sealed record AblationConfig(string Name, IReadOnlyDictionary<string, s
         return new AblationConfig(name, changes);
     }
 
-    public EarlyExitClassifierConfig Heads() => new()
+    public EarlyExitNetworkConfig Heads() => new()
     {
         NumLabels = 2,
         Halting = Get("halting") switch { null or "concat" => HaltingVariant.Concat, "difference" => HaltingVariant.Difference, "linear" => HaltingVariant.Linear, var v => throw Bad("halting", v) },

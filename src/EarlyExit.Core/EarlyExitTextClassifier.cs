@@ -4,9 +4,9 @@
 //
 // *** Saved format (a folder; the ML.NET model zip stores the same files) ***
 //   classifier.json     FormatVersion, MinReadableVersion, Labels, MaxSequenceLength, ExitCriterion,
-//                       Heads (EarlyExitClassifierConfig, with Pooling from version 2), EncoderHasPooler
+//                       Heads (EarlyExitNetworkConfig, with Pooling from version 2), EncoderHasPooler
 //   config.json         the encoder's Hugging Face config
-//   model.safetensors   every weight of the EarlyExitClassifier under its state_dict name
+//   model.safetensors   every weight of the EarlyExitNetwork under its state_dict name
 //                       ("encoder.embeddings.word_embeddings.weight", "classifier.weight", "halting.output.weight", ...)
 //   tokenizer files     spiece.model | vocab.txt | vocab.json + merges.txt, and tokenizer_config.json /
 //                       special_tokens_map.json when the backbone had them
@@ -47,7 +47,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
     private const string FormatName = "earlyexit-text-classifier";
     private readonly IReadOnlyDictionary<string, byte[]> _tokenizerFiles;
 
-    private EarlyExitTextClassifier(EarlyExitClassifier model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> labels, int maxSequenceLength, ExitCriterion criterion)
+    private EarlyExitTextClassifier(EarlyExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> labels, int maxSequenceLength, ExitCriterion criterion)
     {
         Model = model;
         Tokenizer = tokenizer;
@@ -58,7 +58,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
     }
 
     /// <summary>The network.</summary>
-    public EarlyExitClassifier Model { get; }
+    public EarlyExitNetwork Model { get; }
 
     /// <summary>The tokenizer.</summary>
     public TextTokenizer Tokenizer { get; }
@@ -101,7 +101,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
     /// <param name="maxSequenceLength">Input truncation length; at most the backbone's limit.</param>
     /// <param name="criterion">The default exit criterion.</param>
     /// <param name="seed">Seed of the heads' initial weights.</param>
-    public static EarlyExitTextClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> labels, EarlyExitClassifierConfig heads, int maxSequenceLength, ExitCriterion criterion, long seed)
+    public static EarlyExitTextClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> labels, EarlyExitNetworkConfig heads, int maxSequenceLength, ExitCriterion criterion, long seed)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(labels);
@@ -127,7 +127,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
         heads = heads with { Pooling = backbone.ResolvePooling(heads.Pooling) };
         IReadOnlyDictionary<string, byte[]> tokenizerFiles = backbone.ReadTokenizerFiles();
         Device device = backbone.Device;
-        EarlyExitClassifier model = ModelFolder.BuildAround(backbone.HandOverEncoder(), encoder => new EarlyExitClassifier(encoder, heads, seed));
+        EarlyExitNetwork model = ModelFolder.BuildAround(backbone.HandOverEncoder(), encoder => new EarlyExitNetwork(encoder, heads, seed));
         try
         {
             model.to(device);
@@ -230,7 +230,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
         ModelFolder.CheckNames(settings.Labels, "label", minimum: settings.Heads.IsRegression ? 1 : 2);
         ExitCriterion criterion = ExitCriterion.Parse(settings.ExitCriterion);
         var (config, tokenizer, tokenizerFiles) = ModelFolder.ReadEncoderAndTokenizer(folder);
-        EarlyExitClassifier model = ModelFolder.BuildAroundEncoder(config, settings.EncoderHasPooler, encoder => new EarlyExitClassifier(encoder, settings.Heads));
+        EarlyExitNetwork model = ModelFolder.BuildAroundEncoder(config, settings.EncoderHasPooler, encoder => new EarlyExitNetwork(encoder, settings.Heads));
         try
         {
             ModelFolder.ReadWeights(folder, model, $"early-exit classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Labels.Length} classes)");
@@ -262,7 +262,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
 
         public required string ExitCriterion { get; init; }
 
-        public required EarlyExitClassifierConfig Heads { get; init; }
+        public required EarlyExitNetworkConfig Heads { get; init; }
 
         public required bool EncoderHasPooler { get; init; }
     }

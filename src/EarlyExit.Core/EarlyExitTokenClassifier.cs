@@ -9,7 +9,7 @@
 //   token-classifier.json  FormatVersion, MinReadableVersion, Tags, MaxSequenceLength, ExitCriterion,
 //                          Dropout, EncoderHasPooler
 //   config.json            the encoder's Hugging Face config
-//   model.safetensors      every weight of the TokenExitClassifier under its state_dict name
+//   model.safetensors      every weight of the TokenExitNetwork under its state_dict name
 //   tokenizer files        as the backbone had them
 using EarlyExit.Checkpoints;
 using EarlyExit.Devices;
@@ -45,7 +45,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
     private const string FormatName = "earlyexit-token-classifier";
     private readonly IReadOnlyDictionary<string, byte[]> _tokenizerFiles;
 
-    private EarlyExitTokenClassifier(TokenExitClassifier model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion)
+    private EarlyExitTokenClassifier(TokenExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion)
     {
         Model = model;
         Tokenizer = tokenizer;
@@ -56,7 +56,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
     }
 
     /// <summary>The network.</summary>
-    public TokenExitClassifier Model { get; }
+    public TokenExitNetwork Model { get; }
 
     /// <summary>The tokenizer.</summary>
     public TextTokenizer Tokenizer { get; }
@@ -110,7 +110,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
 
         IReadOnlyDictionary<string, byte[]> files = backbone.ReadTokenizerFiles();
         Device device = backbone.Device;
-        TokenExitClassifier model = ModelFolder.BuildAround(backbone.HandOverEncoder(), encoder => new TokenExitClassifier(encoder, tags.Count, dropout, seed));
+        TokenExitNetwork model = ModelFolder.BuildAround(backbone.HandOverEncoder(), encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed));
         model.to(device);
         var classifier = new EarlyExitTokenClassifier(model, backbone.Tokenizer, files, tags.ToArray(), maxSequenceLength, criterion);
         return classifier;
@@ -135,7 +135,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
     /// <param name="sentences">The sentences.</param>
     /// <param name="criterion">The exit criterion; null for <see cref="ExitCriterion"/>.</param>
     /// <param name="batchSize">Chunks scored together.</param>
-    public SentencePrediction[] Predict(IReadOnlyList<IReadOnlyList<string>> sentences, TokenExitCriterion? criterion = null, int batchSize = PalbertDefaults.BatchSize)
+    public SentencePrediction[] Predict(IReadOnlyList<IReadOnlyList<string>> sentences, TokenExitCriterion? criterion = null, int batchSize = TokenExitDefaults.BatchSize)
     {
         ArgumentNullException.ThrowIfNull(sentences);
         criterion ??= ExitCriterion;
@@ -152,7 +152,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
     /// </summary>
     /// <param name="sentences">The sentences.</param>
     /// <param name="batchSize">Chunks run together.</param>
-    internal SentenceExitRecord Record(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = PalbertDefaults.BatchSize)
+    internal SentenceExitRecord Record(IReadOnlyList<IReadOnlyList<string>> sentences, int batchSize = TokenExitDefaults.BatchSize)
     {
         ArgumentNullException.ThrowIfNull(sentences);
         SentenceChunks chunks = Chunk(sentences);
@@ -206,7 +206,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
         ModelFolder.CheckNames(settings.Tags, "tag");
         TokenExitCriterion criterion = TokenExitCriterion.Parse(settings.ExitCriterion);
         var (config, tokenizer, tokenizerFiles) = ModelFolder.ReadEncoderAndTokenizer(folder);
-        TokenExitClassifier model = ModelFolder.BuildAroundEncoder(config, settings.EncoderHasPooler, encoder => new TokenExitClassifier(encoder, settings.Tags.Length, settings.Dropout));
+        TokenExitNetwork model = ModelFolder.BuildAroundEncoder(config, settings.EncoderHasPooler, encoder => new TokenExitNetwork(encoder, settings.Tags.Length, settings.Dropout));
         try
         {
             ModelFolder.ReadWeights(folder, model, $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags)");

@@ -50,7 +50,7 @@ public sealed class PretrainedEncoder : IDisposable
     private readonly string _tokenizerFolder;
     private bool _encoderHandedOver;
 
-    private PretrainedEncoder(TransformerEncoder encoder, TextTokenizer tokenizer, string tokenizerFolder, string source, bool randomWeights, Device device, HeadPooling? declaredPooling)
+    private PretrainedEncoder(EncoderNetwork encoder, TextTokenizer tokenizer, string tokenizerFolder, string source, bool randomWeights, Device device, HeadPooling? declaredPooling)
     {
         DeclaredPooling = declaredPooling;
         Encoder = encoder;
@@ -62,7 +62,7 @@ public sealed class PretrainedEncoder : IDisposable
     }
 
     /// <summary>The encoder network (in eval mode after loading).</summary>
-    public TransformerEncoder Encoder { get; }
+    public EncoderNetwork Encoder { get; }
 
     /// <summary>The tokenizer that produced the encoder's training inputs.</summary>
     public TextTokenizer Tokenizer { get; }
@@ -109,11 +109,11 @@ public sealed class PretrainedEncoder : IDisposable
         string source = location.RepoId is null ? $"folder '{folder}'" : $"{location.RepoId} ({location.Source.ToString().ToLowerInvariant()}: '{folder}')";
         TextTokenizer tokenizer = TextTokenizer.FromFolder(folder);
         Device device = options.Device.Resolve();
-        TransformerEncoder encoder;
+        EncoderNetwork encoder;
         if (options.FromScratch)
         {
             EncoderConfig config = EncoderConfig.FromFile(Path.Combine(folder, CheckpointLoader.ConfigFileName));
-            encoder = TransformerEncoder.Create(config, seed: options.Seed);
+            encoder = EncoderNetwork.Create(config, seed: options.Seed);
         }
         else
         {
@@ -185,7 +185,7 @@ public sealed class PretrainedEncoder : IDisposable
         ModelLocation location = ModelLocator.Locate(tokenizerId, includeWeights: false, options.Hub);
         TextTokenizer tokenizer = TextTokenizer.FromFolder(location.Folder, config.ModelType);
         Device device = options.Device.Resolve();
-        TransformerEncoder encoder = TransformerEncoder.Create(config, seed: options.Seed);
+        EncoderNetwork encoder = EncoderNetwork.Create(config, seed: options.Seed);
         return Assemble(encoder, tokenizer, location.Folder, $"preset {preset} (tokenizer of {tokenizerId})", randomWeights: true, device, declaredPooling: null);
     }
 
@@ -268,7 +268,7 @@ public sealed class PretrainedEncoder : IDisposable
     }
 
     /// <summary>Hands the encoder to a model that will own (and dispose) it; this object then no longer disposes it.</summary>
-    internal TransformerEncoder HandOverEncoder()
+    internal EncoderNetwork HandOverEncoder()
     {
         if (_encoderHandedOver)
         {
@@ -281,7 +281,7 @@ public sealed class PretrainedEncoder : IDisposable
 
     private int PadId => Tokenizer.SpecialTokens.Pad >= 0 ? Tokenizer.SpecialTokens.Pad : Config.PadTokenId;
 
-    private static HeadPooling? ReadDeclaredPooling(TransformerEncoder encoder, string source, string folder)
+    private static HeadPooling? ReadDeclaredPooling(EncoderNetwork encoder, string source, string folder)
     {
         try
         {
@@ -294,7 +294,7 @@ public sealed class PretrainedEncoder : IDisposable
         }
     }
 
-    private static PretrainedEncoder Assemble(TransformerEncoder encoder, TextTokenizer tokenizer, string tokenizerFolder, string source, bool randomWeights, Device device, HeadPooling? declaredPooling)
+    private static PretrainedEncoder Assemble(EncoderNetwork encoder, TextTokenizer tokenizer, string tokenizerFolder, string source, bool randomWeights, Device device, HeadPooling? declaredPooling)
     {
         try
         {

@@ -168,13 +168,13 @@ public static class EarlyExitCatalog
         string labelColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.Label,
         string tokensColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.Tokens,
         string predictedLabelColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.PredictedLabel,
-        string backbone = PalbertOptionsBase.DefaultBackbone,
+        string backbone = TokenExitDefaults.Backbone,
         bool fromScratch = false,
         TokenExitCriterion? exitCriterion = null,
-        int epochs = 3,
-        int batchSize = PalbertDefaults.BatchSize,
-        double learningRate = PalbertDefaults.LearningRate,
-        int seed = PalbertDefaults.Seed)
+        int epochs = TokenExitDefaults.Epochs,
+        int batchSize = TokenExitDefaults.BatchSize,
+        double learningRate = TokenExitDefaults.LearningRate,
+        int seed = TokenExitDefaults.Seed)
     {
         return catalog.TokenEarlyExitNer(new TokenEarlyExitNerTrainer.Options
         {

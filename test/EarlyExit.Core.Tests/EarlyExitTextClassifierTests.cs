@@ -91,7 +91,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
     {
         using PretrainedEncoder backbone = Backbone();
         using EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(
-            backbone, ["negative", "positive"], new EarlyExitClassifierConfig { NumLabels = 2, HaltingReadsConfidence = true }, 64, ExitCriterion.QExit(), seed: 1);
+            backbone, ["negative", "positive"], new EarlyExitNetworkConfig { NumLabels = 2, HaltingReadsConfidence = true }, 64, ExitCriterion.QExit(), seed: 1);
         string[] texts = ToyClassification.Sentences(12, seed: 4).Select(s => s.Text).ToArray();
         string folder = Path.Combine(_root, "confidence");
 
@@ -125,10 +125,10 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         EncoderConfig config = EncoderPresets.Get("tiny-bert");
         var weights = new List<TorchSharp.Modules.Parameter>();
 
-        Assert.Throws<ArgumentException>(() => ModelFolder.BuildAroundEncoder<EarlyExitClassifier>(config, hasPooler: true, encoder =>
+        Assert.Throws<ArgumentException>(() => ModelFolder.BuildAroundEncoder<EarlyExitNetwork>(config, hasPooler: true, encoder =>
         {
             weights.AddRange(encoder.parameters());
-            return new EarlyExitClassifier(encoder, new EarlyExitClassifierConfig { NumLabels = 2, ClassifierDropout = 1.5 });
+            return new EarlyExitNetwork(encoder, new EarlyExitNetworkConfig { NumLabels = 2, ClassifierDropout = 1.5 });
         }));
 
         Assert.NotEmpty(weights);
@@ -170,7 +170,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
     {
         using PretrainedEncoder backbone = Backbone();
         using EarlyExitTextClassifier regressor = EarlyExitTextClassifier.Create(
-            backbone, ["similarity"], new EarlyExitClassifierConfig { NumLabels = 1 }, 64, ExitCriterion.Patience(2, 0.1), seed: 1);
+            backbone, ["similarity"], new EarlyExitNetworkConfig { NumLabels = 1 }, 64, ExitCriterion.Patience(2, 0.1), seed: 1);
         var examples = ToyClassification.Sentences(64, seed: 3).Select(s => new RegressionExample(regressor.Encode(s.Text), s.Label * 5f)).ToList();
         ClassifierTrainingOptions options = ToyClassification.FastOptions();
         options.Epochs = 1;
@@ -203,7 +203,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         using PretrainedEncoder backbone = Backbone();
 
         var error = Assert.Throws<ArgumentException>(() => EarlyExitTextClassifier.Create(
-            backbone, ["yes", "yes"], new EarlyExitClassifierConfig { NumLabels = 2 }, 32, ExitCriterion.QExit(), seed: 1));
+            backbone, ["yes", "yes"], new EarlyExitNetworkConfig { NumLabels = 2 }, 32, ExitCriterion.QExit(), seed: 1));
         Assert.Contains("'yes' appears twice", error.Message);
     }
 
@@ -230,7 +230,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
     {
         using PretrainedEncoder backbone = Backbone();
         EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(
-            backbone, ["negative", "positive"], new EarlyExitClassifierConfig { NumLabels = 2, Pooling = pooling }, 64, ExitCriterion.QExit(), seed: 1);
+            backbone, ["negative", "positive"], new EarlyExitNetworkConfig { NumLabels = 2, Pooling = pooling }, 64, ExitCriterion.QExit(), seed: 1);
         if (epochs > 0)
         {
             var examples = ToyClassification.Sentences(200, seed: 3).Select(s => new ClassificationExample(classifier.Encode(s.Text), s.Label)).ToList();

@@ -130,7 +130,7 @@ public sealed class PretrainedEncoderTests : IDisposable
         using PretrainedEncoder backbone = PretrainedEncoder.Load(folder, CpuOptions());
         Assert.False(backbone.Encoder.HasPooler);
         Assert.Null(backbone.DeclaredPooling);
-        using var classifier = EarlyExitTextClassifier.Create(backbone, ["no", "yes"], new EarlyExitClassifierConfig { NumLabels = 2, Pooling = HeadPooling.Auto },
+        using var classifier = EarlyExitTextClassifier.Create(backbone, ["no", "yes"], new EarlyExitNetworkConfig { NumLabels = 2, Pooling = HeadPooling.Auto },
             32, EarlyExit.ExitCriteria.ExitCriterion.QExit(), seed: 1);
 
         Assert.Equal(HeadPooling.Cls, classifier.Model.Config.Pooling);

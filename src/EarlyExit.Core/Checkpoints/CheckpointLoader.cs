@@ -102,7 +102,7 @@ internal static class CheckpointLoader
     /// <exception cref="FileNotFoundException">config.json or model.safetensors is missing.</exception>
     /// <exception cref="InvalidDataException">config.json is invalid or unsupported.</exception>
     /// <exception cref="CheckpointMismatchException">The weights do not fit the config.</exception>
-    public static TransformerEncoder Load(string folder)
+    public static EncoderNetwork Load(string folder)
     {
         if (!Directory.Exists(folder))
         {
@@ -119,7 +119,7 @@ internal static class CheckpointLoader
         using SafeTensorsFile file = SafeTensorsFile.Open(weights);
         bool hasPooler = config.Family != EncoderFamily.Electra
             && file.Entries.Keys.Any(name => MapName(config.Family, name).StartsWith("pooler.", StringComparison.Ordinal));
-        TransformerEncoder encoder = TransformerEncoder.Create(config, hasPooler);
+        EncoderNetwork encoder = EncoderNetwork.Create(config, hasPooler);
         try
         {
             LoadWeights(encoder, file);
@@ -135,7 +135,7 @@ internal static class CheckpointLoader
 
     /// <summary>Copies the weights of a safetensors file into <paramref name="encoder"/>'s parameters.</summary>
     /// <exception cref="CheckpointMismatchException">Any parameter is missing, any tensor is unexpected or mis-shaped; nothing is copied then.</exception>
-    public static void LoadWeights(TransformerEncoder encoder, string safetensorsPath)
+    public static void LoadWeights(EncoderNetwork encoder, string safetensorsPath)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         using SafeTensorsFile file = SafeTensorsFile.Open(safetensorsPath);
@@ -144,7 +144,7 @@ internal static class CheckpointLoader
 
     /// <summary>Copies the weights of an open safetensors file into <paramref name="encoder"/>'s parameters.</summary>
     /// <exception cref="CheckpointMismatchException">Any parameter is missing, any tensor is unexpected or mis-shaped; nothing is copied then.</exception>
-    public static void LoadWeights(TransformerEncoder encoder, SafeTensorsFile file)
+    public static void LoadWeights(EncoderNetwork encoder, SafeTensorsFile file)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(file);
@@ -239,7 +239,7 @@ internal static class CheckpointLoader
         return name;
     }
 
-    private static bool IsIgnorable(string name, TransformerEncoder encoder)
+    private static bool IsIgnorable(string name, EncoderNetwork encoder)
     {
         if (IgnoredBuffers.Contains(name, StringComparer.Ordinal) || IgnoredPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
         {

@@ -13,7 +13,7 @@ internal static class CheckpointWriter
     /// Writes <c>model.safetensors</c> (float32, every parameter under its state_dict name) and
     /// <c>config.json</c> into <paramref name="folder"/>, creating it. Existing files are replaced.
     /// </summary>
-    public static void Save(TransformerEncoder encoder, string folder)
+    public static void Save(EncoderNetwork encoder, string folder)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentException.ThrowIfNullOrEmpty(folder);

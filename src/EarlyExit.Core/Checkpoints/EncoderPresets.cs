@@ -100,8 +100,8 @@ public static class EncoderPresets
         return s_tokenizerSources[name];
     }
 
-    /// <summary>A freshly initialised encoder of preset <paramref name="name"/> (see <see cref="TransformerEncoder.Create"/>).</summary>
-    public static TransformerEncoder Create(string name, long seed = TransformerEncoder.DefaultSeed) => TransformerEncoder.Create(Get(name), seed: seed);
+    /// <summary>A freshly initialised encoder of preset <paramref name="name"/> (see <see cref="EncoderNetwork.Create"/>).</summary>
+    public static EncoderNetwork Create(string name, long seed = EncoderNetwork.DefaultSeed) => EncoderNetwork.Create(Get(name), seed: seed);
 
     // The family's vocabulary, positions and special ids; 2 layers, hidden 32, 2 heads, intermediate 64.
     private static EncoderConfig Tiny(EncoderFamily family) => EncoderConfig.ForFamily(family) with

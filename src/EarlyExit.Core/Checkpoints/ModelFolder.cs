@@ -99,11 +99,11 @@ internal static class ModelFolder
     /// constructor refuses (e.g. heads settings it cannot build), the encoder's native memory is freed
     /// before the error goes up.
     /// </summary>
-    public static TModel BuildAroundEncoder<TModel>(EncoderConfig config, bool hasPooler, Func<TransformerEncoder, TModel> build) =>
-        BuildAround(TransformerEncoder.Create(config, hasPooler), build);
+    public static TModel BuildAroundEncoder<TModel>(EncoderConfig config, bool hasPooler, Func<EncoderNetwork, TModel> build) =>
+        BuildAround(EncoderNetwork.Create(config, hasPooler), build);
 
     /// <summary>Builds a model around <paramref name="encoder"/>, which it will own; when that fails, the encoder is disposed.</summary>
-    public static TModel BuildAround<TModel>(TransformerEncoder encoder, Func<TransformerEncoder, TModel> build)
+    public static TModel BuildAround<TModel>(EncoderNetwork encoder, Func<EncoderNetwork, TModel> build)
     {
         try
         {

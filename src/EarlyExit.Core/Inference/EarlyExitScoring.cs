@@ -1,4 +1,4 @@
-// Batched early-exit scoring of an EarlyExitClassifier.
+// Batched early-exit scoring of an EarlyExitNetwork.
 //
 // One batch runs layer by layer. After each layer the exit heads speak for the rows still in the
 // batch, the criterion's decider says which rows exit, and those rows leave: the hidden states,
@@ -44,7 +44,7 @@ internal static class EarlyExitScoring
     /// <param name="padTokenId">The tokenizer's padding id.</param>
     /// <returns>One prediction per input, in input order.</returns>
     /// <exception cref="InvalidOperationException">The criterion needs something the model lacks (e.g. Q-exit without a halting head).</exception>
-    public static ClassificationPrediction[] ScoreBatch(EarlyExitClassifier model, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int padTokenId)
+    public static ClassificationPrediction[] ScoreBatch(EarlyExitNetwork model, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int padTokenId)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -61,14 +61,14 @@ internal static class EarlyExitScoring
     }
 
     /// <summary>Scores <paramref name="inputs"/> as one batch with a decider made for them (rows numbered in input order).</summary>
-    internal static ClassificationPrediction[] ScoreBatch(EarlyExitClassifier model, IReadOnlyList<TokenizedInput> inputs, ExitDecider decider, int padTokenId)
+    internal static ClassificationPrediction[] ScoreBatch(EarlyExitNetwork model, IReadOnlyList<TokenizedInput> inputs, ExitDecider decider, int padTokenId)
     {
         int rows = inputs.Count;
         int layers = model.NumLayers;
         int classes = model.NumLabels;
         var lambdas = model.HasHaltingHead ? Enumerable.Range(0, rows).Select(_ => new List<float>(layers)).ToArray() : null;
         Device device = model.parameters().First().device;
-        TransformerEncoder encoder = model.Encoder;
+        EncoderNetwork encoder = model.Encoder;
 
         using var noGrad = no_grad();
         using var batchScope = NewDisposeScope();

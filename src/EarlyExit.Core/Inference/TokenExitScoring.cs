@@ -1,7 +1,7 @@
-// Batched token-level early-exit scoring of a TokenExitClassifier (SENTEE, TOKEE) with halt-and-copy.
+// Batched token-level early-exit scoring of a TokenExitNetwork (SENTEE, TOKEE) with halt-and-copy.
 //
 // One batch runs layer by layer. At each layer only the still-active tokens are computed: their
-// positions go to TransformerEncoder.ForwardLayer as a queryIndex (queries, residuals and the
+// positions go to EncoderNetwork.ForwardLayer as a queryIndex (queries, residuals and the
 // feed-forward run for them alone, keys and values span every token of the row), the results are
 // scattered back, and halted tokens keep their hidden state (copied upward). The off-ramp of the layer
 // gives the active tokens' tag probabilities; the criterion decides on the CPU which tokens (or whole
@@ -28,7 +28,7 @@ public sealed record TokenPrediction(int[] TokenClasses, int[] TokenExitLayers, 
     public int ExitLayer => TokenExitLayers.Length == 0 ? 0 : TokenExitLayers.Max();
 }
 
-/// <summary>Scores word-encoded rows with a <see cref="TokenExitClassifier"/> under a <see cref="TokenExitCriterion"/>.</summary>
+/// <summary>Scores word-encoded rows with a <see cref="TokenExitNetwork"/> under a <see cref="TokenExitCriterion"/>.</summary>
 internal static class TokenExitScoring
 {
     /// <summary>
@@ -42,14 +42,14 @@ internal static class TokenExitScoring
     /// <param name="haltAndCopy">True (default): compute only the active tokens. False: the reference computation (every token, then restore the halted ones).</param>
     /// <returns>One prediction per input, in input order.</returns>
     /// <exception cref="ArgumentException">An input has no word ids, or a fixed layer is past the last layer.</exception>
-    public static TokenPrediction[] ScoreBatch(TokenExitClassifier model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, bool haltAndCopy = true) =>
+    public static TokenPrediction[] ScoreBatch(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, bool haltAndCopy = true) =>
         ScoreBatch(model, inputs, criterion, padTokenId, haltAndCopy, recorded: null);
 
     /// <summary>
     /// As the public overload; with <paramref name="recorded"/>, each row's state also keeps every
     /// layer's token classes and uncertainties (<see cref="TokenExitState.Recorded"/>).
     /// </summary>
-    internal static TokenPrediction[] ScoreBatch(TokenExitClassifier model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, bool haltAndCopy,
+    internal static TokenPrediction[] ScoreBatch(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, bool haltAndCopy,
         TokenExitState[]? recorded)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -72,7 +72,7 @@ internal static class TokenExitScoring
         }
 
         Device device = model.parameters().First().device;
-        TransformerEncoder encoder = model.Encoder;
+        EncoderNetwork encoder = model.Encoder;
         using var noGrad = no_grad();
         using var batchScope = NewDisposeScope();
         using TokenBatch batch = TokenBatch.Collate(inputs, padTokenId, device);

@@ -15,10 +15,10 @@ namespace EarlyExit.Modeling;
 
 /// <summary>
 /// The ALBERT encoder (transformers' AlbertModel) with the early-exit steps of
-/// <see cref="TransformerEncoder"/>. <see cref="TransformerEncoder.ForwardLayer"/>(i) runs shared
+/// <see cref="EncoderNetwork"/>. <see cref="EncoderNetwork.ForwardLayer"/>(i) runs shared
 /// group i / (L / G), so exiting after step i is exactly HF's hidden_states[i + 1].
 /// </summary>
-public sealed class AlbertEncoder : TransformerEncoder
+public sealed class AlbertEncoder : EncoderNetwork
 {
     private readonly BertEmbeddings embeddings;
     private readonly AlbertTransformer encoder;
@@ -27,7 +27,7 @@ public sealed class AlbertEncoder : TransformerEncoder
     /// <summary>Builds an ALBERT encoder with weights drawn from <paramref name="seed"/>.</summary>
     /// <param name="config">An albert config.</param>
     /// <param name="withPooler">Whether to add the pooler (AlbertModel's default is yes).</param>
-    /// <param name="seed">Seed of the private generator of the initial weights (see <see cref="TransformerEncoder.InitializeWeights(long)"/>).</param>
+    /// <param name="seed">Seed of the private generator of the initial weights (see <see cref="EncoderNetwork.InitializeWeights(long)"/>).</param>
     /// <exception cref="ArgumentException">The config is invalid or not an albert config.</exception>
     public AlbertEncoder(EncoderConfig config, bool withPooler = true, long seed = DefaultSeed)
         : base(nameof(AlbertEncoder), config)

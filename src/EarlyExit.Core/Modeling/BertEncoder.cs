@@ -15,9 +15,9 @@ namespace EarlyExit.Modeling;
 
 /// <summary>
 /// The BERT-layer encoder used by BERT, ELECTRA and RoBERTa (transformers' BertModel, ElectraModel
-/// and RobertaModel), with the early-exit steps of <see cref="TransformerEncoder"/>.
+/// and RobertaModel), with the early-exit steps of <see cref="EncoderNetwork"/>.
 /// </summary>
-public sealed class BertEncoder : TransformerEncoder
+public sealed class BertEncoder : EncoderNetwork
 {
     private readonly BertEmbeddings embeddings;
     private readonly Linear? embeddings_project;
@@ -27,7 +27,7 @@ public sealed class BertEncoder : TransformerEncoder
     /// <summary>Builds a BERT, ELECTRA or RoBERTa encoder with weights drawn from <paramref name="seed"/>.</summary>
     /// <param name="config">A bert, electra or roberta config.</param>
     /// <param name="withPooler">Whether to add a pooler; null for the family default (BERT and RoBERTa yes, ELECTRA no; ELECTRA cannot have one).</param>
-    /// <param name="seed">Seed of the private generator of the initial weights (see <see cref="TransformerEncoder.InitializeWeights(long)"/>).</param>
+    /// <param name="seed">Seed of the private generator of the initial weights (see <see cref="EncoderNetwork.InitializeWeights(long)"/>).</param>
     /// <exception cref="ArgumentException">The config is invalid, of another family, or asks ELECTRA for a pooler.</exception>
     public BertEncoder(EncoderConfig config, bool? withPooler = null, long seed = DefaultSeed)
         : base(nameof(BertEncoder), config)

@@ -12,7 +12,7 @@ using EarlyExit.Training;
 
 namespace EarlyExit.Sweeps;
 
-/// <summary>The per-layer outputs of an <see cref="EarlyExitClassifier"/> on a set of rows.</summary>
+/// <summary>The per-layer outputs of an <see cref="EarlyExitNetwork"/> on a set of rows.</summary>
 public sealed class ClassificationRecord
 {
     private readonly float[] _probabilities; // [rows, layers, classes]
@@ -56,7 +56,7 @@ public sealed class ClassificationRecord
     /// <param name="inputs">Encoded rows.</param>
     /// <param name="padTokenId">The tokenizer's padding id.</param>
     /// <param name="batchSize">Rows run together.</param>
-    public static ClassificationRecord Record(EarlyExitClassifier model, IReadOnlyList<TokenizedInput> inputs, int padTokenId, int batchSize = PalbertDefaults.BatchSize)
+    public static ClassificationRecord Record(EarlyExitNetwork model, IReadOnlyList<TokenizedInput> inputs, int padTokenId, int batchSize = PalbertDefaults.BatchSize)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);

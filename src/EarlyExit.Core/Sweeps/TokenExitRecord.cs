@@ -16,7 +16,7 @@ using EarlyExit.Training;
 
 namespace EarlyExit.Sweeps;
 
-/// <summary>The per-layer token tags and uncertainties of a <see cref="TokenExitClassifier"/> on a set of word-encoded rows.</summary>
+/// <summary>The per-layer token tags and uncertainties of a <see cref="TokenExitNetwork"/> on a set of word-encoded rows.</summary>
 internal sealed class TokenExitRecord
 {
     private readonly TokenizedInput[] _inputs;
@@ -55,7 +55,7 @@ internal sealed class TokenExitRecord
     /// <param name="inputs">Word-encoded rows.</param>
     /// <param name="padTokenId">The tokenizer's padding id.</param>
     /// <param name="batchSize">Rows run together.</param>
-    public static TokenExitRecord Record(TokenExitClassifier model, IReadOnlyList<TokenizedInput> inputs, int padTokenId, int batchSize = PalbertDefaults.BatchSize)
+    public static TokenExitRecord Record(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, int padTokenId, int batchSize = TokenExitDefaults.BatchSize)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);

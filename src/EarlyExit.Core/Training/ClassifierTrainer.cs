@@ -71,7 +71,7 @@ public static class ClassifierTrainer
     /// <exception cref="OperationCanceledException">Cancelled; the model keeps the weights of the last finished step.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite (training diverged).</exception>
     public static TrainingReport Train(
-        EarlyExitClassifier model,
+        EarlyExitNetwork model,
         IReadOnlyList<ClassificationExample> training,
         IReadOnlyList<ClassificationExample>? validation,
         ClassifierTrainingOptions options,
@@ -112,9 +112,9 @@ public static class ClassifierTrainer
     }
 
     /// <summary>
-    /// Trains a regression model (<see cref="EarlyExitClassifier.IsRegression"/>) in place on squared
+    /// Trains a regression model (<see cref="EarlyExitNetwork.IsRegression"/>) in place on squared
     /// errors of standardised targets (the model's target statistics are set from <paramref name="training"/>
-    /// first; see <see cref="EarlyExitClassifier.SetTargetStatistics"/>); validation maximises the mean of Pearson's and Spearman's correlation
+    /// first; see <see cref="EarlyExitNetwork.SetTargetStatistics"/>); validation maximises the mean of Pearson's and Spearman's correlation
     /// (<see cref="EarlyExitRegressionMetrics.PearsonSpearman"/>). On return the model holds the best (or last)
     /// epoch's weights and is in eval mode.
     /// </summary>
@@ -129,7 +129,7 @@ public static class ClassifierTrainer
     /// <exception cref="OperationCanceledException">Cancelled; the model keeps the weights of the last finished step.</exception>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite (training diverged).</exception>
     public static TrainingReport Train(
-        EarlyExitClassifier model,
+        EarlyExitNetwork model,
         IReadOnlyList<RegressionExample> training,
         IReadOnlyList<RegressionExample>? validation,
         ClassifierTrainingOptions options,
@@ -172,7 +172,7 @@ public static class ClassifierTrainer
     /// Early-exit predictions for <paramref name="inputs"/>, in input order, scored in batches of rows
     /// of similar length. Puts the model in eval mode.
     /// </summary>
-    public static ClassificationPrediction[] Predict(EarlyExitClassifier model, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int padTokenId, int batchSize)
+    public static ClassificationPrediction[] Predict(EarlyExitNetwork model, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int padTokenId, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -182,7 +182,7 @@ public static class ClassifierTrainer
     }
 
     /// <summary>Scores <paramref name="examples"/> with <paramref name="criterion"/> and computes the task and cost metrics (F1 of class <paramref name="positiveClass"/>).</summary>
-    public static ClassificationMetrics Evaluate(EarlyExitClassifier model, IReadOnlyList<ClassificationExample> examples, ExitCriterion criterion, int padTokenId, int batchSize, int positiveClass = 1)
+    public static ClassificationMetrics Evaluate(EarlyExitNetwork model, IReadOnlyList<ClassificationExample> examples, ExitCriterion criterion, int padTokenId, int batchSize, int positiveClass = 1)
     {
         ArgumentNullException.ThrowIfNull(examples);
         ClassificationPrediction[] predictions = Predict(model, examples.Select(e => e.Input).ToArray(), criterion, padTokenId, batchSize);
@@ -196,7 +196,7 @@ public static class ClassifierTrainer
     }
 
     /// <summary>Scores regression rows with <paramref name="criterion"/> and computes the correlation, error and cost metrics.</summary>
-    public static EarlyExitRegressionMetrics EvaluateRegression(EarlyExitClassifier model, IReadOnlyList<RegressionExample> examples, ExitCriterion criterion, int padTokenId, int batchSize)
+    public static EarlyExitRegressionMetrics EvaluateRegression(EarlyExitNetwork model, IReadOnlyList<RegressionExample> examples, ExitCriterion criterion, int padTokenId, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(examples);
         ClassificationPrediction[] predictions = Predict(model, examples.Select(e => e.Input).ToArray(), criterion, padTokenId, batchSize);
@@ -232,7 +232,7 @@ public static class ClassifierTrainer
 
     // The loop both kinds of rows share; labels(rows, device) makes a batch's targets.
     private static TrainingReport Run(
-        EarlyExitClassifier model,
+        EarlyExitNetwork model,
         TokenizedInput[] inputs,
         Func<int[], Device, Tensor> labels,
         Func<(double, ClassificationMetrics?)>? validate,
@@ -256,7 +256,7 @@ public static class ClassifierTrainer
     }
 
     private static double TrainStep(
-        EarlyExitClassifier model,
+        EarlyExitNetwork model,
         EarlyExitObjective objective,
         ScheduledAdamW optimizer,
         double rateFactor,
@@ -291,7 +291,7 @@ public static class ClassifierTrainer
     }
 
     // The problems both kinds of rows share.
-    private static List<string> Check(EarlyExitClassifier model, int trainingRows, bool validates, ClassifierTrainingOptions options)
+    private static List<string> Check(EarlyExitNetwork model, int trainingRows, bool validates, ClassifierTrainingOptions options)
     {
         var problems = new List<string>(options.Validate());
         if (trainingRows == 0)

@@ -4,7 +4,7 @@
 // layer-weighted mean Σ_l l · CE_l / Σ_l l (1-based l), so deeper off-ramps weigh more.
 // Stage 2, self-sampling (optional): each sentence of a batch gets, with equal probability, random
 // halting layers (per word), full depth, or the halting the model itself chooses under TOKEE with a
-// random threshold and window. The batch then runs with halt-and-copy (TokenExitClassifier.
+// random threshold and window. The batch then runs with halt-and-copy (TokenExitNetwork.
 // ForwardWithHalting) and each token's loss counts at the off-ramps it reaches, so training sees the
 // copied states that inference produces.
 //
@@ -45,40 +45,40 @@ internal sealed record TokenExample(TokenizedInput Input, int[] WordLabels)
     }
 }
 
-/// <summary>How <see cref="TokenClassifierTrainer"/> trains. Defaults follow <see cref="PalbertDefaults"/> where they share a meaning.</summary>
+/// <summary>How <see cref="TokenClassifierTrainer"/> trains. Defaults: <see cref="TokenExitDefaults"/>.</summary>
 public sealed class TokenTrainingOptions
 {
     /// <summary>Epochs of joint training (stage 1).</summary>
-    /// <value>The default value is 3.</value>
-    public int Epochs { get; set; } = 3;
+    /// <value>The default value is <see cref="TokenExitDefaults.Epochs"/> (3).</value>
+    public int Epochs { get; set; } = TokenExitDefaults.Epochs;
 
     /// <summary>Epochs of self-sampling training (stage 2), after stage 1; 0 skips it.</summary>
-    /// <value>The default value is 1.</value>
-    public int SelfSamplingEpochs { get; set; } = 1;
+    /// <value>The default value is <see cref="TokenExitDefaults.SelfSamplingEpochs"/> (1).</value>
+    public int SelfSamplingEpochs { get; set; } = TokenExitDefaults.SelfSamplingEpochs;
 
     /// <summary>Sentences per batch.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.BatchSize"/> (32).</value>
-    public int BatchSize { get; set; } = PalbertDefaults.BatchSize;
+    /// <value>The default value is <see cref="TokenExitDefaults.BatchSize"/> (32).</value>
+    public int BatchSize { get; set; } = TokenExitDefaults.BatchSize;
 
     /// <summary>Peak learning rate.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.LearningRate"/> (2e-5).</value>
-    public double LearningRate { get; set; } = PalbertDefaults.LearningRate;
+    /// <value>The default value is <see cref="TokenExitDefaults.LearningRate"/> (2e-5).</value>
+    public double LearningRate { get; set; } = TokenExitDefaults.LearningRate;
 
     /// <summary>Fraction of the steps of linear warm-up; the rate then decays linearly to 0.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.WarmupFraction"/> (0.1).</value>
-    public double WarmupFraction { get; set; } = PalbertDefaults.WarmupFraction;
+    /// <value>The default value is <see cref="TokenExitDefaults.WarmupFraction"/> (0.1).</value>
+    public double WarmupFraction { get; set; } = TokenExitDefaults.WarmupFraction;
 
     /// <summary>AdamW weight decay (not on biases or LayerNorm).</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.WeightDecay"/> (0.01).</value>
-    public double WeightDecay { get; set; } = PalbertDefaults.WeightDecay;
+    /// <value>The default value is <see cref="TokenExitDefaults.WeightDecay"/> (0.01).</value>
+    public double WeightDecay { get; set; } = TokenExitDefaults.WeightDecay;
 
     /// <summary>Global gradient-norm clip; 0 disables it.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.MaxGradientNorm"/> (1.0).</value>
-    public double MaxGradientNorm { get; set; } = PalbertDefaults.MaxGradientNorm;
+    /// <value>The default value is <see cref="TokenExitDefaults.MaxGradientNorm"/> (1.0).</value>
+    public double MaxGradientNorm { get; set; } = TokenExitDefaults.MaxGradientNorm;
 
     /// <summary>Seed of dropout, data order and self-sampling.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.Seed"/> (42).</value>
-    public int Seed { get; set; } = PalbertDefaults.Seed;
+    /// <value>The default value is <see cref="TokenExitDefaults.Seed"/> (42).</value>
+    public int Seed { get; set; } = TokenExitDefaults.Seed;
 
     /// <summary>The criterion validation scores with.</summary>
     /// <value>The default value is <c>tokee:0.3:5</c>.</value>
@@ -163,7 +163,7 @@ internal static class TokenClassifierTrainer
     /// <exception cref="ArgumentException">Invalid options, empty data, or tags outside the model's range.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public static TrainingReport Train(
-        TokenExitClassifier model,
+        TokenExitNetwork model,
         IReadOnlyList<TokenExample> training,
         IReadOnlyList<TokenExample>? validation,
         TokenTrainingOptions options,
@@ -200,7 +200,7 @@ internal static class TokenClassifierTrainer
     }
 
     /// <summary>Predictions for <paramref name="inputs"/> (word encodings), in input order, scored in batches of similar length.</summary>
-    public static TokenPrediction[] Predict(TokenExitClassifier model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, int batchSize)
+    public static TokenPrediction[] Predict(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -235,7 +235,7 @@ internal static class TokenClassifierTrainer
         return (weighted / normaliser).MoveToOuterDisposeScope();
     }
 
-    private static double Step(TokenExitClassifier model, ScheduledAdamW optimizer, double factor, IReadOnlyList<TokenExample> training,
+    private static double Step(TokenExitNetwork model, ScheduledAdamW optimizer, double factor, IReadOnlyList<TokenExample> training,
         int[] rows, int padTokenId, double maxGradientNorm, Device device, Random? selfSampling)
     {
         using var scope = NewDisposeScope();
@@ -274,7 +274,7 @@ internal static class TokenClassifierTrainer
 
     // Self-sampling: per sentence, random per-word halting layers, full depth, or the model's own TOKEE
     // halting with a random threshold and window, each with probability 1/3. Returns [B, T] 1-based layers.
-    private static Tensor SampleHalting(TokenExitClassifier model, TokenExample[] examples, int length, int padTokenId, Random random, Device device)
+    private static Tensor SampleHalting(TokenExitNetwork model, TokenExample[] examples, int length, int padTokenId, Random random, Device device)
     {
         model.eval(); // the model's own halting is decided without dropout; Step switches back to training
         int layers = model.NumLayers;
@@ -312,7 +312,7 @@ internal static class TokenClassifierTrainer
         return tensor(halt, [examples.Length, length], ScalarType.Int64, device);
     }
 
-    private static void Check(TokenExitClassifier model, IReadOnlyList<TokenExample> training, IReadOnlyList<TokenExample>? validation, TokenTrainingOptions options)
+    private static void Check(TokenExitNetwork model, IReadOnlyList<TokenExample> training, IReadOnlyList<TokenExample>? validation, TokenTrainingOptions options)
     {
         var problems = new List<string>(options.Validate());
         if (training.Count == 0)

@@ -265,7 +265,7 @@ public abstract class PalbertOptionsBase
 
     /// <summary>The classifier heads these options describe.</summary>
     /// <param name="classes">C, or 1 for regression.</param>
-    internal EarlyExitClassifierConfig ToHeadsConfig(int classes) => new()
+    internal EarlyExitNetworkConfig ToHeadsConfig(int classes) => new()
     {
         NumLabels = classes,
         Heads = Heads,

@@ -31,8 +31,8 @@ public sealed partial class TokenEarlyExitNerTrainer
         public string ExitLayerColumnName { get; set; } = DefaultColumnNames.ExitLayer;
 
         /// <summary>The backbone: a hub id, a local Hugging Face folder, or a preset (with <see cref="FromScratch"/>).</summary>
-        /// <value>The default value is "albert-base-v2".</value>
-        public string Backbone { get; set; } = "albert-base-v2";
+        /// <value>The default value is <see cref="TokenExitDefaults.Backbone"/> ("albert-base-v2").</value>
+        public string Backbone { get; set; } = TokenExitDefaults.Backbone;
 
         /// <summary>Build the backbone with random weights from its config.</summary>
         /// <value>The default value is false.</value>
@@ -43,40 +43,40 @@ public sealed partial class TokenEarlyExitNerTrainer
         public HubOptions? Hub { get; set; }
 
         /// <summary>Longest chunk of a sentence in tokens; longer sentences are labelled in chunks of whole words.</summary>
-        /// <value>The default value is <see cref="PalbertDefaults.MaxSequenceLength"/> (128).</value>
-        public int MaxSequenceLength { get; set; } = PalbertDefaults.MaxSequenceLength;
+        /// <value>The default value is <see cref="TokenExitDefaults.MaxSequenceLength"/> (128).</value>
+        public int MaxSequenceLength { get; set; } = TokenExitDefaults.MaxSequenceLength;
 
         /// <summary>Sentences (chunks) per batch.</summary>
-        /// <value>The default value is <see cref="PalbertDefaults.BatchSize"/> (32).</value>
-        public int BatchSize { get; set; } = PalbertDefaults.BatchSize;
+        /// <value>The default value is <see cref="TokenExitDefaults.BatchSize"/> (32).</value>
+        public int BatchSize { get; set; } = TokenExitDefaults.BatchSize;
 
         /// <summary>Epochs of joint training of every off-ramp.</summary>
-        /// <value>The default value is 3.</value>
-        public int Epochs { get; set; } = 3;
+        /// <value>The default value is <see cref="TokenExitDefaults.Epochs"/> (3).</value>
+        public int Epochs { get; set; } = TokenExitDefaults.Epochs;
 
         /// <summary>Epochs of self-sampling training after the joint epochs (the paper's second stage); 0 skips it.</summary>
-        /// <value>The default value is 1.</value>
-        public int SelfSamplingEpochs { get; set; } = 1;
+        /// <value>The default value is <see cref="TokenExitDefaults.SelfSamplingEpochs"/> (1).</value>
+        public int SelfSamplingEpochs { get; set; } = TokenExitDefaults.SelfSamplingEpochs;
 
         /// <summary>Peak learning rate.</summary>
-        /// <value>The default value is <see cref="PalbertDefaults.LearningRate"/> (2e-5).</value>
-        public double LearningRate { get; set; } = PalbertDefaults.LearningRate;
+        /// <value>The default value is <see cref="TokenExitDefaults.LearningRate"/> (2e-5).</value>
+        public double LearningRate { get; set; } = TokenExitDefaults.LearningRate;
 
         /// <summary>Fraction of steps of linear warm-up, then linear decay.</summary>
-        /// <value>The default value is <see cref="PalbertDefaults.WarmupFraction"/> (0.1).</value>
-        public double WarmupFraction { get; set; } = PalbertDefaults.WarmupFraction;
+        /// <value>The default value is <see cref="TokenExitDefaults.WarmupFraction"/> (0.1).</value>
+        public double WarmupFraction { get; set; } = TokenExitDefaults.WarmupFraction;
 
         /// <summary>AdamW weight decay.</summary>
-        /// <value>The default value is <see cref="PalbertDefaults.WeightDecay"/> (0.01).</value>
-        public double WeightDecay { get; set; } = PalbertDefaults.WeightDecay;
+        /// <value>The default value is <see cref="TokenExitDefaults.WeightDecay"/> (0.01).</value>
+        public double WeightDecay { get; set; } = TokenExitDefaults.WeightDecay;
 
         /// <summary>Gradient clipping norm; 0 disables it.</summary>
-        /// <value>The default value is <see cref="PalbertDefaults.MaxGradientNorm"/> (1.0).</value>
-        public double MaxGradientNorm { get; set; } = PalbertDefaults.MaxGradientNorm;
+        /// <value>The default value is <see cref="TokenExitDefaults.MaxGradientNorm"/> (1.0).</value>
+        public double MaxGradientNorm { get; set; } = TokenExitDefaults.MaxGradientNorm;
 
         /// <summary>Dropout before each off-ramp.</summary>
-        /// <value>The default value is <see cref="PalbertDefaults.ClassifierDropout"/> (0.1).</value>
-        public double Dropout { get; set; } = PalbertDefaults.ClassifierDropout;
+        /// <value>The default value is <see cref="TokenExitDefaults.Dropout"/> (0.1).</value>
+        public double Dropout { get; set; } = TokenExitDefaults.Dropout;
 
         /// <summary>The exit criterion of the fitted transformer and of validation (SENTEE, TOKEE, fixed layer, full).</summary>
         /// <value>The default value is <c>tokee:0.3:5</c>.</value>
@@ -91,8 +91,8 @@ public sealed partial class TokenEarlyExitNerTrainer
         public int EarlyStoppingPatience { get; set; }
 
         /// <summary>Seed of weights, dropout, data order, self-sampling and the validation split.</summary>
-        /// <value>The default value is <see cref="PalbertDefaults.Seed"/> (42).</value>
-        public int Seed { get; set; } = PalbertDefaults.Seed;
+        /// <value>The default value is <see cref="TokenExitDefaults.Seed"/> (42).</value>
+        public int Seed { get; set; } = TokenExitDefaults.Seed;
 
         /// <summary>Where training and scoring run.</summary>
         /// <value>The default value is <see cref="DeviceOption.Auto"/>.</value>

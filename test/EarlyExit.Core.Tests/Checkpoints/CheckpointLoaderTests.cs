@@ -24,7 +24,7 @@ public class CheckpointLoaderTests : IDisposable
     public void StateDict_RandomCheckpoint_HasExactlyTheLoadedTensorNames(string folder)
     {
         string model = SharedAssets.Model(folder);
-        using TransformerEncoder encoder = TransformerEncoder.Create(EncoderConfig.FromFile(Path.Combine(model, "config.json")));
+        using EncoderNetwork encoder = EncoderNetwork.Create(EncoderConfig.FromFile(Path.Combine(model, "config.json")));
         using var file = SafeTensorsFile.Open(Path.Combine(model, "model.safetensors"));
 
         string[] expected = file.Entries.Keys
@@ -42,7 +42,7 @@ public class CheckpointLoaderTests : IDisposable
         using var file = SafeTensorsFile.Open(Path.Combine(model, "model.safetensors"));
         Assert.Contains(file.Entries.Keys, n => n.StartsWith("predictions.", StringComparison.Ordinal));
 
-        using TransformerEncoder encoder = CheckpointLoader.Load(model);
+        using EncoderNetwork encoder = CheckpointLoader.Load(model);
 
         Assert.IsType<AlbertEncoder>(encoder);
         Assert.False(encoder.training);
@@ -53,7 +53,7 @@ public class CheckpointLoaderTests : IDisposable
     [Fact]
     public void LoadWeights_BrokenCheckpoint_ListsEveryMissingUnexpectedAndMisShapedTensorAtOnce()
     {
-        using TransformerEncoder source = EncoderTestKit.Create("tiny-bert");
+        using EncoderNetwork source = EncoderTestKit.Create("tiny-bert");
         var tensors = new Dictionary<string, Tensor>(source.state_dict());
         tensors.Remove("encoder.layer.1.output.dense.bias");
         tensors.Remove("embeddings.LayerNorm.weight");
@@ -67,7 +67,7 @@ public class CheckpointLoaderTests : IDisposable
         tensors["cls.predictions.bias"] = head; // a pretraining head: ignored, not reported
         string path = Path.Combine(_folder, "broken.safetensors");
         SafeTensorsWriter.Write(path, tensors);
-        using TransformerEncoder target = EncoderTestKit.Create("tiny-bert", seed: 99);
+        using EncoderNetwork target = EncoderTestKit.Create("tiny-bert", seed: 99);
         using Tensor before = target.state_dict()["encoder.layer.0.output.dense.weight"].clone();
 
         var error = Assert.Throws<CheckpointMismatchException>(() => CheckpointLoader.LoadWeights(target, path));
@@ -90,7 +90,7 @@ public class CheckpointLoaderTests : IDisposable
     {
         // A BertForPreTraining-style export: bert. prefix, TF-era LayerNorm.gamma/beta, the
         // position_ids buffer, and cls.* heads.
-        using TransformerEncoder source = EncoderTestKit.Create("tiny-bert", seed: 1);
+        using EncoderNetwork source = EncoderTestKit.Create("tiny-bert", seed: 1);
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (name, value) in source.state_dict())
         {
@@ -104,7 +104,7 @@ public class CheckpointLoaderTests : IDisposable
         tensors["cls.seq_relationship.weight"] = head;
         string path = Path.Combine(_folder, "prefixed.safetensors");
         SafeTensorsWriter.Write(path, tensors);
-        using TransformerEncoder target = EncoderTestKit.Create("tiny-bert", seed: 2);
+        using EncoderNetwork target = EncoderTestKit.Create("tiny-bert", seed: 2);
 
         CheckpointLoader.LoadWeights(target, path);
 
@@ -115,10 +115,10 @@ public class CheckpointLoaderTests : IDisposable
     [Fact]
     public void LoadWeights_HalfPrecisionFile_LoadsAsFloat32()
     {
-        using TransformerEncoder source = EncoderTestKit.Create("tiny-electra", seed: 1);
+        using EncoderNetwork source = EncoderTestKit.Create("tiny-electra", seed: 1);
         string path = Path.Combine(_folder, "half.safetensors");
         WriteF16(path, source.state_dict());
-        using TransformerEncoder target = EncoderTestKit.Create("tiny-electra", seed: 2);
+        using EncoderNetwork target = EncoderTestKit.Create("tiny-electra", seed: 2);
 
         CheckpointLoader.LoadWeights(target, path);
 
@@ -135,10 +135,10 @@ public class CheckpointLoaderTests : IDisposable
     public void Load_CheckpointWithoutPooler_BuildsEncoderWithoutPooler()
     {
         // Token-classification exports drop the pooler (add_pooling_layer=False).
-        using TransformerEncoder source = TransformerEncoder.Create(EncoderPresets.Get("tiny-bert"), withPooler: false);
+        using EncoderNetwork source = EncoderNetwork.Create(EncoderPresets.Get("tiny-bert"), withPooler: false);
         CheckpointWriter.Save(source, _folder);
 
-        using TransformerEncoder loaded = CheckpointLoader.Load(_folder);
+        using EncoderNetwork loaded = CheckpointLoader.Load(_folder);
 
         Assert.False(loaded.HasPooler);
     }
@@ -146,10 +146,10 @@ public class CheckpointLoaderTests : IDisposable
     [Fact]
     public void LoadWeights_PoolerIntoEncoderBuiltWithoutOne_IgnoresIt()
     {
-        using TransformerEncoder source = EncoderTestKit.Create("tiny-roberta");
+        using EncoderNetwork source = EncoderTestKit.Create("tiny-roberta");
         string path = Path.Combine(_folder, "with-pooler.safetensors");
         SafeTensorsWriter.Write(path, source.state_dict());
-        using TransformerEncoder target = TransformerEncoder.Create(EncoderPresets.Get("tiny-roberta"), withPooler: false);
+        using EncoderNetwork target = EncoderNetwork.Create(EncoderPresets.Get("tiny-roberta"), withPooler: false);
 
         CheckpointLoader.LoadWeights(target, path);
 
@@ -160,7 +160,7 @@ public class CheckpointLoaderTests : IDisposable
     [Fact]
     public void LoadWeights_PoolerIntoElectra_ReportsItAsUnexpected()
     {
-        using TransformerEncoder source = EncoderTestKit.Create("tiny-electra");
+        using EncoderNetwork source = EncoderTestKit.Create("tiny-electra");
         using Tensor poolerWeight = zeros(32, 32);
         var tensors = new Dictionary<string, Tensor>(source.state_dict()) { ["pooler.dense.weight"] = poolerWeight };
         string path = Path.Combine(_folder, "electra-pooler.safetensors");
@@ -174,7 +174,7 @@ public class CheckpointLoaderTests : IDisposable
     [Fact]
     public void LoadWeights_IntegerWeight_IsReportedWithItsDType()
     {
-        using TransformerEncoder source = EncoderTestKit.Create("tiny-bert");
+        using EncoderNetwork source = EncoderTestKit.Create("tiny-bert");
         using Tensor integers = zeros(2, 32, ScalarType.Int64);
         var tensors = new Dictionary<string, Tensor>(source.state_dict()) { ["embeddings.token_type_embeddings.weight"] = integers };
         string path = Path.Combine(_folder, "int.safetensors");

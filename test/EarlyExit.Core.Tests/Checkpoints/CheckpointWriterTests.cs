@@ -20,11 +20,11 @@ public class CheckpointWriterTests : IDisposable
     [MemberData(nameof(TinyEncoders))]
     public void Save_ThenLoad_GivesIdenticalOutputs(string name)
     {
-        using TransformerEncoder saved = EncoderTestKit.Create(name, seed: 21);
+        using EncoderNetwork saved = EncoderTestKit.Create(name, seed: 21);
         using EncoderInputs inputs = EncoderTestKit.Inputs(saved.Config);
 
         CheckpointWriter.Save(saved, _folder);
-        using TransformerEncoder loaded = CheckpointLoader.Load(_folder);
+        using EncoderNetwork loaded = CheckpointLoader.Load(_folder);
 
         Assert.Equal(saved.Config, loaded.Config);
         Assert.Equal(saved.HasPooler, loaded.HasPooler);
@@ -45,7 +45,7 @@ public class CheckpointWriterTests : IDisposable
     [Fact]
     public void Save_Bf16Checkpoint_RewritesItAsF32WithTheSameValues()
     {
-        using TransformerEncoder electra = CheckpointLoader.Load(SharedAssets.Model("random-electra-tiny"));
+        using EncoderNetwork electra = CheckpointLoader.Load(SharedAssets.Model("random-electra-tiny"));
 
         CheckpointWriter.Save(electra, _folder);
 
@@ -62,7 +62,7 @@ public class CheckpointWriterTests : IDisposable
     [Fact]
     public void Save_WritesHuggingFaceLayout()
     {
-        using TransformerEncoder albert = EncoderTestKit.Create("tiny-albert");
+        using EncoderNetwork albert = EncoderTestKit.Create("tiny-albert");
 
         CheckpointWriter.Save(albert, _folder);
 

@@ -55,7 +55,7 @@ public class EncoderPresetsTests
     [InlineData("tiny-roberta", 50265)]
     public void Create_TinyPreset_BuildsAndRunsWithTheFamilyVocabulary(string name, int vocabulary)
     {
-        using TransformerEncoder encoder = EncoderPresets.Create(name, seed: 3);
+        using EncoderNetwork encoder = EncoderPresets.Create(name, seed: 3);
         using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
 
         using EncoderOutput output = encoder.Forward(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);

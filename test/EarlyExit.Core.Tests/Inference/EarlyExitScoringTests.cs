@@ -20,7 +20,7 @@ public sealed class TrainedToyModel : IDisposable
         Inputs = ToyClassification.Sentences(40, seed: 12).Select(s => ToyClassification.Tokenizer.Encode(s.Text, 64)).ToList();
     }
 
-    public EarlyExitClassifier Model { get; }
+    public EarlyExitNetwork Model { get; }
 
     public List<TokenizedInput> Inputs { get; }
 
@@ -95,7 +95,7 @@ public class EarlyExitScoringTests(TrainedToyModel fixture) : IClassFixture<Trai
     [Fact]
     public void ScoreBatch_ModelWithoutHaltingHead_QExitFailsClearly()
     {
-        using EarlyExitClassifier model = ToyClassification.Model(HaltingVariant.None);
+        using EarlyExitNetwork model = ToyClassification.Model(HaltingVariant.None);
 
         var error = Assert.Throws<InvalidOperationException>(() => EarlyExitScoring.ScoreBatch(model, fixture.Inputs, ExitCriterion.QExit(), ToyClassification.PadId));
 

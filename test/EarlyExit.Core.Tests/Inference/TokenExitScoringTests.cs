@@ -19,7 +19,7 @@ public sealed class TrainedToyNer : IDisposable
         Inputs = Test.Select(s => ToyNer.Tokenizer.EncodeWords(s.Words, 64)).ToList();
     }
 
-    public TokenExitClassifier Model { get; }
+    public TokenExitNetwork Model { get; }
 
     public TrainingReport Report { get; }
 

@@ -58,7 +58,7 @@ public class EncoderParityTests(ITestOutputHelper output)
     public void Forward_EachStoredExample_MatchesReferenceWithinTolerance(string folder)
     {
         using GoldenFolder golden = GoldenFolder.Open(Path.Combine(SharedAssets.GoldenRoot, folder));
-        using TransformerEncoder encoder = LoadChecked(golden);
+        using EncoderNetwork encoder = LoadChecked(golden);
         var comparison = new TensorComparison(Tolerance(golden));
         bool hasPooler = golden.Model.GetProperty("has_pooler").GetBoolean();
         using var noGrad = no_grad();
@@ -91,7 +91,7 @@ public class EncoderParityTests(ITestOutputHelper output)
     public void Forward_PaddedBatch_MatchesReferenceOnRealTokens(string folder)
     {
         using GoldenFolder golden = GoldenFolder.Open(Path.Combine(SharedAssets.GoldenRoot, folder));
-        using TransformerEncoder encoder = LoadChecked(golden);
+        using EncoderNetwork encoder = LoadChecked(golden);
         var comparison = new TensorComparison(Tolerance(golden));
         var padded = new TensorComparison(double.PositiveInfinity);
         bool hasPooler = golden.Model.GetProperty("has_pooler").GetBoolean();
@@ -122,7 +122,7 @@ public class EncoderParityTests(ITestOutputHelper output)
 
     // Builds the encoder from the folder next to golden/, failing (not skipping) when anything the
     // manifest promises cannot be checked.
-    private static TransformerEncoder LoadChecked(GoldenFolder golden)
+    private static EncoderNetwork LoadChecked(GoldenFolder golden)
     {
         string model = golden.ModelDirectory;
         foreach (string file in new[] { CheckpointLoader.ConfigFileName, CheckpointLoader.WeightsFileName })
@@ -131,7 +131,7 @@ public class EncoderParityTests(ITestOutputHelper output)
         }
 
         JsonElement facts = golden.Model;
-        TransformerEncoder encoder = CheckpointLoader.Load(model);
+        EncoderNetwork encoder = CheckpointLoader.Load(model);
         encoder.eval();
         Assert.Equal(facts.GetProperty("model_type").GetString(), encoder.Config.ModelType);
         Assert.Equal(facts.GetProperty("num_hidden_layers").GetInt32(), encoder.NumLayers);

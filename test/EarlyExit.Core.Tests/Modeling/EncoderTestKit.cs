@@ -45,9 +45,9 @@ internal static class EncoderTestKit
         : EncoderPresets.Get(name);
 
     /// <summary>A freshly initialised encoder in eval mode (no dropout).</summary>
-    public static TransformerEncoder Create(string name, long seed = 7)
+    public static EncoderNetwork Create(string name, long seed = 7)
     {
-        TransformerEncoder encoder = TransformerEncoder.Create(Config(name), seed: seed);
+        EncoderNetwork encoder = EncoderNetwork.Create(Config(name), seed: seed);
         encoder.eval();
         return encoder;
     }

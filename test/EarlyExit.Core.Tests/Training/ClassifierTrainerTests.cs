@@ -16,7 +16,7 @@ public class ClassifierTrainerTests
     [InlineData(TrainingObjective.Joint, HaltingVariant.None, "entropy:0.5")]
     public void Train_ToyTask_LearnsIt(TrainingObjective objective, HaltingVariant halting, string criterion)
     {
-        using EarlyExitClassifier model = ToyClassification.Model(halting, objective == TrainingObjective.Pabee ? ClassifierHeads.PerLayer : ClassifierHeads.Shared);
+        using EarlyExitNetwork model = ToyClassification.Model(halting, objective == TrainingObjective.Pabee ? ClassifierHeads.PerLayer : ClassifierHeads.Shared);
         List<ClassificationExample> training = ToyClassification.Examples(480, seed: 1);
         List<ClassificationExample> test = ToyClassification.Examples(200, seed: 2);
 
@@ -35,7 +35,7 @@ public class ClassifierTrainerTests
     [InlineData(TrainingObjective.Pabee, HaltingVariant.None, "patience:1:0.3")]
     public void Train_ToyRegression_LearnsTheValues(TrainingObjective objective, HaltingVariant halting, string criterion)
     {
-        using EarlyExitClassifier model = ToyClassification.Model(halting, objective == TrainingObjective.Pabee ? ClassifierHeads.PerLayer : ClassifierHeads.Shared, outputs: 1);
+        using EarlyExitNetwork model = ToyClassification.Model(halting, objective == TrainingObjective.Pabee ? ClassifierHeads.PerLayer : ClassifierHeads.Shared, outputs: 1);
         List<RegressionExample> training = ToyClassification.RegressionExamples(480, seed: 1);
         List<RegressionExample> validation = ToyClassification.RegressionExamples(80, seed: 2);
         List<RegressionExample> test = ToyClassification.RegressionExamples(200, seed: 3);
@@ -58,7 +58,7 @@ public class ClassifierTrainerTests
     [Fact]
     public void Train_RegressionRowsOnAClassifier_ThrowsBeforeTraining()
     {
-        using EarlyExitClassifier model = ToyClassification.Model();
+        using EarlyExitNetwork model = ToyClassification.Model();
 
         var error = Assert.Throws<ArgumentException>(() => ClassifierTrainer.Train(model, ToyClassification.RegressionExamples(8, seed: 1), null, ToyClassification.FastOptions(), ToyClassification.PadId));
         Assert.Contains("one output", error.Message);
@@ -67,7 +67,7 @@ public class ClassifierTrainerTests
     [Fact]
     public void Train_RegressionTargetNotFinite_NamesTheRow()
     {
-        using EarlyExitClassifier model = ToyClassification.Model(outputs: 1);
+        using EarlyExitNetwork model = ToyClassification.Model(outputs: 1);
         List<RegressionExample> training = ToyClassification.RegressionExamples(8, seed: 1);
         training[5] = training[5] with { Target = float.PositiveInfinity };
 
@@ -78,7 +78,7 @@ public class ClassifierTrainerTests
     [Fact]
     public void Train_RegressionValidationTargetsAllEqual_ThrowsBeforeTraining()
     {
-        using EarlyExitClassifier model = ToyClassification.Model(outputs: 1);
+        using EarlyExitNetwork model = ToyClassification.Model(outputs: 1);
         List<RegressionExample> validation = ToyClassification.RegressionExamples(3, seed: 2).Select(e => e with { Target = 2.5f }).ToList();
 
         var error = Assert.Throws<ArgumentException>(() => ClassifierTrainer.Train(
@@ -94,7 +94,7 @@ public class ClassifierTrainerTests
     [InlineData(2, HaltingVariant.Concat, TrainingObjective.LastLayer, "sampled:1", "only the Ponder objective trains")]
     public void Train_ValidationCriterionTheModelCannotServe_ThrowsBeforeTraining(int outputs, HaltingVariant halting, TrainingObjective objective, string criterion, string problem)
     {
-        using EarlyExitClassifier model = ToyClassification.Model(halting, outputs: outputs);
+        using EarlyExitNetwork model = ToyClassification.Model(halting, outputs: outputs);
         ClassifierTrainingOptions options = ToyClassification.FastOptions(objective);
         options.ValidationCriterion = ExitCriterion.Parse(criterion);
         var progress = new List<TrainingProgress>();
@@ -114,8 +114,8 @@ public class ClassifierTrainerTests
         List<ClassificationExample> training = ToyClassification.Examples(96, seed: 5);
         ClassifierTrainingOptions options = ToyClassification.FastOptions();
         options.Epochs = 1;
-        using EarlyExitClassifier first = ToyClassification.Model();
-        using EarlyExitClassifier second = ToyClassification.Model();
+        using EarlyExitNetwork first = ToyClassification.Model();
+        using EarlyExitNetwork second = ToyClassification.Model();
 
         ClassifierTrainer.Train(first, training, null, options, ToyClassification.PadId);
         ClassifierTrainer.Train(second, training, null, options, ToyClassification.PadId);
@@ -136,7 +136,7 @@ public class ClassifierTrainerTests
         options.LearningRate = 3e-3;
         options.EarlyStoppingPatience = 2;
         var reports = new List<TrainingProgress>();
-        using EarlyExitClassifier model = ToyClassification.Model();
+        using EarlyExitNetwork model = ToyClassification.Model();
 
         TrainingReport report = ClassifierTrainer.Train(model, training, validation, options, ToyClassification.PadId, new SyncProgress(reports.Add));
 
@@ -154,7 +154,7 @@ public class ClassifierTrainerTests
     public void Train_Cancelled_ThrowsOperationCanceled()
     {
         using var cancellation = new CancellationTokenSource();
-        using EarlyExitClassifier model = ToyClassification.Model();
+        using EarlyExitNetwork model = ToyClassification.Model();
         var progress = new SyncProgress(p =>
         {
             if (p.Step == 2)
@@ -170,7 +170,7 @@ public class ClassifierTrainerTests
     [Fact]
     public void Train_PonderWithoutHaltingHead_ThrowsBeforeTraining()
     {
-        using EarlyExitClassifier model = ToyClassification.Model(HaltingVariant.None);
+        using EarlyExitNetwork model = ToyClassification.Model(HaltingVariant.None);
 
         var error = Assert.Throws<ArgumentException>(() => ClassifierTrainer.Train(
             model, ToyClassification.Examples(8, 1), null, ToyClassification.FastOptions(TrainingObjective.Ponder), ToyClassification.PadId));
@@ -181,7 +181,7 @@ public class ClassifierTrainerTests
     [Fact]
     public void Train_InvalidOptions_ListsEveryProblem()
     {
-        using EarlyExitClassifier model = ToyClassification.Model();
+        using EarlyExitNetwork model = ToyClassification.Model();
         ClassifierTrainingOptions options = ToyClassification.FastOptions();
         options.BatchSize = 0;
         options.PriorLambda = 1.5;
@@ -197,7 +197,7 @@ public class ClassifierTrainerTests
     [Fact]
     public void Train_LabelOutsideTheClasses_NamesTheRow()
     {
-        using EarlyExitClassifier model = ToyClassification.Model();
+        using EarlyExitNetwork model = ToyClassification.Model();
         List<ClassificationExample> training = ToyClassification.Examples(8, 1);
         training[5] = training[5] with { Label = 2 };
 

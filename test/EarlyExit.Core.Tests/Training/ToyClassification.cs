@@ -49,13 +49,13 @@ internal static class ToyClassification
         Sentences(count, seed).Select(s => new ClassificationExample(Tokenizer.Encode(s.Text, 64), s.Label)).ToList();
 
     /// <summary>A 4-layer tiny BERT with heads.</summary>
-    public static EarlyExitClassifier Model(HaltingVariant halting = HaltingVariant.Concat, ClassifierHeads heads = ClassifierHeads.Shared, long seed = 1, HeadPooling pooling = HeadPooling.Cls, int outputs = 2)
+    public static EarlyExitNetwork Model(HaltingVariant halting = HaltingVariant.Concat, ClassifierHeads heads = ClassifierHeads.Shared, long seed = 1, HeadPooling pooling = HeadPooling.Cls, int outputs = 2)
     {
         EncoderConfig config = EncoderPresets.Get("tiny-bert") with { NumHiddenLayers = 4, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
-        TransformerEncoder encoder = TransformerEncoder.Create(config, seed: seed);
+        EncoderNetwork encoder = EncoderNetwork.Create(config, seed: seed);
         try
         {
-            return new EarlyExitClassifier(encoder, new EarlyExitClassifierConfig { NumLabels = outputs, Halting = halting, Heads = heads, Pooling = pooling }, seed);
+            return new EarlyExitNetwork(encoder, new EarlyExitNetworkConfig { NumLabels = outputs, Halting = halting, Heads = heads, Pooling = pooling }, seed);
         }
         catch
         {

@@ -71,10 +71,10 @@ internal static class ToyNer
         Sentences(count, seed).Select(s => new TokenExample(Tokenizer.EncodeWords(s.Words, 64), s.Tags)).ToList();
 
     /// <summary>A 4-layer tiny BERT with an off-ramp per layer.</summary>
-    public static TokenExitClassifier Model(long seed = 1)
+    public static TokenExitNetwork Model(long seed = 1)
     {
         EncoderConfig config = EncoderPresets.Get("tiny-bert") with { NumHiddenLayers = 4, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
-        return new TokenExitClassifier(TransformerEncoder.Create(config, seed: seed), Tags.Length, dropoutProbability: 0, seed: seed);
+        return new TokenExitNetwork(EncoderNetwork.Create(config, seed: seed), Tags.Length, dropoutProbability: 0, seed: seed);
     }
 
     public static TokenTrainingOptions FastOptions() => new()

@@ -9,12 +9,12 @@ using static TorchSharp.torch;
 namespace EarlyExit.Tests.Modeling;
 
 [Collection("Torch")]
-public sealed class EarlyExitClassifierTests
+public sealed class EarlyExitNetworkTests
 {
     [Fact]
     public void Step_MeanPooling_AveragesOnlyTheRealTokens()
     {
-        using EarlyExitClassifier model = ToyClassification.Model(pooling: HeadPooling.Mean);
+        using EarlyExitNetwork model = ToyClassification.Model(pooling: HeadPooling.Mean);
         model.eval();
         using var scope = NewDisposeScope();
         Tensor hidden = randn(2, 5, model.Encoder.HiddenSize, generator: new Generator(7)); // [B=2, T=5, H]
@@ -31,8 +31,8 @@ public sealed class EarlyExitClassifierTests
     [Fact]
     public void Constructor_MeanPooling_BuildsNoPoolerOfItsOwn()
     {
-        using EarlyExitClassifier mean = ToyClassification.Model(pooling: HeadPooling.Mean);
-        using EarlyExitClassifier cls = ToyClassification.Model(pooling: HeadPooling.Cls);
+        using EarlyExitNetwork mean = ToyClassification.Model(pooling: HeadPooling.Mean);
+        using EarlyExitNetwork cls = ToyClassification.Model(pooling: HeadPooling.Cls);
 
         // tiny-bert has a pooler, so neither builds one; Mean pooling never reads it.
         Assert.DoesNotContain(mean.named_parameters(), p => p.name.StartsWith("pooler.", StringComparison.Ordinal));
@@ -50,17 +50,17 @@ public sealed class EarlyExitClassifierTests
     [Fact]
     public void Constructor_ConfidenceInputOnARegressionModel_Throws()
     {
-        using TransformerEncoder encoder = EarlyExit.Checkpoints.EncoderPresets.Create("tiny-bert");
+        using EncoderNetwork encoder = EarlyExit.Checkpoints.EncoderPresets.Create("tiny-bert");
 
-        var error = Assert.Throws<ArgumentException>(() => new EarlyExitClassifier(encoder, new EarlyExitClassifierConfig { NumLabels = 1, HaltingReadsConfidence = true }));
+        var error = Assert.Throws<ArgumentException>(() => new EarlyExitNetwork(encoder, new EarlyExitNetworkConfig { NumLabels = 1, HaltingReadsConfidence = true }));
         Assert.Contains("HaltingReadsConfidence", error.Message);
     }
 
     [Fact]
     public void Step_HaltingReadsConfidence_GivesAHaltingLogitPerRowThatDependsOnTheClassifier()
     {
-        TransformerEncoder encoder = EarlyExit.Checkpoints.EncoderPresets.Create("tiny-bert", seed: 3);
-        using var model = new EarlyExitClassifier(encoder, new EarlyExitClassifierConfig { NumLabels = 3, HaltingReadsConfidence = true, HaltingDropout = 0 }, seed: 4);
+        EncoderNetwork encoder = EarlyExit.Checkpoints.EncoderPresets.Create("tiny-bert", seed: 3);
+        using var model = new EarlyExitNetwork(encoder, new EarlyExitNetworkConfig { NumLabels = 3, HaltingReadsConfidence = true, HaltingDropout = 0 }, seed: 4);
         model.eval();
         using var scope = NewDisposeScope();
         Tensor hidden = randn(4, 6, model.Encoder.HiddenSize, generator: new Generator(9)); // [B=4, T=6, H]
@@ -76,7 +76,7 @@ public sealed class EarlyExitClassifierTests
     [Fact]
     public void SetTargetStatistics_Regression_ShiftsAndScalesEveryExitAndIsSaved()
     {
-        using EarlyExitClassifier model = ToyClassification.Model(outputs: 1);
+        using EarlyExitNetwork model = ToyClassification.Model(outputs: 1);
         model.eval();
         using var scope = NewDisposeScope();
         Tensor hidden = randn(2, 4, model.Encoder.HiddenSize, generator: new Generator(5)); // [B=2, T=4, H]
@@ -95,7 +95,7 @@ public sealed class EarlyExitClassifierTests
     [Fact]
     public void SetTargetStatistics_Classifier_Throws()
     {
-        using EarlyExitClassifier model = ToyClassification.Model();
+        using EarlyExitNetwork model = ToyClassification.Model();
 
         Assert.Throws<InvalidOperationException>(() => model.SetTargetStatistics(1, 1));
         Assert.DoesNotContain(model.state_dict().Keys, k => k.StartsWith("target_", StringComparison.Ordinal));
@@ -104,7 +104,7 @@ public sealed class EarlyExitClassifierTests
     [Fact]
     public void Train_MeanPooling_LearnsAndScoresRowsAloneAsInABatch()
     {
-        using EarlyExitClassifier model = ToyClassification.Model(HaltingVariant.Concat, ClassifierHeads.Shared, pooling: HeadPooling.Mean);
+        using EarlyExitNetwork model = ToyClassification.Model(HaltingVariant.Concat, ClassifierHeads.Shared, pooling: HeadPooling.Mean);
         ClassifierTrainingOptions options = ToyClassification.FastOptions();
         options.Epochs = 3;
         ClassifierTrainer.Train(model, ToyClassification.Examples(320, seed: 11), null, options, ToyClassification.PadId);

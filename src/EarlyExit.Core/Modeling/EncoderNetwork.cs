@@ -13,7 +13,7 @@ namespace EarlyExit.Modeling;
 /// <summary>
 /// The additive attention mask of one batch, [B, 1, 1, T]: 0 where a key may be attended to and the
 /// dtype's lowest value where it is padding (as transformers computes it). Made once per batch by
-/// <see cref="TransformerEncoder.PrepareMask(Tensor)"/> and passed to every layer.
+/// <see cref="EncoderNetwork.PrepareMask(Tensor)"/> and passed to every layer.
 /// </summary>
 public sealed class AttentionMask : IDisposable
 {
@@ -91,13 +91,13 @@ public sealed class EncoderOutput : IDisposable
 /// steps exposed for early exit. Module names are the checkpoint keys without the family prefix, so
 /// <c>state_dict()</c> names match <c>model.safetensors</c>.
 /// </summary>
-public abstract class TransformerEncoder : nn.Module<Tensor, Tensor?, Tensor, EncoderOutput>
+public abstract class EncoderNetwork : nn.Module<Tensor, Tensor?, Tensor, EncoderOutput>
 {
     /// <summary>The seed the constructors use when none is given.</summary>
     public const long DefaultSeed = 0;
 
     /// <summary>Validates <paramref name="config"/> and stores it; derived constructors build the modules.</summary>
-    protected TransformerEncoder(string name, EncoderConfig config)
+    protected EncoderNetwork(string name, EncoderConfig config)
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -122,7 +122,7 @@ public abstract class TransformerEncoder : nn.Module<Tensor, Tensor?, Tensor, En
     /// <param name="config">The architecture.</param>
     /// <param name="withPooler">Whether to add a pooler; null takes the family's default (yes, except ELECTRA, which has none).</param>
     /// <param name="seed">Seed of the private generator the initial weights are drawn from; torch's global generator is left untouched.</param>
-    public static TransformerEncoder Create(EncoderConfig config, bool? withPooler = null, long seed = DefaultSeed)
+    public static EncoderNetwork Create(EncoderConfig config, bool? withPooler = null, long seed = DefaultSeed)
     {
         ArgumentNullException.ThrowIfNull(config);
         return config.EnsureValid().Family switch

@@ -51,8 +51,8 @@ public enum HeadPooling
     Mean,
 }
 
-/// <summary>The architecture of the classification heads of an <see cref="EarlyExitClassifier"/>.</summary>
-public sealed record EarlyExitClassifierConfig
+/// <summary>The architecture of the classification heads of an <see cref="EarlyExitNetwork"/>.</summary>
+public sealed record EarlyExitNetworkConfig
 {
     /// <summary>The number of classes C (at least 2), or 1 for a regression model whose exits predict one real value.</summary>
     public required int NumLabels { get; init; }
@@ -146,7 +146,7 @@ public sealed record EarlyExitClassifierConfig
 /// <param name="HaltingLogit">The halting logit before the sigmoid, [B], or null when the model has no halting head.</param>
 public sealed record LayerHeadsOutput(Tensor Pooled, Tensor Logits, Tensor? HaltingLogit);
 
-/// <summary>Every layer's class logits and halting logits, from <see cref="EarlyExitClassifier.Forward"/>.</summary>
+/// <summary>Every layer's class logits and halting logits, from <see cref="EarlyExitNetwork.Forward"/>.</summary>
 /// <param name="Logits">[L, B, C].</param>
 /// <param name="HaltingLogits">[L, B] before the sigmoid, or null when the model has no halting head.</param>
 public sealed record LayerwiseOutput(Tensor Logits, Tensor? HaltingLogits) : IDisposable
@@ -163,9 +163,9 @@ public sealed record LayerwiseOutput(Tensor Logits, Tensor? HaltingLogits) : IDi
 /// An encoder with a classification exit after every layer and, optionally, a halting head that
 /// gives each layer's probability of stopping (PALBERT's lambda layers).
 /// </summary>
-public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, LayerwiseOutput>
+public sealed class EarlyExitNetwork : nn.Module<Tensor, Tensor?, Tensor, LayerwiseOutput>
 {
-    private readonly TransformerEncoder encoder;
+    private readonly EncoderNetwork encoder;
     private readonly Linear? pooler;
     private readonly Dropout dropout;
     private readonly Linear? classifier;
@@ -179,8 +179,8 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
     /// <param name="config">The heads' architecture.</param>
     /// <param name="seed">Seed of the heads' initial weights (normal(0, initializer_range), zero biases), drawn from a private generator.</param>
     /// <exception cref="ArgumentException">The config is invalid; the message lists every problem.</exception>
-    public EarlyExitClassifier(TransformerEncoder encoder, EarlyExitClassifierConfig config, long seed = TransformerEncoder.DefaultSeed)
-        : base(nameof(EarlyExitClassifier))
+    public EarlyExitNetwork(EncoderNetwork encoder, EarlyExitNetworkConfig config, long seed = EncoderNetwork.DefaultSeed)
+        : base(nameof(EarlyExitNetwork))
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(config);
@@ -222,10 +222,10 @@ public sealed class EarlyExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Lay
     }
 
     /// <summary>The backbone.</summary>
-    public TransformerEncoder Encoder => encoder;
+    public EncoderNetwork Encoder => encoder;
 
     /// <summary>The heads' architecture.</summary>
-    public EarlyExitClassifierConfig Config { get; }
+    public EarlyExitNetworkConfig Config { get; }
 
     /// <summary>L, the number of layers (and exits).</summary>
     public int NumLayers => encoder.NumLayers;

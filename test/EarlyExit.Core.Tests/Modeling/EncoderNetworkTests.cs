@@ -7,7 +7,7 @@ namespace EarlyExit.Tests.Modeling;
 
 /// <summary>The early-exit API contract (docs/design.md) on every family, without goldens.</summary>
 [Collection("Torch")]
-public class TransformerEncoderTests
+public class EncoderNetworkTests
 {
     // The same arithmetic on a different batch shape may take other kernel paths: allow float32 noise.
     private const double ReshapeTolerance = 1e-5;
@@ -20,7 +20,7 @@ public class TransformerEncoderTests
     [MemberData(nameof(TinyEncoders))]
     public void EmbedThenForwardLayer_OneLayerAtATime_EqualsForward(string name)
     {
-        using TransformerEncoder encoder = EncoderTestKit.Create(name);
+        using EncoderNetwork encoder = EncoderTestKit.Create(name);
         using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
         using var scope = NewDisposeScope();
 
@@ -46,7 +46,7 @@ public class TransformerEncoderTests
     [MemberData(nameof(TinyEncoders))]
     public void ForwardLayer_RowSubset_EqualsThoseRowsOfTheFullBatch(string name)
     {
-        using TransformerEncoder encoder = EncoderTestKit.Create(name);
+        using EncoderNetwork encoder = EncoderTestKit.Create(name);
         using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
         using var scope = NewDisposeScope();
         Tensor hidden = encoder.Embed(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
@@ -68,7 +68,7 @@ public class TransformerEncoderTests
     [MemberData(nameof(TinyEncoders))]
     public void ForwardLayer_QueryIndex_EqualsThosePositionsOfTheFullLayer(string name)
     {
-        using TransformerEncoder encoder = EncoderTestKit.Create(name);
+        using EncoderNetwork encoder = EncoderTestKit.Create(name);
         using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
         using var scope = NewDisposeScope();
         Tensor hidden = encoder.Embed(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
@@ -92,7 +92,7 @@ public class TransformerEncoderTests
     [MemberData(nameof(TinyFamilies))]
     public void Forward_RepeatedCalls_LeaksNoTensors(string name)
     {
-        using TransformerEncoder encoder = EncoderTestKit.Create(name);
+        using EncoderNetwork encoder = EncoderTestKit.Create(name);
         using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
         RunEverything(encoder, inputs); // warm-up: lazily created state is not a leak
         long baseline = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
@@ -109,7 +109,7 @@ public class TransformerEncoderTests
     [MemberData(nameof(TinyFamilies))]
     public void StateDict_Names_AreTheBareModelCheckpointKeys(string name)
     {
-        using TransformerEncoder encoder = EncoderTestKit.Create(name);
+        using EncoderNetwork encoder = EncoderTestKit.Create(name);
 
         string[] names = encoder.state_dict().Keys.ToArray();
 
@@ -157,7 +157,7 @@ public class TransformerEncoderTests
     [Fact]
     public void ForwardLayer_LayerOutOfRange_NamesTheRange()
     {
-        using TransformerEncoder encoder = EncoderTestKit.Create("tiny-bert");
+        using EncoderNetwork encoder = EncoderTestKit.Create("tiny-bert");
         using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
         using Tensor hidden = encoder.Embed(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
         using AttentionMask mask = encoder.PrepareMask(inputs.AttentionMask);
@@ -170,7 +170,7 @@ public class TransformerEncoderTests
     [Fact]
     public void ForwardLayer_MaskOfOtherRows_SaysToSelectTheSameRows()
     {
-        using TransformerEncoder encoder = EncoderTestKit.Create("tiny-bert");
+        using EncoderNetwork encoder = EncoderTestKit.Create("tiny-bert");
         using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
         using var scope = NewDisposeScope();
         Tensor hidden = encoder.Embed(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
@@ -185,7 +185,7 @@ public class TransformerEncoderTests
     [Fact]
     public void Embed_InputLongerThanPositions_NamesLengthAndLimit()
     {
-        using TransformerEncoder encoder = TransformerEncoder.Create(EncoderPresets.Get("tiny-roberta") with { MaxPositionEmbeddings = 10 });
+        using EncoderNetwork encoder = EncoderNetwork.Create(EncoderPresets.Get("tiny-roberta") with { MaxPositionEmbeddings = 10 });
         using Tensor ids = ones(1, 9, ScalarType.Int64) * 5;
         using Tensor mask = ones(1, 9, ScalarType.Int64);
 
@@ -200,7 +200,7 @@ public class TransformerEncoderTests
     {
         // Two rows that differ only by trailing padding embed their real tokens identically, and a
         // padding token gets position pad_token_id, as transformers' create_position_ids_from_input_ids.
-        using TransformerEncoder encoder = EncoderTestKit.Create("tiny-roberta");
+        using EncoderNetwork encoder = EncoderTestKit.Create("tiny-roberta");
         using var scope = NewDisposeScope();
         Tensor ids = tensor(new long[] { 0, 100, 200, 2, 0, 100, 200, 2 }, [2, 4]);
         Tensor padded = tensor(new long[] { 0, 100, 200, 2, 1, 1, 0, 100, 200, 2, 1, 1 }, [2, 6]);
@@ -214,7 +214,7 @@ public class TransformerEncoderTests
     [Fact]
     public void Forward_TrainingMode_AppliesDropoutAndEvalModeDoesNot()
     {
-        using TransformerEncoder encoder = EncoderTestKit.Create("tiny-bert");
+        using EncoderNetwork encoder = EncoderTestKit.Create("tiny-bert");
         using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
 
         using (EncoderOutput first = encoder.Forward(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask))
@@ -234,7 +234,7 @@ public class TransformerEncoderTests
     [Fact]
     public void Create_ElectraWithPooler_Throws()
     {
-        var error = Assert.Throws<ArgumentException>(() => TransformerEncoder.Create(EncoderPresets.Get("tiny-electra"), withPooler: true));
+        var error = Assert.Throws<ArgumentException>(() => EncoderNetwork.Create(EncoderPresets.Get("tiny-electra"), withPooler: true));
 
         Assert.Contains("electra has no pooler", error.Message);
     }
@@ -242,8 +242,8 @@ public class TransformerEncoderTests
     [Fact]
     public void Create_PerFamily_PicksTheEncoderClass()
     {
-        using TransformerEncoder albert = EncoderTestKit.Create("tiny-albert");
-        using TransformerEncoder roberta = EncoderTestKit.Create("tiny-roberta");
+        using EncoderNetwork albert = EncoderTestKit.Create("tiny-albert");
+        using EncoderNetwork roberta = EncoderTestKit.Create("tiny-roberta");
 
         Assert.IsType<AlbertEncoder>(albert);
         Assert.IsType<BertEncoder>(roberta);
@@ -252,9 +252,9 @@ public class TransformerEncoderTests
     [Fact]
     public void Create_SameSeed_GivesSameWeightsAndOtherSeedDiffers()
     {
-        using TransformerEncoder a = EncoderTestKit.Create("tiny-bert", seed: 3);
-        using TransformerEncoder b = EncoderTestKit.Create("tiny-bert", seed: 3);
-        using TransformerEncoder c = EncoderTestKit.Create("tiny-bert", seed: 4);
+        using EncoderNetwork a = EncoderTestKit.Create("tiny-bert", seed: 3);
+        using EncoderNetwork b = EncoderTestKit.Create("tiny-bert", seed: 3);
+        using EncoderNetwork c = EncoderTestKit.Create("tiny-bert", seed: 4);
 
         Dictionary<string, Tensor> sa = a.state_dict();
         Dictionary<string, Tensor> sb = b.state_dict();
@@ -269,7 +269,7 @@ public class TransformerEncoderTests
     {
         using Tensor before = torch.random.get_rng_state();
 
-        using (TransformerEncoder encoder = EncoderTestKit.Create("tiny-albert", seed: 5))
+        using (EncoderNetwork encoder = EncoderTestKit.Create("tiny-albert", seed: 5))
         {
             encoder.InitializeWeights(6);
         }
@@ -283,7 +283,7 @@ public class TransformerEncoderTests
     public void InitializeWeights_Statistics_MatchTransformersInitWeights(string name)
     {
         EncoderConfig config = EncoderPresets.Get(name) with { InitializerRange = 0.05 };
-        using TransformerEncoder encoder = TransformerEncoder.Create(config, seed: 1);
+        using EncoderNetwork encoder = EncoderNetwork.Create(config, seed: 1);
         Dictionary<string, Tensor> weights = encoder.state_dict();
         using var scope = NewDisposeScope();
 
@@ -316,7 +316,7 @@ public class TransformerEncoderTests
     }
 
     // Forward, plus the step API with a query subset and a row subset, disposing everything.
-    private static void RunEverything(TransformerEncoder encoder, EncoderInputs inputs)
+    private static void RunEverything(EncoderNetwork encoder, EncoderInputs inputs)
     {
         using (EncoderOutput output = encoder.Forward(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask))
         {

@@ -7,7 +7,7 @@
 // halting plan (the layer after which each token stops changing) and applies it with `where`, which
 // is the reference semantics: run the layer on every token, then restore the halted ones. Scoring
 // (Inference/TokenExitScoring) gets the same result while computing queries and feed-forward only for
-// the tokens still active (TransformerEncoder.ForwardLayer with a queryIndex).
+// the tokens still active (EncoderNetwork.ForwardLayer with a queryIndex).
 //
 // Shapes: B rows, T tokens, H hidden, C tags, L layers.
 using TorchSharp.Modules;
@@ -15,7 +15,7 @@ using static TorchSharp.torch;
 
 namespace EarlyExit.Modeling;
 
-/// <summary>Every layer's token logits, from <see cref="TokenExitClassifier.Forward"/>.</summary>
+/// <summary>Every layer's token logits, from <see cref="TokenExitNetwork.Forward"/>.</summary>
 /// <param name="Logits">[L, B, T, C].</param>
 public sealed record TokenLayerwiseOutput(Tensor Logits) : IDisposable
 {
@@ -24,9 +24,9 @@ public sealed record TokenLayerwiseOutput(Tensor Logits) : IDisposable
 }
 
 /// <summary>An encoder with a token classifier (off-ramp) after every layer, for early-exit sequence labelling.</summary>
-public sealed class TokenExitClassifier : nn.Module<Tensor, Tensor?, Tensor, TokenLayerwiseOutput>
+public sealed class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor, TokenLayerwiseOutput>
 {
-    private readonly TransformerEncoder encoder;
+    private readonly EncoderNetwork encoder;
     private readonly Dropout dropout;
     private readonly ModuleList<Linear> classifiers;
 
@@ -35,8 +35,8 @@ public sealed class TokenExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Tok
     /// <param name="numLabels">C, the number of tags (at least 2).</param>
     /// <param name="dropoutProbability">Dropout on the hidden states before each off-ramp.</param>
     /// <param name="seed">Seed of the off-ramps' initial weights (normal(0, initializer_range), zero biases).</param>
-    public TokenExitClassifier(TransformerEncoder encoder, int numLabels, double dropoutProbability = 0.1, long seed = TransformerEncoder.DefaultSeed)
-        : base(nameof(TokenExitClassifier))
+    public TokenExitNetwork(EncoderNetwork encoder, int numLabels, double dropoutProbability = 0.1, long seed = EncoderNetwork.DefaultSeed)
+        : base(nameof(TokenExitNetwork))
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentOutOfRangeException.ThrowIfLessThan(numLabels, 2);
@@ -66,7 +66,7 @@ public sealed class TokenExitClassifier : nn.Module<Tensor, Tensor?, Tensor, Tok
     }
 
     /// <summary>The backbone.</summary>
-    public TransformerEncoder Encoder => encoder;
+    public EncoderNetwork Encoder => encoder;
 
     /// <summary>L, the number of layers and off-ramps.</summary>
     public int NumLayers => encoder.NumLayers;
