@@ -163,7 +163,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
     {
         criterion ??= ExitCriterion;
         EnsureSupported(criterion);
-        return ClassifierTrainer.Predict(Model, EncodeAll(texts, textPairs), criterion, PadTokenId, batchSize);
+        return EarlyExitScoring.Predict(Model, EncodeAll(texts, textPairs), criterion, PadTokenId, batchSize);
     }
 
     /// <summary>

@@ -141,7 +141,7 @@ public sealed class EarlyExitTokenClassifier : IDisposable
         criterion ??= ExitCriterion;
         EnsureSupported(criterion);
         SentenceChunks chunks = Chunk(sentences);
-        TokenPrediction[] scored = TokenClassifierTrainer.Predict(Model, chunks.Inputs, criterion, PadTokenId, batchSize);
+        TokenPrediction[] scored = TokenExitScoring.Predict(Model, chunks.Inputs, criterion, PadTokenId, batchSize);
         return chunks.Assemble(scored);
     }
 

@@ -10,7 +10,6 @@
 using EarlyExit.ExitCriteria;
 using EarlyExit.Modeling;
 using EarlyExit.Tokenization;
-using EarlyExit.Training;
 using static TorchSharp.torch;
 
 namespace EarlyExit.Inference;
@@ -34,6 +33,19 @@ public sealed record ClassificationPrediction(float[] Probabilities, int ExitLay
 /// <summary>Scores token inputs with an early-exit classifier under an exit criterion.</summary>
 internal static class EarlyExitScoring
 {
+    /// <summary>
+    /// Early-exit predictions for <paramref name="inputs"/>, in input order, scored in batches of rows
+    /// of similar length. Puts the model in eval mode.
+    /// </summary>
+    internal static ClassificationPrediction[] Predict(EarlyExitNetwork model, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int padTokenId, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        model.eval();
+        return LengthBatches.Map(inputs, i => i.Length, batchSize, batch => ScoreBatch(model, batch, criterion, padTokenId));
+    }
+
     /// <summary>
     /// Scores <paramref name="inputs"/> as one batch: each row stops when <paramref name="criterion"/>
     /// lets it, and leaves the batch. The model should be in eval mode; no gradients are recorded.
@@ -153,7 +165,7 @@ internal static class EarlyExitScoring
         var predictions = new ClassificationPrediction[rows];
         for (int row = 0; row < rows; row++)
         {
-            float[]? distribution = lambdas is null ? null : Halting.Distribution(lambdas[row].ToArray(), layers);
+            float[]? distribution = lambdas is null ? null : HaltingDistribution.FromLambdas(lambdas[row].ToArray(), layers);
             predictions[row] = new ClassificationPrediction(decider.Prediction(row).ToArray(), decider.ExitLayer(row), distribution);
         }
 

@@ -31,6 +31,16 @@ public sealed record TokenPrediction(int[] TokenClasses, int[] TokenExitLayers, 
 /// <summary>Scores word-encoded rows with a <see cref="TokenExitNetwork"/> under a <see cref="TokenExitCriterion"/>.</summary>
 internal static class TokenExitScoring
 {
+    /// <summary>Predictions for <paramref name="inputs"/> (word encodings), in input order, scored in batches of similar length.</summary>
+    internal static TokenPrediction[] Predict(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        model.eval();
+        return LengthBatches.Map(inputs, i => i.Length, batchSize, batch => ScoreBatch(model, batch, criterion, padTokenId));
+    }
+
     /// <summary>
     /// Scores <paramref name="inputs"/> (from <see cref="TextTokenizer.EncodeWords"/>, so with word ids)
     /// as one batch. The model should be in eval mode; no gradients are recorded.

@@ -91,7 +91,7 @@ public sealed class ClassificationRecord
                 layer++;
             }
 
-            float[]? distribution = HasHaltingHead ? EarlyExit.Training.Halting.Distribution(_halting.AsSpan(row * Layers, layer + 1), Layers) : null;
+            float[]? distribution = HasHaltingHead ? HaltingDistribution.FromLambdas(_halting.AsSpan(row * Layers, layer + 1), Layers) : null;
             predictions[row] = new ClassificationPrediction(decider.Prediction(row).ToArray(), decider.ExitLayer(row), distribution);
         }
 

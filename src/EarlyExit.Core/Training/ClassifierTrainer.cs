@@ -168,24 +168,11 @@ public static class ClassifierTrainer
             validate, options, padTokenId, progress, cancellationToken);
     }
 
-    /// <summary>
-    /// Early-exit predictions for <paramref name="inputs"/>, in input order, scored in batches of rows
-    /// of similar length. Puts the model in eval mode.
-    /// </summary>
-    public static ClassificationPrediction[] Predict(EarlyExitNetwork model, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int padTokenId, int batchSize)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        model.eval();
-        return LengthBatches.Map(inputs, i => i.Length, batchSize, batch => EarlyExitScoring.ScoreBatch(model, batch, criterion, padTokenId));
-    }
-
     /// <summary>Scores <paramref name="examples"/> with <paramref name="criterion"/> and computes the task and cost metrics (F1 of class <paramref name="positiveClass"/>).</summary>
     public static ClassificationMetrics Evaluate(EarlyExitNetwork model, IReadOnlyList<ClassificationExample> examples, ExitCriterion criterion, int padTokenId, int batchSize, int positiveClass = 1)
     {
         ArgumentNullException.ThrowIfNull(examples);
-        ClassificationPrediction[] predictions = Predict(model, examples.Select(e => e.Input).ToArray(), criterion, padTokenId, batchSize);
+        ClassificationPrediction[] predictions = EarlyExitScoring.Predict(model, examples.Select(e => e.Input).ToArray(), criterion, padTokenId, batchSize);
         return ClassificationMetrics.Compute(
             predictions.Select(p => p.PredictedClass).ToArray(),
             examples.Select(e => e.Label).ToArray(),
@@ -199,7 +186,7 @@ public static class ClassifierTrainer
     public static EarlyExitRegressionMetrics EvaluateRegression(EarlyExitNetwork model, IReadOnlyList<RegressionExample> examples, ExitCriterion criterion, int padTokenId, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(examples);
-        ClassificationPrediction[] predictions = Predict(model, examples.Select(e => e.Input).ToArray(), criterion, padTokenId, batchSize);
+        ClassificationPrediction[] predictions = EarlyExitScoring.Predict(model, examples.Select(e => e.Input).ToArray(), criterion, padTokenId, batchSize);
         return EarlyExitRegressionMetrics.Compute(predictions.Select(p => p.Value).ToArray(), examples.Select(e => e.Target).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), model.NumLayers);
     }
 

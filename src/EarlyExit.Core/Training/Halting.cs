@@ -22,7 +22,7 @@ public enum KlDirection
     HaltingToPrior,
 }
 
-/// <summary>Halting distributions and the geometric prior, on tensors (training) and arrays (scoring).</summary>
+/// <summary>The halting distribution and the geometric prior for training (scoring: Inference/HaltingDistribution.cs).</summary>
 public static class Halting
 {
     /// <summary>log p, [L, B], from halting logits [L, B] (see the file header).</summary>
@@ -62,41 +62,6 @@ public static class Halting
 
         prior[layers - 1] = remaining;
         return prior;
-    }
-
-    /// <summary>
-    /// The halting distribution of one row from its halting probabilities λ_1..λ_k (k ≤ L, the layers
-    /// computed so far). Entry i needs λ_1..λ_i and the last entry (the remaining mass) λ_1..λ_{L-1};
-    /// entries that need a layer that was not computed are NaN.
-    /// </summary>
-    public static float[] Distribution(ReadOnlySpan<float> lambdas, int layers)
-    {
-        if (lambdas.Length > layers)
-        {
-            throw new ArgumentException($"{lambdas.Length} halting probabilities for a {layers}-layer model.", nameof(lambdas));
-        }
-
-        var p = new float[layers];
-        double remaining = 1.0;
-        for (int i = 0; i < layers; i++)
-        {
-            if (i == layers - 1)
-            {
-                // p_L needs λ_1..λ_{L-1} only.
-                p[i] = lambdas.Length >= layers - 1 ? (float)remaining : float.NaN;
-            }
-            else if (i < lambdas.Length)
-            {
-                p[i] = (float)(remaining * lambdas[i]);
-                remaining *= 1 - lambdas[i];
-            }
-            else
-            {
-                p[i] = float.NaN;
-            }
-        }
-
-        return p;
     }
 
     /// <summary>

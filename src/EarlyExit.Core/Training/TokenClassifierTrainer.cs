@@ -189,7 +189,7 @@ internal static class TokenClassifierTrainer
         Func<(double, ClassificationMetrics?)>? validate = validation is { Count: > 0 }
             ? () =>
             {
-                TokenPrediction[] predicted = Predict(model, validation.Select(v => v.Input).ToArray(), options.ValidationCriterion, padTokenId, options.BatchSize);
+                TokenPrediction[] predicted = TokenExitScoring.Predict(model, validation.Select(v => v.Input).ToArray(), options.ValidationCriterion, padTokenId, options.BatchSize);
                 int[][] words = predicted.Select((p, i) => TokenlessWords.Complete(p.WordClasses, validation[i].Input, validation[i].WordLabels.Length, options.TokenlessWordTag)).ToArray();
                 return (validationScore(validation.Select(v => v.WordLabels).ToArray(), words), null);
             }
@@ -197,16 +197,6 @@ internal static class TokenClassifierTrainer
         return EpochLoop.Run(model, epochs, lengths, options.BatchSize, random, options.EarlyStoppingPatience, epoch => epoch > options.Epochs ? "self-sampling" : "train",
             (epoch, rows, step) => Step(model, optimizer, schedule.Factor(step), training, rows, padTokenId, options.MaxGradientNorm, device, epoch > options.Epochs ? random : null),
             validate, progress, cancellationToken);
-    }
-
-    /// <summary>Predictions for <paramref name="inputs"/> (word encodings), in input order, scored in batches of similar length.</summary>
-    public static TokenPrediction[] Predict(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, int batchSize)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        model.eval();
-        return LengthBatches.Map(inputs, i => i.Length, batchSize, batch => TokenExitScoring.ScoreBatch(model, batch, criterion, padTokenId));
     }
 
     /// <summary>The layer-weighted loss of logits [L, B, T, C] against token labels [B, T] (ignored: -100), counting each token at the layers below its halting layer ([B, T], 1-based) when given.</summary>

@@ -119,7 +119,7 @@ public class EarlyExitScoringTests(TrainedToyModel fixture) : IClassFixture<Trai
     [Fact]
     public void Predict_SortsByLength_ButReturnsInputOrder()
     {
-        ClassificationPrediction[] predicted = ClassifierTrainer.Predict(fixture.Model, fixture.Inputs, ExitCriterion.Patience(1), ToyClassification.PadId, batchSize: 7);
+        ClassificationPrediction[] predicted = EarlyExitScoring.Predict(fixture.Model, fixture.Inputs, ExitCriterion.Patience(1), ToyClassification.PadId, batchSize: 7);
         ClassificationPrediction[] single = EarlyExitScoring.ScoreBatch(fixture.Model, fixture.Inputs, ExitCriterion.Patience(1), ToyClassification.PadId);
 
         Assert.Equal(single.Select(p => (p.ExitLayer, p.PredictedClass)), predicted.Select(p => (p.ExitLayer, p.PredictedClass)));

@@ -38,7 +38,7 @@ public class TokenExitScoringTests(TrainedToyNer fixture) : IClassFixture<Traine
     [Fact]
     public void Train_ToyNer_LearnsTheTags()
     {
-        TokenPrediction[] predictions = TokenClassifierTrainer.Predict(fixture.Model, fixture.Inputs, TokenExitCriterion.Full(), ToyNer.PadId, 16);
+        TokenPrediction[] predictions = TokenExitScoring.Predict(fixture.Model, fixture.Inputs, TokenExitCriterion.Full(), ToyNer.PadId, 16);
 
         int correct = 0;
         int total = 0;

@@ -21,7 +21,7 @@ public sealed class ClassificationRecordTests(TrainedToyModel fixture) : IClassF
         ClassificationRecord record = ClassificationRecord.Record(fixture.Model, fixture.Inputs, ToyClassification.PadId, batchSize: 16);
 
         ClassificationPrediction[] replayed = record.Replay(criterion);
-        ClassificationPrediction[] scored = ClassifierTrainer.Predict(fixture.Model, fixture.Inputs, criterion, ToyClassification.PadId, batchSize: 7);
+        ClassificationPrediction[] scored = EarlyExitScoring.Predict(fixture.Model, fixture.Inputs, criterion, ToyClassification.PadId, batchSize: 7);
 
         Assert.Equal(scored.Select(p => p.ExitLayer), replayed.Select(p => p.ExitLayer));
         Assert.Equal(scored.Select(p => p.PredictedClass), replayed.Select(p => p.PredictedClass));
@@ -98,7 +98,7 @@ public sealed class TokenExitRecordTests(TrainedToyNer fixture) : IClassFixture<
         TokenExitRecord record = TokenExitRecord.Record(fixture.Model, fixture.Inputs, ToyNer.PadId, batchSize: 16);
 
         TokenPrediction[] replayed = record.Replay(criterion);
-        TokenPrediction[] scored = TokenClassifierTrainer.Predict(fixture.Model, fixture.Inputs, criterion, ToyNer.PadId, batchSize: 5);
+        TokenPrediction[] scored = TokenExitScoring.Predict(fixture.Model, fixture.Inputs, criterion, ToyNer.PadId, batchSize: 5);
 
         Assert.Equal(scored.SelectMany(p => p.TokenExitLayers), replayed.SelectMany(p => p.TokenExitLayers));
         Assert.Equal(scored.SelectMany(p => p.TokenClasses), replayed.SelectMany(p => p.TokenClasses));
@@ -115,7 +115,7 @@ public sealed class TokenExitRecordTests(TrainedToyNer fixture) : IClassFixture<
         TokenExitRecord record = TokenExitRecord.Record(fixture.Model, fixture.Inputs, ToyNer.PadId);
 
         int[] replayed = record.Replay(criterion).SelectMany(p => p.WordExitLayers).ToArray();
-        int[] scored = TokenClassifierTrainer.Predict(fixture.Model, fixture.Inputs, criterion, ToyNer.PadId, 16).SelectMany(p => p.WordExitLayers).ToArray();
+        int[] scored = TokenExitScoring.Predict(fixture.Model, fixture.Inputs, criterion, ToyNer.PadId, 16).SelectMany(p => p.WordExitLayers).ToArray();
 
         // Halted tokens are copied upward in a real pass, so later layers differ a little from the
         // full-depth record: the estimate is close, not exact.

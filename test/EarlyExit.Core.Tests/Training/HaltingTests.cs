@@ -1,3 +1,4 @@
+using EarlyExit.Inference;
 using EarlyExit.Training;
 using static TorchSharp.torch;
 
@@ -51,7 +52,7 @@ public class HaltingTests
             Assert.Equal(expected[i], p[i], 5);
         }
 
-        Assert.Equal(expected, Halting.Distribution(lambdas, 4), new FloatTolerance(1e-6f));
+        Assert.Equal(expected, HaltingDistribution.FromLambdas(lambdas, 4), new FloatTolerance(1e-6f));
     }
 
     [Fact]
@@ -64,17 +65,6 @@ public class HaltingTests
 
         Assert.All(logP, v => Assert.False(float.IsNaN(v)));
         Assert.Equal(0f, logP[0], 4);
-    }
-
-    [Fact]
-    public void Distribution_FewerLambdasThanLayers_MarksUncomputedEntriesNaN()
-    {
-        float[] p = Halting.Distribution([0.5f], 3);
-
-        Assert.Equal(0.5f, p[0]);
-        Assert.True(float.IsNaN(p[1]));
-        Assert.True(float.IsNaN(p[2]));
-        Assert.Equal(new[] { 0.5f, 0.25f, 0.25f }, Halting.Distribution([0.5f, 0.5f], 3));
     }
 
     [Theory]

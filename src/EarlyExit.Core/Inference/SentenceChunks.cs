@@ -1,0 +1,72 @@
+// Sentences as a token-exit labeller sees them: each sentence is one or more chunks of whole words
+// (WordChunker), and a sentence's word tags and exit layers are its chunks' put side by side.
+// SentenceChunks does that bookkeeping for scoring and for sweep records.
+//
+// A word the tokenizer turns into no tokens at all gets the tag of TokenlessWords' rule and exit layer 1.
+using EarlyExit.ExitCriteria;
+using EarlyExit.Tokenization;
+
+namespace EarlyExit.Inference;
+
+/// <summary>The chunks of a list of sentences and how to put chunk results back together.</summary>
+internal sealed class SentenceChunks
+{
+    private readonly int[] _sentenceLengths;
+    private readonly (int Sentence, WordChunk Chunk)[] _chunks;
+    private readonly int _tokenlessWordTag;
+
+    /// <param name="sentenceLengths">Each sentence's word count.</param>
+    /// <param name="chunks">The chunks, in sentence order.</param>
+    /// <param name="tokenlessWordTag">The tag of words without tokens (the index of "O"), or -1 for the nearest tokenised word's tag.</param>
+    public SentenceChunks(int[] sentenceLengths, IReadOnlyList<(int Sentence, WordChunk Chunk)> chunks, int tokenlessWordTag)
+    {
+        _sentenceLengths = sentenceLengths;
+        _chunks = chunks.ToArray();
+        _tokenlessWordTag = tokenlessWordTag;
+        Inputs = _chunks.Select(c => c.Chunk.Input).ToArray();
+    }
+
+    /// <summary>The encoded chunks, in sentence order.</summary>
+    public TokenizedInput[] Inputs { get; }
+
+    /// <summary>How many sentences.</summary>
+    public int SentenceCount => _sentenceLengths.Length;
+
+    /// <summary>
+    /// Each sentence's word tags and exit layers, from each chunk's (whose arrays end at the chunk's last
+    /// word with tokens); words without tokens get TokenlessWords' tag and exit layer 1.
+    /// </summary>
+    public SentencePrediction[] Predictions(IReadOnlyList<int[]> chunkWordTags, IReadOnlyList<int[]> chunkWordExits)
+    {
+        var tags = _sentenceLengths.Select(n => new int[n]).ToArray();
+        var exits = _sentenceLengths.Select(n => new int[n]).ToArray();
+        var tokenless = _sentenceLengths.Select(n => new bool[n]).ToArray();
+        for (int i = 0; i < _chunks.Length; i++)
+        {
+            var (sentence, chunk) = _chunks[i];
+            int tokenised = Math.Min(chunk.Count, chunkWordTags[i].Length);
+            Array.Copy(chunkWordTags[i], 0, tags[sentence], chunk.Start, tokenised);
+            Array.Copy(chunkWordExits[i], 0, exits[sentence], chunk.Start, tokenised);
+            Array.Copy(TokenlessWords.Find(chunk.Input, chunk.Count), 0, tokenless[sentence], chunk.Start, chunk.Count);
+        }
+
+        for (int s = 0; s < tags.Length; s++)
+        {
+            TokenlessWords.FillTags(tags[s], tokenless[s], _tokenlessWordTag);
+            for (int w = 0; w < tags[s].Length; w++)
+            {
+                exits[s][w] = tokenless[s][w] ? 1 : exits[s][w];
+            }
+        }
+
+        return tags.Select((t, s) => new SentencePrediction(t, exits[s])).ToArray();
+    }
+
+    /// <summary>Each chunk's words' values, from each sentence's.</summary>
+    public IReadOnlyList<int>[] Split(IReadOnlyList<IReadOnlyList<int>> sentenceWordValues) =>
+        _chunks.Select(c => (IReadOnlyList<int>)sentenceWordValues[c.Sentence].Skip(c.Chunk.Start).Take(c.Chunk.Count).ToArray()).ToArray();
+
+    /// <summary>Each sentence's prediction from its chunks' predictions.</summary>
+    public SentencePrediction[] Assemble(IReadOnlyList<TokenPrediction> scored) =>
+        Predictions(scored.Select(p => p.WordClasses).ToArray(), scored.Select(p => p.WordExitLayers).ToArray());
+}
