@@ -127,13 +127,11 @@ internal static class EarlyExitScoring
                     if (keep.Count < active.Length)
                     {
                         // Rows that exited leave the batch; the rest keep only their longest remaining length.
-                        Tensor index = tensor(keep.ToArray(), ScalarType.Int64, device);
                         active = keep.Select(k => active[(int)k]).ToArray();
                         long longest = active.Max(r => lengths[r]);
-                        nextHidden = output.index_select(0, index).narrow(1, 0, longest); // [R, T, H] -> [R', T', H]
-                        nextAttention = attention.index_select(0, index).narrow(1, 0, longest); // [R, T] -> [R', T']
+                        (Tensor index, nextAttention) = BatchShrinking.Keep(attention, keep.ToArray(), longest);
+                        nextHidden = BatchShrinking.Rows(output, index, longest);
                         nextPrevious = heads.Pooled.index_select(0, index); // [R, H] -> [R', H]
-                        nextAttention.MoveToOuterDisposeScope();
                     }
 
                     layerScope.MoveToOuter(nextHidden, nextPrevious);
@@ -141,14 +139,7 @@ internal static class EarlyExitScoring
 
                 if (nextAttention is not null)
                 {
-                    mask.Dispose();
-                    mask = encoder.PrepareMask(nextAttention);
-                    if (!ReferenceEquals(attention, batch.AttentionMask))
-                    {
-                        attention.Dispose();
-                    }
-
-                    attention = nextAttention;
+                    BatchShrinking.Swap(encoder, ref attention, ref mask, nextAttention, batch.AttentionMask);
                 }
 
                 hidden.Dispose();

@@ -145,11 +145,9 @@ internal static class TokenExitScoring
                     {
                         // Finished rows leave the batch; the rest keep only their longest length.
                         long[] keep = active.Select((r, b) => (r, b)).Where(p => p.r.ActiveCount > 0).Select(p => (long)p.b).ToArray();
-                        Tensor keepIndex = tensor(keep, ScalarType.Int64, device);
                         long longest = remaining.Max(r => r.Length);
-                        nextHidden = nextHidden.index_select(0, keepIndex).narrow(1, 0, longest); // [R, T, H] -> [R', T', H]
-                        nextAttention = attention.index_select(0, keepIndex).narrow(1, 0, longest); // [R, T] -> [R', T']
-                        nextAttention.MoveToOuterDisposeScope();
+                        (Tensor keepIndex, nextAttention) = BatchShrinking.Keep(attention, keep, longest);
+                        nextHidden = BatchShrinking.Rows(nextHidden, keepIndex, longest);
                     }
 
                     nextHidden.MoveToOuterDisposeScope();
@@ -157,14 +155,7 @@ internal static class TokenExitScoring
 
                 if (nextAttention is not null)
                 {
-                    mask.Dispose();
-                    mask = encoder.PrepareMask(nextAttention);
-                    if (!ReferenceEquals(attention, batch.AttentionMask))
-                    {
-                        attention.Dispose();
-                    }
-
-                    attention = nextAttention;
+                    BatchShrinking.Swap(encoder, ref attention, ref mask, nextAttention, batch.AttentionMask);
                 }
 
                 hidden.Dispose();
