@@ -38,13 +38,7 @@ internal static class EarlyExitScoring
     /// of similar length. Puts the model in eval mode.
     /// </summary>
     internal static ClassificationPrediction[] Predict(EarlyExitNetwork model, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int padTokenId, int batchSize)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        model.eval();
-        return LengthBatches.Map(inputs, i => i.Length, batchSize, batch => ScoreBatch(model, batch, criterion, padTokenId));
-    }
+        => LengthBatches.Predict(model, inputs, batchSize, batch => ScoreBatch(model, batch, criterion, padTokenId));
 
     /// <summary>
     /// Scores <paramref name="inputs"/> as one batch: each row stops when <paramref name="criterion"/>

@@ -1,15 +1,12 @@
 // Batched token-level early-exit scoring of a TokenExitNetwork (SENTEE, TOKEE) with halt-and-copy.
 //
-// One batch runs layer by layer. At each layer only the still-active tokens are computed: their
-// positions go to EncoderNetwork.ForwardLayer as a queryIndex (queries, residuals and the
-// feed-forward run for them alone, keys and values span every token of the row), the results are
-// scattered back, and halted tokens keep their hidden state (copied upward). The off-ramp of the layer
-// gives the active tokens' tag probabilities; the criterion decides on the CPU which tokens (or whole
-// sentences) stop. Rows whose tokens have all stopped leave the batch.
+// One batch runs layer by layer. At each layer only the still-active tokens are computed and the halted
+// ones keep their states (HaltAndCopy.Layer). The off-ramp of the layer gives the active tokens' tag
+// probabilities; the criterion decides on the CPU which tokens (or whole sentences) stop
+// (TokenExitState). Rows whose tokens have all stopped leave the batch (BatchShrinking).
 //
-// HaltAndCopy = false runs the reference computation instead: every token through the full layer,
-// then the halted tokens' states restored. Both give the same decisions (tested); only the first
-// saves work.
+// haltAndCopy = false runs HaltAndCopy.Reference instead: every token through the full layer, then the
+// halted tokens' states restored. Both give the same decisions (tested); only the first saves work.
 using EarlyExit.ExitCriteria;
 using EarlyExit.Modeling;
 using EarlyExit.Tokenization;
@@ -33,13 +30,7 @@ internal static class TokenExitScoring
 {
     /// <summary>Predictions for <paramref name="inputs"/> (word encodings), in input order, scored in batches of similar length.</summary>
     internal static TokenPrediction[] Predict(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, int batchSize)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        model.eval();
-        return LengthBatches.Map(inputs, i => i.Length, batchSize, batch => ScoreBatch(model, batch, criterion, padTokenId));
-    }
+        => LengthBatches.Predict(model, inputs, batchSize, batch => ScoreBatch(model, batch, criterion, padTokenId));
 
     /// <summary>
     /// Scores <paramref name="inputs"/> (from <see cref="TextTokenizer.EncodeWords"/>, so with word ids)
@@ -113,21 +104,9 @@ internal static class TokenExitScoring
                     }
 
                     Tensor queryIndex = tensor(index, [active.Length, queries], ScalarType.Int64, device); // [R, Q]
-                    Tensor gatherIndex = queryIndex.unsqueeze(-1).expand(active.Length, queries, hidden.shape[2]); // [R, Q] -> [R, Q, H]
-                    Tensor activeStates;
-                    if (haltAndCopy)
-                    {
-                        activeStates = encoder.ForwardLayer(layer, hidden, mask, queryIndex); // [R, Q, H]
-                        nextHidden = hidden.scatter(1, gatherIndex, activeStates);
-                    }
-                    else
-                    {
-                        Tensor full = encoder.ForwardLayer(layer, hidden, mask); // [R, T, H]
-                        Tensor isActive = zeros(hidden.shape[0], hidden.shape[1], ScalarType.Bool, device)
-                            .scatter(1, queryIndex, ones(active.Length, queries, ScalarType.Bool, device)); // [R, T]
-                        nextHidden = where(isActive.unsqueeze(-1), full, hidden);
-                        activeStates = nextHidden.gather(1, gatherIndex); // [R, T, H] -> [R, Q, H]
-                    }
+                    (nextHidden, Tensor activeStates) = haltAndCopy
+                        ? HaltAndCopy.Layer(encoder, layer, hidden, mask, queryIndex)
+                        : HaltAndCopy.Reference(encoder, layer, hidden, mask, queryIndex);
 
                     float[] probabilities = model.TokenLogits(layer, activeStates).softmax(-1).cpu().data<float>().ToArray(); // [R, Q, C]
                     for (int b = 0; b < active.Length; b++)
