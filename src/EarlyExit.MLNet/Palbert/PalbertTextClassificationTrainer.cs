@@ -19,7 +19,7 @@ namespace EarlyExit.MLNet.Palbert;
 /// <remarks>
 /// <list type="table">
 /// <listheader><term>Column</term><description>Type and role</description></listheader>
-/// <item><term>Label (input)</term><description>Key&lt;UInt32&gt;: put <c>Transforms.Conversion.MapValueToKey</c> before the trainer.</description></item>
+/// <item><term>Label (input)</term><description>Key&lt;UInt32&gt;: put <c>Transforms.Conversion.MapValueToKey</c> before the trainer. Rows with a missing label (key 0) are skipped, with one warning that counts them.</description></item>
 /// <item><term>Sentence1, Sentence2 (input)</term><description>String; the second only for sentence-pair tasks.</description></item>
 /// <item><term>PredictedLabel (output)</term><description>Key&lt;UInt32&gt; with the label's key values.</description></item>
 /// <item><term>Score (output)</term><description>Vector&lt;Single&gt; of class probabilities at the exit layer.</description></item>

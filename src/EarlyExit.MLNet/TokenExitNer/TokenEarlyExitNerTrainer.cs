@@ -24,7 +24,7 @@ namespace EarlyExit.MLNet.TokenExitNer;
 /// <list type="table">
 /// <listheader><term>Column</term><description>Type and role</description></listheader>
 /// <item><term>Tokens (input)</term><description>Vector of String (pre-split words), or String split on whitespace.</description></item>
-/// <item><term>Label (input)</term><description>Vector of Key&lt;UInt32&gt;, one tag per word: <c>MapValueToKey</c> over a vector of tag strings.</description></item>
+/// <item><term>Label (input)</term><description>Vector of Key&lt;UInt32&gt;, one tag per word: <c>MapValueToKey</c> over a vector of tag strings. A sentence with a missing tag (key 0) is skipped, with one warning that counts them and names the first.</description></item>
 /// <item><term>PredictedLabel (output)</term><description>Vector of Key&lt;UInt32&gt;, one tag per word, with the label's key values.</description></item>
 /// <item><term>TokenExitLayers (output)</term><description>Vector of Int32, each word's 1-based exit layer.</description></item>
 /// <item><term>ExitLayer (output)</term><description>Int32, the deepest layer any word of the row reached.</description></item>
@@ -58,7 +58,7 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
 
     /// <summary>Trains on <paramref name="trainData"/>, selecting the best epoch by entity F1 on <paramref name="validationData"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type; the message names it and the fix.</exception>
-    /// <exception cref="ArgumentException">A row's words and tags differ in length (the row is named), a tag is missing, or there are fewer than two tags.</exception>
+    /// <exception cref="ArgumentException">A row's words and tags differ in length (the row is named), no sentence with words and tags remains, or there are fewer than two tags.</exception>
     public TokenEarlyExitNerTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(trainData);
@@ -174,6 +174,8 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
     {
         var sentences = new List<Sentence>();
         long empty = 0;
+        long missingLabels = 0;
+        string? firstMissing = null;
         using DataViewRowCursor cursor = data.GetRowCursor([tokens, label]);
         Func<string[]> readWords = WordColumns.Reader(cursor, tokens);
         ValueGetter<VBuffer<uint>> getTags = cursor.GetGetter<VBuffer<uint>>(label);
@@ -190,11 +192,14 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
                     $"Row {row} of the {what} has {words.Length} words in '{_options.TokensColumnName}' but {values.Length} tags in '{_options.LabelColumnName}'; give one tag per word.");
             }
 
+            // A missing label skips its row, as in the Palbert trainers (ML.NET's rule); here a sentence
+            // with any word whose tag is missing (key 0: empty, or a value the label mapping does not know).
             int missing = Array.IndexOf(values, 0u);
             if (missing >= 0)
             {
-                throw new ArgumentException(
-                    $"Row {row} of the {what} has no tag for word {missing} ('{words[missing]}'): its tag is a value the label mapping does not know (key 0).");
+                firstMissing ??= $"row {row}, word {missing} ('{words[missing]}')";
+                missingLabels++;
+                continue;
             }
 
             if (words.Length == 0)
@@ -209,6 +214,12 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
         if (empty > 0)
         {
             ch.Warning(MessageSensitivity.None, $"Skipped {empty} empty {what} sentence(s): they have no words to learn from.");
+        }
+
+        if (missingLabels > 0)
+        {
+            ch.Warning(MessageSensitivity.None,
+                $"Skipped {missingLabels} {what} sentence(s) with a missing tag (key 0: an empty tag, or a value the label mapping does not know), the first at {firstMissing}.");
         }
 
         if (sentences.Count == 0)

@@ -223,6 +223,33 @@ public sealed class TokenExitNerTests(NerFixture fixture) : IClassFixture<NerFix
     }
 
     [Fact]
+    public void Fit_SentenceWithAMissingTag_IsSkippedWithOneWarningNamingIt()
+    {
+        // The missing-label policy of both trainers: a row with a missing label (key 0) is skipped and counted.
+        List<SentenceRow> rows = NerFixture.Rows(20, seed: 9);
+        rows[3].Label = [.. rows[3].Label];
+        rows[3].Label[1] = "";   // MapValueToKey maps an empty tag to key 0
+        var ml = new MLContext(seed: 1);
+        var log = new List<string>();
+        ml.Log += (_, e) =>
+        {
+            lock (log)
+            {
+                log.Add(e.Message);
+            }
+        };
+        TokenEarlyExitNerTrainer.Options options = NerFixture.Options();
+        options.Epochs = 1;
+        options.SelfSamplingEpochs = 0;
+
+        using var model = NerFixture.Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(rows));
+
+        string warning = Assert.Single(log, m => m.Contains("missing tag", StringComparison.Ordinal));
+        Assert.Contains("Skipped 1 training sentence(s)", warning);
+        Assert.Contains($"row 3, word 1 ('{rows[3].Tokens[1]}')", warning);
+    }
+
+    [Fact]
     public void Fit_LabelNotKeys_NamesMapValueToKey()
     {
         var ml = new MLContext(seed: 1);
