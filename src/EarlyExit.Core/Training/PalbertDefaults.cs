@@ -7,6 +7,9 @@ namespace EarlyExit.Training;
 /// </summary>
 public static class PalbertDefaults
 {
+    /// <summary>The backbone when none is named: the hub id of PALBERT's backbone.</summary>
+    public const string Backbone = "albert-base-v2";
+
     /// <summary>Longest input in tokens, special tokens included; longer inputs are truncated (pairs: longest first).</summary>
     public const int MaxSequenceLength = 128;
 

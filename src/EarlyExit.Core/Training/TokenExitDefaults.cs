@@ -9,7 +9,7 @@ namespace EarlyExit.Training;
 public static class TokenExitDefaults
 {
     /// <summary>The backbone when none is named: the hub id of PALBERT's backbone, as for the sentence line.</summary>
-    public const string Backbone = "albert-base-v2";
+    public const string Backbone = PalbertDefaults.Backbone;
 
     /// <summary>Longest chunk in tokens, special tokens included; longer sentences are split at word boundaries.</summary>
     public const int MaxSequenceLength = PalbertDefaults.MaxSequenceLength;

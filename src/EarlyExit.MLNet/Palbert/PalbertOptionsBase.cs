@@ -167,7 +167,7 @@ public abstract class PalbertOptionsBase
     public CancellationToken CancellationToken { get; set; }
 
     /// <summary>The hub id used when no backbone is named.</summary>
-    public const string DefaultBackbone = "albert-base-v2";
+    public const string DefaultBackbone = PalbertDefaults.Backbone;
 
     /// <summary>The halting head the model gets: <see cref="Halting"/> under the Ponder objective (the only one that trains it), else none.</summary>
     internal HaltingVariant EffectiveHalting => Objective == TrainingObjective.Ponder ? Halting : HaltingVariant.None;

@@ -68,7 +68,7 @@ internal static class PublicApiListing
     private static string Kind(Type type) =>
         type.IsEnum ? "enum"
         : type.IsInterface ? "interface"
-        : type.IsValueType ? (type.GetMethod("<Clone>$") is null && type.GetProperty("EqualityContract", Declared) is null ? "struct" : "record struct")
+        : type.IsValueType ? "struct"
         : typeof(Delegate).IsAssignableFrom(type) ? "delegate"
         : (type.IsAbstract && type.IsSealed ? "static " : type.IsAbstract ? "abstract " : type.IsSealed ? "sealed " : "")
           + (type.GetMethod("<Clone>$") is not null ? "record" : "class")
