@@ -36,7 +36,7 @@ namespace EarlyExit;
 /// (<see cref="IsRegression"/>): its single label names the value it predicts, and each prediction's
 /// <see cref="ClassificationPrediction.Value"/> is that value. Thread-compatible: score from one thread at a time.
 /// </summary>
-public sealed class EarlyExitTextClassifier : IDisposable
+public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
 {
     /// <summary>The saved format this code writes.</summary>
     public const int FormatVersion = 2;
@@ -45,51 +45,17 @@ public sealed class EarlyExitTextClassifier : IDisposable
     public const string SettingsFileName = "classifier.json";
 
     private const string FormatName = "earlyexit-text-classifier";
-    private readonly IReadOnlyDictionary<string, byte[]> _tokenizerFiles;
 
     private EarlyExitTextClassifier(EarlyExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> labels, int maxSequenceLength, ExitCriterion criterion)
+        : base(model, model.Encoder, tokenizer, tokenizerFiles, labels, maxSequenceLength, criterion)
     {
-        Model = model;
-        Tokenizer = tokenizer;
-        _tokenizerFiles = tokenizerFiles;
-        Labels = labels;
-        MaxSequenceLength = maxSequenceLength;
-        ExitCriterion = criterion;
     }
 
     /// <summary>The network.</summary>
-    public EarlyExitNetwork Model { get; }
+    public EarlyExitNetwork Model => (EarlyExitNetwork)Network;
 
-    /// <summary>The tokenizer.</summary>
-    public TextTokenizer Tokenizer { get; }
-
-    /// <summary>The class names, index = 0-based class; for a regression model, one name: the predicted value's.</summary>
-    public IReadOnlyList<string> Labels { get; }
-
-    /// <summary>Whether the model predicts a real value (one output) rather than a class.</summary>
+    /// <summary>Whether the model predicts a real value (one output) rather than a class; its one label names the value.</summary>
     public bool IsRegression => Model.IsRegression;
-
-    /// <summary>Inputs are truncated to this many tokens (pairs: longest first), special tokens included.</summary>
-    public int MaxSequenceLength { get; }
-
-    /// <summary>The exit criterion <see cref="Predict"/> uses unless told otherwise; change it without retraining with <see cref="ExitCriterion"/>'s setter.</summary>
-    /// <exception cref="InvalidOperationException">On set: the criterion needs a halting head this model lacks.</exception>
-    public ExitCriterion ExitCriterion
-    {
-        get;
-        set
-        {
-            ArgumentNullException.ThrowIfNull(value);
-            EnsureSupported(value);
-            field = value;
-        }
-    }
-
-    /// <summary>L.</summary>
-    public int NumLayers => Model.NumLayers;
-
-    /// <summary>The device the network runs on.</summary>
-    public Device Device => Model.parameters().First().device;
 
     /// <summary>
     /// Builds an untrained classifier on <paramref name="backbone"/> (which hands its encoder over:
@@ -113,39 +79,14 @@ public sealed class EarlyExitTextClassifier : IDisposable
             throw new ArgumentException($"The heads have {heads.NumLabels} classes but {labels.Count} labels were given.", nameof(heads));
         }
 
-        if (maxSequenceLength < backbone.Tokenizer.SpecialTokenCount(pair: true) + 2 || maxSequenceLength > backbone.MaxSequenceLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength,
-                $"The maximum sequence length must be between {backbone.Tokenizer.SpecialTokenCount(pair: true) + 2} and {backbone.MaxSequenceLength} (the backbone's limit).");
-        }
-
         if (criterion.Incompatibility(heads.NumLabels, heads.Halting != HaltingVariant.None) is string problem)
         {
             throw new ArgumentException(problem, nameof(criterion));
         }
 
         heads = heads with { Pooling = backbone.ResolvePooling(heads.Pooling) };
-        IReadOnlyDictionary<string, byte[]> tokenizerFiles = backbone.ReadTokenizerFiles();
-        Device device = backbone.Device;
-        EarlyExitNetwork model = ModelFolder.BuildAround(backbone.HandOverEncoder(), encoder => new EarlyExitNetwork(encoder, heads, seed));
-        try
-        {
-            model.to(device);
-            return new EarlyExitTextClassifier(model, backbone.Tokenizer, tokenizerFiles, labels.ToArray(), maxSequenceLength, criterion);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Moves the network to <paramref name="device"/> (in place).</summary>
-    /// <exception cref="InvalidOperationException">CUDA was asked for and is not usable.</exception>
-    public void MoveTo(DeviceOption device)
-    {
-        ArgumentNullException.ThrowIfNull(device);
-        Model.to(device.Resolve());
+        return CreateOn(backbone, maxSequenceLength, backbone.Tokenizer.SpecialTokenCount(pair: true) + 2, encoder => new EarlyExitNetwork(encoder, heads, seed),
+            (model, tokenizerFiles) => new EarlyExitTextClassifier(model, backbone.Tokenizer, tokenizerFiles, labels.ToArray(), maxSequenceLength, criterion));
     }
 
     /// <summary>Encodes one row the way the classifier was trained: truncated to <see cref="MaxSequenceLength"/>.</summary>
@@ -190,19 +131,16 @@ public sealed class EarlyExitTextClassifier : IDisposable
         return texts.Select((t, i) => Encode(t, textPairs?[i])).ToArray();
     }
 
-    /// <summary>The id the tokenizer pads with.</summary>
-    public int PadTokenId => Tokenizer.SpecialTokens.Pad >= 0 ? Tokenizer.SpecialTokens.Pad : Model.Encoder.Config.PadTokenId;
-
-    /// <summary>Throws when <paramref name="criterion"/> needs something this model lacks.</summary>
+    /// <inheritdoc />
     /// <exception cref="InvalidOperationException">Q-exit, sampled or expectation on a model without a halting head, or a fixed layer past the last.</exception>
-    public void EnsureSupported(ExitCriterion criterion)
+    public override void EnsureSupported(ExitCriterion criterion)
     {
         ArgumentNullException.ThrowIfNull(criterion);
         criterion.CreateDecider(0, NumLayers, Labels.Count, Model.HasHaltingHead);
     }
 
     /// <summary>Writes the classifier into <paramref name="folder"/> (see the file header for the format).</summary>
-    public void Save(string folder)
+    public override void Save(string folder)
     {
         var settings = new SavedSettings
         {
@@ -215,7 +153,7 @@ public sealed class EarlyExitTextClassifier : IDisposable
             Heads = Model.Config,
             EncoderHasPooler = Model.Encoder.HasPooler,
         };
-        ModelFolder.Write(folder, _tokenizerFiles, Model.Encoder.Config, Model, SettingsFileName, settings);
+        WriteFolder(folder, SettingsFileName, settings);
     }
 
     /// <summary>Reads a classifier written by <see cref="Save"/>.</summary>
@@ -229,24 +167,10 @@ public sealed class EarlyExitTextClassifier : IDisposable
         SavedSettings settings = ModelFolder.ReadSettings<SavedSettings>(folder, SettingsFileName, FormatName, FormatVersion, "early-exit text classifier");
         ModelFolder.CheckNames(settings.Labels, "label", minimum: settings.Heads.IsRegression ? 1 : 2);
         ExitCriterion criterion = ExitCriterion.Parse(settings.ExitCriterion);
-        var (config, tokenizer, tokenizerFiles) = ModelFolder.ReadEncoderAndTokenizer(folder);
-        EarlyExitNetwork model = ModelFolder.BuildAroundEncoder(config, settings.EncoderHasPooler, encoder => new EarlyExitNetwork(encoder, settings.Heads));
-        try
-        {
-            ModelFolder.ReadWeights(folder, model, $"early-exit classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Labels.Length} classes)");
-            model.to((device ?? DeviceOption.Auto).Resolve());
-            model.eval();
-            return new EarlyExitTextClassifier(model, tokenizer, tokenizerFiles, settings.Labels, settings.MaxSequenceLength, criterion);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => new EarlyExitNetwork(encoder, settings.Heads),
+            config => $"early-exit classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Labels.Length} classes)",
+            (model, tokenizer, tokenizerFiles) => new EarlyExitTextClassifier(model, tokenizer, tokenizerFiles, settings.Labels, settings.MaxSequenceLength, criterion));
     }
-
-    /// <inheritdoc />
-    public void Dispose() => Model.Dispose();
 
     private sealed class SavedSettings : IVersionedSettings
     {

@@ -33,8 +33,8 @@ public sealed record SentencePrediction(int[] Tags, int[] ExitLayers)
     public int ExitLayer => ExitLayers.Length == 0 ? 0 : ExitLayers.Max();
 }
 
-/// <summary>A trained token-level early-exit labeller. Score from one thread at a time.</summary>
-public sealed class EarlyExitTokenClassifier : IDisposable
+/// <summary>A trained token-level early-exit labeller: its <see cref="EarlyExitClassifier{TCriterion}.Labels"/> are the tags. Score from one thread at a time.</summary>
+public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCriterion>
 {
     /// <summary>The saved format this code writes.</summary>
     public const int FormatVersion = 1;
@@ -43,50 +43,17 @@ public sealed class EarlyExitTokenClassifier : IDisposable
     public const string SettingsFileName = "token-classifier.json";
 
     private const string FormatName = "earlyexit-token-classifier";
-    private readonly IReadOnlyDictionary<string, byte[]> _tokenizerFiles;
 
     private EarlyExitTokenClassifier(TokenExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion)
+        : base(model, model.Encoder, tokenizer, tokenizerFiles, tags, maxSequenceLength, criterion)
     {
-        Model = model;
-        Tokenizer = tokenizer;
-        _tokenizerFiles = tokenizerFiles;
-        Tags = tags;
-        MaxSequenceLength = maxSequenceLength;
-        ExitCriterion = criterion;
     }
 
     /// <summary>The network.</summary>
-    public TokenExitNetwork Model { get; }
-
-    /// <summary>The tokenizer.</summary>
-    public TextTokenizer Tokenizer { get; }
-
-    /// <summary>The tag names, index = 0-based tag.</summary>
-    public IReadOnlyList<string> Tags { get; }
+    public TokenExitNetwork Model => (TokenExitNetwork)Network;
 
     /// <summary>The index of the outside tag "O" (what words without tokens get), or -1 when the tags have none.</summary>
-    public int OutsideTag => Tags.ToList().IndexOf("O");
-
-    /// <summary>The longest chunk of a sentence scored at once, in tokens (special tokens included).</summary>
-    public int MaxSequenceLength { get; }
-
-    /// <summary>The criterion <see cref="Predict"/> uses unless told otherwise; change it freely (no retraining).</summary>
-    public TokenExitCriterion ExitCriterion
-    {
-        get;
-        set
-        {
-            ArgumentNullException.ThrowIfNull(value);
-            EnsureSupported(value);
-            field = value;
-        }
-    }
-
-    /// <summary>L.</summary>
-    public int NumLayers => Model.NumLayers;
-
-    /// <summary>The id the tokenizer pads with.</summary>
-    public int PadTokenId => Tokenizer.SpecialTokens.Pad >= 0 ? Tokenizer.SpecialTokens.Pad : Model.Encoder.Config.PadTokenId;
+    public int OutsideTag => Labels.ToList().IndexOf("O");
 
     /// <summary>Builds an untrained labeller on <paramref name="backbone"/> (which hands its encoder over).</summary>
     /// <param name="backbone">The encoder and tokenizer.</param>
@@ -101,19 +68,8 @@ public sealed class EarlyExitTokenClassifier : IDisposable
         ArgumentNullException.ThrowIfNull(tags);
         ArgumentNullException.ThrowIfNull(criterion);
         ModelFolder.CheckNames(tags, "tag");
-        int minimum = backbone.Tokenizer.SpecialTokenCount(pair: false) + 1;
-        if (maxSequenceLength < minimum || maxSequenceLength > backbone.MaxSequenceLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength,
-                $"The maximum sequence length must be between {minimum} and {backbone.MaxSequenceLength} (the backbone's limit).");
-        }
-
-        IReadOnlyDictionary<string, byte[]> files = backbone.ReadTokenizerFiles();
-        Device device = backbone.Device;
-        TokenExitNetwork model = ModelFolder.BuildAround(backbone.HandOverEncoder(), encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed));
-        model.to(device);
-        var classifier = new EarlyExitTokenClassifier(model, backbone.Tokenizer, files, tags.ToArray(), maxSequenceLength, criterion);
-        return classifier;
+        return CreateOn(backbone, maxSequenceLength, backbone.Tokenizer.SpecialTokenCount(pair: false) + 1, encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed),
+            (model, tokenizerFiles) => new EarlyExitTokenClassifier(model, backbone.Tokenizer, tokenizerFiles, tags.ToArray(), maxSequenceLength, criterion));
     }
 
     /// <summary>Encodes a sentence the way the labeller scores it: chunks of whole words that fit <see cref="MaxSequenceLength"/>.</summary>
@@ -170,8 +126,9 @@ public sealed class EarlyExitTokenClassifier : IDisposable
         return new SentenceChunks(sentences.Select(s => s.Count).ToArray(), chunks, OutsideTag);
     }
 
-    /// <summary>Throws when <paramref name="criterion"/> asks for a layer past the last.</summary>
-    public void EnsureSupported(TokenExitCriterion criterion)
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">A fixed layer past the last.</exception>
+    public override void EnsureSupported(TokenExitCriterion criterion)
     {
         ArgumentNullException.ThrowIfNull(criterion);
         if (criterion.Mode == TokenExitMode.FixedLayer && criterion.Layer > NumLayers)
@@ -180,18 +137,11 @@ public sealed class EarlyExitTokenClassifier : IDisposable
         }
     }
 
-    /// <summary>Moves the network to <paramref name="device"/> (in place).</summary>
-    public void MoveTo(DeviceOption device)
-    {
-        ArgumentNullException.ThrowIfNull(device);
-        Model.to(device.Resolve());
-    }
-
     /// <summary>Writes the labeller into <paramref name="folder"/> (see the file header for the format).</summary>
-    public void Save(string folder)
+    public override void Save(string folder)
     {
-        var settings = new SavedSettings(FormatName, FormatVersion, 1, Tags.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler);
-        ModelFolder.Write(folder, _tokenizerFiles, Model.Encoder.Config, Model, SettingsFileName, settings);
+        var settings = new SavedSettings(FormatName, FormatVersion, 1, Labels.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler);
+        WriteFolder(folder, SettingsFileName, settings);
     }
 
     /// <summary>Reads a labeller written by <see cref="Save"/>.</summary>
@@ -205,24 +155,10 @@ public sealed class EarlyExitTokenClassifier : IDisposable
         SavedSettings settings = ModelFolder.ReadSettings<SavedSettings>(folder, SettingsFileName, FormatName, FormatVersion, "early-exit token classifier");
         ModelFolder.CheckNames(settings.Tags, "tag");
         TokenExitCriterion criterion = TokenExitCriterion.Parse(settings.ExitCriterion);
-        var (config, tokenizer, tokenizerFiles) = ModelFolder.ReadEncoderAndTokenizer(folder);
-        TokenExitNetwork model = ModelFolder.BuildAroundEncoder(config, settings.EncoderHasPooler, encoder => new TokenExitNetwork(encoder, settings.Tags.Length, settings.Dropout));
-        try
-        {
-            ModelFolder.ReadWeights(folder, model, $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags)");
-            model.to((device ?? DeviceOption.Auto).Resolve());
-            model.eval();
-            return new EarlyExitTokenClassifier(model, tokenizer, tokenizerFiles, settings.Tags, settings.MaxSequenceLength, criterion);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => new TokenExitNetwork(encoder, settings.Tags.Length, settings.Dropout),
+            config => $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags)",
+            (model, tokenizer, tokenizerFiles) => new EarlyExitTokenClassifier(model, tokenizer, tokenizerFiles, settings.Tags, settings.MaxSequenceLength, criterion));
     }
-
-    /// <inheritdoc />
-    public void Dispose() => Model.Dispose();
 
     private sealed record SavedSettings(string Format, int FormatVersion, int MinReadableVersion, string[] Tags, int MaxSequenceLength, string ExitCriterion, double Dropout, bool EncoderHasPooler)
         : IVersionedSettings;

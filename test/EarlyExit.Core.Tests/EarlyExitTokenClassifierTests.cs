@@ -26,7 +26,7 @@ public sealed class EarlyExitTokenClassifierTests : IDisposable
         using EarlyExitTokenClassifier loaded = EarlyExitTokenClassifier.Load(Path.Combine(_root, "saved"), DeviceOption.Cpu);
         SentencePrediction[] after = loaded.Predict(sentences);
 
-        Assert.Equal(ToyNer.Tags, loaded.Tags);
+        Assert.Equal(ToyNer.Tags, loaded.Labels);
         Assert.Equal(labeller.ExitCriterion, loaded.ExitCriterion);
         Assert.Equal(before.SelectMany(p => p.Tags), after.SelectMany(p => p.Tags));
         Assert.Equal(before.SelectMany(p => p.ExitLayers), after.SelectMany(p => p.ExitLayers));

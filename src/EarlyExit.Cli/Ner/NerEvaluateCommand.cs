@@ -54,7 +54,7 @@ internal sealed class NerEvaluateCommand
         var ml = new MLContext(seed: 0);
         using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
         string[][] gold = data.TagsIn(model.Scheme);
-        data.RequireKnownTags(gold, model.Ner.TagNames, $"the model '{modelPath}'", model.Scheme);
+        data.RequireKnownTags(gold, model.Ner.ClassNames, $"the model '{modelPath}'", model.Scheme);
 
         LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_batchSize), _console, "evaluating", cancellationToken);
         NerEvaluationMetrics metrics = NerScoring.Metrics(model.Ner, modelPath, model.Scheme, data, gold, labelled);

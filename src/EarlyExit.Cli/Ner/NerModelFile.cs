@@ -13,7 +13,7 @@ internal sealed class NerModelFile : IDisposable
         Path = path;
         Model = model;
         Ner = ner;
-        Scheme = NerData.SchemeOfTags(ner.TagNames);
+        Scheme = NerData.SchemeOfTags(ner.ClassNames);
     }
 
     /// <summary>The file.</summary>
@@ -42,7 +42,7 @@ internal sealed class NerModelFile : IDisposable
         {
             if (device is not null)
             {
-                ner.Labeller.MoveTo(device);
+                ner.Classifier.MoveTo(device);
             }
 
             return file;

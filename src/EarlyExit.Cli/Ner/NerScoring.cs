@@ -1,6 +1,6 @@
 // Labelling and metrics for ner evaluate, score and train's validation.
 //
-// Sentences are labelled with the model's labeller (TokenEarlyExitNerTransformer.Labeller.Predict,
+// Sentences are labelled with the model's labeller (TokenEarlyExitNerTransformer.Classifier.Predict,
 // halt-and-copy) in chunks of many batches (ChunkedPrediction), with the criterion and batch size of
 // the command line.
 // Metrics follow conlleval's rules (EntityEvaluator), so they equal conlleval's on `ner score` output.
@@ -31,7 +31,7 @@ internal static class NerScoring
         TokenExitCriterion chosen = criterion ?? ner.ExitCriterion;
         try
         {
-            ner.Labeller.EnsureSupported(chosen);
+            ner.Classifier.EnsureSupported(chosen);
         }
         catch (InvalidOperationException e)
         {
@@ -40,13 +40,13 @@ internal static class NerScoring
 
         int batch = batchSize ?? ner.Columns.BatchSize;
         (SentencePrediction[] predictions, TimeSpan elapsed) = ChunkedPrediction.Run(sentences, batch * BatchesPerChunk,
-            chunk => ner.Labeller.Predict(chunk, chosen, batch), console, title, "sentences", cancellationToken);
+            chunk => ner.Classifier.Predict(chunk, chosen, batch), console, title, "sentences", cancellationToken);
         return new LabelledSentences(predictions, elapsed, batch, chosen);
     }
 
     /// <summary>The predicted tag names of every sentence.</summary>
     public static string[][] TagNames(TokenEarlyExitNerTransformer ner, LabelledSentences labelled) =>
-        labelled.Predictions.Select(p => p.Tags.Select(t => ner.TagNames[t]).ToArray()).ToArray();
+        labelled.Predictions.Select(p => p.Tags.Select(t => ner.ClassNames[t]).ToArray()).ToArray();
 
     /// <summary>The metrics of <paramref name="labelled"/> against <paramref name="gold"/> (tags in the model's scheme, every one known to the model).</summary>
     public static NerEvaluationMetrics Metrics(TokenEarlyExitNerTransformer ner, string modelPath, TagScheme modelScheme, NerData data, string[][] gold, LabelledSentences labelled)
@@ -101,7 +101,7 @@ internal static class NerScoring
             WordsPerSecond = seconds > 0 ? words / seconds : 0,
             ScoringSeconds = seconds,
             ExitLayerHistogram = histogram,
-            Tags = ner.TagNames,
+            Tags = ner.ClassNames,
             ConllevalReport = entities.ToConllevalReport(),
         };
     }

@@ -111,7 +111,7 @@ internal sealed class NerSweepCommand
     private static IDataView Keyed(MLContext ml, NerModelFile model, NerData data)
     {
         string[][] gold = data.TagsIn(model.Scheme);
-        data.RequireKnownTags(gold, model.Ner.TagNames, $"the model '{model.Path}'", model.Scheme);
+        data.RequireKnownTags(gold, model.Ner.ClassNames, $"the model '{model.Path}'", model.Scheme);
         ConllSentenceRow[] rows = data.Sentences.Select((s, i) => new ConllSentenceRow { Tokens = data.Words[i], Label = gold[i], Line = s.FirstLine }).ToArray();
         return ((IEnumerable<ITransformer>)model.Model).First().Transform(ml.Data.LoadFromEnumerable(rows));
     }

@@ -165,7 +165,7 @@ internal sealed class NerTrainCommand
             // (quick) metrics file is written regardless.
             IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<ConllSentenceRow>());
             AtomicFile.Write(outPath, temporary => ml.Model.Save(model, schemaSource.Schema, temporary), cancellationToken);
-            _console.WriteLine($"Saved '{outPath}': {ner.NumLayers} layers, {ner.TagNames.Count} {TagSchemes.Name(scheme)} tags, exit criterion {ner.ExitCriterion.Name}.");
+            _console.WriteLine($"Saved '{outPath}': {ner.NumLayers} layers, {ner.ClassNames.Count} {TagSchemes.Name(scheme)} tags, exit criterion {ner.ExitCriterion.Name}.");
             if (metricsPath is not null)
             {
                 var summary = new NerTrainingMetrics
@@ -179,7 +179,7 @@ internal sealed class NerTrainCommand
                     Scheme = TagSchemes.Name(scheme),
                     Valid = validPath,
                     ValidationSentences = valid?.Sentences.Count,
-                    Tags = ner.TagNames,
+                    Tags = ner.ClassNames,
                     Layers = ner.NumLayers,
                     ExitCriterion = ner.ExitCriterion.Name,
                     Epochs = options.Epochs,

@@ -1,38 +1,39 @@
 namespace EarlyExit.Training;
 
 /// <summary>
-/// The one place where the defaults of early-exit classifier training live. The training options,
-/// the ML.NET trainer's Options and the catalog method's parameters all read these constants.
+/// The one place where the defaults of early-exit classifier training (PALBERT and its baselines) live.
+/// The training options, the ML.NET trainers' Options and the catalog methods' parameters all read these
+/// constants; the values both lines share come from <see cref="FineTuningDefaults"/>.
 /// Values marked "reference" are those of PALBERT's reference code (tinkoff-ai/palbert).
 /// </summary>
 public static class PalbertDefaults
 {
     /// <summary>The backbone when none is named: the hub id of PALBERT's backbone.</summary>
-    public const string Backbone = "albert-base-v2";
+    public const string Backbone = FineTuningDefaults.Backbone;
 
     /// <summary>Longest input in tokens, special tokens included; longer inputs are truncated (pairs: longest first).</summary>
-    public const int MaxSequenceLength = 128;
+    public const int MaxSequenceLength = FineTuningDefaults.MaxSequenceLength;
 
     /// <summary>Rows per training and scoring batch.</summary>
-    public const int BatchSize = 32;
+    public const int BatchSize = FineTuningDefaults.BatchSize;
 
     /// <summary>Passes over the training data.</summary>
-    public const int Epochs = 3;
+    public const int Epochs = FineTuningDefaults.Epochs;
 
     /// <summary>Peak AdamW learning rate of the encoder and the classifier (a fine-tuning rate; raise it, e.g. to 1e-4, when training from scratch).</summary>
-    public const double LearningRate = 2e-5;
+    public const double LearningRate = FineTuningDefaults.LearningRate;
 
     /// <summary>Peak learning rate of the freshly initialised halting (lambda) head.</summary>
     public const double HaltingLearningRate = 1e-4;
 
     /// <summary>Fraction of the training steps spent warming the learning rate up linearly from 0; it then decays linearly to 0.</summary>
-    public const double WarmupFraction = 0.1;
+    public const double WarmupFraction = FineTuningDefaults.WarmupFraction;
 
     /// <summary>AdamW weight decay (not applied to biases, LayerNorm weights or the halting head).</summary>
-    public const double WeightDecay = 0.01;
+    public const double WeightDecay = FineTuningDefaults.WeightDecay;
 
     /// <summary>Gradients are clipped to this global L2 norm; 0 disables clipping.</summary>
-    public const double MaxGradientNorm = 1.0;
+    public const double MaxGradientNorm = FineTuningDefaults.MaxGradientNorm;
 
     /// <summary>
     /// Parameter λ_p of the geometric prior over exit layers for a 12-layer model (reference: 0.1, tuned
@@ -63,7 +64,7 @@ public static class PalbertDefaults
     public const double QExitThreshold = 0.5;
 
     /// <summary>Dropout on the pooled output before the classifier (reference: 0.1).</summary>
-    public const double ClassifierDropout = 0.1;
+    public const double ClassifierDropout = FineTuningDefaults.HeadDropout;
 
     /// <summary>Dropout on the halting head's input.</summary>
     public const double HaltingDropout = 0.1;
@@ -72,8 +73,8 @@ public static class PalbertDefaults
     public const int HaltingHiddenLayers = 3;
 
     /// <summary>Epochs without a better validation metric before training stops; 0 trains every epoch.</summary>
-    public const int EarlyStoppingPatience = 0;
+    public const int EarlyStoppingPatience = FineTuningDefaults.EarlyStoppingPatience;
 
     /// <summary>Seed of weights, dropout and data order.</summary>
-    public const int Seed = 42;
+    public const int Seed = FineTuningDefaults.Seed;
 }

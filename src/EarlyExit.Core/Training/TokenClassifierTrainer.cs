@@ -46,39 +46,11 @@ internal sealed record TokenExample(TokenizedInput Input, int[] WordLabels)
 }
 
 /// <summary>How <see cref="TokenClassifierTrainer"/> trains. Defaults: <see cref="TokenExitDefaults"/>.</summary>
-public sealed class TokenTrainingOptions
+public sealed class TokenTrainingOptions : FineTuningOptions
 {
-    /// <summary>Epochs of joint training (stage 1).</summary>
-    /// <value>The default value is <see cref="TokenExitDefaults.Epochs"/> (3).</value>
-    public int Epochs { get; set; } = TokenExitDefaults.Epochs;
-
-    /// <summary>Epochs of self-sampling training (stage 2), after stage 1; 0 skips it.</summary>
+    /// <summary>Epochs of self-sampling training (stage 2), after the joint epochs (<see cref="FineTuningOptions.Epochs"/>); 0 skips it.</summary>
     /// <value>The default value is <see cref="TokenExitDefaults.SelfSamplingEpochs"/> (1).</value>
     public int SelfSamplingEpochs { get; set; } = TokenExitDefaults.SelfSamplingEpochs;
-
-    /// <summary>Sentences per batch.</summary>
-    /// <value>The default value is <see cref="TokenExitDefaults.BatchSize"/> (32).</value>
-    public int BatchSize { get; set; } = TokenExitDefaults.BatchSize;
-
-    /// <summary>Peak learning rate.</summary>
-    /// <value>The default value is <see cref="TokenExitDefaults.LearningRate"/> (2e-5).</value>
-    public double LearningRate { get; set; } = TokenExitDefaults.LearningRate;
-
-    /// <summary>Fraction of the steps of linear warm-up; the rate then decays linearly to 0.</summary>
-    /// <value>The default value is <see cref="TokenExitDefaults.WarmupFraction"/> (0.1).</value>
-    public double WarmupFraction { get; set; } = TokenExitDefaults.WarmupFraction;
-
-    /// <summary>AdamW weight decay (not on biases or LayerNorm).</summary>
-    /// <value>The default value is <see cref="TokenExitDefaults.WeightDecay"/> (0.01).</value>
-    public double WeightDecay { get; set; } = TokenExitDefaults.WeightDecay;
-
-    /// <summary>Global gradient-norm clip; 0 disables it.</summary>
-    /// <value>The default value is <see cref="TokenExitDefaults.MaxGradientNorm"/> (1.0).</value>
-    public double MaxGradientNorm { get; set; } = TokenExitDefaults.MaxGradientNorm;
-
-    /// <summary>Seed of dropout, data order and self-sampling.</summary>
-    /// <value>The default value is <see cref="TokenExitDefaults.Seed"/> (42).</value>
-    public int Seed { get; set; } = TokenExitDefaults.Seed;
 
     /// <summary>The criterion validation scores with.</summary>
     /// <value>The default value is <c>tokee:0.3:5</c>.</value>
@@ -88,60 +60,25 @@ public sealed class TokenTrainingOptions
     /// <value>The default value is -1.</value>
     public int TokenlessWordTag { get; set; } = -1;
 
-    /// <summary>Epochs without a better validation score before stopping (needs validation data); 0 trains every epoch.</summary>
-    /// <value>The default value is 0.</value>
-    public int EarlyStoppingPatience { get; set; }
-
-    /// <summary>Every problem with the values, empty when valid.</summary>
-    public IReadOnlyList<string> Validate()
+    private protected override IEnumerable<string> EpochProblems()
     {
-        var problems = new List<string>();
         if (Epochs < 0 || Epochs + SelfSamplingEpochs < 1)
         {
-            problems.Add($"Epochs is {Epochs} and SelfSamplingEpochs is {SelfSamplingEpochs}; train for at least one epoch.");
+            yield return $"Epochs is {Epochs} and SelfSamplingEpochs is {SelfSamplingEpochs}; train for at least one epoch.";
         }
 
         if (SelfSamplingEpochs < 0)
         {
-            problems.Add($"SelfSamplingEpochs is {SelfSamplingEpochs}; it must be 0 or more.");
+            yield return $"SelfSamplingEpochs is {SelfSamplingEpochs}; it must be 0 or more.";
         }
+    }
 
-        if (BatchSize < 1)
-        {
-            problems.Add($"BatchSize is {BatchSize}; it must be at least 1.");
-        }
-
-        if (!(LearningRate > 0))
-        {
-            problems.Add($"LearningRate is {LearningRate}; it must be positive.");
-        }
-
-        if (!(WarmupFraction >= 0 && WarmupFraction < 1))
-        {
-            problems.Add($"WarmupFraction is {WarmupFraction}; it must be in [0, 1).");
-        }
-
-        if (!(WeightDecay >= 0))
-        {
-            problems.Add($"WeightDecay is {WeightDecay}; it must be 0 or more.");
-        }
-
-        if (!(MaxGradientNorm >= 0))
-        {
-            problems.Add($"MaxGradientNorm is {MaxGradientNorm}; it must be 0 (off) or more.");
-        }
-
+    private protected override IEnumerable<string> LineProblems()
+    {
         if (ValidationCriterion is null)
         {
-            problems.Add("ValidationCriterion is null.");
+            yield return "ValidationCriterion is null.";
         }
-
-        if (EarlyStoppingPatience < 0)
-        {
-            problems.Add($"EarlyStoppingPatience is {EarlyStoppingPatience}; it must be 0 (off) or more.");
-        }
-
-        return problems;
     }
 }
 

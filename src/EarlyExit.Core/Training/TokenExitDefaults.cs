@@ -3,41 +3,41 @@ namespace EarlyExit.Training;
 /// <summary>
 /// The one place where the defaults of token-level early-exit training (SENTEE/TOKEE) live: Core's
 /// <see cref="TokenTrainingOptions"/>, the ML.NET trainer's Options and the catalog method's parameters all
-/// read these constants, as <see cref="PalbertDefaults"/> serves the sentence-level line. The fine-tuning
-/// settings the two lines share take the same values.
+/// read these constants, as <see cref="PalbertDefaults"/> serves the sentence-level line. The values
+/// both lines share come from <see cref="FineTuningDefaults"/>.
 /// </summary>
 public static class TokenExitDefaults
 {
-    /// <summary>The backbone when none is named: the hub id of PALBERT's backbone, as for the sentence line.</summary>
-    public const string Backbone = PalbertDefaults.Backbone;
+    /// <summary>The backbone when none is named: as for the sentence line.</summary>
+    public const string Backbone = FineTuningDefaults.Backbone;
 
     /// <summary>Longest chunk in tokens, special tokens included; longer sentences are split at word boundaries.</summary>
-    public const int MaxSequenceLength = PalbertDefaults.MaxSequenceLength;
+    public const int MaxSequenceLength = FineTuningDefaults.MaxSequenceLength;
 
     /// <summary>Chunks per training and scoring batch.</summary>
-    public const int BatchSize = PalbertDefaults.BatchSize;
+    public const int BatchSize = FineTuningDefaults.BatchSize;
 
     /// <summary>Epochs of joint training of every off-ramp.</summary>
-    public const int Epochs = 3;
+    public const int Epochs = FineTuningDefaults.Epochs;
 
     /// <summary>Epochs of self-sampling training after the joint epochs (the paper's second stage); 0 skips it.</summary>
     public const int SelfSamplingEpochs = 1;
 
     /// <summary>Peak AdamW learning rate.</summary>
-    public const double LearningRate = PalbertDefaults.LearningRate;
+    public const double LearningRate = FineTuningDefaults.LearningRate;
 
     /// <summary>Fraction of the training steps spent warming the learning rate up.</summary>
-    public const double WarmupFraction = PalbertDefaults.WarmupFraction;
+    public const double WarmupFraction = FineTuningDefaults.WarmupFraction;
 
     /// <summary>AdamW weight decay.</summary>
-    public const double WeightDecay = PalbertDefaults.WeightDecay;
+    public const double WeightDecay = FineTuningDefaults.WeightDecay;
 
     /// <summary>Gradients are clipped to this global L2 norm; 0 disables clipping.</summary>
-    public const double MaxGradientNorm = PalbertDefaults.MaxGradientNorm;
+    public const double MaxGradientNorm = FineTuningDefaults.MaxGradientNorm;
 
     /// <summary>Dropout before every off-ramp.</summary>
-    public const double Dropout = PalbertDefaults.ClassifierDropout;
+    public const double Dropout = FineTuningDefaults.HeadDropout;
 
     /// <summary>Seed of weights, dropout, data order and the validation split.</summary>
-    public const int Seed = PalbertDefaults.Seed;
+    public const int Seed = FineTuningDefaults.Seed;
 }

@@ -52,18 +52,6 @@ internal abstract class PalbertLabel<TLabel>
 /// <summary>The fitting steps both PALBERT trainers share (see the file header).</summary>
 internal static class PalbertFitting
 {
-    /// <summary>Checks <paramref name="options"/> as a trainer is created; every problem is reported together.</summary>
-    /// <exception cref="ArgumentException">Some options are invalid; the message lists each.</exception>
-    public static void CheckOptions(PalbertOptionsBase options, string what)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        IReadOnlyList<string> problems = options.Validate();
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException($"Invalid {what} options: " + string.Join(" ", problems), nameof(options));
-        }
-    }
-
     /// <summary>
     /// The output schema a PALBERT trainer declares: <paramref name="inputSchema"/> with the text columns
     /// checked, plus <paramref name="taskOutputs"/> (PredictedLabel and Score, or Score), ExitLayer and,
@@ -135,11 +123,7 @@ internal static class PalbertFitting
 
         LabelKeyValues? keyValues = kind.KeyValues(label);
         IReadOnlyList<string> outputNames = kind.OutputNames(label, keyValues);
-        if (options.EarlyStoppingPatience > 0 && validationData is null && options.ValidationFraction == 0)
-        {
-            throw new ArgumentException(
-                $"EarlyStoppingPatience is {options.EarlyStoppingPatience} but there is no validation data: set ValidationFraction (e.g. 0.1) or pass validation data to Fit.");
-        }
+        TrainerFitting.RequireValidationSource(options, validationData);
 
         using IChannel ch = host.Start("Training");
         List<Row<TLabel>> rows = ReadRows(trainData, kind, label, text1, text2, ch, "training");
@@ -154,19 +138,12 @@ internal static class PalbertFitting
         }
         else if (options.ValidationFraction > 0)
         {
-            (rows, validationRows) = Split(rows, options.ValidationFraction, options.Seed);
+            (rows, validationRows) = TrainerFitting.Split(rows, options.ValidationFraction, options.Seed, "rows");
         }
 
-        var backboneOptions = new PretrainedEncoderOptions { FromScratch = options.FromScratch, Seed = options.Seed, Device = options.Device, Hub = options.Hub };
-        using PretrainedEncoder backbone = PretrainedEncoder.LoadBackbone(options.Backbone, backboneOptions);
-        ch.Info(MessageSensitivity.None, $"Backbone {backbone.Source}{(backbone.HasRandomWeights ? " with random weights" : "")}: {backbone.Config.ModelType}, {backbone.Config.NumHiddenLayers} layers, hidden {backbone.Config.HiddenSize}, on {backbone.Device}.");
-        if (options.MaxSequenceLength > backbone.MaxSequenceLength)
-        {
-            throw new ArgumentException($"MaxSequenceLength is {options.MaxSequenceLength} but backbone '{options.Backbone}' takes at most {backbone.MaxSequenceLength} tokens.");
-        }
-
+        using PretrainedEncoder backbone = TrainerFitting.LoadBackbone(options, ch);
         var classifier = EarlyExitTextClassifier.Create(backbone, outputNames, options.ToHeadsConfig(outputNames.Count), options.MaxSequenceLength, options.EffectiveExitCriterion, options.Seed);
-        try
+        return TrainerFitting.TrainAndWrap(classifier, ch, () =>
         {
             ch.Info(MessageSensitivity.None, $"Exit heads read {classifier.Model.Config.Pooling} pooling of each layer{(options.Pooling == Modeling.HeadPooling.Auto ? $" (Auto: {(backbone.DeclaredPooling is null ? "the checkpoint declares none" : "as the checkpoint declares")})" : "")}.");
             var clock = Stopwatch.StartNew();
@@ -176,17 +153,14 @@ internal static class PalbertFitting
             ch.Info(MessageSensitivity.None, $"Tokenized {training.Count} training and {validation?.Count ?? 0} validation rows in {clock.Elapsed.TotalSeconds:0.0} s; " +
                 $"{truncated} training rows reach MaxSequenceLength {classifier.MaxSequenceLength} (longer texts are truncated).");
 
-            TrainingReport report = kind.Train(classifier, training, validation, trainingOptions, new ProgressLog(ch, options.Progress), options.CancellationToken);
-            ch.Info(MessageSensitivity.None, $"Training done: {report.Epochs.Count} epoch(s), keeping epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}.");
+            return kind.Train(classifier, training, validation, trainingOptions, new ProgressLog(ch, options.Progress), options.CancellationToken);
+        },
+        report =>
+        {
             var columns = new PalbertColumns(options.Sentence1ColumnName, options.Sentence2ColumnName, options.PredictedLabelOutput,
                 options.ScoreColumnName, options.ExitLayerColumnName, options.HaltingDistributionColumnName, options.BatchSize);
             return new PalbertTransformer(env, new SharedModel<EarlyExitTextClassifier>(classifier), columns, keyValues, options.EffectiveExitCriterion, report);
-        }
-        catch
-        {
-            classifier.Dispose();
-            throw;
-        }
+        });
     }
 
     private static List<Row<TLabel>> ReadRows<TLabel>(IDataView data, PalbertLabel<TLabel> kind, DataViewSchema.Column label, DataViewSchema.Column text1, DataViewSchema.Column? text2, IChannel ch, string what)
@@ -230,22 +204,6 @@ internal static class PalbertFitting
         }
 
         return rows;
-    }
-
-    private static (List<Row<TLabel>> Training, List<Row<TLabel>> Validation) Split<TLabel>(List<Row<TLabel>> rows, double fraction, int seed)
-        where TLabel : struct
-    {
-        int[] order = Enumerable.Range(0, rows.Count).ToArray();
-        new Random(seed).Shuffle(order);
-        int validationCount = Math.Max(1, (int)Math.Round(rows.Count * fraction));
-        if (validationCount >= rows.Count)
-        {
-            throw new ArgumentException($"ValidationFraction {fraction} of {rows.Count} rows leaves no training rows.");
-        }
-
-        var validation = order.Take(validationCount).Order().Select(i => rows[i]).ToList();
-        var training = order.Skip(validationCount).Order().Select(i => rows[i]).ToList();
-        return (training, validation);
     }
 
     private static List<(TokenizedInput, TLabel)> Encode<TLabel>(EarlyExitTextClassifier classifier, List<Row<TLabel>> rows)

@@ -13,20 +13,16 @@ using static EarlyExit.MLNet.Palbert.PalbertTextClassificationTrainer;
 namespace EarlyExit.MLNet.Palbert;
 
 /// <summary>
-/// What both PALBERT trainers can be told. Every default is a constant of <see cref="PalbertDefaults"/>
-/// (or a column name ML.NET's trainers use), and every option is checked when the trainer is created;
-/// all problems are reported together.
+/// What both PALBERT trainers can be told, beyond what every early-exit trainer can (<see cref="EarlyExitTrainerOptions"/>).
+/// Every default is a constant of <see cref="PalbertDefaults"/> (or a column name ML.NET's trainers use), and
+/// every option is checked when the trainer is created; all problems are reported together.
 /// </summary>
-public abstract class PalbertOptionsBase
+public abstract class PalbertOptionsBase : EarlyExitTrainerOptions
 {
     /// <summary>Only the trainers' own Options classes derive from this one.</summary>
     private protected PalbertOptionsBase()
     {
     }
-
-    /// <summary>The label column: key-typed for classification (use <c>MapValueToKey</c> before the trainer), Single for regression.</summary>
-    /// <value>The default value is "Label".</value>
-    public string LabelColumnName { get; set; } = DefaultColumnNames.Label;
 
     /// <summary>The text column (the first sentence of pairs).</summary>
     /// <value>The default value is "Sentence1".</value>
@@ -40,60 +36,13 @@ public abstract class PalbertOptionsBase
     /// <value>The default value is "Score".</value>
     public string ScoreColumnName { get; set; } = DefaultColumnNames.Score;
 
-    /// <summary>The output column of the 1-based layer each row exited at.</summary>
-    /// <value>The default value is "ExitLayer".</value>
-    public string ExitLayerColumnName { get; set; } = DefaultColumnNames.ExitLayer;
-
     /// <summary>The output column of the halting distribution p_1..p_L (models with a halting head only).</summary>
     /// <value>The default value is "HaltingDistribution".</value>
     public string HaltingDistributionColumnName { get; set; } = DefaultColumnNames.HaltingDistribution;
 
-    /// <summary>
-    /// The backbone: a Hugging Face hub id (e.g. albert-base-v2), a local Hugging Face folder, or a
-    /// preset architecture (e.g. tiny-albert; needs <see cref="FromScratch"/>).
-    /// </summary>
-    /// <value>The default value is "albert-base-v2", PALBERT's backbone.</value>
-    public string Backbone { get; set; } = DefaultBackbone;
-
-    /// <summary>Build the backbone from its config with random weights instead of loading pretrained weights.</summary>
-    /// <value>The default value is false.</value>
-    public bool FromScratch { get; set; }
-
-    /// <summary>Hub mirror, cache and offline settings for hub ids; null reads them from the environment.</summary>
-    /// <value>The default value is null.</value>
-    public HubOptions? Hub { get; set; }
-
-    /// <summary>Longest input in tokens, special tokens included; longer texts are truncated (pairs: longest first).</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.MaxSequenceLength"/> (128).</value>
-    public int MaxSequenceLength { get; set; } = PalbertDefaults.MaxSequenceLength;
-
-    /// <summary>Rows per training and scoring batch.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.BatchSize"/> (32).</value>
-    public int BatchSize { get; set; } = PalbertDefaults.BatchSize;
-
-    /// <summary>Passes over the training data.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.Epochs"/> (3).</value>
-    public int Epochs { get; set; } = PalbertDefaults.Epochs;
-
-    /// <summary>Peak learning rate of the encoder and classifier.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.LearningRate"/> (2e-5).</value>
-    public double LearningRate { get; set; } = PalbertDefaults.LearningRate;
-
     /// <summary>Peak learning rate of the halting (lambda) head.</summary>
     /// <value>The default value is <see cref="PalbertDefaults.HaltingLearningRate"/> (1e-4).</value>
     public double HaltingLearningRate { get; set; } = PalbertDefaults.HaltingLearningRate;
-
-    /// <summary>Fraction of steps of linear warm-up, followed by linear decay to 0.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.WarmupFraction"/> (0.1).</value>
-    public double WarmupFraction { get; set; } = PalbertDefaults.WarmupFraction;
-
-    /// <summary>AdamW weight decay (not on biases, LayerNorm or the halting head).</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.WeightDecay"/> (0.01).</value>
-    public double WeightDecay { get; set; } = PalbertDefaults.WeightDecay;
-
-    /// <summary>Gradient clipping to this global norm; 0 disables it.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.MaxGradientNorm"/> (1.0).</value>
-    public double MaxGradientNorm { get; set; } = PalbertDefaults.MaxGradientNorm;
 
     /// <summary>The training loss: PALBERT's Ponder objective, PABEE's weighted per-layer loss, or joint training.</summary>
     /// <value>The default value is <see cref="TrainingObjective.Ponder"/>.</value>
@@ -142,30 +91,6 @@ public abstract class PalbertOptionsBase
     /// <value>The default value is Q-exit with q = <see cref="PalbertDefaults.QExitThreshold"/> (0.5); models without a halting head default to <c>full</c>.</value>
     public ExitCriterion? ExitCriterion { get; set; }
 
-    /// <summary>Fraction of the training rows held out (seeded) as the validation set for best-epoch selection and early stopping; 0 uses none.</summary>
-    /// <value>The default value is 0.</value>
-    public double ValidationFraction { get; set; }
-
-    /// <summary>Epochs without a better validation metric before stopping; 0 trains every epoch.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.EarlyStoppingPatience"/> (0).</value>
-    public int EarlyStoppingPatience { get; set; } = PalbertDefaults.EarlyStoppingPatience;
-
-    /// <summary>Seed of weights, dropout, data order and the validation split.</summary>
-    /// <value>The default value is <see cref="PalbertDefaults.Seed"/> (42).</value>
-    public int Seed { get; set; } = PalbertDefaults.Seed;
-
-    /// <summary>Where training and scoring run: auto, cpu, cuda or cuda:N.</summary>
-    /// <value>The default value is <see cref="DeviceOption.Auto"/>.</value>
-    public DeviceOption Device { get; set; } = DeviceOption.Auto;
-
-    /// <summary>Receives training progress (epoch, step, loss, validation metric, elapsed, ETA), or null.</summary>
-    /// <value>The default value is null.</value>
-    public IProgress<TrainingProgress>? Progress { get; set; }
-
-    /// <summary>Cancels training (Fit then throws <see cref="OperationCanceledException"/>).</summary>
-    /// <value>The default value is <see cref="CancellationToken.None"/>.</value>
-    public CancellationToken CancellationToken { get; set; }
-
     /// <summary>The hub id used when no backbone is named.</summary>
     public const string DefaultBackbone = PalbertDefaults.Backbone;
 
@@ -176,10 +101,13 @@ public abstract class PalbertOptionsBase
     internal ExitCriterion EffectiveExitCriterion =>
         ExitCriterion ?? (EffectiveHalting == HaltingVariant.None ? ExitCriteria.ExitCriterion.Full() : ExitCriteria.ExitCriterion.QExit(PalbertDefaults.QExitThreshold));
 
-    /// <summary>Every problem with the options (empty when valid), each naming the option.</summary>
-    internal IReadOnlyList<string> Validate()
+    private protected override FineTuningOptions FineTuning() => ToTrainingOptions();
+
+    private protected override IEnumerable<(string Name, string Option)> InputColumns() => [(Sentence1ColumnName, nameof(Sentence1ColumnName))];
+
+    private protected override IEnumerable<string> LineProblems()
     {
-        var problems = new List<string>(ToTrainingOptions().Validate());
+        var problems = new List<string>();
         void Require(bool ok, string problem)
         {
             if (!ok)
@@ -188,24 +116,13 @@ public abstract class PalbertOptionsBase
             }
         }
 
-        Require(!string.IsNullOrWhiteSpace(LabelColumnName), "LabelColumnName is empty.");
-        Require(!string.IsNullOrWhiteSpace(Sentence1ColumnName), "Sentence1ColumnName is empty.");
         Require(Sentence2ColumnName is null || !string.IsNullOrWhiteSpace(Sentence2ColumnName), "Sentence2ColumnName is empty; use null for single texts.");
         Require(Sentence2ColumnName != Sentence1ColumnName, $"Sentence2ColumnName equals Sentence1ColumnName ('{Sentence1ColumnName}').");
-        foreach (string output in OutputColumnNames())
-        {
-            Require(!string.IsNullOrWhiteSpace(output), "An output column name is empty.");
-        }
-
-        Require(!string.IsNullOrWhiteSpace(Backbone), "Backbone is empty; name a hub id, a folder or a preset.");
-        Require(MaxSequenceLength >= 8, $"MaxSequenceLength is {MaxSequenceLength}; it must be at least 8.");
         Require(Enum.IsDefined(Halting), $"Halting is {Halting}; use None, Linear, Concat or Difference.");
         Require(Enum.IsDefined(Heads), $"Heads is {Heads}; use Shared or PerLayer.");
         Require(Enum.IsDefined(Pooling), $"Pooling is {Pooling}; use Auto, Cls or Mean.");
         Require(ClassifierDropout is >= 0 and < 1, $"ClassifierDropout is {ClassifierDropout}; it must be in [0, 1).");
         Require(HaltingDropout is >= 0 and < 1, $"HaltingDropout is {HaltingDropout}; it must be in [0, 1).");
-        Require(ValidationFraction is >= 0 and < 1, $"ValidationFraction is {ValidationFraction}; it must be in [0, 1).");
-        Require(Device is not null, "Device is null; use DeviceOption.Auto, Cpu or Cuda(n).");
         Require(!(Objective == TrainingObjective.Ponder && Halting == HaltingVariant.None),
             "Objective is Ponder but Halting is None: the Ponder objective trains the halting head. Choose a halting variant or the Pabee / Joint objective.");
         ExitCriterion criterion = EffectiveExitCriterion;
@@ -220,12 +137,13 @@ public abstract class PalbertOptionsBase
         {
             problems.Add(problem);
         }
+
         problems.AddRange(TaskProblems());
         return problems;
     }
 
-    /// <summary>The names of the output columns (each must be non-empty).</summary>
-    internal virtual IEnumerable<string> OutputColumnNames() => [ScoreColumnName, ExitLayerColumnName, HaltingDistributionColumnName];
+    /// <inheritdoc />
+    internal override IEnumerable<string> OutputColumnNames() => [ScoreColumnName, HaltingDistributionColumnName];
 
     /// <summary>The predicted-label output column, or null for a task that has none (regression).</summary>
     internal virtual string? PredictedLabelOutput => null;
@@ -244,24 +162,16 @@ public abstract class PalbertOptionsBase
     internal abstract ClassificationMetric TrainingValidationMetric { get; }
 
     /// <summary>The Core training options these options describe.</summary>
-    internal ClassifierTrainingOptions ToTrainingOptions() => new()
+    internal ClassifierTrainingOptions ToTrainingOptions() => WithFineTuning(new ClassifierTrainingOptions
     {
-        Epochs = Epochs,
-        BatchSize = BatchSize,
-        LearningRate = LearningRate,
         HaltingLearningRate = HaltingLearningRate,
-        WarmupFraction = WarmupFraction,
-        WeightDecay = WeightDecay,
-        MaxGradientNorm = MaxGradientNorm,
         Objective = Objective,
         PriorLambda = PriorLambda,
         Beta = Beta,
         KlDirection = KlDirection,
         ValidationCriterion = EffectiveExitCriterion,
         ValidationMetric = TrainingValidationMetric,
-        EarlyStoppingPatience = EarlyStoppingPatience,
-        Seed = Seed,
-    };
+    });
 
     /// <summary>The classifier heads these options describe.</summary>
     /// <param name="classes">C, or 1 for regression.</param>

@@ -41,7 +41,7 @@ public sealed class PalbertRegressionTrainer : IEstimator<PalbertTransformer>
     internal PalbertRegressionTrainer(IHostEnvironment env, Options options)
     {
         ArgumentNullException.ThrowIfNull(env);
-        PalbertFitting.CheckOptions(options, "Palbert regression");
+        TrainerFitting.CheckOptions(options, "Palbert regression");
         _env = env;
         _host = env.Register("PalbertRegression");
         _options = options;

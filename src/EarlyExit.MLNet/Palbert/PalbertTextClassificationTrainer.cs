@@ -38,7 +38,7 @@ public sealed partial class PalbertTextClassificationTrainer : IEstimator<Palber
     internal PalbertTextClassificationTrainer(IHostEnvironment env, Options options)
     {
         ArgumentNullException.ThrowIfNull(env);
-        PalbertFitting.CheckOptions(options, "Palbert");
+        TrainerFitting.CheckOptions(options, "Palbert");
         _env = env;
         _host = env.Register("Palbert");
         _options = options;

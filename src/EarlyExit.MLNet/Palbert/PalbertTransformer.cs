@@ -36,10 +36,10 @@ public sealed record PalbertColumns(string Sentence1, string? Sentence2, string?
 /// <item><term>ExitLayer</term><description>Int32, the 1-based layer the row exited at.</description></item>
 /// <item><term>HaltingDistribution</term><description>Vector&lt;Single&gt; p_1..p_L, for models with a halting head; NaN for layers a row never reached.</description></item>
 /// </list>
-/// Change the criterion without retraining with <see cref="WithExitCriterion"/>. Saved and loaded by
+/// Change the criterion without retraining with <c>WithExitCriterion</c>. Saved and loaded by
 /// <c>mlContext.Model.Save</c>/<c>Load</c> with everything inside the zip.
 /// </summary>
-public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersistable<PalbertTransformer>
+public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer, EarlyExitTextClassifier, ExitCriterion>, IModelPersistable<PalbertTransformer>
 {
     /// <summary>The catalog name of the loader.</summary>
     internal const string LoaderSignature = "EarlyExitPalbert";
@@ -56,76 +56,24 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
         minVersionReadable: 0x00010001, LoaderSignature);
 
     private const string ClassifierFolder = "classifier";
-    private readonly IHost _host;
-    private readonly SharedModel<EarlyExitTextClassifier> _classifier;
-    private bool _disposed;
 
     internal PalbertTransformer(IHostEnvironment env, SharedModel<EarlyExitTextClassifier> classifier, PalbertColumns columns, LabelKeyValues? labels, ExitCriterion criterion, TrainingReport? report)
+        : base(env, nameof(PalbertTransformer), classifier, labels, criterion, columns.BatchSize, report)
     {
-        _host = env.Register(nameof(PalbertTransformer));
-        _classifier = classifier;
         Columns = columns;
-        Labels = labels;
-        classifier.Model.EnsureSupported(criterion);
-        ExitCriterion = criterion;
-        TrainingReport = report;
     }
 
     /// <summary>The save format (interop).</summary>
     static ModelFormat IModelPersistable<PalbertTransformer>.Format => s_format;
 
-    /// <summary>The exit criterion this transformer scores with.</summary>
-    public ExitCriterion ExitCriterion { get; }
-
     /// <summary>The columns read and written.</summary>
     public PalbertColumns Columns { get; }
 
-    /// <summary>The class names, index = 0-based class (key value - 1); empty for a regression model.</summary>
-    public IReadOnlyList<string> ClassNames => Labels?.Values ?? [];
-
     /// <summary>Whether the model predicts a value (Score is Single; no PredictedLabel) rather than a class.</summary>
-    public bool IsRegression => _classifier.Model.IsRegression;
-
-    /// <summary>L, the number of layers (and exits).</summary>
-    public int NumLayers => _classifier.Model.NumLayers;
+    public bool IsRegression => Classifier.IsRegression;
 
     /// <summary>Whether the model has a halting head (Q-exit, sampled and expectation criteria need one).</summary>
-    public bool HasHaltingHead => _classifier.Model.Model.HasHaltingHead;
-
-    /// <summary>What training did (epochs, losses, validation metrics); null for a loaded model.</summary>
-    public TrainingReport? TrainingReport { get; }
-
-    /// <summary>The underlying network, tokenizer and labels, for use outside ML.NET. Owned by the transformer: do not dispose it.</summary>
-    public EarlyExitTextClassifier Classifier => _classifier.Model;
-
-    /// <inheritdoc />
-    public bool IsRowToRowMapper => true;
-
-    /// <summary>The label's key values (classifiers), or null (regression).</summary>
-    internal LabelKeyValues? Labels { get; }
-
-    /// <summary>
-    /// A transformer over the same trained model that scores with <paramref name="criterion"/> instead,
-    /// e.g. <c>ExitCriterion.Patience(3)</c> or <c>ExitCriterion.Parse("entropy:0.2")</c>. No retraining.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The criterion needs something the model lacks (a halting head, more layers).</exception>
-    public PalbertTransformer WithExitCriterion(ExitCriterion criterion)
-    {
-        ArgumentNullException.ThrowIfNull(criterion);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _classifier.Model.EnsureSupported(criterion);
-        return new PalbertTransformer(_host, _classifier.Acquire(), Columns, Labels, criterion, TrainingReport);
-    }
-
-    /// <summary>A transformer over the same trained model that scores with a setting chosen from a sweep.</summary>
-    /// <exception cref="ArgumentException">The setting is an oracle bound, not a criterion.</exception>
-    public PalbertTransformer WithExitCriterion(SweepSetting setting)
-    {
-        ArgumentNullException.ThrowIfNull(setting);
-        return setting.IsOracle
-            ? throw new ArgumentException($"'{setting.Criterion}' is an oracle bound (it needs the answers); choose a setting with FastestWithin or MostAccurateAt.", nameof(setting))
-            : WithExitCriterion(ExitCriterion.Parse(setting.Criterion));
-    }
+    public bool HasHaltingHead => Classifier.Model.HasHaltingHead;
 
     /// <summary>
     /// Sweeps exit criteria on labelled data: one full-depth pass records every layer's outputs, then each
@@ -144,7 +92,7 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     public ExitSweep Sweep(IDataView data, IEnumerable<ExitCriterion>? grid = null, ClassificationMetric metric = ClassificationMetric.Accuracy, string labelColumnName = "Label",
         bool measureSpeed = true, string? positiveLabel = null)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         if (IsRegression)
         {
             throw new NotSupportedException(
@@ -154,45 +102,10 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
         return ClassifierSweep.Run(this, data, grid?.ToList(), metric, labelColumnName, measureSpeed, positiveLabel);
     }
 
-    /// <summary>A transformer over the same trained model that scores <paramref name="batchSize"/> rows together.</summary>
-    public PalbertTransformer WithBatchSize(int batchSize)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return new PalbertTransformer(_host, _classifier.Acquire(), Columns with { BatchSize = batchSize }, Labels, ExitCriterion, TrainingReport);
-    }
-
-    /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new PalbertMapper(this, inputSchema).OutputSchema;
-
-    /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new PalbertMapper(this, inputSchema);
-
-    /// <summary>Scores <paramref name="input"/> lazily, in batches, as rows are read; output rows keep the input order.</summary>
-    public IDataView Transform(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return new ScoringDataView<(string Text, string? Pair), ClassificationPrediction>(input, new PalbertMapper(this, input.Schema));
-    }
-
-    /// <summary>Releases the model when no other transformer made by <see cref="WithExitCriterion"/> still uses it.</summary>
-    public void Dispose()
-    {
-        if (!_disposed)
-        {
-            _disposed = true;
-            _classifier.Release();
-        }
-    }
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
-
     /// <summary>Writes the transformer (see the binary format above).</summary>
     void IModelPersistable<PalbertTransformer>.SaveModel(ModelWriter writer)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        string[] files = FolderPayload.Write(writer, ClassifierFolder, Classifier.Save);
+        string[] files = WriteClassifier(writer, ClassifierFolder);
         var settings = new SavedSettings(Columns, Labels?.TypeName, Labels?.Values.ToArray(), Labels?.HasAnnotation ?? false, ExitCriterion.Name, files);
         writer.Writer.Write(JsonSerializer.Serialize(settings));
     }
@@ -216,9 +129,18 @@ public sealed class PalbertTransformer : ITransformer, IDisposable, IModelPersis
     /// <summary>Scores rows with this transformer's criterion, in batches.</summary>
     internal ClassificationPrediction[] Score(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         return Classifier.Predict(texts, pairs, ExitCriterion, Columns.BatchSize);
     }
+
+    private protected override PalbertTransformer With(SharedModel<EarlyExitTextClassifier> classifier, ExitCriterion criterion, int batchSize) =>
+        new(Host, classifier, Columns with { BatchSize = batchSize }, Labels, criterion, TrainingReport);
+
+    private protected override ExitCriterion ParseCriterion(string text) => ExitCriterion.Parse(text);
+
+    private protected override IBatchScoringMapper CreateMapper(DataViewSchema inputSchema) => new PalbertMapper(this, inputSchema);
+
+    private protected override void SaveTo(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
 
     private sealed record SavedSettings(PalbertColumns Columns, string? LabelType, string[]? Labels, bool LabelsAnnotated, string ExitCriterion, string[] Files);
 }

@@ -17,10 +17,17 @@ using Microsoft.ML.Data;
 
 namespace EarlyExit.MLNet.Scoring;
 
+/// <summary>A mapper that also scores a whole view lazily (what a transformer's Transform returns).</summary>
+internal interface IBatchScoringMapper : IRowToRowMapper
+{
+    /// <summary>The lazy scored view of <paramref name="input"/>, whose schema is this mapper's input schema.</summary>
+    IDataView Transform(IDataView input);
+}
+
 /// <summary>Input schema to output schema, reading inputs, scoring them, and the output getters.</summary>
 /// <typeparam name="TInput">What one row gives the model (texts, words).</typeparam>
 /// <typeparam name="TPrediction">What the model gives back for one row.</typeparam>
-internal abstract class BatchScoringMapper<TInput, TPrediction> : IRowToRowMapper
+internal abstract class BatchScoringMapper<TInput, TPrediction> : IBatchScoringMapper
 {
     /// <summary>Creates the mapper.</summary>
     /// <param name="inputSchema">The input.</param>
@@ -84,6 +91,8 @@ internal abstract class BatchScoringMapper<TInput, TPrediction> : IRowToRowMappe
         ArgumentNullException.ThrowIfNull(input);
         return new ScoringRow<TInput, TPrediction>(this, input, activeColumns.Select(c => c.Index).ToHashSet());
     }
+
+    public IDataView Transform(IDataView input) => new ScoringDataView<TInput, TPrediction>(input, this);
 
     /// <summary>The typed getter of an output column, or a clear error for the wrong type.</summary>
     public ValueGetter<TValue> TypedOutputGetter<TValue>(DataViewSchema.Column column, Func<TPrediction> current) =>

@@ -20,7 +20,7 @@ internal static class NerSweep
     public static ExitSweep Run(TokenEarlyExitNerTransformer ner, IDataView data, IReadOnlyList<TokenExitCriterion>? grid, string labelColumnName, bool measureSpeed)
     {
         ArgumentNullException.ThrowIfNull(data);
-        EarlyExitTokenClassifier labeller = ner.Labeller;
+        EarlyExitTokenClassifier labeller = ner.Classifier;
         int layers = labeller.NumLayers;
         List<TokenExitCriterion> settings = (grid ?? ExitGrid.DefaultTokens(layers)).DistinctBy(c => c.Name).ToList();
         if (settings.Count == 0)
@@ -52,9 +52,9 @@ internal static class NerSweep
         }
 
         string[][] goldTypes = gold.Select(EntityTypes).ToArray();
-        var tagIndex = ner.TagNames.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i, StringComparer.Ordinal);
+        var tagIndex = ner.ClassNames.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i, StringComparer.Ordinal);
         int[][] goldIndices = gold.Select((tags, row) => tags.Select((t, w) => tagIndex.TryGetValue(t, out int i) ? i
-            : throw new ArgumentException($"Row {row}, word {w}: gold tag '{t}' is not a tag of the model ({string.Join(", ", ner.TagNames)}).")).ToArray()).ToArray();
+            : throw new ArgumentException($"Row {row}, word {w}: gold tag '{t}' is not a tag of the model ({string.Join(", ", ner.ClassNames)}).")).ToArray()).ToArray();
 
         int batch = ner.Columns.BatchSize;
         var clock = Stopwatch.StartNew();
@@ -92,7 +92,7 @@ internal static class NerSweep
         long layerSum = 0;
         for (int s = 0; s < predictions.Length; s++)
         {
-            evaluator.Add(gold[s], predictions[s].Tags.Select(t => ner.TagNames[t]).ToArray());
+            evaluator.Add(gold[s], predictions[s].Tags.Select(t => ner.ClassNames[t]).ToArray());
             int[] exits = predictions[s].ExitLayers;
             for (int w = 0; w < exits.Length; w++)
             {

@@ -41,12 +41,7 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
     internal TokenEarlyExitNerTrainer(IHostEnvironment env, Options options)
     {
         ArgumentNullException.ThrowIfNull(env);
-        ArgumentNullException.ThrowIfNull(options);
-        IReadOnlyList<string> problems = options.Validate();
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException("Invalid token-exit NER options: " + string.Join(" ", problems), nameof(options));
-        }
+        TrainerFitting.CheckOptions(options, "token-exit NER");
 
         _env = env;
         _host = env.Register("TokenEarlyExitNer");
@@ -74,10 +69,7 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
             throw new ArgumentException($"Column '{_options.LabelColumnName}' has only {tagCount} tag value(s) ({string.Join(", ", tags.Values)}); a sequence labeller needs at least two.");
         }
 
-        if (_options.EarlyStoppingPatience > 0 && validationData is null && _options.ValidationFraction == 0)
-        {
-            throw new ArgumentException($"EarlyStoppingPatience is {_options.EarlyStoppingPatience} but there is no validation data: set ValidationFraction or pass validation data to Fit.");
-        }
+        TrainerFitting.RequireValidationSource(_options, validationData);
 
         using IChannel ch = _host.Start("Training");
         List<Sentence> sentences = ReadSentences(trainData, tokens, label, ch, "training");
@@ -85,40 +77,30 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
             : ReadSentences(validationData, validationData.Schema[_options.TokensColumnName], validationData.Schema[_options.LabelColumnName], ch, "validation");
         if (validationSentences is null && _options.ValidationFraction > 0)
         {
-            (sentences, validationSentences) = Split(sentences, _options.ValidationFraction, _options.Seed);
+            (sentences, validationSentences) = TrainerFitting.Split(sentences, _options.ValidationFraction, _options.Seed, "sentences");
         }
 
-        var backboneOptions = new PretrainedEncoderOptions { FromScratch = _options.FromScratch, Seed = _options.Seed, Device = _options.Device, Hub = _options.Hub };
-        using PretrainedEncoder backbone = PretrainedEncoder.LoadBackbone(_options.Backbone, backboneOptions);
-        ch.Info(MessageSensitivity.None, $"Backbone {backbone.Source}{(backbone.HasRandomWeights ? " with random weights" : "")}: {backbone.Config.ModelType}, {backbone.Config.NumHiddenLayers} layers, hidden {backbone.Config.HiddenSize}, on {backbone.Device}.");
-        if (_options.MaxSequenceLength > backbone.MaxSequenceLength)
+        using PretrainedEncoder backbone = TrainerFitting.LoadBackbone(_options, ch);
+        var classifier = EarlyExitTokenClassifier.Create(backbone, tags.Values, _options.MaxSequenceLength, _options.ExitCriterion, _options.Dropout, _options.Seed);
+        return TrainerFitting.TrainAndWrap(classifier, ch, () =>
         {
-            throw new ArgumentException($"MaxSequenceLength is {_options.MaxSequenceLength} but backbone '{_options.Backbone}' takes at most {backbone.MaxSequenceLength} tokens.");
-        }
-
-        var labeller = EarlyExitTokenClassifier.Create(backbone, tags.Values, _options.MaxSequenceLength, _options.ExitCriterion, _options.Dropout, _options.Seed);
-        try
-        {
-            List<TokenExample> training = Examples(labeller, sentences);
-            List<TokenExample>? validation = validationSentences is null ? null : Examples(labeller, validationSentences);
+            List<TokenExample> training = Examples(classifier, sentences);
+            List<TokenExample>? validation = validationSentences is null ? null : Examples(classifier, validationSentences);
             ch.Info(MessageSensitivity.None,
-                $"{sentences.Count} training sentences in {training.Count} chunks of at most {labeller.MaxSequenceLength} tokens; {validationSentences?.Count ?? 0} validation sentences.");
+                $"{sentences.Count} training sentences in {training.Count} chunks of at most {classifier.MaxSequenceLength} tokens; {validationSentences?.Count ?? 0} validation sentences.");
             Func<IReadOnlyList<int[]>, IReadOnlyList<int[]>, double>? entityF1 = tags.HasAnnotation
                 ? (gold, predicted) => EntityEvaluation.Evaluate(Names(gold, tags), Names(predicted, tags)).Overall.F1
                 : null;
             TokenTrainingOptions trainingOptions = _options.ToTrainingOptions();
-            trainingOptions.TokenlessWordTag = labeller.OutsideTag; // as the labeller's own predictions
-            TrainingReport report = TokenClassifierTrainer.Train(labeller.Model, training, validation, trainingOptions, labeller.PadTokenId, entityF1,
+            trainingOptions.TokenlessWordTag = classifier.OutsideTag; // as the classifier's own predictions
+            return TokenClassifierTrainer.Train(classifier.Model, training, validation, trainingOptions, classifier.PadTokenId, entityF1,
                 new ProgressLog(ch, _options.Progress), _options.CancellationToken);
-            ch.Info(MessageSensitivity.None, $"Training done: {report.Epochs.Count} epoch(s), keeping epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}.");
-            var columns = new TokenExitNerColumns(_options.TokensColumnName, _options.PredictedLabelColumnName, _options.TokenExitLayersColumnName, _options.ExitLayerColumnName, _options.BatchSize);
-            return new TokenEarlyExitNerTransformer(_env, new SharedModel<EarlyExitTokenClassifier>(labeller), columns, tags, _options.ExitCriterion, report);
-        }
-        catch
+        },
+        report =>
         {
-            labeller.Dispose();
-            throw;
-        }
+            var columns = new TokenExitNerColumns(_options.TokensColumnName, _options.PredictedLabelColumnName, _options.TokenExitLayersColumnName, _options.ExitLayerColumnName, _options.BatchSize);
+            return new TokenEarlyExitNerTransformer(_env, new SharedModel<EarlyExitTokenClassifier>(classifier), columns, tags, _options.ExitCriterion, report);
+        });
     }
 
     /// <summary>The input schema plus PredictedLabel (vector of keys), TokenExitLayers (vector of Int32) and ExitLayer (Int32).</summary>
@@ -230,24 +212,11 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
         return sentences;
     }
 
-    private static List<TokenExample> Examples(EarlyExitTokenClassifier labeller, List<Sentence> sentences) =>
-        sentences.SelectMany(s => labeller.Encode(s.Words).Select(c => new TokenExample(c.Input, s.Tags[c.Start..(c.Start + c.Count)]))).ToList();
+    private static List<TokenExample> Examples(EarlyExitTokenClassifier classifier, List<Sentence> sentences) =>
+        sentences.SelectMany(s => classifier.Encode(s.Words).Select(c => new TokenExample(c.Input, s.Tags[c.Start..(c.Start + c.Count)]))).ToList();
 
     private static string[][] Names(IReadOnlyList<int[]> sentences, LabelKeyValues tags) =>
         sentences.Select(s => s.Select(t => tags.Values[t]).ToArray()).ToArray();
-
-    private static (List<Sentence> Training, List<Sentence> Validation) Split(List<Sentence> sentences, double fraction, int seed)
-    {
-        int[] order = Enumerable.Range(0, sentences.Count).ToArray();
-        new Random(seed).Shuffle(order);
-        int validationCount = Math.Max(1, (int)Math.Round(sentences.Count * fraction));
-        if (validationCount >= sentences.Count)
-        {
-            throw new ArgumentException($"ValidationFraction {fraction} of {sentences.Count} sentences leaves no training sentences.");
-        }
-
-        return (order.Skip(validationCount).Order().Select(i => sentences[i]).ToList(), order.Take(validationCount).Order().Select(i => sentences[i]).ToList());
-    }
 
     private sealed record Sentence(string[] Words, int[] Tags);
 }

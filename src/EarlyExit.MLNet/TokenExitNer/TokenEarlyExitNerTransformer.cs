@@ -30,79 +30,37 @@ public sealed record TokenExitNerColumns(string Tokens, string PredictedLabel, s
 /// <item><term>ExitLayer</term><description>Int32: the deepest layer any word of the row reached.</description></item>
 /// </list>
 /// A sentence longer than the model's maximum length is labelled in chunks of whole words. Change the
-/// criterion (mode, threshold, window) with <see cref="WithExitCriterion"/>, without retraining.
+/// criterion (mode, threshold, window) with <c>WithExitCriterion</c>, without retraining.
 /// </summary>
-public sealed class TokenEarlyExitNerTransformer : ITransformer, IDisposable, IModelPersistable<TokenEarlyExitNerTransformer>
+public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEarlyExitNerTransformer, EarlyExitTokenClassifier, TokenExitCriterion>,
+    IModelPersistable<TokenEarlyExitNerTransformer>
 {
     /// <summary>The catalog name of the loader.</summary>
     internal const string LoaderSignature = "EarlyExitTokenNer";
 
     // *** Binary format ***
-    // Model.key body: string  settings JSON (SavedSettings: columns, tag key values, exit criterion, labeller file names)
+    // Model.key body: string  settings JSON (SavedSettings: columns, tag key values, exit criterion, classifier file names)
     // entries:        labeller/<file>  each file of EarlyExitTokenClassifier.Save
     // Version 0x00010001: the first.
     private static readonly ModelFormat s_format = new("EETOKNER", versionWritten: 0x00010001, versionReadable: 0x00010001,
         minVersionReadable: 0x00010001, LoaderSignature);
 
-    private const string LabellerFolder = "labeller";
-    private readonly IHost _host;
-    private readonly SharedModel<EarlyExitTokenClassifier> _labeller;
-    private bool _disposed;
+    private const string ClassifierFolder = "labeller";
 
-    internal TokenEarlyExitNerTransformer(IHostEnvironment env, SharedModel<EarlyExitTokenClassifier> labeller, TokenExitNerColumns columns, LabelKeyValues tags, TokenExitCriterion criterion, TrainingReport? report)
+    internal TokenEarlyExitNerTransformer(IHostEnvironment env, SharedModel<EarlyExitTokenClassifier> classifier, TokenExitNerColumns columns, LabelKeyValues tags, TokenExitCriterion criterion, TrainingReport? report)
+        : base(env, nameof(TokenEarlyExitNerTransformer), classifier, tags, criterion, columns.BatchSize, report)
     {
-        _host = env.Register(nameof(TokenEarlyExitNerTransformer));
-        _labeller = labeller;
-        labeller.Model.EnsureSupported(criterion);
         Columns = columns;
         Tags = tags;
-        ExitCriterion = criterion;
-        TrainingReport = report;
     }
 
     static ModelFormat IModelPersistable<TokenEarlyExitNerTransformer>.Format => s_format;
 
-    /// <summary>The criterion this transformer labels with.</summary>
-    public TokenExitCriterion ExitCriterion { get; }
-
     /// <summary>The columns read and written.</summary>
     public TokenExitNerColumns Columns { get; }
 
-    /// <summary>The tag names, index = 0-based tag (key value - 1).</summary>
-    public IReadOnlyList<string> TagNames => Tags.Values;
-
-    /// <summary>L.</summary>
-    public int NumLayers => _labeller.Model.NumLayers;
-
-    /// <summary>What training did; null for a loaded model.</summary>
-    public TrainingReport? TrainingReport { get; }
-
-    /// <summary>The underlying network, tokenizer and tags, for use outside ML.NET. Owned by the transformer: do not dispose it.</summary>
-    public EarlyExitTokenClassifier Labeller => _labeller.Model;
-
-    /// <inheritdoc />
-    public bool IsRowToRowMapper => true;
-
+    /// <summary>The tags' key values.</summary>
     internal LabelKeyValues Tags { get; }
-
-    /// <summary>A transformer over the same trained model that labels with <paramref name="criterion"/> (e.g. <c>TokenExitCriterion.Parse("sentee:0.2")</c>).</summary>
-    public TokenEarlyExitNerTransformer WithExitCriterion(TokenExitCriterion criterion)
-    {
-        ArgumentNullException.ThrowIfNull(criterion);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _labeller.Model.EnsureSupported(criterion);
-        return new TokenEarlyExitNerTransformer(_host, _labeller.Acquire(), Columns, Tags, criterion, TrainingReport);
-    }
-
-    /// <summary>A transformer over the same trained model that labels with a setting chosen from a sweep.</summary>
-    /// <exception cref="ArgumentException">The setting is an oracle bound, not a criterion.</exception>
-    public TokenEarlyExitNerTransformer WithExitCriterion(SweepSetting setting)
-    {
-        ArgumentNullException.ThrowIfNull(setting);
-        return setting.IsOracle
-            ? throw new ArgumentException($"'{setting.Criterion}' is an oracle bound (it needs the answers); choose a setting with FastestWithin or MostAccurateAt.", nameof(setting))
-            : WithExitCriterion(TokenExitCriterion.Parse(setting.Criterion));
-    }
 
     /// <summary>
     /// Sweeps token exit criteria on labelled sentences: one full-depth pass records every layer's
@@ -120,48 +78,13 @@ public sealed class TokenEarlyExitNerTransformer : ITransformer, IDisposable, IM
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type.</exception>
     public ExitSweep Sweep(IDataView data, IEnumerable<TokenExitCriterion>? grid = null, string labelColumnName = "Label", bool measureSpeed = true)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         return NerSweep.Run(this, data, grid?.ToList(), labelColumnName, measureSpeed);
     }
 
-    /// <summary>A transformer over the same trained model that scores <paramref name="batchSize"/> chunks together.</summary>
-    public TokenEarlyExitNerTransformer WithBatchSize(int batchSize)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return new TokenEarlyExitNerTransformer(_host, _labeller.Acquire(), Columns with { BatchSize = batchSize }, Tags, ExitCriterion, TrainingReport);
-    }
-
-    /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => new TokenExitNerMapper(this, inputSchema).OutputSchema;
-
-    /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new TokenExitNerMapper(this, inputSchema);
-
-    /// <summary>Labels <paramref name="input"/> lazily, in batches, as rows are read; output rows keep the input order.</summary>
-    public IDataView Transform(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return new ScoringDataView<string[], SentencePrediction>(input, new TokenExitNerMapper(this, input.Schema));
-    }
-
-    /// <summary>Releases the model when no transformer made from this one still uses it.</summary>
-    public void Dispose()
-    {
-        if (!_disposed)
-        {
-            _disposed = true;
-            _labeller.Release();
-        }
-    }
-
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
-
     void IModelPersistable<TokenEarlyExitNerTransformer>.SaveModel(ModelWriter writer)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        string[] files = FolderPayload.Write(writer, LabellerFolder, Labeller.Save);
+        string[] files = WriteClassifier(writer, ClassifierFolder);
         var settings = new SavedSettings(Columns, Tags.TypeName, Tags.Values.ToArray(), Tags.HasAnnotation, ExitCriterion.Name, files);
         writer.Writer.Write(JsonSerializer.Serialize(settings));
     }
@@ -171,17 +94,26 @@ public sealed class TokenEarlyExitNerTransformer : ITransformer, IDisposable, IM
     {
         SavedSettings settings = JsonSerializer.Deserialize<SavedSettings>(reader.Reader.ReadString())
             ?? throw new InvalidDataException("The token-exit NER transformer's settings are empty.");
-        return FolderPayload.Read(reader, LabellerFolder, settings.Files, folder => EarlyExitTokenClassifier.Load(folder, DeviceOption.FromEnvironment()),
-            labeller => new TokenEarlyExitNerTransformer(env, new SharedModel<EarlyExitTokenClassifier>(labeller), settings.Columns,
+        return FolderPayload.Read(reader, ClassifierFolder, settings.Files, folder => EarlyExitTokenClassifier.Load(folder, DeviceOption.FromEnvironment()),
+            classifier => new TokenEarlyExitNerTransformer(env, new SharedModel<EarlyExitTokenClassifier>(classifier), settings.Columns,
                 LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated), TokenExitCriterion.Parse(settings.ExitCriterion), report: null));
     }
 
     /// <summary>Labels sentences with this transformer's criterion.</summary>
     internal SentencePrediction[] Score(IReadOnlyList<string[]> sentences)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return Labeller.Predict(sentences, ExitCriterion, Columns.BatchSize);
+        ThrowIfDisposed();
+        return Classifier.Predict(sentences, ExitCriterion, Columns.BatchSize);
     }
+
+    private protected override TokenEarlyExitNerTransformer With(SharedModel<EarlyExitTokenClassifier> classifier, TokenExitCriterion criterion, int batchSize) =>
+        new(Host, classifier, Columns with { BatchSize = batchSize }, Tags, criterion, TrainingReport);
+
+    private protected override TokenExitCriterion ParseCriterion(string text) => TokenExitCriterion.Parse(text);
+
+    private protected override IBatchScoringMapper CreateMapper(DataViewSchema inputSchema) => new TokenExitNerMapper(this, inputSchema);
+
+    private protected override void SaveTo(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
 
     private sealed record SavedSettings(TokenExitNerColumns Columns, string TagType, string[] Tags, bool TagsAnnotated, string ExitCriterion, string[] Files);
 }

@@ -173,7 +173,7 @@ public sealed class TokenExitNerTests(NerFixture fixture) : IClassFixture<NerFix
         string[][] fromVectors = fixture.Tag(fixture.Test).Select(r => r.PredictedLabel).ToArray();
         IDataView fromText = fixture.Ner.Transform(fixture.Context.Data.LoadFromEnumerable(asText));
         string[][] fromStrings = fromText.GetColumn<VBuffer<uint>>("PredictedLabel")
-            .Select(v => v.DenseValues().Select(k => fixture.Ner.TagNames[(int)k - 1]).ToArray()).ToArray();
+            .Select(v => v.DenseValues().Select(k => fixture.Ner.ClassNames[(int)k - 1]).ToArray()).ToArray();
 
         Assert.Equal(fromVectors, fromStrings);
     }
@@ -193,7 +193,7 @@ public sealed class TokenExitNerTests(NerFixture fixture) : IClassFixture<NerFix
         Assert.Empty(tagged[0].PredictedLabel);
         Assert.Equal(0, tagged[0].ExitLayer);
         Assert.Equal(longSentence.Length, tagged[1].PredictedLabel.Length);
-        Assert.True(fixture.Ner.Labeller.Encode(longSentence).Count > 1, "the long sentence needs several chunks at MaxSequenceLength 32");
+        Assert.True(fixture.Ner.Classifier.Encode(longSentence).Count > 1, "the long sentence needs several chunks at MaxSequenceLength 32");
         Assert.Equal(["B-PER", "I-PER", "O", "B-ORG"], tagged[1].PredictedLabel[^4..]);
     }
 

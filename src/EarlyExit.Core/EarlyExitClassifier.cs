@@ -1,0 +1,153 @@
+// What the two deployable units share (EarlyExitTextClassifier: one prediction per text or pair;
+// EarlyExitTokenClassifier: one tag per word): the network, its tokenizer and the tokenizer's files,
+// the label names, the input length, the exit criterion it scores with, and the parts of creating,
+// saving and loading that do not depend on the task. Each derived class adds its task: encoding,
+// Predict, Record, what a criterion needs of the network, and its settings file.
+using EarlyExit.Checkpoints;
+using EarlyExit.Devices;
+using EarlyExit.Modeling;
+using EarlyExit.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EarlyExit;
+
+/// <summary>
+/// A trained early-exit model as one deployable unit: network, tokenizer, label names and the exit
+/// criterion it scores with. The two kinds are <see cref="EarlyExitTextClassifier"/> and
+/// <see cref="EarlyExitTokenClassifier"/>. Score from one thread at a time.
+/// </summary>
+/// <typeparam name="TCriterion">The kind of exit criterion: <see cref="ExitCriteria.ExitCriterion"/> or <see cref="ExitCriteria.TokenExitCriterion"/>.</typeparam>
+public abstract class EarlyExitClassifier<TCriterion> : IDisposable
+    where TCriterion : class
+{
+    private readonly IReadOnlyDictionary<string, byte[]> _tokenizerFiles;
+    private readonly EncoderNetwork _encoder;
+
+    /// <summary>Only the two deployable kinds derive from this class.</summary>
+    private protected EarlyExitClassifier(nn.Module network, EncoderNetwork encoder, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles,
+        IReadOnlyList<string> labels, int maxSequenceLength, TCriterion criterion)
+    {
+        Network = network;
+        _encoder = encoder;
+        Tokenizer = tokenizer;
+        _tokenizerFiles = tokenizerFiles;
+        Labels = labels;
+        MaxSequenceLength = maxSequenceLength;
+        ExitCriterion = criterion;
+    }
+
+    /// <summary>The tokenizer.</summary>
+    public TextTokenizer Tokenizer { get; }
+
+    /// <summary>The label names, index = 0-based label: the classes of a classifier, the tags of a token classifier, the predicted value's name of a regressor.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>The longest input scored at once, in tokens, special tokens included.</summary>
+    public int MaxSequenceLength { get; }
+
+    /// <summary>The exit criterion Predict uses unless told otherwise; change it without retraining.</summary>
+    /// <exception cref="InvalidOperationException">On set: the criterion needs something this model lacks (see <see cref="EnsureSupported"/>).</exception>
+    public TCriterion ExitCriterion
+    {
+        get;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            EnsureSupported(value);
+            field = value;
+        }
+    }
+
+    /// <summary>L, the number of layers (and exits).</summary>
+    public int NumLayers => _encoder.NumLayers;
+
+    /// <summary>The id the tokenizer pads with.</summary>
+    public int PadTokenId => Tokenizer.SpecialTokens.Pad >= 0 ? Tokenizer.SpecialTokens.Pad : _encoder.Config.PadTokenId;
+
+    /// <summary>The device the network runs on.</summary>
+    public Device Device => Network.parameters().First().device;
+
+    /// <summary>The network, whatever its task (the derived class's <c>Model</c> gives it typed).</summary>
+    private protected nn.Module Network { get; }
+
+    /// <summary>Throws when <paramref name="criterion"/> needs something this model lacks (a halting head, a layer past the last).</summary>
+    /// <exception cref="InvalidOperationException">The criterion cannot be served; the message says why and what to use.</exception>
+    public abstract void EnsureSupported(TCriterion criterion);
+
+    /// <summary>Moves the network to <paramref name="device"/> (in place).</summary>
+    /// <exception cref="InvalidOperationException">CUDA was asked for and is not usable.</exception>
+    public void MoveTo(DeviceOption device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Network.to(device.Resolve());
+    }
+
+    /// <summary>Writes the model into <paramref name="folder"/> (the derived class's file header gives the format).</summary>
+    public abstract void Save(string folder);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Network.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Writes the tokenizer files, config.json, model.safetensors and <paramref name="settings"/> as <paramref name="settingsFile"/>.</summary>
+    private protected void WriteFolder<TSettings>(string folder, string settingsFile, TSettings settings) =>
+        ModelFolder.Write(folder, _tokenizerFiles, _encoder.Config, Network, settingsFile, settings);
+
+    /// <summary>
+    /// Builds an untrained network around <paramref name="backbone"/>'s encoder (handed over) on the
+    /// backbone's device and wraps it; the network is disposed if wrapping fails.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSequenceLength"/> is below <paramref name="minimumLength"/> or above the backbone's limit.</exception>
+    private protected static TClassifier CreateOn<TNetwork, TClassifier>(PretrainedEncoder backbone, int maxSequenceLength, int minimumLength,
+        Func<EncoderNetwork, TNetwork> build, Func<TNetwork, IReadOnlyDictionary<string, byte[]>, TClassifier> wrap)
+        where TNetwork : nn.Module
+    {
+        if (maxSequenceLength < minimumLength || maxSequenceLength > backbone.MaxSequenceLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength,
+                $"The maximum sequence length must be between {minimumLength} and {backbone.MaxSequenceLength} (the backbone's limit).");
+        }
+
+        IReadOnlyDictionary<string, byte[]> tokenizerFiles = backbone.ReadTokenizerFiles();
+        Device device = backbone.Device;
+        TNetwork network = ModelFolder.BuildAround(backbone.HandOverEncoder(), build);
+        try
+        {
+            network.to(device);
+            return wrap(network, tokenizerFiles);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads the encoder config, tokenizer and weights of a saved folder into the network <paramref name="build"/>
+    /// makes, on <paramref name="device"/> in eval mode, and wraps it; the network is disposed if anything fails.
+    /// </summary>
+    private protected static TClassifier ReadFolder<TNetwork, TClassifier>(string folder, DeviceOption? device, bool encoderHasPooler,
+        Func<EncoderNetwork, TNetwork> build, Func<EncoderConfig, string> describe, Func<TNetwork, TextTokenizer, IReadOnlyDictionary<string, byte[]>, TClassifier> wrap)
+        where TNetwork : nn.Module
+    {
+        var (config, tokenizer, tokenizerFiles) = ModelFolder.ReadEncoderAndTokenizer(folder);
+        TNetwork network = ModelFolder.BuildAroundEncoder(config, encoderHasPooler, build);
+        try
+        {
+            ModelFolder.ReadWeights(folder, network, describe(config));
+            network.to((device ?? DeviceOption.Auto).Resolve());
+            network.eval();
+            return wrap(network, tokenizer, tokenizerFiles);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+}
