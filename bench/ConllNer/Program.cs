@@ -15,7 +15,7 @@ using System.Text;
 using System.Text.Json;
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet;
-using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sequence;
 using Microsoft.ML;
 using Microsoft.ML.Data;

@@ -23,7 +23,7 @@ using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.Palbert;
 using EarlyExit.MLNet.Sweeps;
-using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Modeling;
 using EarlyExit.Sequence;
 using EarlyExit.Sweeps;

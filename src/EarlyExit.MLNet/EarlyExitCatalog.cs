@@ -1,7 +1,7 @@
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Palbert;
-using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Training;
 using Microsoft.ML;
 

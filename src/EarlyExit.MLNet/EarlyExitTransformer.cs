@@ -22,7 +22,7 @@ namespace EarlyExit.MLNet;
 /// <summary>
 /// A fitted early-exit model as an ML.NET transformer: it scores in batches, each row (or word) leaving
 /// the network at the layer its exit criterion allows. The two kinds are
-/// <see cref="Palbert.PalbertTransformer"/> and <see cref="TokenExitNer.TokenEarlyExitNerTransformer"/>.
+/// <see cref="Palbert.PalbertTransformer"/> and <see cref="TokenEarlyExitNer.TokenEarlyExitNerTransformer"/>.
 /// </summary>
 /// <typeparam name="TSelf">The transformer type, which <see cref="WithExitCriterion(TCriterion)"/> and <see cref="WithBatchSize"/> return.</typeparam>
 /// <typeparam name="TClassifier">The deployable model inside (network, tokenizer, labels).</typeparam>

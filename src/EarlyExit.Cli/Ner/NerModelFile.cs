@@ -1,5 +1,5 @@
 using EarlyExit.Devices;
-using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sequence;
 using Microsoft.ML;
 

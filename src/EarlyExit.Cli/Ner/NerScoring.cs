@@ -6,7 +6,7 @@
 // Metrics follow conlleval's rules (EntityEvaluator), so they equal conlleval's on `ner score` output.
 using EarlyExit.Cli.Output;
 using EarlyExit.ExitCriteria;
-using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sequence;
 
 namespace EarlyExit.Cli.Ner;

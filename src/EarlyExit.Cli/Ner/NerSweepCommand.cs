@@ -9,7 +9,7 @@ using EarlyExit.Cli.Output;
 using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Sweeps;
-using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sweeps;
 using Microsoft.ML;
 

@@ -15,7 +15,7 @@ using System.Globalization;
 using EarlyExit.Cli.Output;
 using EarlyExit.Devices;
 using EarlyExit.MLNet;
-using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sequence;
 using EarlyExit.Training;
 using Microsoft.ML;

@@ -19,8 +19,8 @@ using Microsoft.ML.Runtime;
 // (a test checks it) and be unique in the ComponentCatalog (prefix it with EarlyExit).
 [assembly: LoadableClass(typeof(EarlyExit.MLNet.Palbert.PalbertTransformer), typeof(ModelLoader<EarlyExit.MLNet.Palbert.PalbertTransformer>), null,
     typeof(SignatureLoadModel), "EarlyExit PALBERT text classifier", EarlyExit.MLNet.Palbert.PalbertTransformer.LoaderSignature)]
-[assembly: LoadableClass(typeof(EarlyExit.MLNet.TokenExitNer.TokenEarlyExitNerTransformer), typeof(ModelLoader<EarlyExit.MLNet.TokenExitNer.TokenEarlyExitNerTransformer>), null,
-    typeof(SignatureLoadModel), "EarlyExit token-level early-exit NER", EarlyExit.MLNet.TokenExitNer.TokenEarlyExitNerTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(EarlyExit.MLNet.TokenEarlyExitNer.TokenEarlyExitNerTransformer), typeof(ModelLoader<EarlyExit.MLNet.TokenEarlyExitNer.TokenEarlyExitNerTransformer>), null,
+    typeof(SignatureLoadModel), "EarlyExit token-level early-exit NER", EarlyExit.MLNet.TokenEarlyExitNer.TokenEarlyExitNerTransformer.LoaderSignature)]
 
 namespace EarlyExit.MLNet.Interop;
 

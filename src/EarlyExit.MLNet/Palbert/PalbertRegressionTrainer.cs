@@ -30,46 +30,35 @@ namespace EarlyExit.MLNet.Palbert;
 /// regression: the value changed by less than T for N layers), <c>layer:K</c> and <c>full</c>.
 /// Validation (best epoch, early stopping) maximises the mean of Pearson's and Spearman's correlation.
 /// </remarks>
-public sealed class PalbertRegressionTrainer : IEstimator<PalbertTransformer>
+public sealed class PalbertRegressionTrainer : EarlyExitTrainer<PalbertRegressionTrainer.Options, PalbertTransformer>
 {
-    private readonly IHost _host;
-    private readonly IHostEnvironment _env;
-    private readonly Options _options;
-
     /// <summary>Creates the trainer; every option is checked now and all problems are reported together.</summary>
     /// <exception cref="ArgumentException">Some options are invalid; the message lists each.</exception>
     internal PalbertRegressionTrainer(IHostEnvironment env, Options options)
+        : base(env, options, "PalbertRegression", "Palbert regression")
     {
-        ArgumentNullException.ThrowIfNull(env);
-        TrainerFitting.CheckOptions(options, "Palbert regression");
-        _env = env;
-        _host = env.Register("PalbertRegression");
-        _options = options;
     }
-
-    /// <summary>Trains on <paramref name="input"/> (holding out <see cref="PalbertOptionsBase.ValidationFraction"/> of it for validation, if set).</summary>
-    public PalbertTransformer Fit(IDataView input) => Fit(input, validationData: null);
 
     /// <summary>Trains on <paramref name="trainData"/>, selecting the best epoch (and stopping early, if set) on <paramref name="validationData"/>.</summary>
     /// <param name="trainData">The training rows.</param>
     /// <param name="validationData">Validation rows with the same columns, or null (then <see cref="PalbertOptionsBase.ValidationFraction"/> applies).</param>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type; the message names it and the fix.</exception>
     /// <exception cref="ArgumentException">Every target is the same, or early stopping has no validation data.</exception>
-    public PalbertTransformer Fit(IDataView trainData, IDataView? validationData) =>
-        PalbertFitting.Fit(_env, _host, _options, TargetLabel.Instance, trainData, validationData);
+    public override PalbertTransformer Fit(IDataView trainData, IDataView? validationData) =>
+        PalbertFitting.Fit(Env, Host, TrainerOptions, TargetLabel.Instance, trainData, validationData);
 
     /// <summary>The input schema plus Score (Single), ExitLayer and (with a halting head) HaltingDistribution.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type; the message names it and the fix.</exception>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SchemaShape.Column label = PalbertFitting.FindShapeColumn(inputSchema, _options.LabelColumnName, "LabelColumnName");
+        SchemaShape.Column label = PalbertFitting.FindShapeColumn(inputSchema, TrainerOptions.LabelColumnName, "LabelColumnName");
         if (label.IsKey || label.ItemType != NumberDataViewType.Single || label.Kind != SchemaShape.Column.VectorKind.Scalar)
         {
-            throw TargetLabel.NotSingle(_options.LabelColumnName, label.IsKey ? $"Key<{label.ItemType}>" : label.ItemType.ToString());
+            throw TargetLabel.NotSingle(TrainerOptions.LabelColumnName, label.IsKey ? $"Key<{label.ItemType}>" : label.ItemType.ToString());
         }
 
-        return PalbertFitting.OutputSchema(inputSchema, _options, [OutputSchemaShapes.RegressionScore(_options.ScoreColumnName)]);
+        return PalbertFitting.OutputSchema(inputSchema, TrainerOptions, [OutputSchemaShapes.RegressionScore(TrainerOptions.ScoreColumnName)]);
     }
 
     /// <summary>

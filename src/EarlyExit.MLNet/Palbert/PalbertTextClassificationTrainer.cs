@@ -27,49 +27,38 @@ namespace EarlyExit.MLNet.Palbert;
 /// <item><term>HaltingDistribution (output)</term><description>Vector&lt;Single&gt; of L halting probabilities (models with a halting head).</description></item>
 /// </list>
 /// </remarks>
-public sealed partial class PalbertTextClassificationTrainer : IEstimator<PalbertTransformer>
+public sealed partial class PalbertTextClassificationTrainer : EarlyExitTrainer<PalbertTextClassificationTrainer.Options, PalbertTransformer>
 {
-    private readonly IHost _host;
-    private readonly IHostEnvironment _env;
-    private readonly Options _options;
-
     /// <summary>Creates the trainer; every option is checked now and all problems are reported together.</summary>
     /// <exception cref="ArgumentException">Some options are invalid; the message lists each.</exception>
     internal PalbertTextClassificationTrainer(IHostEnvironment env, Options options)
+        : base(env, options, "Palbert", "Palbert")
     {
-        ArgumentNullException.ThrowIfNull(env);
-        TrainerFitting.CheckOptions(options, "Palbert");
-        _env = env;
-        _host = env.Register("Palbert");
-        _options = options;
     }
-
-    /// <summary>Trains on <paramref name="input"/> (holding out <see cref="Options.ValidationFraction"/> of it for validation, if set).</summary>
-    public PalbertTransformer Fit(IDataView input) => Fit(input, validationData: null);
 
     /// <summary>Trains on <paramref name="trainData"/>, selecting the best epoch (and stopping early, if set) on <paramref name="validationData"/>.</summary>
     /// <param name="trainData">The training rows.</param>
     /// <param name="validationData">Validation rows with the same columns, or null (then <see cref="Options.ValidationFraction"/> applies).</param>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type; the message names it and the fix.</exception>
     /// <exception cref="ArgumentException">The data has fewer than two classes, or early stopping has no validation data.</exception>
-    public PalbertTransformer Fit(IDataView trainData, IDataView? validationData) =>
-        PalbertFitting.Fit(_env, _host, _options, ClassLabel.Instance, trainData, validationData);
+    public override PalbertTransformer Fit(IDataView trainData, IDataView? validationData) =>
+        PalbertFitting.Fit(Env, Host, TrainerOptions, ClassLabel.Instance, trainData, validationData);
 
     /// <summary>The input schema plus PredictedLabel, Score, ExitLayer and (with a halting head) HaltingDistribution.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type; the message names it and the fix.</exception>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SchemaShape.Column label = PalbertFitting.FindShapeColumn(inputSchema, _options.LabelColumnName, "LabelColumnName");
+        SchemaShape.Column label = PalbertFitting.FindShapeColumn(inputSchema, TrainerOptions.LabelColumnName, "LabelColumnName");
         // The same rule as Fit's (ClassLabel.Require): a scalar Key<UInt32>, as MapValueToKey makes.
         if (!label.IsKey || label.ItemType != NumberDataViewType.UInt32 || label.Kind != SchemaShape.Column.VectorKind.Scalar)
         {
             string found = label.IsKey ? $"Key<{label.ItemType.RawType.Name}>" : label.ItemType.ToString() ?? "?";
-            throw ClassLabel.NotKey(_options.LabelColumnName, label.Kind == SchemaShape.Column.VectorKind.Scalar ? found : $"a vector of {found}");
+            throw ClassLabel.NotKey(TrainerOptions.LabelColumnName, label.Kind == SchemaShape.Column.VectorKind.Scalar ? found : $"a vector of {found}");
         }
 
-        return PalbertFitting.OutputSchema(inputSchema, _options,
-            [OutputSchemaShapes.PredictedLabel(label, _options.PredictedLabelColumnName), OutputSchemaShapes.Score(label, _options.ScoreColumnName)]);
+        return PalbertFitting.OutputSchema(inputSchema, TrainerOptions,
+            [OutputSchemaShapes.PredictedLabel(label, TrainerOptions.PredictedLabelColumnName), OutputSchemaShapes.Score(label, TrainerOptions.ScoreColumnName)]);
     }
 
     /// <summary>A key-typed label: one 0-based class per row (key - 1); key 0 is a missing label.</summary>

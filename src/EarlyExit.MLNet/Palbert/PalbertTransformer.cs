@@ -99,7 +99,7 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
                 "Sweep compares classification metrics; this is a regression model. Record its layers with Classifier.Record(...) and replay criteria on the record (ClassificationRecord.Replay), then score with EarlyExitRegressionMetrics.Compute.");
         }
 
-        return ClassifierSweep.Run(this, data, grid?.ToList(), metric, labelColumnName, measureSpeed, positiveLabel);
+        return PalbertSweep.Run(this, data, grid?.ToList(), metric, labelColumnName, measureSpeed, positiveLabel);
     }
 
     /// <summary>Writes the transformer (see the binary format above).</summary>

@@ -7,7 +7,7 @@ namespace EarlyExit.MLNet.Tests.Interop;
 /// <summary>
 /// The rules of Interop/ModelPersistence.cs: loadable-class registrations, model formats and entry names.
 /// The save/load round trips themselves run on the real transformers (PalbertTrainerTests,
-/// TokenExitNerTests), in this process and in a fresh one.
+/// TokenEarlyExitNerTests), in this process and in a fresh one.
 /// </summary>
 public sealed class ModelPersistenceTests
 {
@@ -19,7 +19,7 @@ public sealed class ModelPersistenceTests
 
         // The product's transformers and nothing else (no test or probe types in users' component catalogs).
         Assert.Equal(
-            ["EarlyExit.MLNet.Palbert.PalbertTransformer", "EarlyExit.MLNet.TokenExitNer.TokenEarlyExitNerTransformer"],
+            ["EarlyExit.MLNet.Palbert.PalbertTransformer", "EarlyExit.MLNet.TokenEarlyExitNer.TokenEarlyExitNerTransformer"],
             attributes.Select(a => ((Type)a.ConstructorArguments[0].Value!).FullName).Order());
         foreach (CustomAttributeData attribute in attributes)
         {

@@ -1,14 +1,14 @@
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Tests.TestSupport;
-using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sequence;
 using EarlyExit.Tests.TestSupport;
 using EarlyExit.Tests.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace EarlyExit.MLNet.Tests.TokenExitNer;
+namespace EarlyExit.MLNet.Tests.TokenEarlyExitNer;
 
 /// <summary>A sentence row: words and IOB2 tag strings.</summary>
 public sealed class SentenceRow
@@ -88,7 +88,7 @@ public sealed class NerFixture : IDisposable
 }
 
 [Collection("Torch")]
-public sealed class TokenExitNerTests(NerFixture fixture) : IClassFixture<NerFixture>, IDisposable
+public sealed class TokenEarlyExitNerTests(NerFixture fixture) : IClassFixture<NerFixture>, IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("ner-tests-").FullName;
 

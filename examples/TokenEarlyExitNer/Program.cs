@@ -2,14 +2,14 @@
 // TokenEarlyExitNer (TOKEE with halt-and-copy) -> MapKeyToValue, fit, then entity F1 on the dev set and
 // the layers at which the words left the network.
 //
-//   dotnet run --project examples/TokenExitNer                  (fine-tunes all-MiniLM-L6-v2 on 3,000 sentences: a few minutes on 2 cores)
-//   dotnet run --project examples/TokenExitNer -- albert-base-v2 14041   (another checkpoint, all sentences; needs the hub or a mirror)
+//   dotnet run --project examples/TokenEarlyExitNer                  (fine-tunes all-MiniLM-L6-v2 on 3,000 sentences: a few minutes on 2 cores)
+//   dotnet run --project examples/TokenEarlyExitNer -- albert-base-v2 14041   (another checkpoint, all sentences; needs the hub or a mirror)
 //
 // The checkpoint comes from ../shared/models (found beside the repository with no setting), else from
 // the Hugging Face hub.
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet;
-using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sequence;
 using Microsoft.ML;
 

@@ -14,7 +14,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 
-namespace EarlyExit.MLNet.TokenExitNer;
+namespace EarlyExit.MLNet.TokenEarlyExitNer;
 
 /// <summary>
 /// Trains a token-level early-exit sequence labeller (SENTEE / TOKEE, halt-and-copy) on a transformer
@@ -30,31 +30,19 @@ namespace EarlyExit.MLNet.TokenExitNer;
 /// <item><term>ExitLayer (output)</term><description>Int32, the deepest layer any word of the row reached.</description></item>
 /// </list>
 /// </remarks>
-public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExitNerTransformer>
+public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEarlyExitNerTrainer.Options, TokenEarlyExitNerTransformer>
 {
-    private readonly IHost _host;
-    private readonly IHostEnvironment _env;
-    private readonly Options _options;
-
     /// <summary>Creates the trainer; every option is checked now and all problems are reported together.</summary>
     /// <exception cref="ArgumentException">Some options are invalid; the message lists each.</exception>
     internal TokenEarlyExitNerTrainer(IHostEnvironment env, Options options)
+        : base(env, options, "TokenEarlyExitNer", "token-exit NER")
     {
-        ArgumentNullException.ThrowIfNull(env);
-        TrainerFitting.CheckOptions(options, "token-exit NER");
-
-        _env = env;
-        _host = env.Register("TokenEarlyExitNer");
-        _options = options;
     }
-
-    /// <summary>Trains on <paramref name="input"/> (holding out <see cref="Options.ValidationFraction"/> for validation, if set).</summary>
-    public TokenEarlyExitNerTransformer Fit(IDataView input) => Fit(input, validationData: null);
 
     /// <summary>Trains on <paramref name="trainData"/>, selecting the best epoch by entity F1 on <paramref name="validationData"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type; the message names it and the fix.</exception>
     /// <exception cref="ArgumentException">A row's words and tags differ in length (the row is named), no sentence with words and tags remains, or there are fewer than two tags.</exception>
-    public TokenEarlyExitNerTransformer Fit(IDataView trainData, IDataView? validationData)
+    public override TokenEarlyExitNerTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(trainData);
         var (tokens, label, tagCount) = CheckColumns(trainData.Schema, "training data");
@@ -66,22 +54,22 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
         LabelKeyValues tags = LabelKeyValues.FromColumn(label, tagCount);
         if (tagCount < 2)
         {
-            throw new ArgumentException($"Column '{_options.LabelColumnName}' has only {tagCount} tag value(s) ({string.Join(", ", tags.Values)}); a sequence labeller needs at least two.");
+            throw new ArgumentException($"Column '{TrainerOptions.LabelColumnName}' has only {tagCount} tag value(s) ({string.Join(", ", tags.Values)}); a sequence labeller needs at least two.");
         }
 
-        TrainerFitting.RequireValidationSource(_options, validationData);
+        TrainerFitting.RequireValidationSource(TrainerOptions, validationData);
 
-        using IChannel ch = _host.Start("Training");
+        using IChannel ch = Host.Start("Training");
         List<Sentence> sentences = ReadSentences(trainData, tokens, label, ch, "training");
         List<Sentence>? validationSentences = validationData is null ? null
-            : ReadSentences(validationData, validationData.Schema[_options.TokensColumnName], validationData.Schema[_options.LabelColumnName], ch, "validation");
-        if (validationSentences is null && _options.ValidationFraction > 0)
+            : ReadSentences(validationData, validationData.Schema[TrainerOptions.TokensColumnName], validationData.Schema[TrainerOptions.LabelColumnName], ch, "validation");
+        if (validationSentences is null && TrainerOptions.ValidationFraction > 0)
         {
-            (sentences, validationSentences) = TrainerFitting.Split(sentences, _options.ValidationFraction, _options.Seed, "sentences");
+            (sentences, validationSentences) = TrainerFitting.Split(sentences, TrainerOptions.ValidationFraction, TrainerOptions.Seed, "sentences");
         }
 
-        using PretrainedEncoder backbone = TrainerFitting.LoadBackbone(_options, ch);
-        var classifier = EarlyExitTokenClassifier.Create(backbone, tags.Values, _options.MaxSequenceLength, _options.ExitCriterion, _options.Dropout, _options.Seed);
+        using PretrainedEncoder backbone = TrainerFitting.LoadBackbone(TrainerOptions, ch);
+        var classifier = EarlyExitTokenClassifier.Create(backbone, tags.Values, TrainerOptions.MaxSequenceLength, TrainerOptions.ExitCriterion, TrainerOptions.Dropout, TrainerOptions.Seed);
         return TrainerFitting.TrainAndWrap(classifier, ch, () =>
         {
             List<TokenExample> training = Examples(classifier, sentences);
@@ -91,46 +79,46 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
             Func<IReadOnlyList<int[]>, IReadOnlyList<int[]>, double>? entityF1 = tags.HasAnnotation
                 ? (gold, predicted) => EntityEvaluation.Evaluate(Names(gold, tags), Names(predicted, tags)).Overall.F1
                 : null;
-            TokenTrainingOptions trainingOptions = _options.ToTrainingOptions();
+            TokenTrainingOptions trainingOptions = TrainerOptions.ToTrainingOptions();
             trainingOptions.TokenlessWordTag = classifier.OutsideTag; // as the classifier's own predictions
             return TokenClassifierTrainer.Train(classifier.Model, training, validation, trainingOptions, classifier.PadTokenId, entityF1,
-                new ProgressLog(ch, _options.Progress), _options.CancellationToken);
+                new ProgressLog(ch, TrainerOptions.Progress), TrainerOptions.CancellationToken);
         },
         report =>
         {
-            var columns = new TokenExitNerColumns(_options.TokensColumnName, _options.PredictedLabelColumnName, _options.TokenExitLayersColumnName, _options.ExitLayerColumnName, _options.BatchSize);
-            return new TokenEarlyExitNerTransformer(_env, new SharedModel<EarlyExitTokenClassifier>(classifier), columns, tags, _options.ExitCriterion, report);
+            var columns = new TokenEarlyExitNerColumns(TrainerOptions.TokensColumnName, TrainerOptions.PredictedLabelColumnName, TrainerOptions.TokenExitLayersColumnName, TrainerOptions.ExitLayerColumnName, TrainerOptions.BatchSize);
+            return new TokenEarlyExitNerTransformer(Env, new SharedModel<EarlyExitTokenClassifier>(classifier), columns, tags, TrainerOptions.ExitCriterion, report);
         });
     }
 
     /// <summary>The input schema plus PredictedLabel (vector of keys), TokenExitLayers (vector of Int32) and ExitLayer (Int32).</summary>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SchemaShape.Column label = inputSchema.FirstOrDefault(c => c.Name == _options.LabelColumnName) is { Name: not null } found
+        SchemaShape.Column label = inputSchema.FirstOrDefault(c => c.Name == TrainerOptions.LabelColumnName) is { Name: not null } found
             ? found
-            : throw new ArgumentOutOfRangeException("LabelColumnName", $"Column '{_options.LabelColumnName}' (LabelColumnName) is not in the input; its columns are: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
+            : throw new ArgumentOutOfRangeException("LabelColumnName", $"Column '{TrainerOptions.LabelColumnName}' (LabelColumnName) is not in the input; its columns are: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
         if (!label.IsKey || label.Kind == SchemaShape.Column.VectorKind.Scalar)
         {
             throw LabelNotKeyVector(label.ItemType?.ToString());
         }
 
-        SchemaShape.Column words = inputSchema.FirstOrDefault(c => c.Name == _options.TokensColumnName) is { Name: not null } w
+        SchemaShape.Column words = inputSchema.FirstOrDefault(c => c.Name == TrainerOptions.TokensColumnName) is { Name: not null } w
             ? w
-            : throw new ArgumentOutOfRangeException("TokensColumnName", $"Column '{_options.TokensColumnName}' (TokensColumnName) is not in the input; its columns are: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
+            : throw new ArgumentOutOfRangeException("TokensColumnName", $"Column '{TrainerOptions.TokensColumnName}' (TokensColumnName) is not in the input; its columns are: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
         if (words.ItemType is not TextDataViewType)
         {
-            throw new ArgumentOutOfRangeException("TokensColumnName", $"Column '{_options.TokensColumnName}' must hold the words as a vector of strings or one string, found {words.ItemType}.");
+            throw new ArgumentOutOfRangeException("TokensColumnName", $"Column '{TrainerOptions.TokensColumnName}' must hold the words as a vector of strings or one string, found {words.ItemType}.");
         }
 
         SchemaShape.Column keyValues = label.Annotations.FirstOrDefault(a => a.Name == OutputSchemaShapes.Kinds.KeyValues);
-        var predicted = MLNetInternals.CreateColumn(_options.PredictedLabelColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.UInt32, isKey: true,
+        var predicted = MLNetInternals.CreateColumn(TrainerOptions.PredictedLabelColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.UInt32, isKey: true,
             keyValues.Name is null ? null : new SchemaShape([keyValues]));
         var outputs = new[]
         {
             predicted,
-            MLNetInternals.CreateColumn(_options.TokenExitLayersColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Int32),
-            OutputSchemaShapes.Int32Scalar(_options.ExitLayerColumnName),
+            MLNetInternals.CreateColumn(TrainerOptions.TokenExitLayersColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Int32),
+            OutputSchemaShapes.Int32Scalar(TrainerOptions.ExitLayerColumnName),
         };
         var names = outputs.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         return new SchemaShape(inputSchema.Where(c => !names.Contains(c.Name)).Concat(outputs));
@@ -138,8 +126,8 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
 
     private (DataViewSchema.Column Tokens, DataViewSchema.Column Label, int TagCount) CheckColumns(DataViewSchema schema, string what)
     {
-        DataViewSchema.Column tokens = WordColumns.Require(schema, _options.TokensColumnName, "TokensColumnName", what);
-        DataViewSchema.Column label = InputColumns.Require(schema, _options.LabelColumnName, "LabelColumnName", what);
+        DataViewSchema.Column tokens = WordColumns.Require(schema, TrainerOptions.TokensColumnName, "TokensColumnName", what);
+        DataViewSchema.Column label = InputColumns.Require(schema, TrainerOptions.LabelColumnName, "LabelColumnName", what);
         if (label.Type is not VectorDataViewType { ItemType: KeyDataViewType key } || key.RawType != typeof(uint))
         {
             throw LabelNotKeyVector(label.Type.ToString());
@@ -150,7 +138,7 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
 
     private ArgumentOutOfRangeException LabelNotKeyVector(string? found) => new(
         "LabelColumnName",
-        $"Column '{_options.LabelColumnName}' must be a vector of Key<UInt32> (one tag per word), found {found}; add mlContext.Transforms.Conversion.MapValueToKey(\"{_options.LabelColumnName}\") over the vector of tag strings before the trainer.");
+        $"Column '{TrainerOptions.LabelColumnName}' must be a vector of Key<UInt32> (one tag per word), found {found}; add mlContext.Transforms.Conversion.MapValueToKey(\"{TrainerOptions.LabelColumnName}\") over the vector of tag strings before the trainer.");
 
     private List<Sentence> ReadSentences(IDataView data, DataViewSchema.Column tokens, DataViewSchema.Column label, IChannel ch, string what)
     {
@@ -171,7 +159,7 @@ public sealed partial class TokenEarlyExitNerTrainer : IEstimator<TokenEarlyExit
             if (words.Length != values.Length)
             {
                 throw new ArgumentException(
-                    $"Row {row} of the {what} has {words.Length} words in '{_options.TokensColumnName}' but {values.Length} tags in '{_options.LabelColumnName}'; give one tag per word.");
+                    $"Row {row} of the {what} has {words.Length} words in '{TrainerOptions.TokensColumnName}' but {values.Length} tags in '{TrainerOptions.LabelColumnName}'; give one tag per word.");
             }
 
             // A missing label skips its row, as in the Palbert trainers (ML.NET's rule); here a sentence

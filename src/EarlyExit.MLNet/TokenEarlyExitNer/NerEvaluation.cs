@@ -3,7 +3,7 @@ using EarlyExit.Sequence;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace EarlyExit.MLNet.TokenExitNer;
+namespace EarlyExit.MLNet.TokenEarlyExitNer;
 
 /// <summary>Entity-level and early-exit metrics of labelled sentences.</summary>
 /// <param name="Entities">Precision, recall and F1 per entity type and micro-averaged, and token accuracy, by conlleval's rules.</param>

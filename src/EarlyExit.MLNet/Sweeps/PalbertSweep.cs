@@ -14,7 +14,7 @@ using Microsoft.ML.Data;
 namespace EarlyExit.MLNet.Sweeps;
 
 /// <summary>Sweeps of <see cref="PalbertTransformer"/>s.</summary>
-internal static class ClassifierSweep
+internal static class PalbertSweep
 {
     /// <summary>The metric names of a classifier sweep, as DataFrame columns.</summary>
     public static string Name(ClassificationMetric metric) => metric switch

@@ -1,7 +1,7 @@
 using EarlyExit.Sequence;
 using Microsoft.ML;
 
-namespace EarlyExit.MLNet.TokenExitNer;
+namespace EarlyExit.MLNet.TokenEarlyExitNer;
 
 /// <summary>One sentence of a CoNLL file as an ML.NET row: its words, its tags and where it starts.</summary>
 public sealed class ConllSentenceRow

@@ -11,7 +11,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 
-namespace EarlyExit.MLNet.TokenExitNer;
+namespace EarlyExit.MLNet.TokenEarlyExitNer;
 
 /// <summary>The column names a <see cref="TokenEarlyExitNerTransformer"/> reads and writes, and its scoring batch size.</summary>
 /// <param name="Tokens">The words: a vector of strings, or one string split on whitespace.</param>
@@ -19,7 +19,7 @@ namespace EarlyExit.MLNet.TokenExitNer;
 /// <param name="TokenExitLayers">Each word's exit layer (vector of Int32).</param>
 /// <param name="ExitLayer">The deepest exit layer of the row (Int32).</param>
 /// <param name="BatchSize">Sentences (chunks) scored together.</param>
-public sealed record TokenExitNerColumns(string Tokens, string PredictedLabel, string TokenExitLayers, string ExitLayer, int BatchSize);
+public sealed record TokenEarlyExitNerColumns(string Tokens, string PredictedLabel, string TokenExitLayers, string ExitLayer, int BatchSize);
 
 /// <summary>
 /// A fitted token-level early-exit sequence labeller (SENTEE / TOKEE with halt-and-copy) as an ML.NET
@@ -47,7 +47,7 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
 
     private const string ClassifierFolder = "labeller";
 
-    internal TokenEarlyExitNerTransformer(IHostEnvironment env, SharedModel<EarlyExitTokenClassifier> classifier, TokenExitNerColumns columns, LabelKeyValues tags, TokenExitCriterion criterion, TrainingReport? report)
+    internal TokenEarlyExitNerTransformer(IHostEnvironment env, SharedModel<EarlyExitTokenClassifier> classifier, TokenEarlyExitNerColumns columns, LabelKeyValues tags, TokenExitCriterion criterion, TrainingReport? report)
         : base(env, nameof(TokenEarlyExitNerTransformer), classifier, tags, criterion, columns.BatchSize, report)
     {
         Columns = columns;
@@ -57,7 +57,7 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
     static ModelFormat IModelPersistable<TokenEarlyExitNerTransformer>.Format => s_format;
 
     /// <summary>The columns read and written.</summary>
-    public TokenExitNerColumns Columns { get; }
+    public TokenEarlyExitNerColumns Columns { get; }
 
     /// <summary>The tags' key values.</summary>
     internal LabelKeyValues Tags { get; }
@@ -79,7 +79,7 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
     public ExitSweep Sweep(IDataView data, IEnumerable<TokenExitCriterion>? grid = null, string labelColumnName = "Label", bool measureSpeed = true)
     {
         ThrowIfDisposed();
-        return NerSweep.Run(this, data, grid?.ToList(), labelColumnName, measureSpeed);
+        return TokenEarlyExitNerSweep.Run(this, data, grid?.ToList(), labelColumnName, measureSpeed);
     }
 
     void IModelPersistable<TokenEarlyExitNerTransformer>.SaveModel(ModelWriter writer)
@@ -111,19 +111,19 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
 
     private protected override TokenExitCriterion ParseCriterion(string text) => TokenExitCriterion.Parse(text);
 
-    private protected override IBatchScoringMapper CreateMapper(DataViewSchema inputSchema) => new TokenExitNerMapper(this, inputSchema);
+    private protected override IBatchScoringMapper CreateMapper(DataViewSchema inputSchema) => new TokenEarlyExitNerMapper(this, inputSchema);
 
     private protected override void SaveTo(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
 
-    private sealed record SavedSettings(TokenExitNerColumns Columns, string TagType, string[] Tags, bool TagsAnnotated, string ExitCriterion, string[] Files);
+    private sealed record SavedSettings(TokenEarlyExitNerColumns Columns, string TagType, string[] Tags, bool TagsAnnotated, string ExitCriterion, string[] Files);
 }
 
 /// <summary>Input words to predicted tags, word exit layers and the row's exit layer.</summary>
-internal sealed class TokenExitNerMapper : BatchScoringMapper<string[], SentencePrediction>
+internal sealed class TokenEarlyExitNerMapper : BatchScoringMapper<string[], SentencePrediction>
 {
     private readonly TokenEarlyExitNerTransformer _parent;
 
-    public TokenExitNerMapper(TokenEarlyExitNerTransformer parent, DataViewSchema inputSchema)
+    public TokenEarlyExitNerMapper(TokenEarlyExitNerTransformer parent, DataViewSchema inputSchema)
         : base(inputSchema, [WordColumns.Require(inputSchema, parent.Columns.Tokens, "TokensColumnName")], parent.Columns.BatchSize, builder => AddOutputs(builder, parent))
     {
         _parent = parent;

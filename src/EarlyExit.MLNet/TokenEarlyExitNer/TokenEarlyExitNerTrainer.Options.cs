@@ -3,7 +3,7 @@ using EarlyExit.ExitCriteria;
 using EarlyExit.Hub;
 using EarlyExit.Training;
 
-namespace EarlyExit.MLNet.TokenExitNer;
+namespace EarlyExit.MLNet.TokenEarlyExitNer;
 
 public sealed partial class TokenEarlyExitNerTrainer
 {

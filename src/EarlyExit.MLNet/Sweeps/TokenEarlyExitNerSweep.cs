@@ -4,7 +4,7 @@
 // Pareto front (for TOKEE that pass also confirms the replayed estimate).
 using System.Diagnostics;
 using EarlyExit.ExitCriteria;
-using EarlyExit.MLNet.TokenExitNer;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sequence;
 using EarlyExit.Sweeps;
 using Microsoft.ML;
@@ -12,7 +12,7 @@ using Microsoft.ML;
 namespace EarlyExit.MLNet.Sweeps;
 
 /// <summary>Sweeps of <see cref="TokenEarlyExitNerTransformer"/>s.</summary>
-internal static class NerSweep
+internal static class TokenEarlyExitNerSweep
 {
     /// <summary>The metric the front and selection use: micro-averaged entity F1.</summary>
     public const string EntityF1 = "entity-f1";
