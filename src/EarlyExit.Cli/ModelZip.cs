@@ -47,8 +47,8 @@ internal static class ModelZip
             using ZipArchive zip = ZipFile.OpenRead(path);
             foreach ((string settingsFile, string family, string labels) in new[]
             {
-                (EarlyExitTextClassifier.SettingsFileName, "classify", "Labels"),
-                (EarlyExitTokenClassifier.SettingsFileName, "ner", "Tags"),
+                (EarlyExitTextClassifier.Format.SettingsFile, "classify", "Labels"),
+                (EarlyExitTokenClassifier.Format.SettingsFile, "ner", "Tags"),
             })
             {
                 ZipArchiveEntry? settings = zip.Entries.FirstOrDefault(e => e.Name == settingsFile);

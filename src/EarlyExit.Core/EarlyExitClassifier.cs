@@ -93,9 +93,9 @@ public abstract class EarlyExitClassifier<TCriterion> : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Writes the tokenizer files, config.json, model.safetensors and <paramref name="settings"/> as <paramref name="settingsFile"/>.</summary>
-    private protected void WriteFolder<TSettings>(string folder, string settingsFile, TSettings settings) =>
-        ModelFolder.Write(folder, _tokenizerFiles, _encoder.Config, Network, settingsFile, settings);
+    /// <summary>Writes the tokenizer files, config.json, model.safetensors and <paramref name="settings"/> as the format's settings file.</summary>
+    private protected void WriteFolder<TSettings>(string folder, SavedFolderFormat format, TSettings settings) =>
+        ModelFolder.Write(folder, _tokenizerFiles, _encoder.Config, Network, format.SettingsFile, settings);
 
     /// <summary>
     /// Builds an untrained network around <paramref name="backbone"/>'s encoder (handed over) on the

@@ -38,13 +38,8 @@ namespace EarlyExit;
 /// </summary>
 public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
 {
-    /// <summary>The saved format this code writes.</summary>
-    public const int FormatVersion = 2;
-
-    /// <summary>The settings file of the saved format.</summary>
-    public const string SettingsFileName = "classifier.json";
-
-    private const string FormatName = "earlyexit-text-classifier";
+    /// <summary>The saved format: its name, the version this code writes, its settings file.</summary>
+    internal static readonly SavedFolderFormat Format = new("earlyexit-text-classifier", Version: 2, SettingsFile: "classifier.json", What: "early-exit text classifier");
 
     private EarlyExitTextClassifier(EarlyExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> labels, int maxSequenceLength, ExitCriterion criterion)
         : base(model, model.Encoder, tokenizer, tokenizerFiles, labels, maxSequenceLength, criterion)
@@ -144,8 +139,8 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
     {
         var settings = new SavedSettings
         {
-            Format = FormatName,
-            FormatVersion = FormatVersion,
+            Format = Format.Name,
+            FormatVersion = Format.Version,
             MinReadableVersion = Model.Config.Pooling == HeadPooling.Cls && !IsRegression && !Model.Config.HaltingReadsConfidence ? 1 : 2,
             Labels = Labels.ToArray(),
             MaxSequenceLength = MaxSequenceLength,
@@ -153,7 +148,7 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
             Heads = Model.Config,
             EncoderHasPooler = Model.Encoder.HasPooler,
         };
-        WriteFolder(folder, SettingsFileName, settings);
+        WriteFolder(folder, Format, settings);
     }
 
     /// <summary>Reads a classifier written by <see cref="Save"/>.</summary>
@@ -164,7 +159,7 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
     /// <exception cref="CheckpointMismatchException">The weights do not fit the settings.</exception>
     public static EarlyExitTextClassifier Load(string folder, DeviceOption? device = null)
     {
-        SavedSettings settings = ModelFolder.ReadSettings<SavedSettings>(folder, SettingsFileName, FormatName, FormatVersion, "early-exit text classifier");
+        SavedSettings settings = ModelFolder.ReadSettings<SavedSettings>(folder, Format);
         ModelFolder.CheckNames(settings.Labels, "label", minimum: settings.Heads.IsRegression ? 1 : 2);
         ExitCriterion criterion = ExitCriterion.Parse(settings.ExitCriterion);
         return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => new EarlyExitNetwork(encoder, settings.Heads),

@@ -36,13 +36,8 @@ public sealed record SentencePrediction(int[] Tags, int[] ExitLayers)
 /// <summary>A trained token-level early-exit labeller: its <see cref="EarlyExitClassifier{TCriterion}.Labels"/> are the tags. Score from one thread at a time.</summary>
 public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCriterion>
 {
-    /// <summary>The saved format this code writes.</summary>
-    public const int FormatVersion = 1;
-
-    /// <summary>The settings file of the saved format.</summary>
-    public const string SettingsFileName = "token-classifier.json";
-
-    private const string FormatName = "earlyexit-token-classifier";
+    /// <summary>The saved format: its name, the version this code writes, its settings file.</summary>
+    internal static readonly SavedFolderFormat Format = new("earlyexit-token-classifier", Version: 1, SettingsFile: "token-classifier.json", What: "early-exit token classifier");
 
     private EarlyExitTokenClassifier(TokenExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion)
         : base(model, model.Encoder, tokenizer, tokenizerFiles, tags, maxSequenceLength, criterion)
@@ -140,8 +135,8 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     /// <summary>Writes the labeller into <paramref name="folder"/> (see the file header for the format).</summary>
     public override void Save(string folder)
     {
-        var settings = new SavedSettings(FormatName, FormatVersion, 1, Labels.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler);
-        WriteFolder(folder, SettingsFileName, settings);
+        var settings = new SavedSettings(Format.Name, Format.Version, 1, Labels.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler);
+        WriteFolder(folder, Format, settings);
     }
 
     /// <summary>Reads a labeller written by <see cref="Save"/>.</summary>
@@ -152,7 +147,7 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     /// <exception cref="CheckpointMismatchException">The weights do not fit the settings.</exception>
     public static EarlyExitTokenClassifier Load(string folder, DeviceOption? device = null)
     {
-        SavedSettings settings = ModelFolder.ReadSettings<SavedSettings>(folder, SettingsFileName, FormatName, FormatVersion, "early-exit token classifier");
+        SavedSettings settings = ModelFolder.ReadSettings<SavedSettings>(folder, Format);
         ModelFolder.CheckNames(settings.Tags, "tag");
         TokenExitCriterion criterion = TokenExitCriterion.Parse(settings.ExitCriterion);
         return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => new TokenExitNetwork(encoder, settings.Tags.Length, settings.Dropout),

@@ -7,6 +7,8 @@
 // criterion or batch size (With), how to parse a criterion (ParseCriterion), its mapper (CreateMapper),
 // and its save entry point (SaveTo, which forwards to Interop's ModelPersistence with its own type).
 // Everything about its columns, sweep and save format stays in the derived class.
+using System.Text.Json;
+using EarlyExit.Devices;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
@@ -144,11 +146,30 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
     /// <summary>Saves through <c>ModelPersistence.Save(this, ctx)</c>, which needs the derived type.</summary>
     private protected abstract void SaveTo(ModelSaveContext ctx);
 
-    /// <summary>Writes the classifier's saved files as the zip entries <c>folder/file</c> and returns the file names.</summary>
-    private protected string[] WriteClassifier(ModelWriter writer, string folder)
+    /// <summary>
+    /// Writes the classifier's saved files as the zip entries <c>folder/file</c>, then the settings JSON
+    /// that <paramref name="settings"/> makes from the files' names.
+    /// </summary>
+    private protected void WriteModel<TSettings>(ModelWriter writer, string folder, Func<string[], TSettings> settings)
     {
         ThrowIfDisposed();
-        return FolderPayload.Write(writer, folder, _classifier.Model.Save);
+        string[] files = FolderPayload.Write(writer, folder, _classifier.Model.Save);
+        writer.Writer.Write(JsonSerializer.Serialize(settings(files)));
+    }
+
+    /// <summary>
+    /// Reads what <see cref="WriteModel"/> wrote: the settings JSON, then the classifier from the entries
+    /// <paramref name="files"/> names (with <paramref name="load"/>, on <c>$EARLYEXIT_DEVICE</c>), wrapped
+    /// by <paramref name="wrap"/>; the classifier is disposed if wrapping fails.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The settings are empty, or the classifier's files are not readable.</exception>
+    private protected static TSelf ReadModel<TSettings>(ModelReader reader, string folder, string what, Func<TSettings, IEnumerable<string>> files,
+        Func<string, DeviceOption, TClassifier> load, Func<TSettings, SharedModel<TClassifier>, TSelf> wrap)
+    {
+        TSettings settings = JsonSerializer.Deserialize<TSettings>(reader.Reader.ReadString())
+            ?? throw new InvalidDataException($"The {what}'s settings are empty.");
+        return FolderPayload.Read(reader, folder, files(settings), path => load(path, DeviceOption.FromEnvironment()),
+            classifier => wrap(settings, new SharedModel<TClassifier>(classifier)));
     }
 
     /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>

@@ -61,7 +61,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         using EarlyExitTextClassifier classifier = Trained(epochs: 0);
         string folder = Path.Combine(_root, "newer");
         classifier.Save(folder);
-        string settings = Path.Combine(folder, EarlyExitTextClassifier.SettingsFileName);
+        string settings = Path.Combine(folder, EarlyExitTextClassifier.Format.SettingsFile);
         File.WriteAllText(settings, File.ReadAllText(settings).Replace("\"MinReadableVersion\": 1", "\"MinReadableVersion\": 99", StringComparison.Ordinal));
 
         var error = Assert.Throws<InvalidDataException>(() => EarlyExitTextClassifier.Load(folder, DeviceOption.Cpu));
@@ -79,7 +79,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         classifier.Save(folder);
         using EarlyExitTextClassifier loaded = EarlyExitTextClassifier.Load(folder, DeviceOption.Cpu);
 
-        string settings = File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.SettingsFileName));
+        string settings = File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.Format.SettingsFile));
         Assert.Contains("\"MinReadableVersion\": 2", settings);
         Assert.Contains("\"Pooling\": \"Mean\"", settings);
         Assert.Equal(HeadPooling.Mean, loaded.Model.Config.Pooling);
@@ -98,7 +98,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         classifier.Save(folder);
         using EarlyExitTextClassifier loaded = EarlyExitTextClassifier.Load(folder, DeviceOption.Cpu);
 
-        Assert.Contains("\"MinReadableVersion\": 2", File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.SettingsFileName)));
+        Assert.Contains("\"MinReadableVersion\": 2", File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.Format.SettingsFile)));
         Assert.True(loaded.Model.Config.HaltingReadsConfidence);
         Assert.Equal(classifier.Predict(texts).Select(p => p.ExitLayer), loaded.Predict(texts).Select(p => p.ExitLayer));
     }
@@ -111,7 +111,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
             classifier.Save(Path.Combine(_root, "bad-heads"));
         }
 
-        string path = Path.Combine(_root, "bad-heads", EarlyExitTextClassifier.SettingsFileName);
+        string path = Path.Combine(_root, "bad-heads", EarlyExitTextClassifier.Format.SettingsFile);
         File.WriteAllText(path, File.ReadAllText(path).Replace("\"ClassifierDropout\": 0.1", "\"ClassifierDropout\": 1.5", StringComparison.Ordinal));
 
         var error = Assert.Throws<ArgumentException>(() => EarlyExitTextClassifier.Load(Path.Combine(_root, "bad-heads"), DeviceOption.Cpu));
@@ -153,7 +153,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         using EarlyExitTextClassifier classifier = Trained(epochs: 0);
         string folder = Path.Combine(_root, "v1");
         classifier.Save(folder);
-        string path = Path.Combine(folder, EarlyExitTextClassifier.SettingsFileName);
+        string path = Path.Combine(folder, EarlyExitTextClassifier.Format.SettingsFile);
         string settings = File.ReadAllText(path);
         Assert.Contains("\"MinReadableVersion\": 1", settings);
         File.WriteAllText(path, settings.Replace("\"FormatVersion\": 2", "\"FormatVersion\": 1", StringComparison.Ordinal)
@@ -184,7 +184,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         Assert.True(loaded.IsRegression);
         Assert.Equal(["similarity"], loaded.Labels);
         Assert.Equal("patience:2:0.1", loaded.ExitCriterion.Name);
-        Assert.Contains("\"MinReadableVersion\": 2", File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.SettingsFileName)));
+        Assert.Contains("\"MinReadableVersion\": 2", File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.Format.SettingsFile)));
         Assert.Equal(regressor.Predict(texts).Select(p => p.Value), loaded.Predict(texts).Select(p => p.Value));
         Assert.Throws<InvalidOperationException>(() => loaded.ExitCriterion = ExitCriterion.Entropy(0.2));
     }

@@ -22,6 +22,13 @@ internal interface IVersionedSettings
     int MinReadableVersion { get; }
 }
 
+/// <summary>What names a saved model folder's format.</summary>
+/// <param name="Name">The format's name, written into the settings file.</param>
+/// <param name="Version">The version this code writes, and the newest it reads.</param>
+/// <param name="SettingsFile">The settings file's name.</param>
+/// <param name="What">The model in error messages ("early-exit text classifier").</param>
+internal sealed record SavedFolderFormat(string Name, int Version, string SettingsFile, string What);
+
 /// <summary>Writes and reads the parts of a saved model folder.</summary>
 internal static class ModelFolder
 {
@@ -48,10 +55,11 @@ internal static class ModelFolder
 
     /// <summary>Reads and checks the settings file: present, valid JSON, the expected format, a readable version.</summary>
     /// <exception cref="FileNotFoundException">The folder holds no settings file.</exception>
-    /// <exception cref="InvalidDataException">Unreadable, another format, or a version newer than <paramref name="readerVersion"/> can read.</exception>
-    public static TSettings ReadSettings<TSettings>(string folder, string settingsFile, string formatName, int readerVersion, string what)
+    /// <exception cref="InvalidDataException">Unreadable, another format, or a version newer than the format's version.</exception>
+    public static TSettings ReadSettings<TSettings>(string folder, SavedFolderFormat format)
         where TSettings : class, IVersionedSettings
     {
+        (string settingsFile, string formatName, int readerVersion, string what) = (format.SettingsFile, format.Name, format.Version, format.What);
         ArgumentException.ThrowIfNullOrEmpty(folder);
         string path = Path.Combine(folder, settingsFile);
         if (!File.Exists(path))

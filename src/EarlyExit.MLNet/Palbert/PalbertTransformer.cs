@@ -105,26 +105,20 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
     /// <summary>Writes the transformer (see the binary format above).</summary>
     void IModelPersistable<PalbertTransformer>.SaveModel(ModelWriter writer)
     {
-        string[] files = WriteClassifier(writer, ClassifierFolder);
-        var settings = new SavedSettings(Columns, Labels?.TypeName, Labels?.Values.ToArray(), Labels?.HasAnnotation ?? false, ExitCriterion.Name, files);
-        writer.Writer.Write(JsonSerializer.Serialize(settings));
+        WriteModel(writer, ClassifierFolder, files => new SavedSettings(Columns, Labels?.TypeName, Labels?.Values.ToArray(), Labels?.HasAnnotation ?? false, ExitCriterion.Name, files));
     }
 
     /// <summary>
     /// Reads a transformer written by SaveModel. The model runs on <c>$EARLYEXIT_DEVICE</c> (auto, cpu,
     /// cuda, cuda:N; default auto: CUDA when usable); move it later with <c>Classifier.MoveTo</c>.
     /// </summary>
-    static PalbertTransformer IModelPersistable<PalbertTransformer>.LoadModel(IHostEnvironment env, ModelReader reader)
-    {
-        SavedSettings settings = JsonSerializer.Deserialize<SavedSettings>(reader.Reader.ReadString())
-            ?? throw new InvalidDataException("The Palbert transformer's settings are empty.");
-        return FolderPayload.Read(reader, ClassifierFolder, settings.Files, folder => EarlyExitTextClassifier.Load(folder, DeviceOption.FromEnvironment()),
-            classifier => new PalbertTransformer(env, new SharedModel<EarlyExitTextClassifier>(classifier), settings.Columns,
-                classifier.IsRegression ? null : LabelKeyValues.FromSaved(
+    static PalbertTransformer IModelPersistable<PalbertTransformer>.LoadModel(IHostEnvironment env, ModelReader reader) =>
+        ReadModel<SavedSettings>(reader, ClassifierFolder, "Palbert transformer", settings => settings.Files, EarlyExitTextClassifier.Load,
+            (settings, classifier) => new PalbertTransformer(env, classifier, settings.Columns,
+                classifier.Model.IsRegression ? null : LabelKeyValues.FromSaved(
                     settings.LabelType ?? throw new InvalidDataException("The Palbert transformer's settings lack the label type of a classifier."),
                     settings.Labels ?? throw new InvalidDataException("The Palbert transformer's settings lack the class names of a classifier."), settings.LabelsAnnotated),
                 ExitCriterion.Parse(settings.ExitCriterion), report: null));
-    }
 
     /// <summary>Scores rows with this transformer's criterion, in batches.</summary>
     internal ClassificationPrediction[] Score(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs)

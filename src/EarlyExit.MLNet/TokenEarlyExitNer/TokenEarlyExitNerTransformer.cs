@@ -84,20 +84,14 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
 
     void IModelPersistable<TokenEarlyExitNerTransformer>.SaveModel(ModelWriter writer)
     {
-        string[] files = WriteClassifier(writer, ClassifierFolder);
-        var settings = new SavedSettings(Columns, Tags.TypeName, Tags.Values.ToArray(), Tags.HasAnnotation, ExitCriterion.Name, files);
-        writer.Writer.Write(JsonSerializer.Serialize(settings));
+        WriteModel(writer, ClassifierFolder, files => new SavedSettings(Columns, Tags.TypeName, Tags.Values.ToArray(), Tags.HasAnnotation, ExitCriterion.Name, files));
     }
 
     /// <summary>Reads a transformer written by SaveModel; the model runs on <c>$EARLYEXIT_DEVICE</c> (default auto).</summary>
-    static TokenEarlyExitNerTransformer IModelPersistable<TokenEarlyExitNerTransformer>.LoadModel(IHostEnvironment env, ModelReader reader)
-    {
-        SavedSettings settings = JsonSerializer.Deserialize<SavedSettings>(reader.Reader.ReadString())
-            ?? throw new InvalidDataException("The token-exit NER transformer's settings are empty.");
-        return FolderPayload.Read(reader, ClassifierFolder, settings.Files, folder => EarlyExitTokenClassifier.Load(folder, DeviceOption.FromEnvironment()),
-            classifier => new TokenEarlyExitNerTransformer(env, new SharedModel<EarlyExitTokenClassifier>(classifier), settings.Columns,
+    static TokenEarlyExitNerTransformer IModelPersistable<TokenEarlyExitNerTransformer>.LoadModel(IHostEnvironment env, ModelReader reader) =>
+        ReadModel<SavedSettings>(reader, ClassifierFolder, "token-exit NER transformer", settings => settings.Files, EarlyExitTokenClassifier.Load,
+            (settings, classifier) => new TokenEarlyExitNerTransformer(env, classifier, settings.Columns,
                 LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated), TokenExitCriterion.Parse(settings.ExitCriterion), report: null));
-    }
 
     /// <summary>Labels sentences with this transformer's criterion.</summary>
     internal SentencePrediction[] Score(IReadOnlyList<string[]> sentences)
