@@ -1,15 +1,58 @@
 // Prediction over a whole data file for evaluate, score and validation: the items go to the model in
 // chunks of many batches, so the cancellation token is checked and progress reported between chunks,
 // and the stopwatch runs around the model only, so items/s measures prediction, not file reading.
+// Score does it with a fitted transformer's classifier, under the command line's exit criterion and
+// batch size (or the model's own), for both lines.
 using System.Diagnostics;
 using System.Globalization;
 using EarlyExit.Cli.Output;
+using EarlyExit.MLNet;
 
 namespace EarlyExit.Cli;
 
 /// <summary>Runs a model over many items in chunks, with progress, cancellation and timing.</summary>
 internal static class ChunkedPrediction
 {
+    /// <summary>
+    /// Predicts <paramref name="items"/> with <paramref name="transformer"/>'s classifier under <paramref name="criterion"/> (null: the
+    /// model's own) in batches of <paramref name="batchSize"/> (null: the model's), <paramref name="batchesPerChunk"/> batches per chunk.
+    /// </summary>
+    /// <param name="transformer">The fitted transformer.</param>
+    /// <param name="items">The inputs.</param>
+    /// <param name="criterion">The command line's exit criterion, or null.</param>
+    /// <param name="batchSize">The command line's batch size, or null.</param>
+    /// <param name="batchesPerChunk">Batches per call of <paramref name="predict"/>.</param>
+    /// <param name="verb">What the criterion would do with the model, for the refusal ("score", "label with").</param>
+    /// <param name="predict">The classifier's prediction of a chunk under a criterion and batch size.</param>
+    /// <param name="console">Where progress goes.</param>
+    /// <param name="title">The progress title.</param>
+    /// <param name="unit">What the items are called in progress.</param>
+    /// <param name="cancellationToken">Checked before every chunk.</param>
+    /// <returns>The results in item order, the time spent predicting, the batch size and the criterion used.</returns>
+    /// <exception cref="CliException">The criterion needs something the model lacks (a halting head, more layers).</exception>
+    public static (TOut[] Results, TimeSpan Elapsed, int BatchSize, TCriterion Criterion) Score<TSelf, TClassifier, TCriterion, TIn, TOut>(
+        EarlyExitTransformer<TSelf, TClassifier, TCriterion> transformer, IReadOnlyList<TIn> items, TCriterion? criterion, int? batchSize, int batchesPerChunk, string verb,
+        Func<TClassifier, IReadOnlyList<TIn>, TCriterion, int, TOut[]> predict, CliConsole console, string title, string unit, CancellationToken cancellationToken)
+        where TSelf : EarlyExitTransformer<TSelf, TClassifier, TCriterion>
+        where TClassifier : EarlyExitClassifier<TCriterion>
+        where TCriterion : class
+    {
+        TCriterion chosen = criterion ?? transformer.ExitCriterion;
+        try
+        {
+            transformer.Classifier.EnsureSupported(chosen);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliException($"Exit criterion {chosen} cannot {verb} this model: {e.Message}");
+        }
+
+        int batch = batchSize ?? transformer.BatchSize;
+        (TOut[] results, TimeSpan elapsed) = Run(items, batch * batchesPerChunk, chunk => predict(transformer.Classifier, chunk, chosen, batch), console, title, unit, cancellationToken);
+        return (results, elapsed, batch, chosen);
+    }
+
+
     /// <summary>
     /// Predicts every item of <paramref name="items"/> with <paramref name="predict"/> (one result per
     /// item, in order), <paramref name="chunkSize"/> at a time, under a progress display.

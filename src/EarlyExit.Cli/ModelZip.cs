@@ -4,6 +4,7 @@
 // instead of after the weights are loaded.
 using System.IO.Compression;
 using System.Text.Json;
+using EarlyExit.Devices;
 using EarlyExit.MLNet;
 using EarlyExit.Modeling;
 using Microsoft.ML;
@@ -133,4 +134,78 @@ internal static class ModelZip
 
         return (model, found);
     }
+}
+
+/// <summary>
+/// A model zip written by a train command, loaded: the ML.NET chain and its early-exit transformer. The two
+/// kinds are <see cref="Classify.ModelFile"/> and <see cref="Ner.NerModelFile"/>.
+/// </summary>
+/// <typeparam name="TTransformer">The family's transformer.</typeparam>
+/// <typeparam name="TClassifier">Its deployable classifier.</typeparam>
+/// <typeparam name="TCriterion">Its kind of exit criterion.</typeparam>
+internal abstract class ModelZipFile<TTransformer, TClassifier, TCriterion> : IDisposable
+    where TTransformer : EarlyExitTransformer<TTransformer, TClassifier, TCriterion>
+    where TClassifier : EarlyExitClassifier<TCriterion>
+    where TCriterion : class
+{
+    private protected ModelZipFile(string path, ITransformer model, TTransformer transformer)
+    {
+        Path = path;
+        Model = model;
+        Transformer = transformer;
+    }
+
+    /// <summary>The file.</summary>
+    public string Path { get; }
+
+    /// <summary>The whole chain (MapValueToKey, the early-exit transformer, MapKeyToValue).</summary>
+    public ITransformer Model { get; }
+
+    /// <summary>The early-exit transformer inside the chain.</summary>
+    public TTransformer Transformer { get; }
+
+    /// <summary>Frees the model.</summary>
+    public void Dispose() => Transformer.Dispose();
+
+    /// <summary>
+    /// Loads the chain (<see cref="ModelZip.Load"/>), wraps it with <paramref name="create"/>, checks it with
+    /// <paramref name="check"/> and moves it onto <paramref name="device"/> when given (else $EARLYEXIT_DEVICE,
+    /// default auto); the model is freed if any step fails.
+    /// </summary>
+    /// <exception cref="CliException">The file is missing, or is not a model the family's commands serve.</exception>
+    private protected static TFile Load<TFile>(MLContext ml, string path, string family, Func<TTransformer, bool> isOurs, Func<TTransformer?, string> whatIsMissing,
+        Func<ITransformer, TTransformer, TFile> create, DeviceOption? device, Action<TFile>? check = null)
+        where TFile : ModelZipFile<TTransformer, TClassifier, TCriterion>
+    {
+        (ITransformer model, TTransformer transformer) = ModelZip.Load(ml, path, family, isOurs, whatIsMissing);
+        TFile file;
+        try
+        {
+            file = create(model, transformer);
+        }
+        catch
+        {
+            transformer.Dispose();
+            throw;
+        }
+
+        try
+        {
+            check?.Invoke(file);
+            if (device is not null)
+            {
+                transformer.Classifier.MoveTo(device);
+            }
+
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What the zip's settings say, when it is a model of <paramref name="family"/> (else the full load reports what is wrong).</summary>
+    private protected static ModelPeek? PeekFamily(string path, string family) => ModelZip.Peek(path) is { } peek && peek.Family == family ? peek : null;
 }

@@ -70,8 +70,8 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
     /// <summary>The label's key values, or null (regression).</summary>
     internal LabelKeyValues? Labels { get; }
 
-    /// <summary>Rows scored together.</summary>
-    private protected int BatchSize { get; }
+    /// <summary>Rows (for token classification: sentence chunks) scored together; change it with <see cref="WithBatchSize"/>.</summary>
+    public int BatchSize { get; }
 
     /// <summary>The host registered under the transformer's name.</summary>
     private protected IHost Host { get; }

@@ -1,62 +1,41 @@
 using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Palbert;
 using Microsoft.ML;
 
 namespace EarlyExit.Cli.Classify;
 
 /// <summary>A model zip written by <c>classify train</c>, loaded: the ML.NET chain and its Palbert transformer.</summary>
-internal sealed class ModelFile : IDisposable
+internal sealed class ModelFile : ModelZipFile<PalbertTransformer, EarlyExitTextClassifier, ExitCriterion>
 {
     private ModelFile(string path, ITransformer model, PalbertTransformer palbert)
+        : base(path, model, palbert)
     {
-        Path = path;
-        Model = model;
-        Palbert = palbert;
     }
 
-    /// <summary>The file.</summary>
-    public string Path { get; }
-
-    /// <summary>The whole chain (MapValueToKey, Palbert, MapKeyToValue).</summary>
-    public ITransformer Model { get; }
-
     /// <summary>The early-exit classifier inside the chain.</summary>
-    public PalbertTransformer Palbert { get; }
+    public PalbertTransformer Palbert => Transformer;
 
     /// <summary>Whether the model was trained on sentence pairs.</summary>
     public bool IsPair => Palbert.Columns.Sentence2 is not null;
 
     /// <summary>Loads <paramref name="path"/>, onto <paramref name="device"/> when given (else $EARLYEXIT_DEVICE, default auto).</summary>
     /// <exception cref="CliException">The file is missing, is not a model written by classify train, or is a regression model.</exception>
-    public static ModelFile Load(MLContext ml, string path, DeviceOption? device = null)
-    {
-        (ITransformer model, PalbertTransformer palbert) = ModelZip.Load<PalbertTransformer>(ml, path, "classify",
+    public static ModelFile Load(MLContext ml, string path, DeviceOption? device = null) =>
+        Load(ml, path, "classify",
             p => p.Columns.Sentence1 == ClassificationRow.Sentence1Column,
             p => p is null ? "it has no Palbert classifier"
                 : $"its Palbert classifier reads column '{p.Columns.Sentence1}', not '{ClassificationRow.Sentence1Column}'; the classify commands read the columns they train with, " +
-                  "so score a model of your own ML.NET pipeline through ML.NET (mlContext.Model.Load, then Transform)");
-        var file = new ModelFile(path, model, palbert);
-        try
-        {
-            if (palbert.IsRegression)
+                  "so score a model of your own ML.NET pipeline through ML.NET (mlContext.Model.Load, then Transform)",
+            (model, palbert) => new ModelFile(path, model, palbert), device,
+            file =>
             {
-                throw new CliException($"Model '{path}' is a regression model (Regression.Trainers.Palbert); the classify commands serve classifiers. " +
-                    "Score it through ML.NET: mlContext.Model.Load, then Transform gives Score and ExitLayer.");
-            }
-
-            if (device is not null)
-            {
-                palbert.Classifier.MoveTo(device);
-            }
-
-            return file;
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-    }
+                if (file.Palbert.IsRegression)
+                {
+                    throw new CliException($"Model '{path}' is a regression model (Regression.Trainers.Palbert); the classify commands serve classifiers. " +
+                        "Score it through ML.NET: mlContext.Model.Load, then Transform gives Score and ExitLayer.");
+                }
+            });
 
     /// <summary>
     /// Checks, from the zip's settings alone (<see cref="ModelZip.Peek"/>), what can be checked before the weights load:
@@ -64,14 +43,14 @@ internal sealed class ModelFile : IDisposable
     /// and labels of the <paramref name="data"/> sets (null ones skipped) the model does not know.
     /// </summary>
     /// <exception cref="CliException">One of those mistakes.</exception>
-    public static void CheckBeforeLoading(string path, IEnumerable<ExitCriteria.ExitCriterion?>? criteria, params ClassificationData?[] data)
+    public static void CheckBeforeLoading(string path, IEnumerable<ExitCriterion?>? criteria, params ClassificationData?[] data)
     {
-        if (ModelZip.Peek(path) is not { Family: "classify" } peek)
+        if (PeekFamily(path, "classify") is not { } peek)
         {
             return; // the full load reports what is wrong with the file
         }
 
-        peek.RequireLayers(path, "score", criteria?.OfType<ExitCriteria.FixedLayerExitCriterion>().Select(c => (c.Name, c.Layer)) ?? []);
+        peek.RequireLayers(path, "score", criteria?.OfType<FixedLayerExitCriterion>().Select(c => (c.Name, c.Layer)) ?? []);
         foreach (ClassificationData? set in data)
         {
             set?.RequireKnownLabels(peek.Labels, $"the model '{path}'");
@@ -92,7 +71,4 @@ internal sealed class ModelFile : IDisposable
             throw new CliException($"Model '{Path}' was trained on single texts; drop --text-pair-column.");
         }
     }
-
-    /// <summary>Frees the model.</summary>
-    public void Dispose() => Palbert.Dispose();
 }

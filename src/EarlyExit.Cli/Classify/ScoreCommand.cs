@@ -19,13 +19,10 @@ internal sealed class ScoreCommand
     /// <summary>The appended column of the 1-based exit layer.</summary>
     public const string ExitLayerColumn = "ExitLayer";
 
-    private readonly Option<string> _model = CommonOptions.File("--model", "The model .zip written by 'earlyexit classify train'.");
-    private readonly Option<string> _data = CommonOptions.File("--data", "The data to score (labels not needed).");
+    private readonly ModelCommandOptions _options = new("classify", data: "The data to score (labels not needed).", batch: "Rows scored", verb: "score");
     private readonly ColumnOptions _columns = new(withLabel: false);
     private readonly DataFormatOptions _format = new();
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion("Score with this exit criterion instead of the model's own (no retraining).");
-    private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Rows scored together. Default: the model's training batch size.", 1);
-    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to score");
     private readonly Option<string> _out = new("--out")
     {
         Description = "The scored file: every input column, then PredictedLabel, ExitLayer and P(<class>) per class; tab-separated, with a header " +
@@ -47,12 +44,10 @@ internal sealed class ScoreCommand
     public Command Create()
     {
         var command = new Command("score", "Predict a class, an exit layer and class probabilities for every row of a data file.");
-        command.Add(_model);
-        command.Add(_data);
+        _options.AddModelAndData(command);
         _columns.AddTo(command);
         command.Add(_exitCriterion);
-        command.Add(_batchSize);
-        command.Add(_device);
+        _options.AddScoring(command);
         command.Add(_out);
         _format.AddTo(command);
         Cli.SetAction(command, _console, Run);
@@ -61,19 +56,19 @@ internal sealed class ScoreCommand
 
     private int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        string modelPath = parse.GetRequiredValue(_model);
-        string dataPath = parse.GetRequiredValue(_data);
+        string modelPath = parse.GetRequiredValue(_options.Model);
+        string dataPath = parse.GetRequiredValue(_options.Data);
         string outPath = parse.GetRequiredValue(_out);
         AtomicFile.CheckWritable(outPath, "--out", (dataPath, "--data"), (modelPath, "--model"));
 
         ModelFile.CheckBeforeLoading(modelPath, [parse.GetValue(_exitCriterion)]);
         var ml = new MLContext(seed: 0);
-        using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
+        using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_options.Device));
         ColumnSelection columns = _columns.Selection(parse);
         model.CheckPairing(columns.TextPair is not null);
         ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, _console.Warn, cancellationToken);
 
-        ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_batchSize), _console, "scoring", cancellationToken);
+        ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), _console, "scoring", cancellationToken);
         IReadOnlyList<string> classes = model.Palbert.ClassNames;
         AtomicFile.Write(outPath, temporary =>
         {

@@ -28,19 +28,8 @@ internal static class Scoring
     public static ScoredRows Score(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, bool pairs, ExitCriterion? criterion, int? batchSize,
         CliConsole console, string title, CancellationToken cancellationToken)
     {
-        ExitCriterion chosen = criterion ?? palbert.ExitCriterion;
-        try
-        {
-            palbert.Classifier.EnsureSupported(chosen);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new CliException($"--exit-criterion {chosen.Name} cannot score this model: {e.Message}");
-        }
-
-        int batch = batchSize ?? palbert.Columns.BatchSize;
-        (ClassificationPrediction[] predictions, TimeSpan elapsed) = ChunkedPrediction.Run(rows, batch * BatchesPerChunk,
-            chunk => palbert.Classifier.Predict(chunk.Select(r => r.Sentence1).ToArray(), pairs ? chunk.Select(r => r.Sentence2).ToArray() : null, chosen, batch),
+        (ClassificationPrediction[] predictions, TimeSpan elapsed, int batch, ExitCriterion chosen) = ChunkedPrediction.Score(palbert, rows, criterion, batchSize, BatchesPerChunk, "score",
+            (classifier, chunk, c, b) => classifier.Predict(chunk.Select(r => r.Sentence1).ToArray(), pairs ? chunk.Select(r => r.Sentence2).ToArray() : null, c, b),
             console, title, "rows", cancellationToken);
         return new ScoredRows(predictions, elapsed, batch, chosen);
     }

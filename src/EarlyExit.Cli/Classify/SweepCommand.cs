@@ -26,8 +26,7 @@ internal sealed class SweepCommand
         ["mcc"] = ClassificationMetric.MatthewsCorrelation,
     };
 
-    private readonly Option<string> _model = CommonOptions.File("--model", "The model .zip written by 'earlyexit classify train'.");
-    private readonly Option<string> _data = CommonOptions.File("--data", "Labelled validation data: the settings are compared and the choice is made on it.");
+    private readonly ModelCommandOptions _options = new("classify", data: "Labelled validation data: the settings are compared and the choice is made on it.", batch: "Rows scored", verb: "score");
     private readonly Option<string> _test = CommonOptions.File("--test", "Labelled test data in the same layout: the chosen setting and full depth are reported on it (a choice is never judged on the data it was made on).", required: false);
     private readonly ColumnOptions _columns = new(withLabel: true);
     private readonly DataFormatOptions _format = new();
@@ -37,8 +36,6 @@ internal sealed class SweepCommand
 
     private readonly Option<ClassificationMetric?> _metric = CommonOptions.Choice("--metric", "The metric of the front and the choice (all four are reported). Default: accuracy.", s_metrics);
     private readonly SweepOptions _sweep = new();
-    private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Rows scored together. Default: the model's training batch size.", 1);
-    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to score");
     private readonly CliConsole _console;
 
     public SweepCommand(CliConsole console)
@@ -49,15 +46,13 @@ internal sealed class SweepCommand
     public Command Create()
     {
         var command = new Command("sweep", "Compare exit settings from one recorded pass, find the Pareto front of metric against speed-up, and choose a setting.");
-        command.Add(_model);
-        command.Add(_data);
+        _options.AddModelAndData(command);
         command.Add(_test);
         _columns.AddTo(command);
         command.Add(_grid);
         command.Add(_metric);
         _sweep.AddTo(command);
-        command.Add(_batchSize);
-        command.Add(_device);
+        _options.AddScoring(command);
         _format.AddTo(command);
         Cli.SetAction(command, _console, Run);
         return command;
@@ -65,8 +60,8 @@ internal sealed class SweepCommand
 
     private int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        string modelPath = parse.GetRequiredValue(_model);
-        string dataPath = parse.GetRequiredValue(_data);
+        string modelPath = parse.GetRequiredValue(_options.Model);
+        string dataPath = parse.GetRequiredValue(_options.Data);
         string? testPath = parse.GetValue(_test);
         _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"), (modelPath, "--model"));
         ClassificationMetric metric = parse.GetValue(_metric) ?? ClassificationMetric.Accuracy;
@@ -76,11 +71,11 @@ internal sealed class SweepCommand
         ClassificationData? testRows = testPath is null ? null : Read(parse, testPath, columns, cancellationToken);
         ModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), dataRows, testRows);
         var ml = new MLContext(seed: 0);
-        using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_device));
+        using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_options.Device));
         model.CheckPairing(columns.TextPair is not null);
         string? positiveLabel = _columns.PositiveLabelOf(parse);
         PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before sweeping
-        PalbertTransformer palbert = parse.GetValue(_batchSize) is int batch ? model.Palbert.WithBatchSize(batch) : model.Palbert;
+        PalbertTransformer palbert = parse.GetValue(_options.BatchSize) is int batch ? model.Palbert.WithBatchSize(batch) : model.Palbert;
         try
         {
             IDataView data = Keyed(ml, model, dataRows);

@@ -62,19 +62,18 @@ internal sealed class TrainCommand
         ["mcc"] = ClassificationMetric.MatthewsCorrelation,
     };
 
-    private readonly Option<string> _train = CommonOptions.File("--train", "The training data (.tsv, .csv or any delimited text; see --separator).");
-    private readonly Option<string> _valid = CommonOptions.File("--valid",
-        "Validation data with the same columns: picks the best epoch (and drives --early-stopping); its metrics go into the output and --metrics-json.", required: false);
+    private readonly TrainingCommandOptions _training = new(new PalbertTextClassificationTrainer.Options(),
+        train: "The training data (.tsv, .csv or any delimited text; see --separator).",
+        valid: "Validation data with the same columns: picks the best epoch (and drives --early-stopping); its metrics go into the output and --metrics-json.",
+        epochs: "Passes over the training data.",
+        batchSize: "Rows per training batch (and the model's scoring batch).",
+        maxLength: "Longest input in tokens; longer texts are truncated.",
+        seed: "Seed of weights, dropout, data order and --max-train-rows.",
+        learningRate: "Peak learning rate of the encoder and classifier.",
+        validationWatch: "--validation-metric");
+
     private readonly ColumnOptions _columns = new(withLabel: true);
     private readonly DataFormatOptions _format = new();
-    private readonly BackboneOptions _backbone = new();
-    private readonly Option<int?> _epochs = CommonOptions.Integer("--epochs", $"Passes over the training data. Default: {PalbertDefaults.Epochs}.", 1);
-    private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", $"Rows per training batch (and the model's scoring batch). Default: {PalbertDefaults.BatchSize}.", 1);
-    private readonly Option<int?> _maxLength = CommonOptions.Integer("--max-length", $"Longest input in tokens; longer texts are truncated. Default: {PalbertDefaults.MaxSequenceLength}.", 8);
-    private readonly Option<int?> _seed = CommonOptions.Integer("--seed", $"Seed of weights, dropout, data order and --max-train-rows. Default: {PalbertDefaults.Seed}.", 0);
-    private readonly Option<string> _out = new("--out") { Description = "The model .zip to write.", HelpName = "FILE", Required = true };
-    private readonly Option<string> _metricsJson = new("--metrics-json") { Description = "Also write the training summary and validation metrics as JSON.", HelpName = "FILE" };
-    private readonly Option<double?> _learningRate = CommonOptions.Positive("--learning-rate", $"Peak learning rate of the encoder and classifier. Default: {CommonOptions.Invariant(PalbertDefaults.LearningRate)}.");
     private readonly Option<double?> _haltingLearningRate = CommonOptions.Positive("--halting-learning-rate", $"Peak learning rate of the halting head. Default: {CommonOptions.Invariant(PalbertDefaults.HaltingLearningRate)}.");
     private readonly Option<TrainingObjective?> _objective = CommonOptions.Choice("--objective", "Training loss: ponder (PALBERT), pabee, joint (DeeBERT-style) or last-layer (plain full-depth fine-tuning). Default: ponder.", s_objectives);
     private readonly Option<HaltingVariant?> _halting = CommonOptions.Choice("--halting", "Halting head: concat (PALBERT), difference, linear (PonderNet) or none (PABEE, DeeBERT). Default: concat.", s_halting);
@@ -85,9 +84,7 @@ internal sealed class TrainCommand
         "The exit criterion saved with the model and used on --valid. Default: qexit:0.5 (full with --halting none).");
     private readonly Option<double?> _beta = new("--beta") { Description = $"Weight of the KL term of the Ponder objective. Default: {CommonOptions.Invariant(PalbertDefaults.Beta)}.", HelpName = "X" };
     private readonly Option<double?> _priorLambda = new("--prior-lambda") { Description = $"λ of the geometric prior over exit layers, in (0, 1). Default: scaled to the backbone's depth, 1 - 0.9^(12/L) (0.1 for 12 layers, 0.19 for 6).", HelpName = "X" };
-    private readonly Option<int?> _earlyStopping = CommonOptions.Integer("--early-stopping", "Stop after N epochs without a better --validation-metric on --valid (needs --valid). Default: off.", 1);
     private readonly Option<ClassificationMetric?> _validationMetric = CommonOptions.Choice("--validation-metric", "The metric best-epoch selection maximises on --valid. Default: accuracy.", s_metrics);
-    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to train");
 
     private readonly Option<int?> _maxTrainRows = CommonOptions.Integer("--max-train-rows", "Train on at most N rows drawn at random (seeded by --seed), for quick runs.", 1);
 
@@ -101,28 +98,14 @@ internal sealed class TrainCommand
     public Command Create()
     {
         var command = new Command("train", "Fine-tune an early-exit (PALBERT) text classifier and save it as an ML.NET model .zip.");
-        command.Add(_train);
-        command.Add(_valid);
+        _training.AddInputs(command);
         _columns.AddTo(command);
-        _backbone.AddTo(command);
-        foreach (Option option in new Option[]
-        {
-            _epochs, _batchSize, _maxLength, _seed, _out, _metricsJson, _learningRate, _haltingLearningRate,
-            _objective, _halting, _heads, _pooling, _exitCriterion, _beta, _priorLambda, _earlyStopping, _validationMetric, _device, _maxTrainRows,
-        })
-        {
-            command.Add(option);
-        }
-
+        _training.AddBackbone(command);
+        _training.AddTraining(command, _haltingLearningRate, _objective, _halting, _heads, _pooling, _exitCriterion, _beta, _priorLambda, _validationMetric, _maxTrainRows);
         _format.AddTo(command);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(_earlyStopping) is not null && result.GetValue(_valid) is null)
-            {
-                result.AddError("--early-stopping needs --valid: early stopping watches the validation metric.");
-            }
-
-            if (result.GetValue(_validationMetric) is not null && result.GetValue(_valid) is null)
+            if (result.GetValue(_validationMetric) is not null && result.GetValue(_training.Valid) is null)
             {
                 result.AddError("--validation-metric needs --valid.");
             }
@@ -133,31 +116,18 @@ internal sealed class TrainCommand
 
     private int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        string trainPath = parse.GetRequiredValue(_train);
-        string? validPath = parse.GetValue(_valid);
-        string outPath = parse.GetRequiredValue(_out);
-        string? metricsPath = parse.GetValue(_metricsJson);
+        string trainPath = parse.GetRequiredValue(_training.Train);
+        string? validPath = parse.GetValue(_training.Valid);
+        string outPath = parse.GetRequiredValue(_training.Out);
+        string? metricsPath = parse.GetValue(_training.MetricsJson);
         ColumnSelection columns = _columns.Selection(parse);
-        int seed = parse.GetValue(_seed) ?? PalbertDefaults.Seed;
+        int seed = _training.Seed(parse);
 
         var ml = new MLContext(seed);
         var progress = new TrainingProgressReporter();
-        PalbertTextClassificationTrainer.Options options = Options(parse, columns, seed, progress, cancellationToken);
-        PalbertTextClassificationTrainer trainer;
-        try
-        {
-            trainer = ml.MulticlassClassification.Trainers.Palbert(options);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliException(Cli.Describe(e), isUsage: true);
-        }
-
-        AtomicFile.CheckWritable(outPath, "--out", (trainPath, "--train"), (validPath, "--valid"));
-        if (metricsPath is not null)
-        {
-            AtomicFile.CheckWritable(metricsPath, "--metrics-json", (trainPath, "--train"), (validPath, "--valid"), (outPath, "--out"));
-        }
+        PalbertTextClassificationTrainer.Options options = Options(parse, columns, progress, cancellationToken);
+        PalbertTextClassificationTrainer trainer = TrainingRun.CreateTrainer(() => ml.MulticlassClassification.Trainers.Palbert(options));
+        TrainingRun.CheckOutputs(outPath, metricsPath, trainPath, validPath);
 
         ClassificationData train = ClassificationData.Read(trainPath, _format.For(parse, trainPath), columns, _console.Warn, cancellationToken);
         int allTrainingRows = train.Rows.Count;
@@ -183,15 +153,11 @@ internal sealed class TrainCommand
             $"Training on {train.Rows.Count:N0} rows{(train.Rows.Count < allTrainingRows ? $" (of {allTrainingRows:N0}, --max-train-rows)" : "")} of '{trainPath}'" +
             $"{(valid is null ? "" : $", validating on {valid.Rows.Count:N0} rows of '{validPath}'")}; classes: {string.Join(", ", classes)}."));
 
-        var clock = Stopwatch.StartNew();
-        TransformerChain<ITransformer> model = Fit(ml, trainer, train, valid, progress);
-        double trainSeconds = clock.Elapsed.TotalSeconds;
-        PalbertTransformer palbert = model.OfType<PalbertTransformer>().Single();
+        (TransformerChain<ITransformer> model, PalbertTransformer palbert, double trainSeconds) = TrainingRun.Fit(ml, _console, progress, trainer, "Palbert", train.Rows, valid?.Rows,
+            ClassificationRow.LabelColumn, PalbertTextClassificationTrainer.DefaultColumnNames.PredictedLabel, p => p.TrainingReport!);
         try
         {
             TrainingReport report = palbert.TrainingReport!;
-            _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Trained {report.Epochs.Count} epoch(s) in {trainSeconds:0.0} s; keeping the weights of epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}."));
             EvaluationMetrics? validation = null;
             if (valid is not null)
             {
@@ -201,14 +167,9 @@ internal sealed class TrainCommand
                 _console.Output.Write(MetricsReport.ToText(validation));
             }
 
-            // The last point where Ctrl+C leaves nothing behind; once the model is in place, the
-            // (quick) metrics file is written regardless.
-            IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<ClassificationRow>());
-            AtomicFile.Write(outPath, temporary => ml.Model.Save(model, schemaSource.Schema, temporary), cancellationToken);
-            _console.WriteLine($"Saved '{outPath}': {palbert.NumLayers} layers, classes {string.Join(", ", palbert.ClassNames)}, exit criterion {palbert.ExitCriterion.Name}.");
-            if (metricsPath is not null)
-            {
-                var summary = new TrainingMetrics
+            TrainingRun.Save<ClassificationRow>(ml, _console, model, outPath,
+                $"Saved '{outPath}': {palbert.NumLayers} layers, classes {string.Join(", ", palbert.ClassNames)}, exit criterion {palbert.ExitCriterion.Name}.",
+                metricsPath, () => new TrainingMetrics
                 {
                     Model = outPath,
                     Backbone = options.Backbone,
@@ -228,10 +189,7 @@ internal sealed class TrainCommand
                     ValidationMetric = valid is null ? null : s_metrics.First(m => m.Value == options.ValidationMetric).Key,
                     EpochHistory = report.Epochs.Select(e => new EpochMetrics(e.Epoch, e.MeanLoss, e.Validation?.Get(options.ValidationMetric))).ToArray(),
                     Validation = validation,
-                };
-                AtomicFile.WriteText(metricsPath, MetricsReport.ToJson(summary), CancellationToken.None);
-                _console.WriteLine($"Wrote '{metricsPath}'.");
-            }
+                }, cancellationToken);
         }
         finally
         {
@@ -241,25 +199,15 @@ internal sealed class TrainCommand
         return ExitCodes.Success;
     }
 
-    private PalbertTextClassificationTrainer.Options Options(ParseResult parse, ColumnSelection columns, int seed, TrainingProgressReporter progress, CancellationToken cancellationToken)
+    private PalbertTextClassificationTrainer.Options Options(ParseResult parse, ColumnSelection columns, TrainingProgressReporter progress, CancellationToken cancellationToken)
     {
-        var options = new PalbertTextClassificationTrainer.Options
+        PalbertTextClassificationTrainer.Options options = _training.Apply(parse, new PalbertTextClassificationTrainer.Options
         {
             LabelColumnName = ClassificationRow.LabelColumn,
             Sentence1ColumnName = ClassificationRow.Sentence1Column,
             Sentence2ColumnName = columns.TextPair is null ? null : ClassificationRow.Sentence2Column,
-            Backbone = _backbone.Backbone(parse),
-            FromScratch = _backbone.FromScratch(parse),
-            Hub = _backbone.Hub(parse),
-            Seed = seed,
             ExitCriterion = parse.GetValue(_exitCriterion),
-            Progress = progress,
-            CancellationToken = cancellationToken,
-        };
-        options.Epochs = parse.GetValue(_epochs) ?? options.Epochs;
-        options.BatchSize = parse.GetValue(_batchSize) ?? options.BatchSize;
-        options.MaxSequenceLength = parse.GetValue(_maxLength) ?? options.MaxSequenceLength;
-        options.LearningRate = parse.GetValue(_learningRate) ?? options.LearningRate;
+        }, progress, cancellationToken);
         options.HaltingLearningRate = parse.GetValue(_haltingLearningRate) ?? options.HaltingLearningRate;
         options.Objective = parse.GetValue(_objective) ?? options.Objective;
         options.Halting = parse.GetValue(_halting) ?? options.Halting;
@@ -267,35 +215,8 @@ internal sealed class TrainCommand
         options.Pooling = parse.GetValue(_pooling) ?? options.Pooling;
         options.Beta = parse.GetValue(_beta) ?? options.Beta;
         options.PriorLambda = parse.GetValue(_priorLambda) ?? options.PriorLambda;
-        options.EarlyStoppingPatience = parse.GetValue(_earlyStopping) ?? options.EarlyStoppingPatience;
         options.ValidationMetric = parse.GetValue(_validationMetric) ?? options.ValidationMetric;
         options.PositiveLabel = _columns.PositiveLabelOf(parse);
-        options.Device = parse.GetValue(_device) ?? options.Device;
         return options;
-    }
-
-    // MapValueToKey (classes sorted by value, so "0" < "1" and F1 is of "1") -> Palbert, fitted with the
-    // validation data -> MapKeyToValue; fitted stage by stage because EstimatorChain.Fit takes no
-    // validation data.
-    private TransformerChain<ITransformer> Fit(MLContext ml, PalbertTextClassificationTrainer trainer, ClassificationData train, ClassificationData? valid,
-        TrainingProgressReporter progress)
-    {
-        IDataView trainView = ml.Data.LoadFromEnumerable(train.Rows);
-        var toKey = ml.Transforms.Conversion.MapValueToKey(ClassificationRow.LabelColumn, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(trainView);
-        IDataView trainKeyed = toKey.Transform(trainView);
-        IDataView? validKeyed = valid is null ? null : toKey.Transform(ml.Data.LoadFromEnumerable(valid.Rows));
-
-        PalbertTransformer palbert = progress.Run(_console, ml, "Palbert", () => trainer.Fit(trainKeyed, validKeyed));
-
-        try
-        {
-            var toValue = ml.Transforms.Conversion.MapKeyToValue(PalbertTextClassificationTrainer.DefaultColumnNames.PredictedLabel).Fit(palbert.Transform(trainKeyed));
-            return new TransformerChain<ITransformer>(toKey, palbert, toValue);
-        }
-        catch
-        {
-            palbert.Dispose();
-            throw;
-        }
     }
 }

@@ -11,13 +11,10 @@ namespace EarlyExit.Cli.Ner;
 /// <summary>The <c>ner evaluate</c> command.</summary>
 internal sealed class NerEvaluateCommand
 {
-    private readonly Option<string> _model = CommonOptions.File("--model", "The model .zip written by 'earlyexit ner train'.");
-    private readonly Option<string> _data = CommonOptions.File("--data", "A tagged CoNLL file to evaluate on.");
+    private readonly ModelCommandOptions _options = new("ner", data: "A tagged CoNLL file to evaluate on.", batch: "Sentence chunks labelled", verb: "label");
     private readonly ConllFileOptions _files = new();
     private readonly TokenExitOptions _exit = new("Label with this criterion instead of the model's own (no retraining): full, sentee or tokee.");
-    private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Sentence chunks labelled together. Default: the model's training batch size.", 1);
-    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to label");
-    private readonly Option<string> _metricsJson = new("--metrics-json") { Description = "Also write the metrics as JSON.", HelpName = "FILE" };
+    private readonly MetricsJsonOption _metricsJson = new();
     private readonly CliConsole _console;
 
     public NerEvaluateCommand(CliConsole console)
@@ -28,43 +25,33 @@ internal sealed class NerEvaluateCommand
     public Command Create()
     {
         var command = new Command("evaluate", "Label a tagged CoNLL file with a trained model and report entity F1 (as conlleval), exit layers and speed.");
-        command.Add(_model);
-        command.Add(_data);
+        _options.AddModelAndData(command);
         _files.AddTo(command);
         _exit.AddTo(command);
-        command.Add(_batchSize);
-        command.Add(_device);
-        command.Add(_metricsJson);
+        _options.AddScoring(command);
+        _metricsJson.AddTo(command);
         Cli.SetAction(command, _console, Run);
         return command;
     }
 
     private int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        string modelPath = parse.GetRequiredValue(_model);
-        string dataPath = parse.GetRequiredValue(_data);
-        string? metricsPath = parse.GetValue(_metricsJson);
-        if (metricsPath is not null)
-        {
-            AtomicFile.CheckWritable(metricsPath, "--metrics-json", (dataPath, "--data"), (modelPath, "--model"));
-        }
+        string modelPath = parse.GetRequiredValue(_options.Model);
+        string dataPath = parse.GetRequiredValue(_options.Data);
+        string? metricsPath = _metricsJson.Checked(parse, (dataPath, "--data"), (modelPath, "--model"));
 
         NerData data = NerData.Read(dataPath, _files.Reader(parse), _files.Scheme(parse), tagsRequired: true, _files.TagColumnGiven(parse), cancellationToken);
         NerModelFile.CheckBeforeLoading(modelPath, [_exit.Criterion(parse)], data);
         var ml = new MLContext(seed: 0);
-        using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
+        using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_options.Device));
         string[][] gold = data.TagsIn(model.Scheme);
         data.RequireKnownTags(gold, model.Ner.ClassNames, $"the model '{modelPath}'", model.Scheme);
 
-        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_batchSize), _console, "evaluating", cancellationToken);
+        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), _console, "evaluating", cancellationToken);
         NerEvaluationMetrics metrics = NerScoring.Metrics(model.Ner, modelPath, model.Scheme, data, gold, labelled);
         _console.WriteLine($"Evaluated '{modelPath}' on '{dataPath}':");
         _console.Output.Write(NerMetricsReport.ToText(metrics));
-        if (metricsPath is not null)
-        {
-            AtomicFile.WriteText(metricsPath, MetricsReport.ToJson(metrics), cancellationToken);
-            _console.WriteLine($"Wrote '{metricsPath}'.");
-        }
+        MetricsJsonOption.Write(metricsPath, metrics, _console, cancellationToken);
 
         return ExitCodes.Success;
     }

@@ -14,12 +14,9 @@ namespace EarlyExit.Cli.Ner;
 /// <summary>The <c>ner score</c> command.</summary>
 internal sealed class NerScoreCommand
 {
-    private readonly Option<string> _model = CommonOptions.File("--model", "The model .zip written by 'earlyexit ner train'.");
-    private readonly Option<string> _data = CommonOptions.File("--data", "A CoNLL file to label: tagged, or words only (one column).");
+    private readonly ModelCommandOptions _options = new("ner", data: "A CoNLL file to label: tagged, or words only (one column).", batch: "Sentence chunks labelled", verb: "label");
     private readonly ConllFileOptions _files = new();
     private readonly TokenExitOptions _exit = new("Label with this criterion instead of the model's own (no retraining): full, sentee or tokee.");
-    private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Sentence chunks labelled together. Default: the model's training batch size.", 1);
-    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to label");
     private readonly Option<string> _out = new("--out")
     {
         Description = "The labelled file, CoNLL layout: 'word exit-layer gold predicted' per line (conlleval-ready), or 'word exit-layer predicted' for words-only data; " +
@@ -38,12 +35,10 @@ internal sealed class NerScoreCommand
     public Command Create()
     {
         var command = new Command("score", "Label every word of a CoNLL file with a tag and the layer it stopped at.");
-        command.Add(_model);
-        command.Add(_data);
+        _options.AddModelAndData(command);
         _files.AddTo(command);
         _exit.AddTo(command);
-        command.Add(_batchSize);
-        command.Add(_device);
+        _options.AddScoring(command);
         command.Add(_out);
         Cli.SetAction(command, _console, Run);
         return command;
@@ -51,20 +46,20 @@ internal sealed class NerScoreCommand
 
     private int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        string modelPath = parse.GetRequiredValue(_model);
-        string dataPath = parse.GetRequiredValue(_data);
+        string modelPath = parse.GetRequiredValue(_options.Model);
+        string dataPath = parse.GetRequiredValue(_options.Data);
         string outPath = parse.GetRequiredValue(_out);
         AtomicFile.CheckWritable(outPath, "--out", (dataPath, "--data"), (modelPath, "--model"));
 
         NerModelFile.CheckBeforeLoading(modelPath, [_exit.Criterion(parse)]);
         var ml = new MLContext(seed: 0);
-        using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
+        using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_options.Device));
         ConllReaderOptions reader = _files.Reader(parse);
         NerData data = NerData.Read(dataPath, reader, _files.Scheme(parse), tagsRequired: false, _files.TagColumnGiven(parse), cancellationToken);
         string[][]? gold = data.HasTags ? data.TagsIn(model.Scheme) : null;
         CheckWritableWords(data);
 
-        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_batchSize), _console, "scoring", cancellationToken);
+        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), _console, "scoring", cancellationToken);
         string[][] predicted = NerScoring.TagNames(model.Ner, labelled);
         AtomicFile.Write(outPath, temporary =>
         {

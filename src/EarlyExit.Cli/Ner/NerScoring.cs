@@ -28,19 +28,8 @@ internal static class NerScoring
     public static LabelledSentences Label(TokenEarlyExitNerTransformer ner, IReadOnlyList<string[]> sentences, TokenExitCriterion? criterion, int? batchSize,
         CliConsole console, string title, CancellationToken cancellationToken)
     {
-        TokenExitCriterion chosen = criterion ?? ner.ExitCriterion;
-        try
-        {
-            ner.Classifier.EnsureSupported(chosen);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new CliException($"Exit criterion {chosen.Name} cannot label with this model: {e.Message}");
-        }
-
-        int batch = batchSize ?? ner.Columns.BatchSize;
-        (SentencePrediction[] predictions, TimeSpan elapsed) = ChunkedPrediction.Run(sentences, batch * BatchesPerChunk,
-            chunk => ner.Classifier.Predict(chunk, chosen, batch), console, title, "sentences", cancellationToken);
+        (SentencePrediction[] predictions, TimeSpan elapsed, int batch, TokenExitCriterion chosen) = ChunkedPrediction.Score(ner, sentences, criterion, batchSize, BatchesPerChunk, "label with",
+            (classifier, chunk, c, b) => classifier.Predict(chunk, c, b), console, title, "sentences", cancellationToken);
         return new LabelledSentences(predictions, elapsed, batch, chosen);
     }
 

@@ -18,8 +18,8 @@ namespace EarlyExit.Cli.Ner;
 /// <summary>The <c>ner sweep</c> command.</summary>
 internal sealed class NerSweepCommand
 {
-    private readonly Option<string> _model = CommonOptions.File("--model", "The model .zip written by 'earlyexit ner train'.");
-    private readonly Option<string> _data = CommonOptions.File("--data", "A tagged CoNLL file (validation data): the settings are compared and the choice is made on it.");
+    private readonly ModelCommandOptions _options = new("ner", data: "A tagged CoNLL file (validation data): the settings are compared and the choice is made on it.",
+        batch: "Sentence chunks labelled", verb: "label");
     private readonly Option<string> _test = CommonOptions.File("--test", "A tagged CoNLL test file: the chosen setting and full depth are labelled on it for real and reported.", required: false);
     private readonly ConllFileOptions _files = new();
     private readonly Option<IReadOnlyList<TokenExitCriterion>?> _grid = CommonOptions.Parsed<IReadOnlyList<TokenExitCriterion>>("--grid",
@@ -27,8 +27,6 @@ internal sealed class NerSweepCommand
         "GRID", ExitGrid.ParseTokens);
 
     private readonly SweepOptions _sweep = new();
-    private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", "Sentence chunks labelled together. Default: the model's training batch size.", 1);
-    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to label");
     private readonly CliConsole _console;
 
     public NerSweepCommand(CliConsole console)
@@ -39,22 +37,20 @@ internal sealed class NerSweepCommand
     public Command Create()
     {
         var command = new Command("sweep", "Compare token exit settings from one recorded pass, find the Pareto front of entity F1 against speed-up, and choose a setting.");
-        command.Add(_model);
-        command.Add(_data);
+        _options.AddModelAndData(command);
         command.Add(_test);
         _files.AddTo(command);
         command.Add(_grid);
         _sweep.AddTo(command);
-        command.Add(_batchSize);
-        command.Add(_device);
+        _options.AddScoring(command);
         Cli.SetAction(command, _console, Run);
         return command;
     }
 
     private int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        string modelPath = parse.GetRequiredValue(_model);
-        string dataPath = parse.GetRequiredValue(_data);
+        string modelPath = parse.GetRequiredValue(_options.Model);
+        string dataPath = parse.GetRequiredValue(_options.Data);
         string? testPath = parse.GetValue(_test);
         _sweep.CheckOutputs(parse, (dataPath, "--data"), (testPath, "--test"), (modelPath, "--model"));
 
@@ -62,8 +58,8 @@ internal sealed class NerSweepCommand
         NerData? testRows = testPath is null ? null : Read(parse, testPath, cancellationToken);
         NerModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), dataRows, testRows);
         var ml = new MLContext(seed: 0);
-        using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_device));
-        TokenEarlyExitNerTransformer ner = parse.GetValue(_batchSize) is int batch ? model.Ner.WithBatchSize(batch) : model.Ner;
+        using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_options.Device));
+        TokenEarlyExitNerTransformer ner = parse.GetValue(_options.BatchSize) is int batch ? model.Ner.WithBatchSize(batch) : model.Ner;
         try
         {
             IDataView data = Keyed(ml, model, dataRows);

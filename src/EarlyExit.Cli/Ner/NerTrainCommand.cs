@@ -29,29 +29,25 @@ internal sealed class NerTrainCommand
 {
     private static readonly TokenEarlyExitNerTrainer.Options s_defaults = new();
 
-    private readonly Option<string> _train = CommonOptions.File("--train", "The training data: a CoNLL file (one word per line with its tag, blank lines between sentences).");
-    private readonly Option<string> _valid = CommonOptions.File("--valid",
-        "Validation data in the same layout: picks the best epoch by entity F1 (and drives --early-stopping); its metrics are printed and go into --metrics-json.", required: false);
+    private readonly TrainingCommandOptions _training = new(s_defaults,
+        train: "The training data: a CoNLL file (one word per line with its tag, blank lines between sentences).",
+        valid: "Validation data in the same layout: picks the best epoch by entity F1 (and drives --early-stopping); its metrics are printed and go into --metrics-json.",
+        epochs: "Epochs of joint training of every layer's classifier (stage 1).",
+        batchSize: "Sentences (chunks) per training batch, and the model's labelling batch.",
+        maxLength: "Longest chunk in tokens; longer sentences are split into chunks of whole words, never cut.",
+        seed: "Seed of weights, dropout, data order, self-sampling and --max-train-sentences.",
+        learningRate: "Peak learning rate.",
+        validationWatch: "entity F1");
+
     private readonly ConllFileOptions _files = new();
     private readonly Option<TagScheme?> _trainScheme = ConllFileOptions.SchemeOption("--train-scheme",
         "The tag scheme the model learns; the files' tags are converted to it: iob2 (bio), iobes (bioes) or bilou. Default: iob2.", allowIob1: false);
 
-    private readonly BackboneOptions _backbone = new();
     private readonly TokenExitOptions _exit = new($"The exit criterion saved with the model and used on --valid: full, sentee or tokee. Default: {s_defaults.ExitCriterion.Name}.");
-    private readonly Option<int?> _epochs = CommonOptions.Integer("--epochs", $"Epochs of joint training of every layer's classifier (stage 1). Default: {s_defaults.Epochs}.", 1);
     private readonly Option<int?> _selfSamplingEpochs = CommonOptions.Integer("--self-sampling-epochs",
         $"Epochs of self-sampling after them (stage 2: random, full and the model's own TOKEE halting, with copied states). Default: {s_defaults.SelfSamplingEpochs}.", 0);
-    private readonly Option<int?> _batchSize = CommonOptions.Integer("--batch-size", $"Sentences (chunks) per training batch, and the model's labelling batch. Default: {s_defaults.BatchSize}.", 1);
-    private readonly Option<int?> _maxLength = CommonOptions.Integer("--max-length",
-        $"Longest chunk in tokens; longer sentences are split into chunks of whole words, never cut. Default: {s_defaults.MaxSequenceLength}.", 8);
-    private readonly Option<double?> _learningRate = CommonOptions.Positive("--learning-rate", $"Peak learning rate. Default: {CommonOptions.Invariant(s_defaults.LearningRate)}.");
     private readonly Option<double?> _dropout = new("--dropout") { Description = $"Dropout before the token classifiers, in [0, 1). Default: {CommonOptions.Invariant(s_defaults.Dropout)}.", HelpName = "X" };
-    private readonly Option<int?> _seed = CommonOptions.Integer("--seed", $"Seed of weights, dropout, data order, self-sampling and --max-train-sentences. Default: {s_defaults.Seed}.", 0);
-    private readonly Option<int?> _earlyStopping = CommonOptions.Integer("--early-stopping", "Stop after N epochs without a better entity F1 on --valid (needs --valid). Default: off.", 1);
     private readonly Option<int?> _maxTrainSentences = CommonOptions.Integer("--max-train-sentences", "Train on at most N sentences drawn at random (seeded by --seed), for quick runs.", 1);
-    private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to train");
-    private readonly Option<string> _out = new("--out") { Description = "The model .zip to write.", HelpName = "FILE", Required = true };
-    private readonly Option<string> _metricsJson = new("--metrics-json") { Description = "Also write the training summary and validation metrics as JSON.", HelpName = "FILE" };
     private readonly CliConsole _console;
 
     public NerTrainCommand(CliConsole console)
@@ -62,58 +58,30 @@ internal sealed class NerTrainCommand
     public Command Create()
     {
         var command = new Command("train", "Train a token-level early-exit (SENTEE/TOKEE) sequence labeller on CoNLL files and save it as an ML.NET model .zip.");
-        command.Add(_train);
-        command.Add(_valid);
+        _training.AddInputs(command);
         _files.AddTo(command);
         command.Add(_trainScheme);
-        _backbone.AddTo(command);
+        _training.AddBackbone(command);
         _exit.AddTo(command);
-        foreach (Option option in new Option[]
-        {
-            _epochs, _selfSamplingEpochs, _batchSize, _maxLength, _learningRate, _dropout, _seed, _earlyStopping, _maxTrainSentences, _device, _out, _metricsJson,
-        })
-        {
-            command.Add(option);
-        }
-
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(_earlyStopping) is not null && result.GetValue(_valid) is null)
-            {
-                result.AddError("--early-stopping needs --valid: early stopping watches the validation entity F1.");
-            }
-        });
+        _training.AddTraining(command, _selfSamplingEpochs, _dropout, _maxTrainSentences);
         Cli.SetAction(command, _console, Run);
         return command;
     }
 
     private int Run(ParseResult parse, CancellationToken cancellationToken)
     {
-        string trainPath = parse.GetRequiredValue(_train);
-        string? validPath = parse.GetValue(_valid);
-        string outPath = parse.GetRequiredValue(_out);
-        string? metricsPath = parse.GetValue(_metricsJson);
-        int seed = parse.GetValue(_seed) ?? s_defaults.Seed;
+        string trainPath = parse.GetRequiredValue(_training.Train);
+        string? validPath = parse.GetValue(_training.Valid);
+        string outPath = parse.GetRequiredValue(_training.Out);
+        string? metricsPath = parse.GetValue(_training.MetricsJson);
+        int seed = _training.Seed(parse);
         TagScheme scheme = parse.GetValue(_trainScheme) ?? TagScheme.Iob2;
 
         var ml = new MLContext(seed);
         var progress = new TrainingProgressReporter();
-        TokenEarlyExitNerTrainer.Options options = Options(parse, seed, progress, cancellationToken);
-        TokenEarlyExitNerTrainer trainer;
-        try
-        {
-            trainer = ml.MulticlassClassification.Trainers.TokenEarlyExitNer(options);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliException(Cli.Describe(e), isUsage: true);
-        }
-
-        AtomicFile.CheckWritable(outPath, "--out", (trainPath, "--train"), (validPath, "--valid"));
-        if (metricsPath is not null)
-        {
-            AtomicFile.CheckWritable(metricsPath, "--metrics-json", (trainPath, "--train"), (validPath, "--valid"), (outPath, "--out"));
-        }
+        TokenEarlyExitNerTrainer.Options options = Options(parse, progress, cancellationToken);
+        TokenEarlyExitNerTrainer trainer = TrainingRun.CreateTrainer(() => ml.MulticlassClassification.Trainers.TokenEarlyExitNer(options));
+        TrainingRun.CheckOutputs(outPath, metricsPath, trainPath, validPath);
 
         NerData train = Read(parse, trainPath, cancellationToken);
         int allSentences = train.Sentences.Count;
@@ -143,15 +111,12 @@ internal sealed class NerTrainCommand
             $"{(valid is null ? "" : $", validating on {valid.Sentences.Count:N0} sentences of '{validPath}'")}; " +
             $"{TagSchemes.Name(train.Scheme!.Value)} tags{(train.Scheme == scheme ? "" : $" converted to {TagSchemes.Name(scheme)}")}: {string.Join(", ", tags)}."));
 
-        var clock = Stopwatch.StartNew();
-        TransformerChain<ITransformer> model = Fit(ml, trainer, Rows(train, trainTags), valid is null ? null : Rows(valid, validTags!), progress);
-        double trainSeconds = clock.Elapsed.TotalSeconds;
-        TokenEarlyExitNerTransformer ner = model.OfType<TokenEarlyExitNerTransformer>().Single();
+        (TransformerChain<ITransformer> model, TokenEarlyExitNerTransformer ner, double trainSeconds) = TrainingRun.Fit(ml, _console, progress, trainer, "TokenEarlyExitNer",
+            Rows(train, trainTags), valid is null ? null : Rows(valid, validTags!), nameof(ConllSentenceRow.Label), TokenEarlyExitNerTrainer.DefaultColumnNames.PredictedLabel,
+            n => n.TrainingReport!);
         try
         {
             TrainingReport report = ner.TrainingReport!;
-            _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Trained {report.Epochs.Count} epoch(s) in {trainSeconds:0.0} s; keeping the weights of epoch {report.BestEpoch}{(report.StoppedEarly ? " (stopped early)" : "")}."));
             NerEvaluationMetrics? validation = null;
             if (valid is not null)
             {
@@ -161,14 +126,9 @@ internal sealed class NerTrainCommand
                 _console.Output.Write(NerMetricsReport.ToText(validation));
             }
 
-            // The last point where Ctrl+C leaves nothing behind; once the model is in place, the
-            // (quick) metrics file is written regardless.
-            IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<ConllSentenceRow>());
-            AtomicFile.Write(outPath, temporary => ml.Model.Save(model, schemaSource.Schema, temporary), cancellationToken);
-            _console.WriteLine($"Saved '{outPath}': {ner.NumLayers} layers, {ner.ClassNames.Count} {TagSchemes.Name(scheme)} tags, exit criterion {ner.ExitCriterion.Name}.");
-            if (metricsPath is not null)
-            {
-                var summary = new NerTrainingMetrics
+            TrainingRun.Save<ConllSentenceRow>(ml, _console, model, outPath,
+                $"Saved '{outPath}': {ner.NumLayers} layers, {ner.ClassNames.Count} {TagSchemes.Name(scheme)} tags, exit criterion {ner.ExitCriterion.Name}.",
+                metricsPath, () => new NerTrainingMetrics
                 {
                     Model = outPath,
                     Backbone = options.Backbone,
@@ -192,10 +152,7 @@ internal sealed class NerTrainCommand
                         .Select(e => new NerEpochMetrics(e.Epoch, e.Epoch > options.Epochs, e.MeanLoss, progress.ValidationByEpoch.TryGetValue(e.Epoch, out double f1) ? f1 : null))
                         .ToArray(),
                     Validation = validation,
-                };
-                AtomicFile.WriteText(metricsPath, MetricsReport.ToJson(summary), CancellationToken.None);
-                _console.WriteLine($"Wrote '{metricsPath}'.");
-            }
+                }, cancellationToken);
         }
         finally
         {
@@ -211,49 +168,12 @@ internal sealed class NerTrainCommand
     private static ConllSentenceRow[] Rows(NerData data, string[][] tags) =>
         data.Sentences.Select((s, i) => new ConllSentenceRow { Tokens = data.Words[i], Label = tags[i], Line = s.FirstLine }).ToArray();
 
-    private TokenEarlyExitNerTrainer.Options Options(ParseResult parse, int seed, TrainingProgressReporter progress, CancellationToken cancellationToken)
+    private TokenEarlyExitNerTrainer.Options Options(ParseResult parse, TrainingProgressReporter progress, CancellationToken cancellationToken)
     {
-        var options = new TokenEarlyExitNerTrainer.Options
-        {
-            Backbone = _backbone.Backbone(parse),
-            FromScratch = _backbone.FromScratch(parse),
-            Hub = _backbone.Hub(parse),
-            Seed = seed,
-            Progress = progress,
-            CancellationToken = cancellationToken,
-        };
+        TokenEarlyExitNerTrainer.Options options = _training.Apply(parse, new TokenEarlyExitNerTrainer.Options(), progress, cancellationToken);
         options.ExitCriterion = _exit.Criterion(parse) ?? options.ExitCriterion;
-        options.Epochs = parse.GetValue(_epochs) ?? options.Epochs;
         options.SelfSamplingEpochs = parse.GetValue(_selfSamplingEpochs) ?? options.SelfSamplingEpochs;
-        options.BatchSize = parse.GetValue(_batchSize) ?? options.BatchSize;
-        options.MaxSequenceLength = parse.GetValue(_maxLength) ?? options.MaxSequenceLength;
-        options.LearningRate = parse.GetValue(_learningRate) ?? options.LearningRate;
         options.Dropout = parse.GetValue(_dropout) ?? options.Dropout;
-        options.EarlyStoppingPatience = parse.GetValue(_earlyStopping) ?? options.EarlyStoppingPatience;
-        options.Device = parse.GetValue(_device) ?? options.Device;
         return options;
-    }
-
-    // MapValueToKey (tags sorted by value) -> TokenEarlyExitNer, fitted with the validation data ->
-    // MapKeyToValue; fitted stage by stage because EstimatorChain.Fit takes no validation data.
-    private TransformerChain<ITransformer> Fit(MLContext ml, TokenEarlyExitNerTrainer trainer, ConllSentenceRow[] train, ConllSentenceRow[]? valid,
-        TrainingProgressReporter progress)
-    {
-        IDataView trainView = ml.Data.LoadFromEnumerable(train);
-        var toKey = ml.Transforms.Conversion.MapValueToKey(nameof(ConllSentenceRow.Label), keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(trainView);
-        IDataView trainKeyed = toKey.Transform(trainView);
-        IDataView? validKeyed = valid is null ? null : toKey.Transform(ml.Data.LoadFromEnumerable(valid));
-
-        TokenEarlyExitNerTransformer ner = progress.Run(_console, ml, "TokenEarlyExitNer", () => trainer.Fit(trainKeyed, validKeyed));
-        try
-        {
-            var toValue = ml.Transforms.Conversion.MapKeyToValue(TokenEarlyExitNerTrainer.DefaultColumnNames.PredictedLabel).Fit(ner.Transform(trainKeyed));
-            return new TransformerChain<ITransformer>(toKey, ner, toValue);
-        }
-        catch
-        {
-            ner.Dispose();
-            throw;
-        }
     }
 }
