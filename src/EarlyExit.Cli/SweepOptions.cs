@@ -6,6 +6,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using EarlyExit.Cli.Output;
+using EarlyExit.MLNet;
 using EarlyExit.MLNet.Sweeps;
 using EarlyExit.Sweeps;
 using Microsoft.Data.Analysis;
@@ -115,11 +116,60 @@ internal sealed class SweepOptions
         : sweep.FastestWithin(parse.GetValue(_maxDrop) ?? DefaultMaxDrop, parse.GetValue(_relative) ? MetricDrop.Relative : MetricDrop.Absolute);
 
     /// <summary>
+    /// The steps of both sweep commands once their data is keyed: the sweep on the validation data under a
+    /// progress display (with <paramref name="batchSize"/>, when given, instead of the model's), the printed
+    /// result and choice, <paramref name="onTest"/> with the chosen setting when there is test data, and the
+    /// --csv, --plots and --apply outputs.
+    /// </summary>
+    /// <param name="parse">The command line.</param>
+    /// <param name="console">Where the result goes.</param>
+    /// <param name="ml">The ML.NET context (for --apply's save).</param>
+    /// <param name="model">The loaded model zip.</param>
+    /// <param name="batchSize">--batch-size, or null.</param>
+    /// <param name="dataPath">The validation data file, for the report.</param>
+    /// <param name="unit">What the data's items are ("rows", "sentences").</param>
+    /// <param name="sweep">The sweep of the validation data with a transformer.</param>
+    /// <param name="onTest">Reports the chosen setting on the test data, or null without test data.</param>
+    /// <param name="inputSchema">The schema the saved chain reads (--apply).</param>
+    /// <param name="cancellationToken">Checked after the sweep.</param>
+    public void Run<TSelf, TClassifier, TCriterion>(ParseResult parse, CliConsole console, MLContext ml, ModelZipFile<TSelf, TClassifier, TCriterion> model, int? batchSize,
+        string dataPath, string unit, Func<TSelf, ExitSweep> sweep, Action<TSelf, ExitSweep, SweepSetting>? onTest, DataViewSchema inputSchema, CancellationToken cancellationToken)
+        where TSelf : EarlyExitTransformer<TSelf, TClassifier, TCriterion>
+        where TClassifier : EarlyExitClassifier<TCriterion>
+        where TCriterion : class
+    {
+        TSelf transformer = batchSize is int batch ? model.Transformer.WithBatchSize(batch) : model.Transformer;
+        try
+        {
+            ExitSweep result = console.RunWithProgress("sweeping", _ => sweep(transformer));
+            cancellationToken.ThrowIfCancellationRequested();
+            Print(console, result, dataPath, unit);
+            SweepSetting? chosen = Choose(parse, result);
+            string rule = Rule(parse, result.MetricName);
+            console.WriteLine(chosen is null ? $"No setting is the {rule}; nothing chosen." : $"Chosen ({rule}): {chosen}.");
+            if (chosen is not null)
+            {
+                onTest?.Invoke(transformer, result, chosen);
+            }
+
+            WriteOutputs(parse, console, result, chosen, cancellationToken);
+            Apply(parse, console, ml, model.Path, model.Model, model.Transformer, chosen, rule, setting => model.Transformer.WithExitCriterion(setting), inputSchema, cancellationToken);
+        }
+        finally
+        {
+            if (!ReferenceEquals(transformer, model.Transformer))
+            {
+                transformer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
     /// With --apply, writes the model chain <paramref name="chain"/> with <paramref name="original"/>
     /// replaced by <paramref name="withChosen"/> (the same model scoring with the chosen setting).
     /// </summary>
     /// <exception cref="CliException">--apply was given but nothing was chosen.</exception>
-    public void Apply<T>(ParseResult parse, CliConsole console, MLContext ml, string modelPath, ITransformer chain, T original, SweepSetting? chosen, string rule,
+    private void Apply<T>(ParseResult parse, CliConsole console, MLContext ml, string modelPath, ITransformer chain, T original, SweepSetting? chosen, string rule,
         Func<SweepSetting, T> withChosen, DataViewSchema inputSchema, CancellationToken cancellationToken)
         where T : class, ITransformer, IDisposable
     {

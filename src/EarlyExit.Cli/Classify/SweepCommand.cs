@@ -75,41 +75,18 @@ internal sealed class SweepCommand
         model.CheckPairing(columns.TextPair is not null);
         string? positiveLabel = _columns.PositiveLabelOf(parse);
         PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before sweeping
-        PalbertTransformer palbert = parse.GetValue(_options.BatchSize) is int batch ? model.Palbert.WithBatchSize(batch) : model.Palbert;
-        try
-        {
-            IDataView data = Keyed(ml, model, dataRows);
-            IDataView? test = testRows is null ? null : Keyed(ml, model, testRows);
-
-            ExitSweep sweep = _console.RunWithProgress("sweeping", _ => Sweep(palbert, data, parse.GetValue(_grid), metric, _sweep.MeasureSpeed(parse), positiveLabel));
-            cancellationToken.ThrowIfCancellationRequested();
-            SweepOptions.Print(_console, sweep, dataPath, "rows");
-            SweepSetting? chosen = _sweep.Choose(parse, sweep);
-            string rule = _sweep.Rule(parse, sweep.MetricName);
-            _console.WriteLine(chosen is null
-                ? $"No setting is the {rule}; nothing chosen."
-                : $"Chosen ({rule}): {chosen}.");
-
-            if (chosen is not null && test is not null)
+        IDataView data = Keyed(ml, model, dataRows);
+        IDataView? test = testRows is null ? null : Keyed(ml, model, testRows);
+        _sweep.Run(parse, _console, ml, model, parse.GetValue(_options.BatchSize), dataPath, "rows",
+            palbert => Sweep(palbert, data, parse.GetValue(_grid), metric, _sweep.MeasureSpeed(parse), positiveLabel),
+            test is null ? null : (palbert, sweep, chosen) =>
             {
                 ExitSweep onTest = Sweep(palbert, test, [ExitCriterion.Full(), ExitCriterion.Parse(chosen.Criterion)], metric, measure: false, positiveLabel);
                 SweepSetting result = onTest.Settings.Single(s => s.Criterion == chosen.Criterion);
                 _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"On '{testPath}': {sweep.MetricName} {result.Metric:0.0000} with {chosen.Criterion} against {onTest.FullDepth.Metric:0.0000} at full depth, {result.LayerSpeedup:0.00}x fewer layers."));
-            }
-
-            _sweep.WriteOutputs(parse, _console, sweep, chosen, cancellationToken);
-            _sweep.Apply(parse, _console, ml, modelPath, model.Model, model.Palbert, chosen, rule, setting => model.Palbert.WithExitCriterion(setting),
-                ml.Data.LoadFromEnumerable(Array.Empty<ClassificationRow>()).Schema, cancellationToken);
-        }
-        finally
-        {
-            if (!ReferenceEquals(palbert, model.Palbert))
-            {
-                palbert.Dispose();
-            }
-        }
-
+            },
+            ml.Data.LoadFromEnumerable(Array.Empty<ClassificationRow>()).Schema, cancellationToken);
         return ExitCodes.Success;
     }
 

@@ -59,20 +59,11 @@ internal sealed class NerSweepCommand
         NerModelFile.CheckBeforeLoading(modelPath, parse.GetValue(_grid), dataRows, testRows);
         var ml = new MLContext(seed: 0);
         using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_options.Device));
-        TokenEarlyExitNerTransformer ner = parse.GetValue(_options.BatchSize) is int batch ? model.Ner.WithBatchSize(batch) : model.Ner;
-        try
-        {
-            IDataView data = Keyed(ml, model, dataRows);
-            IDataView? test = testRows is null ? null : Keyed(ml, model, testRows);
-
-            ExitSweep sweep = _console.RunWithProgress("sweeping", _ => ner.Sweep(data, parse.GetValue(_grid), nameof(ConllSentenceRow.Label), _sweep.MeasureSpeed(parse)));
-            cancellationToken.ThrowIfCancellationRequested();
-            SweepOptions.Print(_console, sweep, dataPath, "sentences");
-            SweepSetting? chosen = _sweep.Choose(parse, sweep);
-            string rule = _sweep.Rule(parse, sweep.MetricName);
-            _console.WriteLine(chosen is null ? $"No setting is the {rule}; nothing chosen." : $"Chosen ({rule}): {chosen}.");
-
-            if (chosen is not null && test is not null)
+        IDataView data = Keyed(ml, model, dataRows);
+        IDataView? test = testRows is null ? null : Keyed(ml, model, testRows);
+        _sweep.Run(parse, _console, ml, model, parse.GetValue(_options.BatchSize), dataPath, "sentences",
+            ner => ner.Sweep(data, parse.GetValue(_grid), nameof(ConllSentenceRow.Label), _sweep.MeasureSpeed(parse)),
+            test is null ? null : (ner, _, chosen) =>
             {
                 // Real passes: TOKEE's replay would only estimate.
                 using TokenEarlyExitNerTransformer labeller = ner.WithExitCriterion(chosen);
@@ -82,20 +73,8 @@ internal sealed class NerSweepCommand
                 _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"On '{testPath}': entity F1 {result.Entities.Overall.F1:0.0000} with {chosen.Criterion} against {reference.Entities.Overall.F1:0.0000} at full depth, " +
                     $"{result.TokenLayerSpeedup:0.00}x fewer token-layers."));
-            }
-
-            _sweep.WriteOutputs(parse, _console, sweep, chosen, cancellationToken);
-            _sweep.Apply(parse, _console, ml, modelPath, model.Model, model.Ner, chosen, rule, setting => model.Ner.WithExitCriterion(setting),
-                ml.Data.LoadFromEnumerable(Array.Empty<ConllSentenceRow>()).Schema, cancellationToken);
-        }
-        finally
-        {
-            if (!ReferenceEquals(ner, model.Ner))
-            {
-                ner.Dispose();
-            }
-        }
-
+            },
+            ml.Data.LoadFromEnumerable(Array.Empty<ConllSentenceRow>()).Schema, cancellationToken);
         return ExitCodes.Success;
     }
 
