@@ -194,7 +194,7 @@ internal static class TrainingRun
     /// regardless of Ctrl+C (the model is in place by then).
     /// </summary>
     public static void Save<TRow>(MLContext ml, CliConsole console, TransformerChain<ITransformer> model, string outPath, string savedMessage,
-        string? metricsPath, Func<object> metrics, CancellationToken cancellationToken)
+        string? metricsPath, Func<TrainingSummary> metrics, CancellationToken cancellationToken)
         where TRow : class
     {
         IDataView schemaSource = ml.Data.LoadFromEnumerable(Array.Empty<TRow>());
@@ -202,7 +202,7 @@ internal static class TrainingRun
         console.WriteLine(savedMessage);
         if (metricsPath is not null)
         {
-            AtomicFile.WriteText(metricsPath, MetricsReport.ToJson(metrics()), CancellationToken.None);
+            AtomicFile.WriteText(metricsPath, MetricsReport.ToJson<object>(metrics()), CancellationToken.None);
             console.WriteLine($"Wrote '{metricsPath}'.");
         }
     }

@@ -171,25 +171,13 @@ internal sealed class TrainCommand
                 $"Saved '{outPath}': {palbert.NumLayers} layers, classes {string.Join(", ", palbert.ClassNames)}, exit criterion {palbert.ExitCriterion.Name}.",
                 metricsPath, () => new TrainingMetrics
                 {
-                    Model = outPath,
-                    Backbone = options.Backbone,
-                    FromScratch = options.FromScratch,
-                    Train = trainPath,
                     TrainingRows = train.Rows.Count,
-                    Valid = validPath,
                     ValidationRows = valid?.Rows.Count,
                     Classes = palbert.ClassNames,
-                    Layers = palbert.NumLayers,
-                    ExitCriterion = palbert.ExitCriterion.Name,
-                    Epochs = options.Epochs,
-                    EpochsRun = report.Epochs.Count,
-                    BestEpoch = report.BestEpoch,
-                    StoppedEarly = report.StoppedEarly,
-                    TrainSeconds = trainSeconds,
                     ValidationMetric = valid is null ? null : s_metrics.First(m => m.Value == options.ValidationMetric).Key,
                     EpochHistory = report.Epochs.Select(e => new EpochMetrics(e.Epoch, e.MeanLoss, e.Validation?.Get(options.ValidationMetric))).ToArray(),
                     Validation = validation,
-                }, cancellationToken);
+                }.Of(outPath, options, trainPath, validPath, palbert.NumLayers, palbert.ExitCriterion.Name, report, trainSeconds), cancellationToken);
         }
         finally
         {

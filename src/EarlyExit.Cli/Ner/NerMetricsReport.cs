@@ -2,6 +2,7 @@
 // are stable: scripts and benchmarks read them. Add fields; never rename or remove one.
 using System.Globalization;
 using System.Text;
+using EarlyExit.Cli.Output;
 
 namespace EarlyExit.Cli.Ner;
 
@@ -104,20 +105,8 @@ internal sealed record NerEvaluationMetrics
 internal sealed record NerEpochMetrics(int Epoch, bool SelfSampling, double MeanLoss, double? ValidationF1);
 
 /// <summary>What ner train did.</summary>
-internal sealed record NerTrainingMetrics
+internal sealed record NerTrainingMetrics : TrainingSummary
 {
-    /// <summary>The model file written.</summary>
-    public required string Model { get; init; }
-
-    /// <summary>The backbone trained on (hub id, folder or preset).</summary>
-    public required string Backbone { get; init; }
-
-    /// <summary>Whether the backbone started from random weights.</summary>
-    public required bool FromScratch { get; init; }
-
-    /// <summary>The training file.</summary>
-    public required string Train { get; init; }
-
     /// <summary>Training sentences used (after --max-train-sentences).</summary>
     public required int TrainingSentences { get; init; }
 
@@ -127,38 +116,14 @@ internal sealed record NerTrainingMetrics
     /// <summary>The scheme the model was trained on.</summary>
     public required string Scheme { get; init; }
 
-    /// <summary>The validation file, or null.</summary>
-    public required string? Valid { get; init; }
-
     /// <summary>Validation sentences, or null.</summary>
     public required int? ValidationSentences { get; init; }
 
     /// <summary>The model's tags, in key order.</summary>
     public required IReadOnlyList<string> Tags { get; init; }
 
-    /// <summary>L, the model's layers.</summary>
-    public required int Layers { get; init; }
-
-    /// <summary>The exit criterion saved with the model.</summary>
-    public required string ExitCriterion { get; init; }
-
-    /// <summary>Joint epochs planned (--epochs).</summary>
-    public required int Epochs { get; init; }
-
     /// <summary>Self-sampling epochs planned (--self-sampling-epochs).</summary>
     public required int SelfSamplingEpochs { get; init; }
-
-    /// <summary>Epochs run (fewer when early stopping ended training).</summary>
-    public required int EpochsRun { get; init; }
-
-    /// <summary>The epoch whose weights were saved.</summary>
-    public required int BestEpoch { get; init; }
-
-    /// <summary>Whether early stopping ended training.</summary>
-    public required bool StoppedEarly { get; init; }
-
-    /// <summary>Wall-clock seconds of training (from the data in memory to the trained model; saving excluded).</summary>
-    public required double TrainSeconds { get; init; }
 
     /// <summary>Every epoch run.</summary>
     public required IReadOnlyList<NerEpochMetrics> EpochHistory { get; init; }

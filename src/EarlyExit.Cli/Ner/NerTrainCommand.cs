@@ -130,29 +130,17 @@ internal sealed class NerTrainCommand
                 $"Saved '{outPath}': {ner.NumLayers} layers, {ner.ClassNames.Count} {TagSchemes.Name(scheme)} tags, exit criterion {ner.ExitCriterion.Name}.",
                 metricsPath, () => new NerTrainingMetrics
                 {
-                    Model = outPath,
-                    Backbone = options.Backbone,
-                    FromScratch = options.FromScratch,
-                    Train = trainPath,
                     TrainingSentences = train.Sentences.Count,
                     FileScheme = TagSchemes.Name(train.Scheme!.Value),
                     Scheme = TagSchemes.Name(scheme),
-                    Valid = validPath,
                     ValidationSentences = valid?.Sentences.Count,
                     Tags = ner.ClassNames,
-                    Layers = ner.NumLayers,
-                    ExitCriterion = ner.ExitCriterion.Name,
-                    Epochs = options.Epochs,
                     SelfSamplingEpochs = options.SelfSamplingEpochs,
-                    EpochsRun = report.Epochs.Count,
-                    BestEpoch = report.BestEpoch,
-                    StoppedEarly = report.StoppedEarly,
-                    TrainSeconds = trainSeconds,
                     EpochHistory = report.Epochs
                         .Select(e => new NerEpochMetrics(e.Epoch, e.Epoch > options.Epochs, e.MeanLoss, progress.ValidationByEpoch.TryGetValue(e.Epoch, out double f1) ? f1 : null))
                         .ToArray(),
                     Validation = validation,
-                }, cancellationToken);
+                }.Of(outPath, options, trainPath, validPath, ner.NumLayers, ner.ExitCriterion.Name, report, trainSeconds), cancellationToken);
         }
         finally
         {

@@ -4,6 +4,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EarlyExit.MLNet;
+using EarlyExit.Training;
 
 namespace EarlyExit.Cli.Output;
 
@@ -71,53 +73,75 @@ internal sealed record EvaluationMetrics
 /// <param name="ValidationMetric">The validation metric after the epoch, or null without --valid.</param>
 internal sealed record EpochMetrics(int Epoch, double MeanLoss, double? ValidationMetric);
 
-/// <summary>What classify train did.</summary>
-internal sealed record TrainingMetrics
+/// <summary>What every train command did, whatever its task; each command's summary adds its own.</summary>
+internal abstract record TrainingSummary
 {
     /// <summary>The model file written.</summary>
-    public required string Model { get; init; }
+    public string Model { get; init; } = "";
 
     /// <summary>The backbone trained on (hub id, folder or preset).</summary>
-    public required string Backbone { get; init; }
+    public string Backbone { get; init; } = "";
 
     /// <summary>Whether the backbone started from random weights.</summary>
-    public required bool FromScratch { get; init; }
+    public bool FromScratch { get; init; }
 
     /// <summary>The training file.</summary>
-    public required string Train { get; init; }
-
-    /// <summary>Training rows used (after --max-train-rows).</summary>
-    public required int TrainingRows { get; init; }
+    public string Train { get; init; } = "";
 
     /// <summary>The validation file, or null.</summary>
-    public required string? Valid { get; init; }
+    public string? Valid { get; init; }
+
+    /// <summary>L, the model's layers.</summary>
+    public int Layers { get; init; }
+
+    /// <summary>The exit criterion saved with the model.</summary>
+    public string ExitCriterion { get; init; } = "";
+
+    /// <summary>Epochs planned (--epochs).</summary>
+    public int Epochs { get; init; }
+
+    /// <summary>Epochs run (fewer when early stopping ended training).</summary>
+    public int EpochsRun { get; init; }
+
+    /// <summary>The epoch whose weights were saved.</summary>
+    public int BestEpoch { get; init; }
+
+    /// <summary>Whether early stopping ended training.</summary>
+    public bool StoppedEarly { get; init; }
+
+    /// <summary>Wall-clock seconds of training (from the data in memory to the trained model; saving excluded).</summary>
+    public double TrainSeconds { get; init; }
+
+    /// <summary>This summary with what every train command reports filled in.</summary>
+    public TrainingSummary Of(string model, EarlyExitTrainerOptions options, string train, string? valid, int layers, string exitCriterion, TrainingReport report, double trainSeconds) =>
+        this with
+        {
+            Model = model,
+            Backbone = options.Backbone,
+            FromScratch = options.FromScratch,
+            Train = train,
+            Valid = valid,
+            Layers = layers,
+            ExitCriterion = exitCriterion,
+            Epochs = options.Epochs,
+            EpochsRun = report.Epochs.Count,
+            BestEpoch = report.BestEpoch,
+            StoppedEarly = report.StoppedEarly,
+            TrainSeconds = trainSeconds,
+        };
+}
+
+/// <summary>What classify train did.</summary>
+internal sealed record TrainingMetrics : TrainingSummary
+{
+    /// <summary>Training rows used (after --max-train-rows).</summary>
+    public required int TrainingRows { get; init; }
 
     /// <summary>Validation rows, or null.</summary>
     public required int? ValidationRows { get; init; }
 
     /// <summary>The model's classes, in class order.</summary>
     public required IReadOnlyList<string> Classes { get; init; }
-
-    /// <summary>L, the model's layers.</summary>
-    public required int Layers { get; init; }
-
-    /// <summary>The exit criterion saved with the model.</summary>
-    public required string ExitCriterion { get; init; }
-
-    /// <summary>Epochs planned (--epochs).</summary>
-    public required int Epochs { get; init; }
-
-    /// <summary>Epochs run (fewer when early stopping ended training).</summary>
-    public required int EpochsRun { get; init; }
-
-    /// <summary>The epoch whose weights were saved.</summary>
-    public required int BestEpoch { get; init; }
-
-    /// <summary>Whether early stopping ended training.</summary>
-    public required bool StoppedEarly { get; init; }
-
-    /// <summary>Wall-clock seconds of training (from the data in memory to the trained model; saving excluded).</summary>
-    public required double TrainSeconds { get; init; }
 
     /// <summary>The metric best-epoch selection maximised on --valid, or null without it.</summary>
     public required string? ValidationMetric { get; init; }
