@@ -13,9 +13,9 @@ using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.MLNet.Scoring;
+using EarlyExit.MLNet.Sweeps;
 using EarlyExit.Training;
 using Microsoft.ML;
-using EarlyExit.MLNet.Sweeps;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 
@@ -172,6 +172,7 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
             classifier => wrap(settings, new SharedModel<TClassifier>(classifier)));
     }
 
+    /// <summary>Throws when the transformer was disposed (its mapper checks before every chunk it scores).</summary>
     /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>
-    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 }

@@ -2,7 +2,6 @@
 // MCC), cost metrics (mean exit layer, layer speed-up, rows/s) and the exit-layer histogram.
 using System.CommandLine;
 using EarlyExit.Cli.Output;
-using EarlyExit.Devices;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using Microsoft.ML;

@@ -4,7 +4,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using EarlyExit.Cli.Output;
-using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using Microsoft.ML;
 

@@ -5,7 +5,6 @@
 using System.CommandLine;
 using System.Globalization;
 using EarlyExit.Cli.Output;
-using EarlyExit.Devices;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Palbert;

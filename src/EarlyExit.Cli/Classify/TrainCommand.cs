@@ -6,10 +6,8 @@
 // validation metrics -> save (temporary file, then rename) -> metrics JSON. Ctrl+C before the
 // rename leaves no model file behind (and never a half-written one).
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using EarlyExit.Cli.Output;
-using EarlyExit.Devices;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet;
@@ -18,7 +16,6 @@ using EarlyExit.Modeling;
 using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms;
 
 namespace EarlyExit.Cli.Classify;
 

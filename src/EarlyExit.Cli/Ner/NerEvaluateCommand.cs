@@ -3,7 +3,6 @@
 // layer, token-layer speed-up, sentences/s and the word exit-layer histogram.
 using System.CommandLine;
 using EarlyExit.Cli.Output;
-using EarlyExit.Devices;
 using Microsoft.ML;
 
 namespace EarlyExit.Cli.Ner;

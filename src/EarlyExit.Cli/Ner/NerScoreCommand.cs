@@ -5,7 +5,6 @@
 using System.CommandLine;
 using System.Globalization;
 using EarlyExit.Cli.Output;
-using EarlyExit.Devices;
 using EarlyExit.Sequence;
 using Microsoft.ML;
 

@@ -6,9 +6,7 @@
 using System.CommandLine;
 using System.Globalization;
 using EarlyExit.Cli.Output;
-using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
-using EarlyExit.MLNet.Sweeps;
 using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sweeps;
 using Microsoft.ML;

@@ -10,17 +10,14 @@
 // metrics -> save (temporary file, then rename) -> metrics JSON. Ctrl+C before the rename leaves no
 // model file behind.
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using EarlyExit.Cli.Output;
-using EarlyExit.Devices;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sequence;
 using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms;
 
 namespace EarlyExit.Cli.Ner;
 

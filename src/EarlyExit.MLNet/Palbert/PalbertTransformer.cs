@@ -1,8 +1,5 @@
-using System.Text.Json;
-using EarlyExit.Devices;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
-using EarlyExit.Inference;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
@@ -10,7 +7,6 @@ using EarlyExit.MLNet.Scoring;
 using EarlyExit.MLNet.Sweeps;
 using EarlyExit.Training;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 
 namespace EarlyExit.MLNet.Palbert;
@@ -119,13 +115,6 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
                     settings.LabelType ?? throw new InvalidDataException("The Palbert transformer's settings lack the label type of a classifier."),
                     settings.Labels ?? throw new InvalidDataException("The Palbert transformer's settings lack the class names of a classifier."), settings.LabelsAnnotated),
                 ExitCriterion.Parse(settings.ExitCriterion), report: null));
-
-    /// <summary>Scores rows with this transformer's criterion, in batches.</summary>
-    internal ClassificationPrediction[] Score(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs)
-    {
-        ThrowIfDisposed();
-        return Classifier.Predict(texts, pairs, ExitCriterion, Columns.BatchSize);
-    }
 
     private protected override PalbertTransformer With(SharedModel<EarlyExitTextClassifier> classifier, ExitCriterion criterion, int batchSize) =>
         new(Host, classifier, Columns with { BatchSize = batchSize }, Labels, criterion, TrainingReport);

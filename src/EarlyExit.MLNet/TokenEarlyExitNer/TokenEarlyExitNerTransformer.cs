@@ -1,5 +1,3 @@
-using System.Text.Json;
-using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Persistence;
@@ -8,7 +6,6 @@ using EarlyExit.MLNet.Scoring;
 using EarlyExit.MLNet.Sweeps;
 using EarlyExit.Training;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 
 namespace EarlyExit.MLNet.TokenEarlyExitNer;
@@ -93,13 +90,6 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
             (settings, classifier) => new TokenEarlyExitNerTransformer(env, classifier, settings.Columns,
                 LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated), TokenExitCriterion.Parse(settings.ExitCriterion), report: null));
 
-    /// <summary>Labels sentences with this transformer's criterion.</summary>
-    internal SentencePrediction[] Score(IReadOnlyList<string[]> sentences)
-    {
-        ThrowIfDisposed();
-        return Classifier.Predict(sentences, ExitCriterion, Columns.BatchSize);
-    }
-
     private protected override TokenEarlyExitNerTransformer With(SharedModel<EarlyExitTokenClassifier> classifier, TokenExitCriterion criterion, int batchSize) =>
         new(Host, classifier, Columns with { BatchSize = batchSize }, Tags, criterion, TrainingReport);
 
@@ -110,78 +100,4 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
     private protected override void SaveTo(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
 
     private sealed record SavedSettings(TokenEarlyExitNerColumns Columns, string TagType, string[] Tags, bool TagsAnnotated, string ExitCriterion, string[] Files);
-}
-
-/// <summary>Input words to predicted tags, word exit layers and the row's exit layer.</summary>
-internal sealed class TokenEarlyExitNerMapper : BatchScoringMapper<string[], SentencePrediction>
-{
-    private readonly TokenEarlyExitNerTransformer _parent;
-
-    public TokenEarlyExitNerMapper(TokenEarlyExitNerTransformer parent, DataViewSchema inputSchema)
-        : base(inputSchema, [WordColumns.Require(inputSchema, parent.Columns.Tokens, "TokensColumnName")], parent.Columns.BatchSize, builder => AddOutputs(builder, parent))
-    {
-        _parent = parent;
-    }
-
-    public override Func<string[]> CreateReader(DataViewRow row) => WordColumns.Reader(row, ScoringInputs[0]);
-
-    public override SentencePrediction[] Score(IReadOnlyList<string[]> inputs) => _parent.Score(inputs);
-
-    public override Delegate OutputGetter(DataViewSchema.Column column, Func<SentencePrediction> current) => (column.Index - InputSchema.Count) switch
-    {
-        0 => (ValueGetter<VBuffer<uint>>)((ref VBuffer<uint> value) => VectorValues.Write(current().Tags.Select(KeyIndex.ToKey).ToArray(), ref value)),
-        1 => (ValueGetter<VBuffer<int>>)((ref VBuffer<int> value) => VectorValues.Write(current().ExitLayers, ref value)),
-        2 => (ValueGetter<int>)((ref int value) => value = current().ExitLayer),
-        _ => throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' is not an output of the token-exit NER transformer."),
-    };
-
-    private static void AddOutputs(DataViewSchema.Builder builder, TokenEarlyExitNerTransformer parent)
-    {
-        var keyValues = new DataViewSchema.Annotations.Builder();
-        parent.Tags.AddKeyValues(keyValues);
-        builder.AddColumn(parent.Columns.PredictedLabel, new VectorDataViewType(new KeyDataViewType(typeof(uint), parent.Tags.Values.Count)), keyValues.ToAnnotations());
-        builder.AddColumn(parent.Columns.TokenExitLayers, new VectorDataViewType(NumberDataViewType.Int32));
-        builder.AddColumn(parent.Columns.ExitLayer, NumberDataViewType.Int32);
-    }
-}
-
-/// <summary>The words column: a vector of strings, or one string split on whitespace.</summary>
-internal static class WordColumns
-{
-    /// <summary>The words column, checked for type.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Missing, or neither text nor a vector of text.</exception>
-    public static DataViewSchema.Column Require(DataViewSchema schema, string name, string option, string what = "data")
-    {
-        DataViewSchema.Column column = InputColumns.Require(schema, name, option, what);
-        if (column.Type is not TextDataViewType && column.Type is not VectorDataViewType { ItemType: TextDataViewType })
-        {
-            throw new ArgumentOutOfRangeException(option,
-                $"Column '{name}' ({option}) must hold the words as a vector of strings or as one string, found {column.Type}; load the words as text.");
-        }
-
-        return column;
-    }
-
-    /// <summary>Reads the current row's words (a string column is split on whitespace).</summary>
-    public static Func<string[]> Reader(DataViewRow row, DataViewSchema.Column column)
-    {
-        if (column.Type is TextDataViewType)
-        {
-            ValueGetter<ReadOnlyMemory<char>> text = row.GetGetter<ReadOnlyMemory<char>>(column);
-            return () =>
-            {
-                ReadOnlyMemory<char> value = default;
-                text(ref value);
-                return value.ToString().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            };
-        }
-
-        ValueGetter<VBuffer<ReadOnlyMemory<char>>> vector = row.GetGetter<VBuffer<ReadOnlyMemory<char>>>(column);
-        return () =>
-        {
-            VBuffer<ReadOnlyMemory<char>> value = default;
-            vector(ref value);
-            return value.DenseValues().Select(v => v.ToString()).ToArray();
-        };
-    }
 }
