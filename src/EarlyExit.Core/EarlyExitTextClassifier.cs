@@ -62,7 +62,7 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
     /// <param name="maxSequenceLength">Input truncation length; at most the backbone's limit.</param>
     /// <param name="criterion">The default exit criterion.</param>
     /// <param name="seed">Seed of the heads' initial weights.</param>
-    public static EarlyExitTextClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> labels, EarlyExitNetworkConfig heads, int maxSequenceLength, ExitCriterion criterion, long seed)
+    internal static EarlyExitTextClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> labels, EarlyExitNetworkConfig heads, int maxSequenceLength, ExitCriterion criterion, long seed)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(labels);

@@ -24,15 +24,6 @@ using static TorchSharp.torch;
 
 namespace EarlyExit;
 
-/// <summary>The labels of one sentence: a tag and an exit layer per word.</summary>
-/// <param name="Tags">The 0-based tag of every word.</param>
-/// <param name="ExitLayers">The 1-based layer every word stopped at.</param>
-public sealed record SentencePrediction(int[] Tags, int[] ExitLayers)
-{
-    /// <summary>The deepest layer any word of the sentence reached (0 for an empty sentence).</summary>
-    public int ExitLayer => ExitLayers.Length == 0 ? 0 : ExitLayers.Max();
-}
-
 /// <summary>A trained token-level early-exit labeller: its <see cref="EarlyExitClassifier{TCriterion}.Labels"/> are the tags. Score from one thread at a time.</summary>
 public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCriterion>
 {
@@ -57,7 +48,7 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     /// <param name="criterion">The default exit criterion.</param>
     /// <param name="dropout">Dropout before the off-ramps.</param>
     /// <param name="seed">Seed of the off-ramps' initial weights.</param>
-    public static EarlyExitTokenClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion, double dropout, long seed)
+    internal static EarlyExitTokenClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion, double dropout, long seed)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(tags);

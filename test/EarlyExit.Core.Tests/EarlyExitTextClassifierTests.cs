@@ -185,7 +185,14 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         Assert.Equal(["similarity"], loaded.Labels);
         Assert.Equal("patience:2:0.1", loaded.ExitCriterion.Name);
         Assert.Contains("\"MinReadableVersion\": 2", File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.Format.SettingsFile)));
-        Assert.Equal(regressor.Predict(texts).Select(p => p.Value), loaded.Predict(texts).Select(p => p.Value));
+        ClassificationPrediction[] before = regressor.Predict(texts);
+        ClassificationPrediction[] after = loaded.Predict(texts);
+        Assert.Equal(before.Select(p => p.ExitLayer), after.Select(p => p.ExitLayer));
+        // Values to float rounding, not bit for bit: once (2026-12-03, all four test assemblies running at
+        // once on 2 cores) a bit-for-bit comparison here failed, and passed alone and on every rerun; the
+        // likely cause is libtorch's CPU kernels splitting work by the threads free at the time. A wrong
+        // save (weights, target statistics) would be off by far more than 1e-4.
+        Assert.All(before.Zip(after), pair => Assert.Equal(pair.First.Value, pair.Second.Value, 1e-4f));
         Assert.Throws<InvalidOperationException>(() => loaded.ExitCriterion = ExitCriterion.Entropy(0.2));
     }
 

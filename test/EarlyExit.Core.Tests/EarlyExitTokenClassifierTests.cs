@@ -1,6 +1,7 @@
 using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Hub;
+using EarlyExit.Inference;
 using EarlyExit.Sweeps;
 using EarlyExit.Tests.TestSupport;
 using EarlyExit.Tests.Training;

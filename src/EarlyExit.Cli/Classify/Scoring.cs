@@ -54,10 +54,8 @@ internal static class Scoring
         int[] exits = scored.Predictions.Select(p => p.ExitLayer).ToArray();
         ClassificationMetrics m = ClassificationMetrics.Compute(predicted, actual, exits, classes.Count, palbert.NumLayers, positive);
         double seconds = scored.Elapsed.TotalSeconds;
-        return new EvaluationMetrics
+        return (EvaluationMetrics)new EvaluationMetrics
         {
-            Model = modelPath,
-            Data = dataPath,
             Rows = m.Count,
             Accuracy = m.Accuracy,
             MacroF1 = m.MacroF1,
@@ -68,12 +66,8 @@ internal static class Scoring
             MeanExitLayer = m.MeanExitLayer,
             LayerSpeedup = m.LayerSpeedup,
             RowsPerSecond = seconds > 0 ? m.Count / seconds : 0,
-            ScoringSeconds = seconds,
-            BatchSize = scored.BatchSize,
-            Layers = palbert.NumLayers,
-            ExitCriterion = scored.Criterion.Name,
             ExitLayerHistogram = m.ExitLayerHistogram,
             Classes = classes,
-        };
+        }.Of(modelPath, dataPath, scored.Criterion.Name, palbert.NumLayers, scored.BatchSize, seconds);
     }
 }

@@ -16,28 +16,13 @@ namespace EarlyExit.Cli.Ner;
 internal sealed record EntityTypeMetrics(double Precision, double Recall, double F1, long Gold, long Predicted, long Correct);
 
 /// <summary>The metrics of one evaluation (ner evaluate, and the validation part of ner train).</summary>
-internal sealed record NerEvaluationMetrics
+internal sealed record NerEvaluationMetrics : EvaluationSummary
 {
-    /// <summary>The model file evaluated.</summary>
-    public required string Model { get; init; }
-
-    /// <summary>The data file evaluated.</summary>
-    public required string Data { get; init; }
-
     /// <summary>Sentences evaluated.</summary>
     public required int Sentences { get; init; }
 
     /// <summary>Words evaluated.</summary>
     public required long Words { get; init; }
-
-    /// <summary>The exit criterion labelled with, e.g. tokee:0.3:5.</summary>
-    public required string ExitCriterion { get; init; }
-
-    /// <summary>L, the model's layers.</summary>
-    public required int Layers { get; init; }
-
-    /// <summary>Sentence chunks labelled together.</summary>
-    public required int BatchSize { get; init; }
 
     /// <summary>The model's tag scheme; the gold tags are converted to it.</summary>
     public required string Scheme { get; init; }
@@ -83,9 +68,6 @@ internal sealed record NerEvaluationMetrics
 
     /// <summary>Words labelled per second of labelling wall-clock time.</summary>
     public required double WordsPerSecond { get; init; }
-
-    /// <summary>Wall-clock seconds of labelling.</summary>
-    public required double ScoringSeconds { get; init; }
 
     /// <summary>Words that stopped at each layer: index 0 is layer 1.</summary>
     public required IReadOnlyList<long> ExitLayerHistogram { get; init; }

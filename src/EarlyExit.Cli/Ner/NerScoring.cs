@@ -6,6 +6,7 @@
 // Metrics follow conlleval's rules (EntityEvaluator), so they equal conlleval's on `ner score` output.
 using EarlyExit.Cli.Output;
 using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
 using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sequence;
 
@@ -63,15 +64,10 @@ internal static class NerScoring
         }
 
         double seconds = labelled.Elapsed.TotalSeconds;
-        return new NerEvaluationMetrics
+        return (NerEvaluationMetrics)new NerEvaluationMetrics
         {
-            Model = modelPath,
-            Data = data.Path,
             Sentences = data.Sentences.Count,
             Words = words,
-            ExitCriterion = labelled.Criterion.Name,
-            Layers = layers,
-            BatchSize = labelled.BatchSize,
             Scheme = TagSchemes.Name(modelScheme),
             FileScheme = TagSchemes.Name(data.Scheme!.Value),
             Precision = entities.Overall.Precision,
@@ -88,10 +84,9 @@ internal static class NerScoring
             TokenLayerSpeedup = layerSum == 0 ? 1 : (double)layers * words / layerSum,
             SentencesPerSecond = seconds > 0 ? data.Sentences.Count / seconds : 0,
             WordsPerSecond = seconds > 0 ? words / seconds : 0,
-            ScoringSeconds = seconds,
             ExitLayerHistogram = histogram,
             Tags = ner.ClassNames,
             ConllevalReport = entities.ToConllevalReport(),
-        };
+        }.Of(modelPath, data.Path, labelled.Criterion.Name, layers, labelled.BatchSize, seconds);
     }
 }

@@ -9,15 +9,35 @@ using EarlyExit.Training;
 
 namespace EarlyExit.Cli.Output;
 
-/// <summary>The metrics of one evaluation (classify evaluate, and the validation part of classify train).</summary>
-internal sealed record EvaluationMetrics
+/// <summary>What every evaluation reports, whatever its task; each family's metrics add their own.</summary>
+internal abstract record EvaluationSummary
 {
     /// <summary>The model file evaluated.</summary>
-    public required string Model { get; init; }
+    public string Model { get; init; } = "";
 
     /// <summary>The data file evaluated.</summary>
-    public required string Data { get; init; }
+    public string Data { get; init; } = "";
 
+    /// <summary>The exit criterion scored with, e.g. qexit:0.5 or tokee:0.3:5.</summary>
+    public string ExitCriterion { get; init; } = "";
+
+    /// <summary>L, the model's layers.</summary>
+    public int Layers { get; init; }
+
+    /// <summary>Rows (sentence chunks) scored together.</summary>
+    public int BatchSize { get; init; }
+
+    /// <summary>Wall-clock seconds of scoring (reading files and loading the model excluded).</summary>
+    public double ScoringSeconds { get; init; }
+
+    /// <summary>This summary with what every evaluation reports filled in.</summary>
+    public EvaluationSummary Of(string model, string data, string exitCriterion, int layers, int batchSize, double scoringSeconds) =>
+        this with { Model = model, Data = data, ExitCriterion = exitCriterion, Layers = layers, BatchSize = batchSize, ScoringSeconds = scoringSeconds };
+}
+
+/// <summary>The metrics of one evaluation (classify evaluate, and the validation part of classify train).</summary>
+internal sealed record EvaluationMetrics : EvaluationSummary
+{
     /// <summary>Rows evaluated.</summary>
     public required int Rows { get; init; }
 
@@ -47,18 +67,6 @@ internal sealed record EvaluationMetrics
 
     /// <summary>Rows scored per second of scoring wall-clock time (reading files and loading the model excluded).</summary>
     public required double RowsPerSecond { get; init; }
-
-    /// <summary>Wall-clock seconds of scoring.</summary>
-    public required double ScoringSeconds { get; init; }
-
-    /// <summary>Rows scored together.</summary>
-    public required int BatchSize { get; init; }
-
-    /// <summary>L, the model's layers.</summary>
-    public required int Layers { get; init; }
-
-    /// <summary>The exit criterion scored with, e.g. qexit:0.5.</summary>
-    public required string ExitCriterion { get; init; }
 
     /// <summary>Rows that exited at each layer: index 0 is layer 1.</summary>
     public required IReadOnlyList<int> ExitLayerHistogram { get; init; }

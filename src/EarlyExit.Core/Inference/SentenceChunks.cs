@@ -8,6 +8,15 @@ using EarlyExit.Tokenization;
 
 namespace EarlyExit.Inference;
 
+/// <summary>The labels of one sentence: a tag and an exit layer per word.</summary>
+/// <param name="Tags">The 0-based tag of every word.</param>
+/// <param name="ExitLayers">The 1-based layer every word stopped at.</param>
+public sealed record SentencePrediction(int[] Tags, int[] ExitLayers)
+{
+    /// <summary>The deepest layer any word of the sentence reached (0 for an empty sentence).</summary>
+    public int ExitLayer => ExitLayers.Length == 0 ? 0 : ExitLayers.Max();
+}
+
 /// <summary>The chunks of a list of sentences and how to put chunk results back together.</summary>
 internal sealed class SentenceChunks
 {

@@ -19,7 +19,7 @@ namespace EarlyExit.Inference;
 /// <param name="TokenExitLayers">The 1-based layer every token stopped at.</param>
 /// <param name="WordClasses">The predicted tag of every word: its first piece's.</param>
 /// <param name="WordExitLayers">The 1-based layer every word stopped at (its pieces stop together).</param>
-public sealed record TokenPrediction(int[] TokenClasses, int[] TokenExitLayers, int[] WordClasses, int[] WordExitLayers)
+internal sealed record TokenPrediction(int[] TokenClasses, int[] TokenExitLayers, int[] WordClasses, int[] WordExitLayers)
 {
     /// <summary>The deepest layer any token of the row reached.</summary>
     public int ExitLayer => TokenExitLayers.Length == 0 ? 0 : TokenExitLayers.Max();

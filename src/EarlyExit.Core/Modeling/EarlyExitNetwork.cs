@@ -268,13 +268,6 @@ public sealed class EarlyExitNetwork : nn.Module<Tensor, Tensor?, Tensor, Layerw
     /// <summary>The parameters of the halting head (trained with their own learning rate); empty without one.</summary>
     public IEnumerable<Parameter> HaltingParameters() => halting?.parameters() ?? [];
 
-    /// <summary>Every parameter except the halting head's.</summary>
-    public IEnumerable<Parameter> BodyParameters()
-    {
-        var haltingSet = new HashSet<Parameter>(HaltingParameters(), ReferenceEqualityComparer.Instance);
-        return parameters().Where(p => !haltingSet.Contains(p));
-    }
-
     /// <summary>
     /// The heads of layer <paramref name="layer"/> (0-based) on that layer's output
     /// <paramref name="hidden"/> [B, T, H]; <paramref name="previousPooled"/> is the previous layer's

@@ -143,10 +143,6 @@ public sealed record EncoderConfig
     [JsonIgnore]
     public int EmbeddingWidth => Family is EncoderFamily.Albert or EncoderFamily.Electra ? EmbeddingSize ?? HiddenSize : HiddenSize;
 
-    /// <summary>Width of one attention head.</summary>
-    [JsonIgnore]
-    public int HeadSize => HiddenSize / NumAttentionHeads;
-
     /// <summary>
     /// The most tokens one input may have: max_position_embeddings, less pad_token_id + 1 for RoBERTa,
     /// whose position ids start after the padding id (roberta-base: 514 positions, 512 tokens).

@@ -22,12 +22,12 @@ namespace EarlyExit.Training;
 /// <summary>One training row: its encoded text(s) and its 0-based class.</summary>
 /// <param name="Input">The encoded text or text pair.</param>
 /// <param name="Label">The 0-based class.</param>
-public sealed record ClassificationExample(TokenizedInput Input, int Label);
+internal sealed record ClassificationExample(TokenizedInput Input, int Label);
 
 /// <summary>One training row of a regression model: its encoded text(s) and its target value.</summary>
 /// <param name="Input">The encoded text or text pair.</param>
 /// <param name="Target">The value to predict (e.g. an STS-B similarity from 0 to 5).</param>
-public sealed record RegressionExample(TokenizedInput Input, float Target);
+internal sealed record RegressionExample(TokenizedInput Input, float Target);
 
 /// <summary>Where training is.</summary>
 /// <param name="Phase">"train" after a step, "validate" after a validation pass.</param>
@@ -55,7 +55,7 @@ public sealed record EpochSummary(int Epoch, double MeanLoss, ClassificationMetr
 public sealed record TrainingReport(IReadOnlyList<EpochSummary> Epochs, int BestEpoch, bool StoppedEarly);
 
 /// <summary>Trains and applies early-exit classifiers on encoded examples.</summary>
-public static class ClassifierTrainer
+internal static class ClassifierTrainer
 {
     private const int BatchesPerLengthPool = 50;
 

@@ -4,7 +4,7 @@ using EarlyExit.ExitCriteria;
 namespace EarlyExit.Training;
 
 /// <summary>How <see cref="ClassifierTrainer"/> trains an early-exit classifier. Defaults: <see cref="PalbertDefaults"/>.</summary>
-public sealed class ClassifierTrainingOptions : FineTuningOptions
+internal sealed class ClassifierTrainingOptions : FineTuningOptions
 {
     /// <summary>Peak learning rate of the halting head.</summary>
     /// <value>The default value is <see cref="PalbertDefaults.HaltingLearningRate"/> (1e-4).</value>

@@ -27,7 +27,7 @@ public enum TrainingObjective
 }
 
 /// <summary>The loss of one batch under a <see cref="TrainingObjective"/>.</summary>
-public sealed class EarlyExitObjective
+internal sealed class EarlyExitObjective
 {
     private readonly double[] _prior;
 

@@ -45,7 +45,7 @@ public static class FineTuningDefaults
 /// The fine-tuning settings both training lines share (<see cref="ClassifierTrainingOptions"/>,
 /// <see cref="TokenTrainingOptions"/>). Defaults: <see cref="FineTuningDefaults"/>.
 /// </summary>
-public abstract class FineTuningOptions
+internal abstract class FineTuningOptions
 {
     /// <summary>Only the two lines' options classes derive from this one.</summary>
     private protected FineTuningOptions()

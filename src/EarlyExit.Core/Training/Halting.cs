@@ -23,7 +23,7 @@ public enum KlDirection
 }
 
 /// <summary>The halting distribution and the geometric prior for training (scoring: Inference/HaltingDistribution.cs).</summary>
-public static class Halting
+internal static class Halting
 {
     /// <summary>log p, [L, B], from halting logits [L, B] (see the file header).</summary>
     public static Tensor LogDistribution(Tensor haltingLogits)

@@ -46,7 +46,7 @@ internal sealed record TokenExample(TokenizedInput Input, int[] WordLabels)
 }
 
 /// <summary>How <see cref="TokenClassifierTrainer"/> trains. Defaults: <see cref="TokenExitDefaults"/>.</summary>
-public sealed class TokenTrainingOptions : FineTuningOptions
+internal sealed class TokenTrainingOptions : FineTuningOptions
 {
     /// <summary>Epochs of self-sampling training (stage 2), after the joint epochs (<see cref="FineTuningOptions.Epochs"/>); 0 skips it.</summary>
     /// <value>The default value is <see cref="TokenExitDefaults.SelfSamplingEpochs"/> (1).</value>

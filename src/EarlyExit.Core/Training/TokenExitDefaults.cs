@@ -2,7 +2,7 @@ namespace EarlyExit.Training;
 
 /// <summary>
 /// The one place where the defaults of token-level early-exit training (SENTEE/TOKEE) live: Core's
-/// <see cref="TokenTrainingOptions"/>, the ML.NET trainer's Options and the catalog method's parameters all
+/// training options, the ML.NET trainer's Options and the catalog method's parameters all
 /// read these constants, as <see cref="PalbertDefaults"/> serves the sentence-level line. The values
 /// both lines share come from <see cref="FineTuningDefaults"/>.
 /// </summary>

@@ -4,6 +4,7 @@
 // Pareto front (for TOKEE that pass also confirms the replayed estimate).
 using System.Diagnostics;
 using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
 using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Sequence;
 using EarlyExit.Sweeps;

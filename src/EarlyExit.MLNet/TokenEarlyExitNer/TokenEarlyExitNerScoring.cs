@@ -3,6 +3,7 @@
 // lazy view and single-row rows come from Scoring/BatchScoring.cs; each chunk goes straight to the
 // transformer's classifier (Core's EarlyExitTokenClassifier.Predict: chunks of whole words,
 // halt-and-copy) with the transformer's criterion and batch size.
+using EarlyExit.Inference;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.MLNet.Scoring;
 using Microsoft.ML;
