@@ -9,41 +9,34 @@ using Microsoft.ML;
 namespace EarlyExit.Cli.Classify;
 
 /// <summary>The <c>classify evaluate</c> command.</summary>
-internal sealed class EvaluateCommand
+internal sealed class EvaluateCommand(CliConsole console)
+    : CliCommand(console, "evaluate",
+        "Score labelled data with a trained model and report accuracy, F1, MCC, exit layers and speed.")
 {
     private readonly ModelCommandOptions _options = new("classify", data: "Labelled data to evaluate on.", batch: "Rows scored", verb: "score");
     private readonly ColumnOptions _columns = new(withLabel: true);
     private readonly DataFormatOptions _format = new();
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion("Score with this exit criterion instead of the model's own (no retraining).");
     private readonly MetricsJsonOption _metricsJson = new();
-    private readonly CliConsole _console;
 
-    public EvaluateCommand(CliConsole console)
+    protected override void AddOptions(Command command)
     {
-        _console = console;
-    }
-
-    public Command Create()
-    {
-        var command = new Command("evaluate", "Score labelled data with a trained model and report accuracy, F1, MCC, exit layers and speed.");
         _options.AddModelAndData(command);
         _columns.AddTo(command);
         command.Add(_exitCriterion);
         _options.AddScoring(command);
         _metricsJson.AddTo(command);
         _format.AddTo(command);
-        Cli.SetAction(command, _console, Run);
-        return command;
     }
 
-    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    protected override int Run(ParseResult parse, CancellationToken cancellationToken)
     {
         string modelPath = parse.GetRequiredValue(_options.Model);
         string dataPath = parse.GetRequiredValue(_options.Data);
         string? metricsPath = _metricsJson.Checked(parse, (dataPath, "--data"), (modelPath, "--model"));
 
         ColumnSelection columns = _columns.Selection(parse);
-        ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, _console.Warn, cancellationToken);
+        ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, Terminal.Warn, cancellationToken);
         ModelFile.CheckBeforeLoading(modelPath, [parse.GetValue(_exitCriterion)], data);
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_options.Device));
@@ -52,11 +45,11 @@ internal sealed class EvaluateCommand
         string? positiveLabel = _columns.PositiveLabelOf(parse);
         PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before scoring
 
-        ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), _console, "evaluating", cancellationToken);
+        ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), Terminal, "evaluating", cancellationToken);
         EvaluationMetrics metrics = Scoring.Metrics(model.Palbert, data.Rows, scored, modelPath, dataPath, positiveLabel);
-        _console.WriteLine($"Evaluated '{modelPath}' on '{dataPath}':");
-        _console.Output.Write(MetricsReport.ToText(metrics));
-        MetricsJsonOption.Write(metricsPath, metrics, _console, cancellationToken);
+        Terminal.WriteLine($"Evaluated '{modelPath}' on '{dataPath}':");
+        Terminal.Output.Write(MetricsReport.ToText(metrics));
+        MetricsJsonOption.Write(metricsPath, metrics, Terminal, cancellationToken);
 
         return ExitCodes.Success;
     }

@@ -10,7 +10,9 @@ using Microsoft.ML;
 namespace EarlyExit.Cli.Classify;
 
 /// <summary>The <c>classify score</c> command.</summary>
-internal sealed class ScoreCommand
+internal sealed class ScoreCommand(CliConsole console)
+    : CliCommand(console, "score",
+        "Predict a class, an exit layer and class probabilities for every row of a data file.")
 {
     /// <summary>The appended column of the predicted class.</summary>
     public const string PredictedLabelColumn = "PredictedLabel";
@@ -30,30 +32,20 @@ internal sealed class ScoreCommand
         Required = true,
     };
 
-    private readonly CliConsole _console;
-
-    public ScoreCommand(CliConsole console)
-    {
-        _console = console;
-    }
-
     /// <summary>The appended column of the probability of <paramref name="className"/>.</summary>
     public static string ProbabilityColumn(string className) => $"P({className})";
 
-    public Command Create()
+    protected override void AddOptions(Command command)
     {
-        var command = new Command("score", "Predict a class, an exit layer and class probabilities for every row of a data file.");
         _options.AddModelAndData(command);
         _columns.AddTo(command);
         command.Add(_exitCriterion);
         _options.AddScoring(command);
         command.Add(_out);
         _format.AddTo(command);
-        Cli.SetAction(command, _console, Run);
-        return command;
     }
 
-    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    protected override int Run(ParseResult parse, CancellationToken cancellationToken)
     {
         string modelPath = parse.GetRequiredValue(_options.Model);
         string dataPath = parse.GetRequiredValue(_options.Data);
@@ -65,9 +57,9 @@ internal sealed class ScoreCommand
         using ModelFile model = ModelFile.Load(ml, modelPath, parse.GetValue(_options.Device));
         ColumnSelection columns = _columns.Selection(parse);
         model.CheckPairing(columns.TextPair is not null);
-        ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, _console.Warn, cancellationToken);
+        ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, Terminal.Warn, cancellationToken);
 
-        ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), _console, "scoring", cancellationToken);
+        ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), Terminal, "scoring", cancellationToken);
         IReadOnlyList<string> classes = model.Palbert.ClassNames;
         AtomicFile.Write(outPath, temporary =>
         {
@@ -87,7 +79,7 @@ internal sealed class ScoreCommand
 
         double seconds = scored.Elapsed.TotalSeconds;
         double meanExit = scored.Predictions.Average(p => p.ExitLayer);
-        _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        Terminal.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Scored {data.Rows.Count:N0} rows of '{dataPath}' with {scored.Criterion.Name} in {seconds:0.00} s ({(seconds > 0 ? data.Rows.Count / seconds : 0):0.0} rows/s); " +
             $"mean exit layer {meanExit:0.00} of {model.Palbert.NumLayers}. Wrote '{outPath}'."));
         return ExitCodes.Success;

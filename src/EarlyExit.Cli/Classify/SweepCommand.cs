@@ -15,7 +15,9 @@ using Microsoft.ML;
 namespace EarlyExit.Cli.Classify;
 
 /// <summary>The <c>classify sweep</c> command.</summary>
-internal sealed class SweepCommand
+internal sealed class SweepCommand(CliConsole console)
+    : CliCommand(console, "sweep",
+        "Compare exit settings from one recorded pass, find the Pareto front of metric against speed-up, and choose a setting.")
 {
     private static readonly Dictionary<string, ClassificationMetric> s_metrics = new()
     {
@@ -35,16 +37,9 @@ internal sealed class SweepCommand
 
     private readonly Option<ClassificationMetric?> _metric = CommonOptions.Choice("--metric", "The metric of the front and the choice (all four are reported). Default: accuracy.", s_metrics);
     private readonly SweepOptions _sweep = new();
-    private readonly CliConsole _console;
 
-    public SweepCommand(CliConsole console)
+    protected override void AddOptions(Command command)
     {
-        _console = console;
-    }
-
-    public Command Create()
-    {
-        var command = new Command("sweep", "Compare exit settings from one recorded pass, find the Pareto front of metric against speed-up, and choose a setting.");
         _options.AddModelAndData(command);
         command.Add(_test);
         _columns.AddTo(command);
@@ -53,11 +48,9 @@ internal sealed class SweepCommand
         _sweep.AddTo(command);
         _options.AddScoring(command);
         _format.AddTo(command);
-        Cli.SetAction(command, _console, Run);
-        return command;
     }
 
-    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    protected override int Run(ParseResult parse, CancellationToken cancellationToken)
     {
         string modelPath = parse.GetRequiredValue(_options.Model);
         string dataPath = parse.GetRequiredValue(_options.Data);
@@ -76,13 +69,13 @@ internal sealed class SweepCommand
         PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before sweeping
         IDataView data = Keyed(ml, model, dataRows);
         IDataView? test = testRows is null ? null : Keyed(ml, model, testRows);
-        _sweep.Run(parse, _console, ml, model, parse.GetValue(_options.BatchSize), dataPath, "rows",
+        _sweep.Run(parse, Terminal, ml, model, parse.GetValue(_options.BatchSize), dataPath, "rows",
             palbert => Sweep(palbert, data, parse.GetValue(_grid), metric, _sweep.MeasureSpeed(parse), positiveLabel),
             test is null ? null : (palbert, sweep, chosen) =>
             {
                 ExitSweep onTest = Sweep(palbert, test, [ExitCriterion.Full(), ExitCriterion.Parse(chosen.Criterion)], metric, measure: false, positiveLabel);
                 SweepSetting result = onTest.Settings.Single(s => s.Criterion == chosen.Criterion);
-                _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                Terminal.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"On '{testPath}': {sweep.MetricName} {result.Metric:0.0000} with {chosen.Criterion} against {onTest.FullDepth.Metric:0.0000} at full depth, {result.LayerSpeedup:0.00}x fewer layers."));
             },
             ml.Data.LoadFromEnumerable(Array.Empty<ClassificationRow>()).Schema, cancellationToken);
@@ -93,7 +86,7 @@ internal sealed class SweepCommand
         palbert.Sweep(data, grid, metric, ClassificationRow.LabelColumn, measure, positiveLabel);
 
     private ClassificationData Read(ParseResult parse, string path, ColumnSelection columns, CancellationToken cancellationToken) =>
-        ClassificationData.Read(path, _format.For(parse, path), columns, _console.Warn, cancellationToken);
+        ClassificationData.Read(path, _format.For(parse, path), columns, Terminal.Warn, cancellationToken);
 
     // The rows through the model's own MapValueToKey, so labels are the model's keys (every label must be one).
     private static IDataView Keyed(MLContext ml, ModelFile model, ClassificationData data)

@@ -20,7 +20,9 @@ using Microsoft.ML.Data;
 namespace EarlyExit.Cli.Classify;
 
 /// <summary>The <c>classify train</c> command.</summary>
-internal sealed class TrainCommand
+internal sealed class TrainCommand(CliConsole console)
+    : CliCommand(console, "train",
+        "Fine-tune an early-exit (PALBERT) text classifier and save it as an ML.NET model .zip.")
 {
     private static readonly Dictionary<string, TrainingObjective> s_objectives = new()
     {
@@ -85,16 +87,8 @@ internal sealed class TrainCommand
 
     private readonly Option<int?> _maxTrainRows = CommonOptions.Integer("--max-train-rows", "Train on at most N rows drawn at random (seeded by --seed), for quick runs.", 1);
 
-    private readonly CliConsole _console;
-
-    public TrainCommand(CliConsole console)
+    protected override void AddOptions(Command command)
     {
-        _console = console;
-    }
-
-    public Command Create()
-    {
-        var command = new Command("train", "Fine-tune an early-exit (PALBERT) text classifier and save it as an ML.NET model .zip.");
         _training.AddInputs(command);
         _columns.AddTo(command);
         _training.AddBackbone(command);
@@ -107,11 +101,9 @@ internal sealed class TrainCommand
                 result.AddError("--validation-metric needs --valid.");
             }
         });
-        Cli.SetAction(command, _console, Run);
-        return command;
     }
 
-    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    protected override int Run(ParseResult parse, CancellationToken cancellationToken)
     {
         string trainPath = parse.GetRequiredValue(_training.Train);
         string? validPath = parse.GetValue(_training.Valid);
@@ -126,7 +118,7 @@ internal sealed class TrainCommand
         PalbertTextClassificationTrainer trainer = TrainingRun.CreateTrainer(() => ml.MulticlassClassification.Trainers.Palbert(options));
         TrainingRun.CheckOutputs(outPath, metricsPath, trainPath, validPath);
 
-        ClassificationData train = ClassificationData.Read(trainPath, _format.For(parse, trainPath), columns, _console.Warn, cancellationToken);
+        ClassificationData train = ClassificationData.Read(trainPath, _format.For(parse, trainPath), columns, Terminal.Warn, cancellationToken);
         int allTrainingRows = train.Rows.Count;
         if (parse.GetValue(_maxTrainRows) is int maxRows)
         {
@@ -142,15 +134,15 @@ internal sealed class TrainCommand
         ClassificationData? valid = null;
         if (validPath is not null)
         {
-            valid = ClassificationData.Read(validPath, _format.For(parse, validPath), columns, _console.Warn, cancellationToken);
+            valid = ClassificationData.Read(validPath, _format.For(parse, validPath), columns, Terminal.Warn, cancellationToken);
             valid.RequireKnownLabels(classes, $"the training data '{trainPath}'");
         }
 
-        _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        Terminal.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Training on {train.Rows.Count:N0} rows{(train.Rows.Count < allTrainingRows ? $" (of {allTrainingRows:N0}, --max-train-rows)" : "")} of '{trainPath}'" +
             $"{(valid is null ? "" : $", validating on {valid.Rows.Count:N0} rows of '{validPath}'")}; classes: {string.Join(", ", classes)}."));
 
-        (TransformerChain<ITransformer> model, PalbertTransformer palbert, double trainSeconds) = TrainingRun.Fit(ml, _console, progress, trainer, "Palbert", train.Rows, valid?.Rows,
+        (TransformerChain<ITransformer> model, PalbertTransformer palbert, double trainSeconds) = TrainingRun.Fit(ml, Terminal, progress, trainer, "Palbert", train.Rows, valid?.Rows,
             ClassificationRow.LabelColumn, PalbertTextClassificationTrainer.DefaultColumnNames.PredictedLabel, p => p.TrainingReport!);
         try
         {
@@ -158,13 +150,13 @@ internal sealed class TrainCommand
             EvaluationMetrics? validation = null;
             if (valid is not null)
             {
-                ScoredRows scored = Scoring.Score(palbert, valid.Rows, valid.IsPair, criterion: null, batchSize: null, _console, "validating", cancellationToken);
+                ScoredRows scored = Scoring.Score(palbert, valid.Rows, valid.IsPair, criterion: null, batchSize: null, Terminal, "validating", cancellationToken);
                 validation = Scoring.Metrics(palbert, valid.Rows, scored, outPath, validPath!, options.PositiveLabel);
-                _console.WriteLine($"Validation ('{validPath}'):");
-                _console.Output.Write(MetricsReport.ToText(validation));
+                Terminal.WriteLine($"Validation ('{validPath}'):");
+                Terminal.Output.Write(MetricsReport.ToText(validation));
             }
 
-            TrainingRun.Save<ClassificationRow>(ml, _console, model, outPath,
+            TrainingRun.Save<ClassificationRow>(ml, Terminal, model, outPath,
                 $"Saved '{outPath}': {palbert.NumLayers} layers, classes {string.Join(", ", palbert.ClassNames)}, exit criterion {palbert.ExitCriterion.Name}.",
                 metricsPath, () => new TrainingMetrics
                 {

@@ -8,32 +8,25 @@ using Microsoft.ML;
 namespace EarlyExit.Cli.Ner;
 
 /// <summary>The <c>ner evaluate</c> command.</summary>
-internal sealed class NerEvaluateCommand
+internal sealed class NerEvaluateCommand(CliConsole console)
+    : CliCommand(console, "evaluate",
+        "Label a tagged CoNLL file with a trained model and report entity F1 (as conlleval), exit layers and speed.")
 {
     private readonly ModelCommandOptions _options = new("ner", data: "A tagged CoNLL file to evaluate on.", batch: "Sentence chunks labelled", verb: "label");
     private readonly ConllFileOptions _files = new();
     private readonly TokenExitOptions _exit = new("Label with this criterion instead of the model's own (no retraining): full, sentee or tokee.");
     private readonly MetricsJsonOption _metricsJson = new();
-    private readonly CliConsole _console;
 
-    public NerEvaluateCommand(CliConsole console)
+    protected override void AddOptions(Command command)
     {
-        _console = console;
-    }
-
-    public Command Create()
-    {
-        var command = new Command("evaluate", "Label a tagged CoNLL file with a trained model and report entity F1 (as conlleval), exit layers and speed.");
         _options.AddModelAndData(command);
         _files.AddTo(command);
         _exit.AddTo(command);
         _options.AddScoring(command);
         _metricsJson.AddTo(command);
-        Cli.SetAction(command, _console, Run);
-        return command;
     }
 
-    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    protected override int Run(ParseResult parse, CancellationToken cancellationToken)
     {
         string modelPath = parse.GetRequiredValue(_options.Model);
         string dataPath = parse.GetRequiredValue(_options.Data);
@@ -46,11 +39,11 @@ internal sealed class NerEvaluateCommand
         string[][] gold = data.TagsIn(model.Scheme);
         data.RequireKnownTags(gold, model.Ner.ClassNames, $"the model '{modelPath}'", model.Scheme);
 
-        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), _console, "evaluating", cancellationToken);
+        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), Terminal, "evaluating", cancellationToken);
         NerEvaluationMetrics metrics = NerScoring.Metrics(model.Ner, modelPath, model.Scheme, data, gold, labelled);
-        _console.WriteLine($"Evaluated '{modelPath}' on '{dataPath}':");
-        _console.Output.Write(NerMetricsReport.ToText(metrics));
-        MetricsJsonOption.Write(metricsPath, metrics, _console, cancellationToken);
+        Terminal.WriteLine($"Evaluated '{modelPath}' on '{dataPath}':");
+        Terminal.Output.Write(NerMetricsReport.ToText(metrics));
+        MetricsJsonOption.Write(metricsPath, metrics, Terminal, cancellationToken);
 
         return ExitCodes.Success;
     }

@@ -11,7 +11,9 @@ using Microsoft.ML;
 namespace EarlyExit.Cli.Ner;
 
 /// <summary>The <c>ner score</c> command.</summary>
-internal sealed class NerScoreCommand
+internal sealed class NerScoreCommand(CliConsole console)
+    : CliCommand(console, "score",
+        "Label every word of a CoNLL file with a tag and the layer it stopped at.")
 {
     private readonly ModelCommandOptions _options = new("ner", data: "A CoNLL file to label: tagged, or words only (one column).", batch: "Sentence chunks labelled", verb: "label");
     private readonly ConllFileOptions _files = new();
@@ -24,26 +26,16 @@ internal sealed class NerScoreCommand
         Required = true,
     };
 
-    private readonly CliConsole _console;
-
-    public NerScoreCommand(CliConsole console)
+    protected override void AddOptions(Command command)
     {
-        _console = console;
-    }
-
-    public Command Create()
-    {
-        var command = new Command("score", "Label every word of a CoNLL file with a tag and the layer it stopped at.");
         _options.AddModelAndData(command);
         _files.AddTo(command);
         _exit.AddTo(command);
         _options.AddScoring(command);
         command.Add(_out);
-        Cli.SetAction(command, _console, Run);
-        return command;
     }
 
-    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    protected override int Run(ParseResult parse, CancellationToken cancellationToken)
     {
         string modelPath = parse.GetRequiredValue(_options.Model);
         string dataPath = parse.GetRequiredValue(_options.Data);
@@ -58,7 +50,7 @@ internal sealed class NerScoreCommand
         string[][]? gold = data.HasTags ? data.TagsIn(model.Scheme) : null;
         CheckWritableWords(data);
 
-        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), _console, "scoring", cancellationToken);
+        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), Terminal, "scoring", cancellationToken);
         string[][] predicted = NerScoring.TagNames(model.Ner, labelled);
         AtomicFile.Write(outPath, temporary =>
         {
@@ -73,7 +65,7 @@ internal sealed class NerScoreCommand
         double seconds = labelled.Elapsed.TotalSeconds;
         long words = data.WordCount;
         double meanExit = words == 0 ? 0 : labelled.Predictions.Sum(p => p.ExitLayers.Sum(l => (long)l)) / (double)words;
-        _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        Terminal.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Labelled {data.Sentences.Count:N0} sentences ({words:N0} words) of '{dataPath}' with {labelled.Criterion.Name} in {seconds:0.00} s " +
             $"({(seconds > 0 ? data.Sentences.Count / seconds : 0):0.0} sentences/s); mean word exit layer {meanExit:0.00} of {model.Ner.NumLayers}. " +
             $"Wrote '{outPath}' ({(gold is null ? "word, exit layer, predicted" : $"word, exit layer, gold, predicted; {TagSchemes.Name(model.Scheme)} tags")})."));

@@ -14,7 +14,9 @@ using Microsoft.ML;
 namespace EarlyExit.Cli.Ner;
 
 /// <summary>The <c>ner sweep</c> command.</summary>
-internal sealed class NerSweepCommand
+internal sealed class NerSweepCommand(CliConsole console)
+    : CliCommand(console, "sweep",
+        "Compare token exit settings from one recorded pass, find the Pareto front of entity F1 against speed-up, and choose a setting.")
 {
     private readonly ModelCommandOptions _options = new("ner", data: "A tagged CoNLL file (validation data): the settings are compared and the choice is made on it.",
         batch: "Sentence chunks labelled", verb: "label");
@@ -25,27 +27,18 @@ internal sealed class NerSweepCommand
         "GRID", ExitGrid.ParseTokens);
 
     private readonly SweepOptions _sweep = new();
-    private readonly CliConsole _console;
 
-    public NerSweepCommand(CliConsole console)
+    protected override void AddOptions(Command command)
     {
-        _console = console;
-    }
-
-    public Command Create()
-    {
-        var command = new Command("sweep", "Compare token exit settings from one recorded pass, find the Pareto front of entity F1 against speed-up, and choose a setting.");
         _options.AddModelAndData(command);
         command.Add(_test);
         _files.AddTo(command);
         command.Add(_grid);
         _sweep.AddTo(command);
         _options.AddScoring(command);
-        Cli.SetAction(command, _console, Run);
-        return command;
     }
 
-    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    protected override int Run(ParseResult parse, CancellationToken cancellationToken)
     {
         string modelPath = parse.GetRequiredValue(_options.Model);
         string dataPath = parse.GetRequiredValue(_options.Data);
@@ -59,7 +52,7 @@ internal sealed class NerSweepCommand
         using NerModelFile model = NerModelFile.Load(ml, modelPath, parse.GetValue(_options.Device));
         IDataView data = Keyed(ml, model, dataRows);
         IDataView? test = testRows is null ? null : Keyed(ml, model, testRows);
-        _sweep.Run(parse, _console, ml, model, parse.GetValue(_options.BatchSize), dataPath, "sentences",
+        _sweep.Run(parse, Terminal, ml, model, parse.GetValue(_options.BatchSize), dataPath, "sentences",
             ner => ner.Sweep(data, parse.GetValue(_grid), nameof(ConllSentenceRow.Label), _sweep.MeasureSpeed(parse)),
             test is null ? null : (ner, _, chosen) =>
             {
@@ -68,7 +61,7 @@ internal sealed class NerSweepCommand
                 using TokenEarlyExitNerTransformer full = ner.WithExitCriterion(TokenExitCriterion.Full());
                 NerMetrics result = NerEvaluation.Evaluate(labeller.Transform(test), ner.NumLayers);
                 NerMetrics reference = NerEvaluation.Evaluate(full.Transform(test), ner.NumLayers);
-                _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                Terminal.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"On '{testPath}': entity F1 {result.Entities.Overall.F1:0.0000} with {chosen.Criterion} against {reference.Entities.Overall.F1:0.0000} at full depth, " +
                     $"{result.TokenLayerSpeedup:0.00}x fewer token-layers."));
             },

@@ -22,7 +22,9 @@ using Microsoft.ML.Data;
 namespace EarlyExit.Cli.Ner;
 
 /// <summary>The <c>ner train</c> command.</summary>
-internal sealed class NerTrainCommand
+internal sealed class NerTrainCommand(CliConsole console)
+    : CliCommand(console, "train",
+        "Train a token-level early-exit (SENTEE/TOKEE) sequence labeller on CoNLL files and save it as an ML.NET model .zip.")
 {
     private static readonly TokenEarlyExitNerTrainer.Options s_defaults = new();
 
@@ -45,27 +47,18 @@ internal sealed class NerTrainCommand
         $"Epochs of self-sampling after them (stage 2: random, full and the model's own TOKEE halting, with copied states). Default: {s_defaults.SelfSamplingEpochs}.", 0);
     private readonly Option<double?> _dropout = new("--dropout") { Description = $"Dropout before the token classifiers, in [0, 1). Default: {CommonOptions.Invariant(s_defaults.Dropout)}.", HelpName = "X" };
     private readonly Option<int?> _maxTrainSentences = CommonOptions.Integer("--max-train-sentences", "Train on at most N sentences drawn at random (seeded by --seed), for quick runs.", 1);
-    private readonly CliConsole _console;
 
-    public NerTrainCommand(CliConsole console)
+    protected override void AddOptions(Command command)
     {
-        _console = console;
-    }
-
-    public Command Create()
-    {
-        var command = new Command("train", "Train a token-level early-exit (SENTEE/TOKEE) sequence labeller on CoNLL files and save it as an ML.NET model .zip.");
         _training.AddInputs(command);
         _files.AddTo(command);
         command.Add(_trainScheme);
         _training.AddBackbone(command);
         _exit.AddTo(command);
         _training.AddTraining(command, _selfSamplingEpochs, _dropout, _maxTrainSentences);
-        Cli.SetAction(command, _console, Run);
-        return command;
     }
 
-    private int Run(ParseResult parse, CancellationToken cancellationToken)
+    protected override int Run(ParseResult parse, CancellationToken cancellationToken)
     {
         string trainPath = parse.GetRequiredValue(_training.Train);
         string? validPath = parse.GetValue(_training.Valid);
@@ -103,12 +96,12 @@ internal sealed class NerTrainCommand
             valid.RequireKnownTags(validTags, tags, $"the training data '{trainPath}'", scheme);
         }
 
-        _console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        Terminal.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Training on {train.Sentences.Count:N0} sentences ({train.WordCount:N0} words){(train.Sentences.Count < allSentences ? $" of {allSentences:N0} (--max-train-sentences)" : "")} of '{trainPath}'" +
             $"{(valid is null ? "" : $", validating on {valid.Sentences.Count:N0} sentences of '{validPath}'")}; " +
             $"{TagSchemes.Name(train.Scheme!.Value)} tags{(train.Scheme == scheme ? "" : $" converted to {TagSchemes.Name(scheme)}")}: {string.Join(", ", tags)}."));
 
-        (TransformerChain<ITransformer> model, TokenEarlyExitNerTransformer ner, double trainSeconds) = TrainingRun.Fit(ml, _console, progress, trainer, "TokenEarlyExitNer",
+        (TransformerChain<ITransformer> model, TokenEarlyExitNerTransformer ner, double trainSeconds) = TrainingRun.Fit(ml, Terminal, progress, trainer, "TokenEarlyExitNer",
             Rows(train, trainTags), valid is null ? null : Rows(valid, validTags!), nameof(ConllSentenceRow.Label), TokenEarlyExitNerTrainer.DefaultColumnNames.PredictedLabel,
             n => n.TrainingReport!);
         try
@@ -117,13 +110,13 @@ internal sealed class NerTrainCommand
             NerEvaluationMetrics? validation = null;
             if (valid is not null)
             {
-                LabelledSentences labelled = NerScoring.Label(ner, valid.Words, criterion: null, batchSize: null, _console, "validating", cancellationToken);
+                LabelledSentences labelled = NerScoring.Label(ner, valid.Words, criterion: null, batchSize: null, Terminal, "validating", cancellationToken);
                 validation = NerScoring.Metrics(ner, outPath, scheme, valid, validTags!, labelled);
-                _console.WriteLine($"Validation ('{validPath}'):");
-                _console.Output.Write(NerMetricsReport.ToText(validation));
+                Terminal.WriteLine($"Validation ('{validPath}'):");
+                Terminal.Output.Write(NerMetricsReport.ToText(validation));
             }
 
-            TrainingRun.Save<ConllSentenceRow>(ml, _console, model, outPath,
+            TrainingRun.Save<ConllSentenceRow>(ml, Terminal, model, outPath,
                 $"Saved '{outPath}': {ner.NumLayers} layers, {ner.ClassNames.Count} {TagSchemes.Name(scheme)} tags, exit criterion {ner.ExitCriterion.Name}.",
                 metricsPath, () => new NerTrainingMetrics
                 {
