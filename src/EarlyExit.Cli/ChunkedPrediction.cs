@@ -22,7 +22,7 @@ internal static class ChunkedPrediction
     /// <param name="criterion">The command line's exit criterion, or null.</param>
     /// <param name="batchSize">The command line's batch size, or null.</param>
     /// <param name="batchesPerChunk">Batches per call of <paramref name="predict"/>.</param>
-    /// <param name="verb">What the criterion would do with the model, for the refusal ("score", "label with").</param>
+    /// <param name="refusal">The start of the error when the model cannot serve the criterion, e.g. "--exit-criterion qexit:0.5 cannot score this model".</param>
     /// <param name="predict">The classifier's prediction of a chunk under a criterion and batch size.</param>
     /// <param name="console">Where progress goes.</param>
     /// <param name="title">The progress title.</param>
@@ -31,7 +31,7 @@ internal static class ChunkedPrediction
     /// <returns>The results in item order, the time spent predicting, the batch size and the criterion used.</returns>
     /// <exception cref="CliException">The criterion needs something the model lacks (a halting head, more layers).</exception>
     public static (TOut[] Results, TimeSpan Elapsed, int BatchSize, TCriterion Criterion) Score<TSelf, TClassifier, TCriterion, TIn, TOut>(
-        EarlyExitTransformer<TSelf, TClassifier, TCriterion> transformer, IReadOnlyList<TIn> items, TCriterion? criterion, int? batchSize, int batchesPerChunk, string verb,
+        EarlyExitTransformer<TSelf, TClassifier, TCriterion> transformer, IReadOnlyList<TIn> items, TCriterion? criterion, int? batchSize, int batchesPerChunk, Func<TCriterion, string> refusal,
         Func<TClassifier, IReadOnlyList<TIn>, TCriterion, int, TOut[]> predict, CliConsole console, string title, string unit, CancellationToken cancellationToken)
         where TSelf : EarlyExitTransformer<TSelf, TClassifier, TCriterion>
         where TClassifier : EarlyExitClassifier<TCriterion>
@@ -44,14 +44,13 @@ internal static class ChunkedPrediction
         }
         catch (InvalidOperationException e)
         {
-            throw new CliException($"Exit criterion {chosen} cannot {verb} this model: {e.Message}");
+            throw new CliException($"{refusal(chosen)}: {e.Message}");
         }
 
         int batch = batchSize ?? transformer.BatchSize;
         (TOut[] results, TimeSpan elapsed) = Run(items, batch * batchesPerChunk, chunk => predict(transformer.Classifier, chunk, chosen, batch), console, title, unit, cancellationToken);
         return (results, elapsed, batch, chosen);
     }
-
 
     /// <summary>
     /// Predicts every item of <paramref name="items"/> with <paramref name="predict"/> (one result per

@@ -32,7 +32,7 @@ internal sealed class TrainingCommandOptions
     private readonly Option<double?> _learningRate;
     private readonly Option<int?> _earlyStopping;
     private readonly Option<DeviceOption?> _device = CommonOptions.Device("Where to train");
-    private readonly string _validationWatch;
+    private readonly string _validationWatched;
     private readonly int _defaultSeed;
 
     /// <summary>Creates the options; each description is the line's sentence, and the default is appended from <paramref name="defaults"/>.</summary>
@@ -44,9 +44,10 @@ internal sealed class TrainingCommandOptions
     /// <param name="maxLength">What --max-length limits.</param>
     /// <param name="seed">What the seed seeds.</param>
     /// <param name="learningRate">What the learning rate applies to.</param>
-    /// <param name="validationWatch">What early stopping watches on --valid.</param>
+    /// <param name="validationWatch">What early stopping watches on --valid, in --early-stopping's description (e.g. "--validation-metric").</param>
+    /// <param name="validationWatched">The same, in the error when --valid is missing (e.g. "validation metric").</param>
     public TrainingCommandOptions(EarlyExitTrainerOptions defaults, string train, string valid, string epochs, string batchSize, string maxLength, string seed,
-        string learningRate, string validationWatch)
+        string learningRate, string validationWatch, string validationWatched)
     {
         Train = CommonOptions.File("--train", train);
         Valid = CommonOptions.File("--valid", valid, required: false);
@@ -56,7 +57,7 @@ internal sealed class TrainingCommandOptions
         _seed = CommonOptions.Integer("--seed", $"{seed} Default: {defaults.Seed}.", 0);
         _learningRate = CommonOptions.Positive("--learning-rate", $"{learningRate} Default: {CommonOptions.Invariant(defaults.LearningRate)}.");
         _earlyStopping = CommonOptions.Integer("--early-stopping", $"Stop after N epochs without a better {validationWatch} on --valid (needs --valid). Default: off.", 1);
-        _validationWatch = validationWatch;
+        _validationWatched = validationWatched;
         _defaultSeed = defaults.Seed;
     }
 
@@ -94,7 +95,7 @@ internal sealed class TrainingCommandOptions
         {
             if (result.GetValue(_earlyStopping) is not null && result.GetValue(Valid) is null)
             {
-                result.AddError($"--early-stopping needs --valid: early stopping watches the {_validationWatch}.");
+                result.AddError($"--early-stopping needs --valid: early stopping watches the {_validationWatched}.");
             }
         });
     }

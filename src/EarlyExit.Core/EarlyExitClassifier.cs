@@ -97,21 +97,25 @@ public abstract class EarlyExitClassifier<TCriterion> : IDisposable
     private protected void WriteFolder<TSettings>(string folder, SavedFolderFormat format, TSettings settings) =>
         ModelFolder.Write(folder, _tokenizerFiles, _encoder.Config, Network, format.SettingsFile, settings);
 
-    /// <summary>
-    /// Builds an untrained network around <paramref name="backbone"/>'s encoder (handed over) on the
-    /// backbone's device and wraps it; the network is disposed if wrapping fails.
-    /// </summary>
+    /// <summary>Checks an untrained model's input length against what the backbone takes.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSequenceLength"/> is below <paramref name="minimumLength"/> or above the backbone's limit.</exception>
-    private protected static TClassifier CreateOn<TNetwork, TClassifier>(PretrainedEncoder backbone, int maxSequenceLength, int minimumLength,
-        Func<EncoderNetwork, TNetwork> build, Func<TNetwork, IReadOnlyDictionary<string, byte[]>, TClassifier> wrap)
-        where TNetwork : nn.Module
+    private protected static void CheckMaxSequenceLength(PretrainedEncoder backbone, int maxSequenceLength, int minimumLength)
     {
         if (maxSequenceLength < minimumLength || maxSequenceLength > backbone.MaxSequenceLength)
         {
             throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength,
                 $"The maximum sequence length must be between {minimumLength} and {backbone.MaxSequenceLength} (the backbone's limit).");
         }
+    }
 
+    /// <summary>
+    /// Builds an untrained network around <paramref name="backbone"/>'s encoder (handed over) on the
+    /// backbone's device and wraps it; the network is disposed if wrapping fails.
+    /// </summary>
+    private protected static TClassifier CreateOn<TNetwork, TClassifier>(PretrainedEncoder backbone,
+        Func<EncoderNetwork, TNetwork> build, Func<TNetwork, IReadOnlyDictionary<string, byte[]>, TClassifier> wrap)
+        where TNetwork : nn.Module
+    {
         IReadOnlyDictionary<string, byte[]> tokenizerFiles = backbone.ReadTokenizerFiles();
         Device device = backbone.Device;
         TNetwork network = ModelFolder.BuildAround(backbone.HandOverEncoder(), build);

@@ -74,13 +74,14 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
             throw new ArgumentException($"The heads have {heads.NumLabels} classes but {labels.Count} labels were given.", nameof(heads));
         }
 
+        CheckMaxSequenceLength(backbone, maxSequenceLength, backbone.Tokenizer.SpecialTokenCount(pair: true) + 2);
         if (criterion.Incompatibility(heads.NumLabels, heads.Halting != HaltingVariant.None) is string problem)
         {
             throw new ArgumentException(problem, nameof(criterion));
         }
 
         heads = heads with { Pooling = backbone.ResolvePooling(heads.Pooling) };
-        return CreateOn(backbone, maxSequenceLength, backbone.Tokenizer.SpecialTokenCount(pair: true) + 2, encoder => new EarlyExitNetwork(encoder, heads, seed),
+        return CreateOn(backbone, encoder => new EarlyExitNetwork(encoder, heads, seed),
             (model, tokenizerFiles) => new EarlyExitTextClassifier(model, backbone.Tokenizer, tokenizerFiles, labels.ToArray(), maxSequenceLength, criterion));
     }
 

@@ -54,7 +54,8 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         ArgumentNullException.ThrowIfNull(tags);
         ArgumentNullException.ThrowIfNull(criterion);
         ModelFolder.CheckNames(tags, "tag");
-        return CreateOn(backbone, maxSequenceLength, backbone.Tokenizer.SpecialTokenCount(pair: false) + 1, encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed),
+        CheckMaxSequenceLength(backbone, maxSequenceLength, backbone.Tokenizer.SpecialTokenCount(pair: false) + 1);
+        return CreateOn(backbone, encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed),
             (model, tokenizerFiles) => new EarlyExitTokenClassifier(model, backbone.Tokenizer, tokenizerFiles, tags.ToArray(), maxSequenceLength, criterion));
     }
 

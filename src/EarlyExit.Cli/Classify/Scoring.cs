@@ -28,7 +28,7 @@ internal static class Scoring
     public static ScoredRows Score(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, bool pairs, ExitCriterion? criterion, int? batchSize,
         CliConsole console, string title, CancellationToken cancellationToken)
     {
-        (ClassificationPrediction[] predictions, TimeSpan elapsed, int batch, ExitCriterion chosen) = ChunkedPrediction.Score(palbert, rows, criterion, batchSize, BatchesPerChunk, "score",
+        (ClassificationPrediction[] predictions, TimeSpan elapsed, int batch, ExitCriterion chosen) = ChunkedPrediction.Score(palbert, rows, criterion, batchSize, BatchesPerChunk, c => $"--exit-criterion {c.Name} cannot score this model",
             (classifier, chunk, c, b) => classifier.Predict(chunk.Select(r => r.Sentence1).ToArray(), pairs ? chunk.Select(r => r.Sentence2).ToArray() : null, c, b),
             console, title, "rows", cancellationToken);
         return new ScoredRows(predictions, elapsed, batch, chosen);

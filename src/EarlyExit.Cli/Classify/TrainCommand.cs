@@ -69,7 +69,8 @@ internal sealed class TrainCommand(CliConsole console)
         maxLength: "Longest input in tokens; longer texts are truncated.",
         seed: "Seed of weights, dropout, data order and --max-train-rows.",
         learningRate: "Peak learning rate of the encoder and classifier.",
-        validationWatch: "--validation-metric");
+        validationWatch: "--validation-metric",
+        validationWatched: "validation metric");
 
     private readonly ColumnOptions _columns = new(withLabel: true);
     private readonly DataFormatOptions _format = new();

@@ -29,7 +29,7 @@ internal static class NerScoring
     public static LabelledSentences Label(TokenEarlyExitNerTransformer ner, IReadOnlyList<string[]> sentences, TokenExitCriterion? criterion, int? batchSize,
         CliConsole console, string title, CancellationToken cancellationToken)
     {
-        (SentencePrediction[] predictions, TimeSpan elapsed, int batch, TokenExitCriterion chosen) = ChunkedPrediction.Score(ner, sentences, criterion, batchSize, BatchesPerChunk, "label with",
+        (SentencePrediction[] predictions, TimeSpan elapsed, int batch, TokenExitCriterion chosen) = ChunkedPrediction.Score(ner, sentences, criterion, batchSize, BatchesPerChunk, c => $"Exit criterion {c.Name} cannot label with this model",
             (classifier, chunk, c, b) => classifier.Predict(chunk, c, b), console, title, "sentences", cancellationToken);
         return new LabelledSentences(predictions, elapsed, batch, chosen);
     }

@@ -36,7 +36,8 @@ internal sealed class NerTrainCommand(CliConsole console)
         maxLength: "Longest chunk in tokens; longer sentences are split into chunks of whole words, never cut.",
         seed: "Seed of weights, dropout, data order, self-sampling and --max-train-sentences.",
         learningRate: "Peak learning rate.",
-        validationWatch: "entity F1");
+        validationWatch: "entity F1",
+        validationWatched: "validation entity F1");
 
     private readonly ConllFileOptions _files = new();
     private readonly Option<TagScheme?> _trainScheme = ConllFileOptions.SchemeOption("--train-scheme",
