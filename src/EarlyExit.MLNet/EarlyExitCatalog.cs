@@ -155,12 +155,15 @@ public static class EarlyExitCatalog
     /// <param name="labelColumnName">The tags: a vector of keys, one per word (MapValueToKey over a vector of tag strings).</param>
     /// <param name="tokensColumnName">The words: a vector of strings, or one string split on whitespace.</param>
     /// <param name="predictedLabelColumnName">The predicted-tags output column.</param>
+    /// <param name="tokenExitLayersColumnName">The output column of each word's exit layer.</param>
+    /// <param name="exitLayerColumnName">The output column of the deepest layer any word of the row reached.</param>
     /// <param name="backbone">A hub id, a local Hugging Face folder, or a preset with <paramref name="fromScratch"/>.</param>
     /// <param name="fromScratch">Build the backbone with random weights from its config.</param>
-    /// <param name="exitCriterion">full, layer:K, sentee:T[:max|mean], tokee:T[:K]; null for tokee:0.3:5.</param>
+    /// <param name="maxSequenceLength">Longest chunk in tokens; longer sentences are labelled in chunks of whole words.</param>
+    /// <param name="batchSize">Sentences (chunks) per batch.</param>
     /// <param name="epochs">Joint-training epochs (one self-sampling epoch follows).</param>
-    /// <param name="batchSize">Sentences per batch.</param>
     /// <param name="learningRate">Peak learning rate.</param>
+    /// <param name="exitCriterion">full, layer:K, sentee:T[:max|mean], tokee:T[:K]; null for tokee:0.3:5.</param>
     /// <param name="seed">Seed of weights, dropout and data order.</param>
     /// <returns>The trainer.</returns>
     public static TokenEarlyExitNerTrainer TokenEarlyExitNer(
@@ -168,12 +171,15 @@ public static class EarlyExitCatalog
         string labelColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.Label,
         string tokensColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.Tokens,
         string predictedLabelColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.PredictedLabel,
+        string tokenExitLayersColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.TokenExitLayers,
+        string exitLayerColumnName = TokenEarlyExitNerTrainer.DefaultColumnNames.ExitLayer,
         string backbone = TokenExitDefaults.Backbone,
         bool fromScratch = false,
-        TokenExitCriterion? exitCriterion = null,
-        int epochs = TokenExitDefaults.Epochs,
+        int maxSequenceLength = TokenExitDefaults.MaxSequenceLength,
         int batchSize = TokenExitDefaults.BatchSize,
+        int epochs = TokenExitDefaults.Epochs,
         double learningRate = TokenExitDefaults.LearningRate,
+        TokenExitCriterion? exitCriterion = null,
         int seed = TokenExitDefaults.Seed)
     {
         return catalog.TokenEarlyExitNer(new TokenEarlyExitNerTrainer.Options
@@ -181,12 +187,15 @@ public static class EarlyExitCatalog
             LabelColumnName = labelColumnName,
             TokensColumnName = tokensColumnName,
             PredictedLabelColumnName = predictedLabelColumnName,
+            TokenExitLayersColumnName = tokenExitLayersColumnName,
+            ExitLayerColumnName = exitLayerColumnName,
             Backbone = backbone,
             FromScratch = fromScratch,
-            ExitCriterion = exitCriterion ?? TokenExitCriterion.Tokee(0.3),
-            Epochs = epochs,
+            MaxSequenceLength = maxSequenceLength,
             BatchSize = batchSize,
+            Epochs = epochs,
             LearningRate = learningRate,
+            ExitCriterion = exitCriterion ?? TokenExitCriterion.Tokee(TokenExitDefaults.TokeeThreshold),
             Seed = seed,
         });
     }

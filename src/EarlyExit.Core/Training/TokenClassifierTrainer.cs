@@ -54,7 +54,7 @@ internal sealed class TokenTrainingOptions : FineTuningOptions
 
     /// <summary>The criterion validation scores with.</summary>
     /// <value>The default value is <c>tokee:0.3:5</c>.</value>
-    public TokenExitCriterion ValidationCriterion { get; set; } = TokenExitCriterion.Tokee(0.3);
+    public TokenExitCriterion ValidationCriterion { get; set; } = TokenExitCriterion.Tokee(TokenExitDefaults.TokeeThreshold);
 
     /// <summary>The tag validation gives words that have no tokens (the index of "O"), or -1 for the nearest tokenised word's tag.</summary>
     /// <value>The default value is -1.</value>

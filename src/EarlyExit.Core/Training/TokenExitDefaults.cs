@@ -35,6 +35,9 @@ public static class TokenExitDefaults
     /// <summary>Gradients are clipped to this global L2 norm; 0 disables clipping.</summary>
     public const double MaxGradientNorm = FineTuningDefaults.MaxGradientNorm;
 
+    /// <summary>The threshold of the default exit criterion, TOKEE with its default window (<c>tokee:0.3:5</c>).</summary>
+    public const double TokeeThreshold = 0.3;
+
     /// <summary>Dropout before every off-ramp.</summary>
     public const double Dropout = FineTuningDefaults.HeadDropout;
 

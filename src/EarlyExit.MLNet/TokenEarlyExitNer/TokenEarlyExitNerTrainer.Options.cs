@@ -36,7 +36,7 @@ public sealed partial class TokenEarlyExitNerTrainer
 
         /// <summary>The exit criterion of the fitted transformer and of validation (SENTEE, TOKEE, fixed layer, full).</summary>
         /// <value>The default value is <c>tokee:0.3:5</c>.</value>
-        public TokenExitCriterion ExitCriterion { get; set; } = TokenExitCriterion.Tokee(0.3);
+        public TokenExitCriterion ExitCriterion { get; set; } = TokenExitCriterion.Tokee(TokenExitDefaults.TokeeThreshold);
 
         /// <inheritdoc />
         internal override IEnumerable<string> OutputColumnNames() => [PredictedLabelColumnName, TokenExitLayersColumnName];

@@ -125,6 +125,23 @@ public sealed class TokenEarlyExitNerTests(NerFixture fixture) : IClassFixture<N
     }
 
     [Fact]
+    public void CatalogSimpleOverload_PassesEveryParameter()
+    {
+        DataViewSchema keyed = fixture.Model.ElementAt(0).GetOutputSchema(fixture.Context.Data.LoadFromEnumerable(fixture.Test).Schema);
+        var trainers = fixture.Context.MulticlassClassification.Trainers;
+
+        SchemaShape declared = trainers.TokenEarlyExitNer(predictedLabelColumnName: "Tags", tokenExitLayersColumnName: "WordExits", exitLayerColumnName: "DeepestExit")
+            .GetOutputSchema(MLNetInternals.ShapeOf(keyed));
+        var error = Assert.Throws<ArgumentException>(() => trainers.TokenEarlyExitNer(maxSequenceLength: 4, batchSize: 0, epochs: -1, learningRate: -1));
+
+        Assert.Equal(["DeepestExit", "Tags", "WordExits"], declared.Select(c => c.Name).Where(n => n is "Tags" or "WordExits" or "DeepestExit").Order());
+        Assert.Contains("MaxSequenceLength is 4", error.Message);
+        Assert.Contains("BatchSize is 0", error.Message);
+        Assert.Contains("Epochs is -1", error.Message);
+        Assert.Contains("LearningRate is -1", error.Message);
+    }
+
+    [Fact]
     public void Transform_Batched_EqualsPredictionEngineRowByRow()
     {
         List<TaggedRow> batched = fixture.Tag(fixture.Test);
