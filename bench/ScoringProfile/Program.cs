@@ -1,0 +1,158 @@
+// Where the time of full-depth scoring goes in the TorchSharp encoder (issue 13, "profile first").
+//
+// The pretrained all-MiniLM-L6-v2 encoder (6 layers, hidden 384) runs the 872 SST-2 dev sentences at
+// full depth through its public layer-step API (Embed, PrepareMask, ForwardLayer: what scoring calls),
+// in three layouts: batches of 32 sorted by length, batches of 32 in input order, and one row at a time.
+// Each layout runs once to warm up and then --passes times; the table gives the median pass. Every step
+// is timed on its own (CPU ops are synchronous): tokenization (once, apart), building the input tensors,
+// the embeddings, the attention mask and each layer. Gradient tracking is off as in scoring (no_grad),
+// and the same is measured under inference_mode. Then the whole scoring path (EarlyExitTextClassifier.
+// Predict at full depth: tokenization, length batching, the exit heads after every layer, the exit
+// decisions, the results back on the host) runs the same sentences on the same encoder with
+// untrained heads, to show what scoring adds around the layers. The figures are written to
+// bench/results/scoring-profile.md.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using EarlyExit;
+using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Modeling;
+using EarlyExit.Tokenization;
+using static TorchSharp.torch;
+
+int passes = args.Length > 1 && args[0] == "--passes" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+string shared = BenchSupport.FindShared("data/SST-2");
+string[] texts = File.ReadLines(Path.Combine(shared, "data", "SST-2", "dev.tsv")).Skip(1).Select(l => l.Split('\t')[0]).ToArray();
+using PretrainedEncoder backbone = PretrainedEncoder.Load("sentence-transformers/all-MiniLM-L6-v2", new PretrainedEncoderOptions { Device = DeviceOption.Cpu });
+EncoderNetwork encoder = backbone.Encoder;
+encoder.eval();
+
+var clock = Stopwatch.StartNew();
+TokenizedInput[] inputs = texts.Select(t => backbone.Tokenizer.Encode(t, 128)).ToArray();
+double tokenizeSeconds = clock.Elapsed.TotalSeconds;
+int padId = backbone.Tokenizer.SpecialTokens.Pad >= 0 ? backbone.Tokenizer.SpecialTokens.Pad : encoder.Config.PadTokenId;
+
+int[] inputOrder = Enumerable.Range(0, inputs.Length).ToArray();
+int[] byLength = inputOrder.OrderBy(i => inputs[i].Length).ThenBy(i => i).ToArray();
+var layouts = new (string Name, int[][] Batches)[]
+{
+    ("batch 32, sorted by length", Chunk(byLength, 32)),
+    ("batch 32, input order", Chunk(inputOrder, 32)),
+    ("batch 1", Chunk(inputOrder, 1)),
+};
+
+var report = new StringBuilder();
+report.AppendLine("# Scoring profile: where full-depth time goes (TorchSharp encoder)");
+report.AppendLine();
+report.AppendLine(CultureInfo.InvariantCulture, $"Command: `bash bench/scoring-profile.sh` (passes {passes}, median). Machine: {BenchSupport.Machine()}. Date: {DateTime.UtcNow:yyyy-MM-dd}.");
+report.AppendLine(CultureInfo.InvariantCulture, $"Model: sentence-transformers/all-MiniLM-L6-v2 ({encoder.NumLayers} layers, hidden {encoder.HiddenSize}), {texts.Length} SST-2 dev sentences, {inputs.Average(i => i.Length):0.0} tokens on average.");
+report.AppendLine(CultureInfo.InvariantCulture, $"Tokenization (once, all sentences): {tokenizeSeconds * 1000:0} ms ({texts.Length / tokenizeSeconds:0} rows/s).");
+report.AppendLine();
+report.AppendLine("| layout | grad mode | rows/s | input tensors ms | embeddings ms | mask ms | layers ms (1..L) | total ms |");
+report.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |");
+foreach (var (name, batches) in layouts)
+{
+    foreach (string mode in new[] { "no_grad", "inference_mode" })
+    {
+        Timings median = Enumerable.Range(0, passes + 1)
+            .Select(_ => Pass(batches, mode))
+            .Skip(1) // warm-up
+            .OrderBy(t => t.Total)
+            .ElementAt(passes / 2);
+        string layers = string.Join(" / ", median.Layers.Select(l => l.ToString("0", CultureInfo.InvariantCulture)));
+        report.AppendLine(CultureInfo.InvariantCulture,
+            $"| {name} | {mode} | {texts.Length / (median.Total / 1000):0} | {median.Inputs:0} | {median.Embed:0} | {median.Mask:0} | {layers} | {median.Total:0} |");
+        Console.WriteLine($"{name}, {mode}: {texts.Length / (median.Total / 1000):0} rows/s");
+    }
+}
+
+report.AppendLine();
+report.AppendLine("The whole scoring path (`EarlyExitTextClassifier.Predict`, criterion `full`, PALBERT heads: mean pooling, shared classifier, concat halting head; tokenization included):");
+report.AppendLine();
+report.AppendLine("| batch | rows/s | ms |");
+report.AppendLine("| ---: | ---: | ---: |");
+using (PretrainedEncoder headsBackbone = PretrainedEncoder.Load("sentence-transformers/all-MiniLM-L6-v2", new PretrainedEncoderOptions { Device = DeviceOption.Cpu }))
+using (EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(headsBackbone, ["0", "1"], new EarlyExitNetworkConfig { NumLabels = 2, Pooling = HeadPooling.Mean }, 128,
+    ExitCriterion.Full(), seed: 1))
+{
+    classifier.Model.eval();
+    foreach (int batch in new[] { 32, 1 })
+    {
+        double[] times = Enumerable.Range(0, passes + 1).Select(_ =>
+        {
+            var predictClock = Stopwatch.StartNew();
+            classifier.Predict(texts, criterion: ExitCriterion.Full(), batchSize: batch);
+            return predictClock.Elapsed.TotalMilliseconds;
+        }).Skip(1).Order().ToArray();
+        double ms = times[passes / 2];
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {batch} | {texts.Length / (ms / 1000):0} | {ms:0} |");
+        Console.WriteLine($"Predict, batch {batch}: {texts.Length / (ms / 1000):0} rows/s");
+    }
+}
+
+string output = Path.Combine("bench", "results", "scoring-profile.md");
+Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+File.WriteAllText(output, report.ToString());
+Console.Write(report);
+
+Timings Pass(int[][] batches, string mode)
+{
+    var t = new Timings(encoder.NumLayers);
+    var step = new Stopwatch();
+    var total = Stopwatch.StartNew();
+    foreach (int[] rows in batches)
+    {
+        using var scope = NewDisposeScope();
+        using IDisposable guard = mode == "no_grad" ? no_grad() : inference_mode();
+        step.Restart();
+        int length = rows.Max(r => inputs[r].Length);
+        var ids = new long[rows.Length * length];
+        var mask = new long[rows.Length * length];
+        Array.Fill(ids, padId);
+        for (int r = 0; r < rows.Length; r++)
+        {
+            TokenizedInput input = inputs[rows[r]];
+            for (int p = 0; p < input.Length; p++)
+            {
+                ids[r * length + p] = input.InputIds[p];
+                mask[r * length + p] = 1;
+            }
+        }
+
+        Tensor inputIds = tensor(ids, [rows.Length, length]);
+        Tensor attention = tensor(mask, [rows.Length, length]);
+        Tensor tokenTypes = zeros_like(inputIds);
+        t.Inputs += step.Elapsed.TotalMilliseconds;
+        step.Restart();
+        Tensor hidden = encoder.Embed(inputIds, tokenTypes, attention);
+        t.Embed += step.Elapsed.TotalMilliseconds;
+        step.Restart();
+        using AttentionMask additive = encoder.PrepareMask(attention);
+        t.Mask += step.Elapsed.TotalMilliseconds;
+        for (int layer = 0; layer < encoder.NumLayers; layer++)
+        {
+            step.Restart();
+            hidden = encoder.ForwardLayer(layer, hidden, additive);
+            t.Layers[layer] += step.Elapsed.TotalMilliseconds;
+        }
+    }
+
+    t.Total = total.Elapsed.TotalMilliseconds;
+    return t;
+}
+
+static int[][] Chunk(int[] order, int size) => order.Chunk(size).ToArray();
+
+internal sealed class Timings(int layers)
+{
+    public double Inputs { get; set; }
+
+    public double Embed { get; set; }
+
+    public double Mask { get; set; }
+
+    public double[] Layers { get; } = new double[layers];
+
+    public double Total { get; set; }
+}
