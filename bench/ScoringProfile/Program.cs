@@ -10,8 +10,8 @@
 // and the same is measured under inference_mode. Then the whole scoring path (EarlyExitTextClassifier.
 // Predict at full depth: tokenization, length batching, the exit heads after every layer, the exit
 // decisions, the results back on the host) runs the same sentences on the same encoder with
-// untrained heads, to show what scoring adds around the layers. The figures are written to
-// bench/results/scoring-profile.md.
+// untrained heads, to show what scoring adds around the layers. Last, the cost of one eager op at
+// single-row shapes. The figures are written to bench/results/scoring-profile.md.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -23,6 +23,7 @@ using EarlyExit.Tokenization;
 using static TorchSharp.torch;
 
 int passes = args.Length > 1 && args[0] == "--passes" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+bool opsOnly = args.Contains("--ops-only"); // only the single-op table, printed (for trying runtime settings quickly)
 string shared = BenchSupport.FindShared("data/SST-2");
 string[] texts = File.ReadLines(Path.Combine(shared, "data", "SST-2", "dev.tsv")).Skip(1).Select(l => l.Split('\t')[0]).ToArray();
 using PretrainedEncoder backbone = PretrainedEncoder.Load("sentence-transformers/all-MiniLM-L6-v2", new PretrainedEncoderOptions { Device = DeviceOption.Cpu });
@@ -54,7 +55,7 @@ report.AppendLine(CultureInfo.InvariantCulture, $"Tokenization (once, all senten
 report.AppendLine();
 report.AppendLine("| layout | grad mode | rows/s | input tensors ms | embeddings ms | mask ms | layers ms (1..L) | total ms |");
 report.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |");
-foreach (var (name, batches) in layouts)
+foreach (var (name, batches) in opsOnly ? [] : layouts)
 {
     foreach (string mode in new[] { "no_grad", "inference_mode" })
     {
@@ -80,7 +81,7 @@ using (EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(heads
     ExitCriterion.Full(), seed: 1))
 {
     classifier.Model.eval();
-    foreach (int batch in new[] { 32, 1 })
+    foreach (int batch in opsOnly ? [] : new[] { 32, 1 })
     {
         double[] times = Enumerable.Range(0, passes + 1).Select(_ =>
         {
@@ -94,9 +95,48 @@ using (EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(heads
     }
 }
 
+// What one eager op costs at these shapes: an elementwise add (almost no arithmetic, so the time is the
+// dispatch through TorchSharp and libtorch) and a layer's largest matmul, one row of 25 tokens.
+report.AppendLine();
+report.AppendLine("One eager op at scoring shapes (25 tokens, hidden 384), median of 5 runs of 2,000 calls (200 for the batch of 32):");
+report.AppendLine();
+report.AppendLine("| op | µs per call | GFLOP/s |");
+report.AppendLine("| --- | ---: | ---: |");
+using (no_grad())
+{
+    Tensor x = randn(1, 25, encoder.HiddenSize);
+    Tensor y = randn(1, 25, encoder.HiddenSize);
+    Tensor w = randn(encoder.HiddenSize, 4 * encoder.HiddenSize);
+    Tensor x32 = randn(32, 25, encoder.HiddenSize);
+    foreach (var (name, flops, op) in new (string, double, Func<Tensor>)[]
+    {
+        ("add [1,25,384] + [1,25,384]", 0, () => x.add(y)),
+        ("matmul [1,25,384] × [384,1536]", 2.0 * 25 * 384 * 1536, () => x.matmul(w)),
+        ("matmul [32,25,384] × [384,1536]", 2.0 * 32 * 25 * 384 * 1536, () => x32.matmul(w)),
+    })
+    {
+        double micro = Enumerable.Range(0, 6).Select(_ =>
+        {
+            var opClock = Stopwatch.StartNew();
+            int calls = flops > 1e9 ? 200 : 2000;
+            for (int i = 0; i < calls; i++)
+            {
+                op().Dispose();
+            }
+
+            return opClock.Elapsed.TotalMilliseconds * 1000 / calls;
+        }).Skip(1).Order().ElementAt(2);
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {micro:0.0} | {(flops == 0 ? "" : (flops / micro / 1000).ToString("0", CultureInfo.InvariantCulture))} |");
+    }
+}
+
 string output = Path.Combine("bench", "results", "scoring-profile.md");
-Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-File.WriteAllText(output, report.ToString());
+if (!opsOnly)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+    File.WriteAllText(output, report.ToString());
+}
+
 Console.Write(report);
 
 Timings Pass(int[][] batches, string mode)
