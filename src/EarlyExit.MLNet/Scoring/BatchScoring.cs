@@ -48,9 +48,9 @@ internal abstract class BatchScoringMapper<TInput, TPrediction> : IBatchScoringM
 
     /// <summary>
     /// Batches read ahead and scored at once. Scoring sorts a chunk by length, so a longer chunk pads less:
-    /// bench/results/scoring-profile.md measured the encoder on SST-2 dev at 188-201 rows/s with batches
-    /// of 32 sorted within 128 rows (4 batches, the value before) and 229-235 rows/s within 512 rows (16),
-    /// as fast as sorting all 872 rows. The read-ahead holds only the inputs (texts or words).
+    /// bench/scoring-profile.sh measured the encoder on SST-2 dev (four runs) at 188-216 rows/s with
+    /// batches of 32 sorted within 128 rows (4 batches, the value before) and 229-248 rows/s within 512
+    /// rows (16), as fast as sorting all 872 rows. The read-ahead holds only the inputs (texts or words).
     /// </summary>
     public const int BatchesPerChunk = 16;
 
