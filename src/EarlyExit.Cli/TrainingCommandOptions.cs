@@ -203,8 +203,7 @@ internal static class TrainingRun
         console.WriteLine(savedMessage);
         if (metricsPath is not null)
         {
-            AtomicFile.WriteText(metricsPath, MetricsReport.ToJson<object>(metrics()), CancellationToken.None);
-            console.WriteLine($"Wrote '{metricsPath}'.");
+            MetricsJsonOption.Write<object>(metricsPath, metrics(), console, CancellationToken.None);
         }
     }
 }

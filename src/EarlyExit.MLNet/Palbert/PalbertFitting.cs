@@ -92,7 +92,7 @@ internal static class PalbertFitting
 
         foreach (var (name, option) in texts)
         {
-            SchemaShape.Column text = FindShapeColumn(inputSchema, name, option);
+            SchemaShape.Column text = InputColumns.RequireShape(inputSchema, name, option);
             if (text.ItemType is not TextDataViewType || text.Kind != SchemaShape.Column.VectorKind.Scalar)
             {
                 throw new ArgumentOutOfRangeException(option,
@@ -101,12 +101,6 @@ internal static class PalbertFitting
         }
     }
 
-    /// <summary>The column <paramref name="name"/> of a schema shape.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">It is missing; the message lists the columns there are.</exception>
-    public static SchemaShape.Column FindShapeColumn(SchemaShape schema, string name, string option) =>
-        schema.FirstOrDefault(c => c.Name == name) is { Name: not null } column
-            ? column
-            : throw new ArgumentOutOfRangeException(option, $"Column '{name}' ({option}) is not in the input; its columns are: {string.Join(", ", schema.Select(c => c.Name))}.");
 
     /// <summary>Trains a model on <paramref name="trainData"/> (see the file header) and wraps it in a <see cref="PalbertTransformer"/>.</summary>
     public static PalbertTransformer Fit<TLabel>(IHostEnvironment env, IHost host, PalbertOptionsBase options, PalbertLabel<TLabel> kind, IDataView trainData, IDataView? validationData)

@@ -52,7 +52,7 @@ public sealed class PalbertRegressionTrainer : EarlyExitTrainer<PalbertRegressio
     public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SchemaShape.Column label = PalbertFitting.FindShapeColumn(inputSchema, TrainerOptions.LabelColumnName, "LabelColumnName");
+        SchemaShape.Column label = InputColumns.RequireShape(inputSchema, TrainerOptions.LabelColumnName, "LabelColumnName");
         if (label.IsKey || label.ItemType != NumberDataViewType.Single || label.Kind != SchemaShape.Column.VectorKind.Scalar)
         {
             throw TargetLabel.NotSingle(TrainerOptions.LabelColumnName, label.IsKey ? $"Key<{label.ItemType}>" : label.ItemType.ToString());

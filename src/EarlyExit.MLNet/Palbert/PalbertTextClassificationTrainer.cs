@@ -49,7 +49,7 @@ public sealed partial class PalbertTextClassificationTrainer : EarlyExitTrainer<
     public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SchemaShape.Column label = PalbertFitting.FindShapeColumn(inputSchema, TrainerOptions.LabelColumnName, "LabelColumnName");
+        SchemaShape.Column label = InputColumns.RequireShape(inputSchema, TrainerOptions.LabelColumnName, "LabelColumnName");
         // The same rule as Fit's (ClassLabel.Require): a scalar Key<UInt32>, as MapValueToKey makes.
         if (!label.IsKey || label.ItemType != NumberDataViewType.UInt32 || label.Kind != SchemaShape.Column.VectorKind.Scalar)
         {

@@ -25,4 +25,11 @@ internal static class InputColumns
     public static DataViewSchema.Column Require(DataViewSchema schema, string name, string option, string what = "data") =>
         schema.GetColumnOrNull(name) ?? throw new ArgumentOutOfRangeException(option,
             $"Column '{name}' ({option}) is not in the {what}; its columns are: {string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => c.Name))}. Name the right column in the options.");
+
+    /// <summary>The column <paramref name="name"/> of a schema shape (a trainer's GetOutputSchema), whatever its type.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">It is missing; the message lists the columns there are.</exception>
+    public static SchemaShape.Column RequireShape(SchemaShape schema, string name, string option) =>
+        schema.FirstOrDefault(c => c.Name == name) is { Name: not null } column
+            ? column
+            : throw new ArgumentOutOfRangeException(option, $"Column '{name}' ({option}) is not in the input; its columns are: {string.Join(", ", schema.Select(c => c.Name))}.");
 }

@@ -95,17 +95,13 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
     public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SchemaShape.Column label = inputSchema.FirstOrDefault(c => c.Name == TrainerOptions.LabelColumnName) is { Name: not null } found
-            ? found
-            : throw new ArgumentOutOfRangeException("LabelColumnName", $"Column '{TrainerOptions.LabelColumnName}' (LabelColumnName) is not in the input; its columns are: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
+        SchemaShape.Column label = InputColumns.RequireShape(inputSchema, TrainerOptions.LabelColumnName, "LabelColumnName");
         if (!label.IsKey || label.Kind == SchemaShape.Column.VectorKind.Scalar)
         {
             throw LabelNotKeyVector(label.ItemType?.ToString());
         }
 
-        SchemaShape.Column words = inputSchema.FirstOrDefault(c => c.Name == TrainerOptions.TokensColumnName) is { Name: not null } w
-            ? w
-            : throw new ArgumentOutOfRangeException("TokensColumnName", $"Column '{TrainerOptions.TokensColumnName}' (TokensColumnName) is not in the input; its columns are: {string.Join(", ", inputSchema.Select(c => c.Name))}.");
+        SchemaShape.Column words = InputColumns.RequireShape(inputSchema, TrainerOptions.TokensColumnName, "TokensColumnName");
         if (words.ItemType is not TextDataViewType)
         {
             throw new ArgumentOutOfRangeException("TokensColumnName", $"Column '{TrainerOptions.TokensColumnName}' must hold the words as a vector of strings or one string, found {words.ItemType}.");
