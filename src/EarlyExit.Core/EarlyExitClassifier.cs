@@ -93,9 +93,12 @@ public abstract class EarlyExitClassifier<TCriterion> : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>The tokenizer's files, by name, as the backbone had them.</summary>
+    private protected IReadOnlyDictionary<string, byte[]> TokenizerFiles => _tokenizerFiles;
+
     /// <summary>Writes the tokenizer files, config.json, model.safetensors and <paramref name="settings"/> as the format's settings file.</summary>
     private protected void WriteFolder<TSettings>(string folder, SavedFolderFormat format, TSettings settings) =>
-        ModelFolder.Write(folder, _tokenizerFiles, _encoder.Config, Network, format.SettingsFile, settings);
+        ModelFolder.Write(folder, TokenizerFiles, _encoder.Config, Network, format.SettingsFile, settings);
 
     /// <summary>Checks an untrained model's input length against what the backbone takes.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSequenceLength"/> is below <paramref name="minimumLength"/> or above the backbone's limit.</exception>

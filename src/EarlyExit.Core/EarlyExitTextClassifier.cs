@@ -116,16 +116,8 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
         return ClassificationRecord.Record(Model, EncodeAll(texts, textPairs), PadTokenId, batchSize);
     }
 
-    private TokenizedInput[] EncodeAll(IReadOnlyList<string?> texts, IReadOnlyList<string?>? textPairs)
-    {
-        ArgumentNullException.ThrowIfNull(texts);
-        if (textPairs is not null && textPairs.Count != texts.Count)
-        {
-            throw new ArgumentException($"textPairs has {textPairs.Count} entries but texts has {texts.Count}.", nameof(textPairs));
-        }
-
-        return texts.Select((t, i) => Encode(t, textPairs?[i])).ToArray();
-    }
+    private TokenizedInput[] EncodeAll(IReadOnlyList<string?> texts, IReadOnlyList<string?>? textPairs) =>
+        Tokenizer.EncodeAll(texts, textPairs, MaxSequenceLength);
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">Q-exit, sampled or expectation on a model without a halting head, or a fixed layer past the last.</exception>
@@ -151,6 +143,18 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
         };
         WriteFolder(folder, Format, settings);
     }
+
+    /// <summary>
+    /// Exports the classifier as ONNX graphs into <paramref name="folder"/>: the embeddings, each layer (one
+    /// graph for ALBERT's shared layer) and the exit heads, which EarlyExit.OnnxRuntime's <c>OnnxTextClassifier</c>
+    /// scores with early exit and without TorchSharp; and <c>model.onnx</c>, the whole model at full depth in
+    /// one graph (inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>; output <c>scores</c>),
+    /// which ONNX Runtime or ML.NET's <c>ApplyOnnxModel</c> runs as it is. The folder also gets the tokenizer
+    /// files and a manifest (<c>onnx.json</c>) with the labels, the input length and the exit criterion.
+    /// </summary>
+    /// <param name="folder">Created if missing; files of the same names are overwritten.</param>
+    public void ExportOnnx(string folder) =>
+        OnnxFolder.Write(folder, Model, TokenizerFiles, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId);
 
     /// <summary>Reads a classifier written by <see cref="Save"/>.</summary>
     /// <param name="folder">The folder.</param>

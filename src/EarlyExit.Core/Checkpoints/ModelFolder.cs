@@ -37,6 +37,18 @@ internal static class ModelFolder
     /// <summary>Writes the tokenizer files, config.json, model.safetensors (every entry of the module's state) and the settings.</summary>
     public static void Write<TSettings>(string folder, IReadOnlyDictionary<string, byte[]> tokenizerFiles, EncoderConfig config, nn.Module module, string settingsFile, TSettings settings)
     {
+        WriteTokenizerAndConfig(folder, tokenizerFiles, config);
+        using (var scope = NewDisposeScope())
+        {
+            SafeTensorsWriter.Write(Path.Combine(folder, CheckpointLoader.WeightsFileName), module.state_dict().OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+
+        File.WriteAllText(Path.Combine(folder, settingsFile), JsonSerializer.Serialize(settings, Json));
+    }
+
+    /// <summary>Creates <paramref name="folder"/> and writes the tokenizer files and the encoder's config.json into it.</summary>
+    public static void WriteTokenizerAndConfig(string folder, IReadOnlyDictionary<string, byte[]> tokenizerFiles, EncoderConfig config)
+    {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         Directory.CreateDirectory(folder);
         foreach (var (name, bytes) in tokenizerFiles)
@@ -45,12 +57,6 @@ internal static class ModelFolder
         }
 
         config.Save(Path.Combine(folder, CheckpointLoader.ConfigFileName));
-        using (var scope = NewDisposeScope())
-        {
-            SafeTensorsWriter.Write(Path.Combine(folder, CheckpointLoader.WeightsFileName), module.state_dict().OrderBy(p => p.Key, StringComparer.Ordinal));
-        }
-
-        File.WriteAllText(Path.Combine(folder, settingsFile), JsonSerializer.Serialize(settings, Json));
     }
 
     /// <summary>Reads and checks the settings file: present, valid JSON, the expected format, a readable version.</summary>

@@ -61,9 +61,7 @@ internal static class EarlyExitScoring
             return [];
         }
 
-        ulong[] keys = inputs.Select(RowKey).ToArray();
-        ExitDecider decider = criterion.CreateDecider(rows, model.NumLayers, model.NumLabels, model.HasHaltingHead, keys);
-        return ScoreBatch(model, inputs, decider, padTokenId);
+        return ScoreBatch(model, inputs, CreateDecider(criterion, inputs, model.NumLayers, model.NumLabels, model.HasHaltingHead), padTokenId);
     }
 
     /// <summary>Scores <paramref name="inputs"/> as one batch with a decider made for them (rows numbered in input order).</summary>
@@ -72,7 +70,7 @@ internal static class EarlyExitScoring
         int rows = inputs.Count;
         int layers = model.NumLayers;
         int classes = model.NumLabels;
-        var lambdas = model.HasHaltingHead ? Enumerable.Range(0, rows).Select(_ => new List<float>(layers)).ToArray() : null;
+        List<float>[]? lambdas = HaltingLog(model.HasHaltingHead, rows, layers);
         Device device = model.parameters().First().device;
         EncoderNetwork encoder = model.Encoder;
 
@@ -98,18 +96,8 @@ internal static class EarlyExitScoring
                     LayerHeadsOutput heads = model.Step(layer, output, previous, attention);
                     // [R, C] row-major: class probabilities, or a regression model's values as they are.
                     float[] probabilities = (model.IsRegression ? heads.Logits : heads.Logits.softmax(-1)).cpu().data<float>().ToArray();
-                    float[]? halting = heads.HaltingLogit?.sigmoid().cpu().data<float>().ToArray(); // [R]
-                    var keep = new List<long>(active.Length);
-                    for (int position = 0; position < active.Length; position++)
-                    {
-                        int row = active[position];
-                        float lambda = halting?[position] ?? float.NaN;
-                        lambdas?[row].Add(lambda);
-                        if (!decider.Observe(row, layer, probabilities.AsSpan(position * classes, classes), lambda))
-                        {
-                            keep.Add(position);
-                        }
-                    }
+                    float[] halting = heads.HaltingLogit?.sigmoid().cpu().data<float>().ToArray() ?? []; // [R]
+                    List<long> keep = Observe(decider, active, layer, probabilities, classes, halting, lambdas);
 
                     if (keep.Count == 0)
                     {
@@ -147,8 +135,50 @@ internal static class EarlyExitScoring
             mask.Dispose();
         }
 
-        var predictions = new ClassificationPrediction[rows];
-        for (int row = 0; row < rows; row++)
+        return Predictions(decider, lambdas, layers);
+    }
+
+    /// <summary>A decider of <paramref name="criterion"/> for one batch of <paramref name="inputs"/>, keyed by their tokens (<see cref="RowKey"/>).</summary>
+    internal static ExitDecider CreateDecider(ExitCriterion criterion, IReadOnlyList<TokenizedInput> inputs, int layers, int classes, bool hasHaltingHead) =>
+        criterion.CreateDecider(inputs.Count, layers, classes, hasHaltingHead, inputs.Select(RowKey).ToArray());
+
+    /// <summary>An empty list of halting probabilities per row, for a model with a halting head; else null.</summary>
+    internal static List<float>[]? HaltingLog(bool hasHaltingHead, int rows, int layers) =>
+        hasHaltingHead ? Enumerable.Range(0, rows).Select(_ => new List<float>(layers)).ToArray() : null;
+
+    /// <summary>
+    /// Shows <paramref name="decider"/> one layer's outputs for the rows still in the batch (batch position p
+    /// holds row <c>active[p]</c>) and returns the positions of the rows that go on to the next layer.
+    /// </summary>
+    /// <param name="decider">The pass's state.</param>
+    /// <param name="active">The row at each batch position.</param>
+    /// <param name="layer">The 0-based layer.</param>
+    /// <param name="scores">[R, C] row-major: class probabilities, or a regression model's values.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="halting">The halting probabilities [R]; empty for a model without a halting head.</param>
+    /// <param name="lambdas">Each row's halting probabilities so far, appended to; null without a halting head.</param>
+    internal static List<long> Observe(ExitDecider decider, int[] active, int layer, ReadOnlySpan<float> scores, int classes, ReadOnlySpan<float> halting, List<float>[]? lambdas)
+    {
+        var keep = new List<long>(active.Length);
+        for (int position = 0; position < active.Length; position++)
+        {
+            int row = active[position];
+            float lambda = halting.IsEmpty ? float.NaN : halting[position];
+            lambdas?[row].Add(lambda);
+            if (!decider.Observe(row, layer, scores.Slice(position * classes, classes), lambda))
+            {
+                keep.Add(position);
+            }
+        }
+
+        return keep;
+    }
+
+    /// <summary>Each row's prediction, exit layer and (with <paramref name="lambdas"/>) halting distribution, once the pass is over.</summary>
+    internal static ClassificationPrediction[] Predictions(ExitDecider decider, List<float>[]? lambdas, int layers)
+    {
+        var predictions = new ClassificationPrediction[decider.Rows];
+        for (int row = 0; row < predictions.Length; row++)
         {
             float[]? distribution = lambdas is null ? null : HaltingDistribution.FromLambdas(lambdas[row].ToArray(), layers);
             predictions[row] = new ClassificationPrediction(decider.Prediction(row).ToArray(), decider.ExitLayer(row), distribution);

@@ -18,7 +18,7 @@ namespace EarlyExit.Modeling;
 /// <see cref="EncoderNetwork"/>. <see cref="EncoderNetwork.ForwardLayer"/>(i) runs shared
 /// group i / (L / G), so exiting after step i is exactly HF's hidden_states[i + 1].
 /// </summary>
-public sealed class AlbertEncoder : EncoderNetwork
+public sealed partial class AlbertEncoder : EncoderNetwork
 {
     private readonly BertEmbeddings embeddings;
     private readonly AlbertTransformer encoder;
@@ -82,7 +82,7 @@ public sealed class AlbertEncoder : EncoderNetwork
 }
 
 /// <summary>The projection to hidden_size and the shared layer groups (transformers' AlbertTransformer).</summary>
-internal sealed class AlbertTransformer : nn.Module
+internal sealed partial class AlbertTransformer : nn.Module
 {
     private readonly Linear embedding_hidden_mapping_in;
     private readonly ModuleList<AlbertLayerGroup> albert_layer_groups;
@@ -102,7 +102,7 @@ internal sealed class AlbertTransformer : nn.Module
 }
 
 /// <summary>The inner_group_num layers one step runs (transformers' AlbertLayerGroup).</summary>
-internal sealed class AlbertLayerGroup : nn.Module<Tensor, AttentionMask, Tensor?, Tensor>
+internal sealed partial class AlbertLayerGroup : nn.Module<Tensor, AttentionMask, Tensor?, Tensor>
 {
     private readonly ModuleList<AlbertLayer> albert_layers;
 
@@ -131,7 +131,7 @@ internal sealed class AlbertLayerGroup : nn.Module<Tensor, AttentionMask, Tensor
 }
 
 /// <summary>One ALBERT layer: attention block, then feed-forward with a residual LayerNorm (transformers' AlbertLayer).</summary>
-internal sealed class AlbertLayer : nn.Module<Tensor, AttentionMask, Tensor?, Tensor>
+internal sealed partial class AlbertLayer : nn.Module<Tensor, AttentionMask, Tensor?, Tensor>
 {
     private readonly TorchSharp.Modules.LayerNorm full_layer_layer_norm;
     private readonly AlbertAttention attention;
@@ -163,7 +163,7 @@ internal sealed class AlbertLayer : nn.Module<Tensor, AttentionMask, Tensor?, Te
 }
 
 /// <summary>ALBERT's attention block, projections and output in one module (transformers' AlbertAttention).</summary>
-internal sealed class AlbertAttention : nn.Module<Tensor, Tensor, AttentionMask, Tensor>
+internal sealed partial class AlbertAttention : nn.Module<Tensor, Tensor, AttentionMask, Tensor>
 {
     private readonly Linear query;
     private readonly Linear key;

@@ -17,7 +17,7 @@ namespace EarlyExit.Modeling;
 /// The BERT-layer encoder used by BERT, ELECTRA and RoBERTa (transformers' BertModel, ElectraModel
 /// and RobertaModel), with the early-exit steps of <see cref="EncoderNetwork"/>.
 /// </summary>
-public sealed class BertEncoder : EncoderNetwork
+public sealed partial class BertEncoder : EncoderNetwork
 {
     private readonly BertEmbeddings embeddings;
     private readonly Linear? embeddings_project;
@@ -78,7 +78,7 @@ public sealed class BertEncoder : EncoderNetwork
 /// Word + position + token-type embeddings, LayerNorm, dropout (transformers' BertEmbeddings, shared
 /// by all four families; ALBERT and ELECTRA use it at embedding_size width).
 /// </summary>
-internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
+internal sealed partial class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Embedding word_embeddings;
     private readonly Embedding position_embeddings;
@@ -157,7 +157,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>Query, key and value projections and the attention itself (transformers' BertSelfAttention).</summary>
-internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, AttentionMask, Tensor>
+internal sealed partial class BertSelfAttention : nn.Module<Tensor, Tensor, AttentionMask, Tensor>
 {
     private readonly Linear query;
     private readonly Linear key;
@@ -190,7 +190,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, AttentionMas
 /// BertSelfOutput, input width H) and of the feed-forward block (BertOutput, input width I). Both
 /// have the same parameters (dense, LayerNorm), so one class serves both checkpoint places.
 /// </summary>
-internal sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
+internal sealed partial class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly TorchSharp.Modules.LayerNorm LayerNorm;
@@ -214,7 +214,7 @@ internal sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>The attention block (transformers' BertAttention: <c>self</c> and <c>output</c>).</summary>
-internal sealed class BertAttention : nn.Module<Tensor, Tensor, AttentionMask, Tensor>
+internal sealed partial class BertAttention : nn.Module<Tensor, Tensor, AttentionMask, Tensor>
 {
     private readonly BertSelfAttention @self;
     private readonly BertResidualOutput output;
@@ -237,7 +237,7 @@ internal sealed class BertAttention : nn.Module<Tensor, Tensor, AttentionMask, T
 }
 
 /// <summary>The first feed-forward dense and its activation (transformers' BertIntermediate).</summary>
-internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
+internal sealed partial class BertIntermediate : nn.Module<Tensor, Tensor>
 {
     private readonly Linear dense;
     private readonly string _activation;
@@ -259,7 +259,7 @@ internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>One transformer layer (transformers' BertLayer), computing only the query positions when given.</summary>
-internal sealed class BertLayer : nn.Module<Tensor, AttentionMask, Tensor?, Tensor>
+internal sealed partial class BertLayer : nn.Module<Tensor, AttentionMask, Tensor?, Tensor>
 {
     private readonly BertAttention attention;
     private readonly BertIntermediate intermediate;
@@ -300,7 +300,7 @@ internal sealed class BertLayerStack : nn.Module
 }
 
 /// <summary>tanh of a dense layer applied to the first token (transformers' BertPooler).</summary>
-internal sealed class BertPooler : nn.Module<Tensor, Tensor>
+internal sealed partial class BertPooler : nn.Module<Tensor, Tensor>
 {
     private readonly Linear dense;
 

@@ -163,7 +163,7 @@ public sealed record LayerwiseOutput(Tensor Logits, Tensor? HaltingLogits) : IDi
 /// An encoder with a classification exit after every layer and, optionally, a halting head that
 /// gives each layer's probability of stopping (PALBERT's lambda layers).
 /// </summary>
-public sealed class EarlyExitNetwork : nn.Module<Tensor, Tensor?, Tensor, LayerwiseOutput>
+public sealed partial class EarlyExitNetwork : nn.Module<Tensor, Tensor?, Tensor, LayerwiseOutput>
 {
     private readonly EncoderNetwork encoder;
     private readonly Linear? pooler;

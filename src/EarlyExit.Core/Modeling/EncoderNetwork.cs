@@ -91,7 +91,7 @@ public sealed class EncoderOutput : IDisposable
 /// steps exposed for early exit. Module names are the checkpoint keys without the family prefix, so
 /// <c>state_dict()</c> names match <c>model.safetensors</c>.
 /// </summary>
-public abstract class EncoderNetwork : nn.Module<Tensor, Tensor?, Tensor, EncoderOutput>
+public abstract partial class EncoderNetwork : nn.Module<Tensor, Tensor?, Tensor, EncoderOutput>
 {
     /// <summary>The seed the constructors use when none is given.</summary>
     public const long DefaultSeed = 0;

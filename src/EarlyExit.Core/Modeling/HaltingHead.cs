@@ -32,7 +32,7 @@ public enum HaltingVariant
 }
 
 /// <summary>The halting (lambda) head: pooled states of this and the previous layer to a halting logit [B].</summary>
-internal sealed class HaltingHead : nn.Module<Tensor, Tensor, Tensor>
+internal sealed partial class HaltingHead : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Dropout dropout;
     private readonly ModuleList<Linear> hidden;

@@ -190,6 +190,22 @@ public abstract class TextTokenizer
     }
 
     /// <summary>
+    /// Encodes every text (null as empty), each with its pair when <paramref name="textPairs"/> is given,
+    /// truncated to <paramref name="maxLength"/>: the inputs of a text classifier's Predict.
+    /// </summary>
+    /// <exception cref="ArgumentException">The two lists differ in length.</exception>
+    internal TokenizedInput[] EncodeAll(IReadOnlyList<string?> texts, IReadOnlyList<string?>? textPairs, int maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (textPairs is not null && textPairs.Count != texts.Count)
+        {
+            throw new ArgumentException($"textPairs has {textPairs.Count} entries but texts has {texts.Count}.", nameof(textPairs));
+        }
+
+        return texts.Select((t, i) => Encode(t ?? string.Empty, textPairs?[i], maxLength)).ToArray();
+    }
+
+    /// <summary>
     /// Encodes a pre-split sentence (Hugging Face <c>is_split_into_words=True</c>): every word is
     /// tokenized on its own (RoBERTa: with a leading space) and <see cref="TokenizedInput.WordIds"/>
     /// maps each token to its word. Truncation is that of a single text.

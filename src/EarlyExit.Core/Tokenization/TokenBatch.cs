@@ -42,6 +42,49 @@ public sealed class TokenBatch : IDisposable
     /// <exception cref="ArgumentException"><paramref name="inputs"/> is empty, or an item's arrays differ in length.</exception>
     public static TokenBatch Collate(IReadOnlyList<TokenizedInput> inputs, int padTokenId, Device? device = null)
     {
+        PaddedTokens padded = PaddedTokens.Of(inputs, padTokenId);
+        long[] shape = [padded.Count, padded.Length];
+        return new TokenBatch(
+            Make(padded.InputIds, shape, device),
+            Make(padded.TokenTypeIds, shape, device),
+            Make(padded.AttentionMask, shape, device),
+            padded.Count,
+            padded.Length);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        InputIds.Dispose();
+        TokenTypeIds.Dispose();
+        AttentionMask.Dispose();
+    }
+
+    private static Tensor Make(long[] values, long[] shape, Device? device)
+    {
+        Tensor cpu = torch.tensor(values, shape, dtype: ScalarType.Int64);
+        if (device is null || device.type == DeviceType.CPU)
+        {
+            return cpu;
+        }
+
+        using (cpu)
+        {
+            return cpu.to(device);
+        }
+    }
+}
+
+/// <summary>
+/// A batch of inputs padded to its longest row, as row-major host arrays [Count, Length]: what
+/// <see cref="TokenBatch"/> puts in tensors, and what a scorer without TorchSharp feeds its runtime.
+/// </summary>
+internal sealed record PaddedTokens(long[] InputIds, long[] TokenTypeIds, long[] AttentionMask, int Count, int Length)
+{
+    /// <summary>Pads <paramref name="inputs"/> (at least one) with <paramref name="padTokenId"/>, token type 0 and mask 0.</summary>
+    /// <exception cref="ArgumentException">The list is empty, or an input's arrays differ in length.</exception>
+    public static PaddedTokens Of(IReadOnlyList<TokenizedInput> inputs, int padTokenId)
+    {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0)
         {
@@ -78,34 +121,6 @@ public sealed class TokenBatch : IDisposable
             }
         }
 
-        long[] shape = [inputs.Count, length];
-        return new TokenBatch(
-            Make(ids, shape, device),
-            Make(types, shape, device),
-            Make(mask, shape, device),
-            inputs.Count,
-            length);
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        InputIds.Dispose();
-        TokenTypeIds.Dispose();
-        AttentionMask.Dispose();
-    }
-
-    private static Tensor Make(long[] values, long[] shape, Device? device)
-    {
-        Tensor cpu = torch.tensor(values, shape, dtype: ScalarType.Int64);
-        if (device is null || device.type == DeviceType.CPU)
-        {
-            return cpu;
-        }
-
-        using (cpu)
-        {
-            return cpu.to(device);
-        }
+        return new PaddedTokens(ids, types, mask, inputs.Count, length);
     }
 }

@@ -1,0 +1,198 @@
+// The ONNX export of an early-exit text classifier: a folder that ONNX Runtime scores from, with no
+// TorchSharp (the EarlyExit.OnnxRuntime package reads it), plus one full-depth graph that plain ONNX
+// Runtime or ML.NET's ApplyOnnxModel runs unchanged.
+//
+// *** Format (version 1) ***
+//   onnx.json          this manifest: Format, FormatVersion, MinReadableVersion, Labels, MaxSequenceLength,
+//                      ExitCriterion, PadTokenId, HiddenSize, NumLayers, IsRegression, HasHaltingHead and the
+//                      graph files below
+//   config.json        the encoder's Hugging Face config (the tokenizer's model type)
+//   tokenizer files    as in the saved classifier folder
+//   embeddings.onnx    input_ids, token_type_ids [batch, tokens] int64 -> hidden_state [batch, tokens, H]
+//   layer-K.onnx       hidden [batch, tokens, H], attention_mask [batch, tokens] int64 -> hidden_state; one file
+//                      per parameter set (ALBERT's shared layer is one file that every step runs)
+//   exit-K.onnx        hidden, attention_mask and (models with a halting head) previous_pooled [batch, H]
+//                      -> pooled [batch, H], scores [batch, C] (class probabilities; a regression model's
+//                      value) and halting [batch] (the halting probability); one file for shared heads,
+//                      one per layer for per-layer heads
+//   model.onnx         input_ids, attention_mask, token_type_ids -> scores of the last layer: the whole
+//                      model at full depth, as one graph
+// Layers[i] and Exits[i] name the files step i runs. Opset 17, float32.
+using System.Text.Json;
+using EarlyExit.Modeling;
+using EarlyExit.Onnx;
+
+namespace EarlyExit.Checkpoints;
+
+/// <summary>The names of the exported graphs' inputs and outputs.</summary>
+internal static class OnnxNames
+{
+    public const string InputIds = "input_ids";
+    public const string TokenTypeIds = "token_type_ids";
+    public const string AttentionMask = "attention_mask";
+    public const string Hidden = "hidden";
+    public const string PreviousPooled = "previous_pooled";
+    public const string HiddenState = "hidden_state";
+    public const string Pooled = "pooled";
+    public const string Scores = "scores";
+    public const string Halting = "halting";
+}
+
+/// <summary>onnx.json: what a scorer needs besides the graphs and the tokenizer.</summary>
+internal sealed record OnnxManifest : IVersionedSettings
+{
+    public required string Format { get; init; }
+
+    public required int FormatVersion { get; init; }
+
+    public required int MinReadableVersion { get; init; }
+
+    public required string[] Labels { get; init; }
+
+    public required int MaxSequenceLength { get; init; }
+
+    public required string ExitCriterion { get; init; }
+
+    public required int PadTokenId { get; init; }
+
+    public required int HiddenSize { get; init; }
+
+    public required int NumLayers { get; init; }
+
+    public required bool IsRegression { get; init; }
+
+    public required bool HasHaltingHead { get; init; }
+
+    public required string Embeddings { get; init; }
+
+    public required string[] Layers { get; init; }
+
+    public required string[] Exits { get; init; }
+
+    public required string FullDepth { get; init; }
+}
+
+/// <summary>Writes and reads the ONNX export folder.</summary>
+internal static class OnnxFolder
+{
+    public static readonly SavedFolderFormat Format = new("earlyexit-onnx-text-classifier", Version: 1, SettingsFile: "onnx.json", What: "ONNX export of an early-exit text classifier");
+
+    private const string Batch = "batch";
+    private const string Tokens = "tokens";
+
+    /// <summary>Writes the graphs of <paramref name="network"/>, the tokenizer files, config.json and the manifest into <paramref name="folder"/>.</summary>
+    public static void Write(string folder, EarlyExitNetwork network, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> labels,
+        int maxSequenceLength, string exitCriterion, int padTokenId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        EncoderNetwork encoder = network.Encoder;
+        string hidden = encoder.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string classes = network.NumLabels.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        ModelFolder.WriteTokenizerAndConfig(folder, tokenizerFiles, encoder.Config);
+
+        var embeddings = new OnnxGraph("embeddings");
+        string ids = embeddings.Input(OnnxNames.InputIds, OnnxType.Int64, Batch, Tokens);
+        string types = embeddings.Input(OnnxNames.TokenTypeIds, OnnxType.Int64, Batch, Tokens);
+        embeddings.Output(encoder.OnnxEmbed(embeddings, ids, types), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, hidden);
+        const string embeddingsFile = "embeddings.onnx";
+        Save(folder, embeddingsFile, embeddings);
+
+        var layers = new string[network.NumLayers];
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        var exits = new string[network.NumLayers];
+        for (int layer = 0; layer < network.NumLayers; layer++)
+        {
+            layers[layer] = $"layer-{encoder.OnnxLayerKey(layer)}.onnx";
+            if (written.Add(layers[layer]))
+            {
+                var graph = new OnnxGraph($"layer-{layer}");
+                string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Batch, Tokens, hidden);
+                string mask = EncoderNetwork.OnnxMask(graph, graph.Input(OnnxNames.AttentionMask, OnnxType.Int64, Batch, Tokens));
+                graph.Output(encoder.OnnxLayer(graph, layer, state, mask), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, hidden);
+                Save(folder, layers[layer], graph);
+            }
+
+            exits[layer] = network.Config.Heads == ClassifierHeads.Shared ? "exit.onnx" : $"exit-{layer}.onnx";
+            if (layer == 0 || network.Config.Heads != ClassifierHeads.Shared)
+            {
+                var graph = new OnnxGraph($"exit-{layer}");
+                string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Batch, Tokens, hidden);
+                string mask = graph.Input(OnnxNames.AttentionMask, OnnxType.Int64, Batch, Tokens);
+                string? previous = network.HasHaltingHead ? graph.Input(OnnxNames.PreviousPooled, OnnxType.Float, Batch, hidden) : null;
+                OnnxExitValues values = network.OnnxExit(graph, layer, state, mask, previous, withHalting: true);
+                graph.Output(values.Pooled, OnnxNames.Pooled, OnnxType.Float, Batch, hidden);
+                graph.Output(values.Scores, OnnxNames.Scores, OnnxType.Float, Batch, classes);
+                if (values.Halting is not null)
+                {
+                    graph.Output(values.Halting, OnnxNames.Halting, OnnxType.Float, Batch);
+                }
+
+                Save(folder, exits[layer], graph);
+            }
+        }
+
+        const string fullDepthFile = "model.onnx";
+        Save(folder, fullDepthFile, FullDepth(network, classes));
+        var manifest = new OnnxManifest
+        {
+            Format = Format.Name,
+            FormatVersion = Format.Version,
+            MinReadableVersion = 1,
+            Labels = labels.ToArray(),
+            MaxSequenceLength = maxSequenceLength,
+            ExitCriterion = exitCriterion,
+            PadTokenId = padTokenId,
+            HiddenSize = encoder.HiddenSize,
+            NumLayers = network.NumLayers,
+            IsRegression = network.IsRegression,
+            HasHaltingHead = network.HasHaltingHead,
+            Embeddings = embeddingsFile,
+            Layers = layers,
+            Exits = exits,
+            FullDepth = fullDepthFile,
+        };
+        File.WriteAllText(Path.Combine(folder, Format.SettingsFile), JsonSerializer.Serialize(manifest, ModelFolder.Json));
+    }
+
+    /// <summary>Reads the manifest and checks that every graph file it names is there.</summary>
+    public static OnnxManifest ReadManifest(string folder)
+    {
+        OnnxManifest manifest = ModelFolder.ReadSettings<OnnxManifest>(folder, Format);
+        if (manifest.Layers.Length != manifest.NumLayers || manifest.Exits.Length != manifest.NumLayers)
+        {
+            throw new InvalidDataException(
+                $"'{Path.Combine(folder, Format.SettingsFile)}' names {manifest.Layers.Length} layer graphs and {manifest.Exits.Length} exit graphs for {manifest.NumLayers} layers; export the model again.");
+        }
+
+        foreach (string file in manifest.Layers.Concat(manifest.Exits).Append(manifest.Embeddings).Distinct(StringComparer.Ordinal))
+        {
+            if (!File.Exists(Path.Combine(folder, file)))
+            {
+                throw new FileNotFoundException($"'{folder}' lacks {file}, which its {Format.SettingsFile} names; copy the whole exported folder or export the model again.", Path.Combine(folder, file));
+            }
+        }
+
+        return manifest;
+    }
+
+    // Embeddings, every layer and the last layer's exit heads in one graph.
+    private static OnnxGraph FullDepth(EarlyExitNetwork network, string classes)
+    {
+        var graph = new OnnxGraph("early-exit-classifier-full-depth");
+        string ids = graph.Input(OnnxNames.InputIds, OnnxType.Int64, Batch, Tokens);
+        string attention = graph.Input(OnnxNames.AttentionMask, OnnxType.Int64, Batch, Tokens);
+        string types = graph.Input(OnnxNames.TokenTypeIds, OnnxType.Int64, Batch, Tokens);
+        string state = network.Encoder.OnnxEmbed(graph, ids, types);
+        string mask = EncoderNetwork.OnnxMask(graph, attention);
+        for (int layer = 0; layer < network.NumLayers; layer++)
+        {
+            state = network.Encoder.OnnxLayer(graph, layer, state, mask);
+        }
+
+        OnnxExitValues last = network.OnnxExit(graph, network.NumLayers - 1, state, attention, previousPooled: null, withHalting: false);
+        graph.Output(last.Scores, OnnxNames.Scores, OnnxType.Float, Batch, classes);
+        return graph;
+    }
+
+    private static void Save(string folder, string file, OnnxGraph graph) => File.WriteAllBytes(Path.Combine(folder, file), graph.ToModel());
+}

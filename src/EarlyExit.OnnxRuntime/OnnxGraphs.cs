@@ -1,0 +1,134 @@
+// The ONNX Runtime sessions of one exported classifier (Checkpoints/OnnxFolder.cs in Core): the
+// embeddings, one per layer graph file (ALBERT's steps share one) and one per exit graph file. Each
+// call runs one graph and hands its outputs to the caller, who disposes them (Run's result list
+// disposes its values only when it is disposed itself, and it is not).
+using EarlyExit.Checkpoints;
+using Microsoft.ML.OnnxRuntime;
+
+namespace EarlyExit.OnnxRuntime;
+
+/// <summary>What one layer's exit graph said: pooled states, scores and (with a halting head) halting probabilities.</summary>
+internal sealed class ExitOutputs(OrtValue pooled, OrtValue scores, OrtValue? halting) : IDisposable
+{
+    public OrtValue Pooled { get; private set; } = pooled;
+
+    public OrtValue Scores { get; } = scores;
+
+    public OrtValue? Halting { get; } = halting;
+
+    /// <summary>Hands the pooled states over to the caller, who disposes them.</summary>
+    public OrtValue TakePooled()
+    {
+        OrtValue pooled = Pooled;
+        Pooled = null!;
+        return pooled;
+    }
+
+    public void Dispose()
+    {
+        Pooled?.Dispose();
+        Scores.Dispose();
+        Halting?.Dispose();
+    }
+}
+
+/// <summary>The sessions of an exported classifier's graphs.</summary>
+internal sealed class OnnxGraphs : IDisposable
+{
+    private static readonly string[] s_hiddenOutput = [OnnxNames.HiddenState];
+    private static readonly string[] s_exitOutputs = [OnnxNames.Pooled, OnnxNames.Scores];
+    private static readonly string[] s_haltingExitOutputs = [OnnxNames.Pooled, OnnxNames.Scores, OnnxNames.Halting];
+
+    private readonly InferenceSession _embeddings;
+    private readonly InferenceSession[] _layers;
+    private readonly InferenceSession[] _exits;
+    private readonly List<InferenceSession> _all;
+    private readonly RunOptions _run = new();
+    private readonly bool _halting;
+
+    private OnnxGraphs(InferenceSession embeddings, InferenceSession[] layers, InferenceSession[] exits, List<InferenceSession> all, bool halting)
+    {
+        _embeddings = embeddings;
+        _layers = layers;
+        _exits = exits;
+        _all = all;
+        _halting = halting;
+    }
+
+    /// <summary>Opens every graph the manifest names, each file once.</summary>
+    public static OnnxGraphs Open(string folder, OnnxManifest manifest, OnnxRuntimeOptions options)
+    {
+        var sessions = new Dictionary<string, InferenceSession>(StringComparer.Ordinal);
+        using SessionOptions settings = options.ToSessionOptions();
+        try
+        {
+            InferenceSession Session(string file)
+            {
+                if (!sessions.TryGetValue(file, out InferenceSession? session))
+                {
+                    string path = Path.Combine(folder, file);
+                    try
+                    {
+                        session = new InferenceSession(path, settings);
+                    }
+                    catch (OnnxRuntimeException e)
+                    {
+                        throw new InvalidDataException($"ONNX Runtime cannot load '{path}': {e.Message} Export the model again with this version of EarlyExit.MLNet.", e);
+                    }
+
+                    sessions[file] = session;
+                }
+
+                return session;
+            }
+
+            InferenceSession embeddings = Session(manifest.Embeddings);
+            InferenceSession[] layers = manifest.Layers.Select(Session).ToArray();
+            InferenceSession[] exits = manifest.Exits.Select(Session).ToArray();
+            return new OnnxGraphs(embeddings, layers, exits, sessions.Values.ToList(), manifest.HasHaltingHead);
+        }
+        catch
+        {
+            foreach (InferenceSession session in sessions.Values)
+            {
+                session.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Token ids and types [R, T] to the first hidden state [R, T, H].</summary>
+    public OrtValue Embed(OrtValue inputIds, OrtValue tokenTypeIds) =>
+        RunOne(_embeddings, new Dictionary<string, OrtValue> { [OnnxNames.InputIds] = inputIds, [OnnxNames.TokenTypeIds] = tokenTypeIds });
+
+    /// <summary>Layer step <paramref name="layer"/>: [R, T, H] and the 0/1 mask [R, T] to [R, T, H].</summary>
+    public OrtValue Layer(int layer, OrtValue hidden, OrtValue attentionMask) =>
+        RunOne(_layers[layer], new Dictionary<string, OrtValue> { [OnnxNames.Hidden] = hidden, [OnnxNames.AttentionMask] = attentionMask });
+
+    /// <summary>The exit heads of layer <paramref name="layer"/>; <paramref name="previousPooled"/> [R, H] is read by a halting head only.</summary>
+    public ExitOutputs Exit(int layer, OrtValue hidden, OrtValue attentionMask, OrtValue? previousPooled)
+    {
+        var inputs = new Dictionary<string, OrtValue> { [OnnxNames.Hidden] = hidden, [OnnxNames.AttentionMask] = attentionMask };
+        if (_halting)
+        {
+            inputs[OnnxNames.PreviousPooled] = previousPooled ?? throw new ArgumentNullException(nameof(previousPooled), "The halting head reads the previous layer's pooled states.");
+        }
+
+        IReadOnlyList<OrtValue> outputs = [.. _exits[layer].Run(_run, inputs, _halting ? s_haltingExitOutputs : s_exitOutputs)];
+        return new ExitOutputs(outputs[0], outputs[1], _halting ? outputs[2] : null);
+    }
+
+    public void Dispose()
+    {
+        foreach (InferenceSession session in _all)
+        {
+            session.Dispose();
+        }
+
+        _run.Dispose();
+    }
+
+    // The caller owns the returned value; the collection around it holds nothing else to free.
+    private OrtValue RunOne(InferenceSession session, Dictionary<string, OrtValue> inputs) => session.Run(_run, inputs, s_hiddenOutput)[0];
+}
