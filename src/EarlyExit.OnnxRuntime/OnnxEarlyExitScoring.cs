@@ -1,8 +1,17 @@
-// Batched early-exit scoring on ONNX Runtime: the loop of Core's EarlyExitScoring.ScoreBatch, with the
-// graphs of an ONNX export in place of the TorchSharp network. After each layer the exit graph speaks
-// for the rows still in the batch, the same ExitDecider says which rows exit, and those rows leave:
-// the hidden states, mask and pooled states are copied down to the remaining rows and to their longest
-// length. When no row leaves, a layer's output goes to the next layer as it is, without a copy.
+// Batched early-exit scoring on ONNX Runtime, layer by layer over a chunk of rows.
+//
+// Core's EarlyExitScoring runs one batch through every layer and drops rows as they exit, so a batch
+// of 32 that loses most of its rows early runs its deeper layers on a handful of rows, where matrix
+// products are least efficient. Here a chunk of several batches goes through the network one layer at
+// a time instead:
+//   - a batch whose rows all go on keeps its tensors: the layer's output is the next layer's input,
+//     without a copy (at full depth nothing is ever copied);
+//   - the rows that go on from batches that lost rows are copied out (their real tokens and pooled
+//     states), and all such rows of the chunk are grouped again, by length, into full batches.
+// Every layer then runs full batches until the last few rows.
+//
+// Each row's decisions depend only on its own outputs, so a row gets the same prediction and exit
+// layer whatever rows share its batches (up to float rounding), as in the TorchSharp scorer.
 using EarlyExit.Checkpoints;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
@@ -13,87 +22,184 @@ namespace EarlyExit.OnnxRuntime;
 
 internal static class OnnxEarlyExitScoring
 {
-    /// <summary>Scores <paramref name="inputs"/> (at least one) as one batch; predictions in input order.</summary>
-    public static ClassificationPrediction[] ScoreBatch(OnnxGraphs graphs, OnnxManifest manifest, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion)
+    /// <summary>
+    /// Scores <paramref name="inputs"/> (at least one) with early exit: all of them through a layer in
+    /// batches of <paramref name="batchSize"/> rows of similar length, then the rows still running
+    /// through the next. Predictions in input order.
+    /// </summary>
+    public static ClassificationPrediction[] ScoreChunk(OnnxGraphs graphs, OnnxManifest manifest, IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int batchSize)
     {
-        int rows = inputs.Count;
         int layers = manifest.NumLayers;
         int classes = manifest.Labels.Length;
-        int width = manifest.HiddenSize;
+        var rows = new RowStates(inputs, manifest.HiddenSize, manifest.HasHaltingHead);
         ExitDecider decider = EarlyExitScoring.CreateDecider(criterion, inputs, layers, classes, manifest.HasHaltingHead);
-        List<float>[]? lambdas = EarlyExitScoring.HaltingLog(manifest.HasHaltingHead, rows, layers);
-        PaddedTokens padded = PaddedTokens.Of(inputs, manifest.PadTokenId);
-        int[] lengths = inputs.Select(i => i.Length).ToArray();
-        int[] active = Enumerable.Range(0, rows).ToArray(); // original row of each batch position
-        int length = padded.Length;
-        long[] mask = padded.AttentionMask;
-
-        OrtValue hidden;
-        using (OrtValue ids = Tensor(padded.InputIds, rows, length))
-        using (OrtValue types = Tensor(padded.TokenTypeIds, rows, length))
-        {
-            hidden = graphs.Embed(ids, types);
-        }
-
-        OrtValue attention = Tensor(mask, rows, length);
-        OrtValue? previous = manifest.HasHaltingHead ? Tensor(new float[rows * width], rows, width) : null;
+        List<float>[]? lambdas = EarlyExitScoring.HaltingLog(manifest.HasHaltingHead, inputs.Count, layers);
+        var batches = new List<Batch>();
+        var next = new List<Batch>();
         try
         {
-            for (int layer = 0; layer < layers && active.Length > 0; layer++)
+            foreach (int[] members in Enumerable.Range(0, inputs.Count).OrderBy(r => inputs[r].Length).Chunk(batchSize))
             {
-                OrtValue output = graphs.Layer(layer, hidden, attention);
-                hidden.Dispose();
-                hidden = output;
-                using ExitOutputs exit = graphs.Exit(layer, hidden, attention, previous);
-                List<long> keep = EarlyExitScoring.Observe(decider, active, layer, exit.Scores.GetTensorDataAsSpan<float>(), classes,
-                    exit.Halting is null ? default : exit.Halting.GetTensorDataAsSpan<float>(), lambdas);
-                if (keep.Count == 0)
+                PaddedTokens padded = PaddedTokens.Of(members.Select(r => inputs[r]).ToArray(), manifest.PadTokenId);
+                using OrtValue ids = Tensor(padded.InputIds, members.Length, padded.Length);
+                using OrtValue types = Tensor(padded.TokenTypeIds, members.Length, padded.Length);
+                batches.Add(new Batch(members, graphs.Embed(ids, types), Tensor(padded.AttentionMask, members.Length, padded.Length), rows.InitialPooled(members)));
+            }
+
+            for (int layer = 0; layer < layers && batches.Count > 0; layer++)
+            {
+                next = new List<Batch>(batches.Count);
+                var loose = new List<int>();
+                foreach (Batch batch in batches)
                 {
-                    break;
+                    OrtValue output = graphs.Layer(layer, batch.Hidden, batch.Mask);
+                    bool handedOn = false;
+                    try
+                    {
+                        using ExitOutputs exit = graphs.Exit(layer, output, batch.Mask, batch.Pooled);
+                        List<long> keep = EarlyExitScoring.Observe(decider, batch.Rows, layer, exit.Scores.GetTensorDataAsSpan<float>(), classes,
+                            exit.Halting is null ? default : exit.Halting.GetTensorDataAsSpan<float>(), lambdas);
+                        if (keep.Count == batch.Rows.Length)
+                        {
+                            next.Add(batch.Continue(output, exit.TakePooled()));
+                            handedOn = true;
+                            continue;
+                        }
+
+                        int[] positions = keep.Select(k => (int)k).ToArray();
+                        rows.CopyOut(batch.Rows, positions, output, exit.Pooled);
+                        loose.AddRange(positions.Select(p => batch.Rows[p]));
+                        batch.Dispose();
+                    }
+                    finally
+                    {
+                        if (!handedOn)
+                        {
+                            output.Dispose();
+                        }
+                    }
                 }
 
-                previous?.Dispose();
-                if (keep.Count == active.Length)
+                // The rows that go on from batches that lost rows, grouped again into full batches by length.
+                foreach (int[] members in loose.OrderBy(r => inputs[r].Length).Chunk(batchSize))
                 {
-                    previous = exit.TakePooled();
-                    continue;
+                    next.Add(rows.Gather(members));
                 }
 
-                // Rows that exited leave the batch; the rest keep only their longest remaining length.
-                active = keep.Select(k => active[(int)k]).ToArray();
-                int longest = active.Max(r => lengths[r]);
-                OrtValue keptHidden = Tensor(KeepRows(hidden.GetTensorDataAsSpan<float>(), keep, length, longest, width), active.Length, longest, width);
-                hidden.Dispose();
-                hidden = keptHidden;
-                mask = KeepRows<long>(mask, keep, length, longest, 1);
-                attention.Dispose();
-                attention = Tensor(mask, active.Length, longest);
-                previous = Tensor(KeepRows(exit.Pooled.GetTensorDataAsSpan<float>(), keep, 1, 1, width), active.Length, width);
-                length = longest;
+                batches = next;
             }
         }
         finally
         {
-            hidden.Dispose();
-            attention.Dispose();
-            previous?.Dispose();
+            foreach (Batch batch in batches.Union(next)) // a batch that went on is in both; disposing twice is harmless
+            {
+                batch.Dispose();
+            }
         }
 
         return EarlyExitScoring.Predictions(decider, lambdas, layers);
     }
 
-    // The rows at batch positions `keep` of a row-major [R, length, width] array, cut to `longest` positions.
-    private static T[] KeepRows<T>(ReadOnlySpan<T> source, List<long> keep, int length, int longest, int width)
-    {
-        var kept = new T[keep.Count * longest * width];
-        for (int i = 0; i < keep.Count; i++)
-        {
-            source.Slice((int)keep[i] * length * width, longest * width).CopyTo(kept.AsSpan(i * longest * width));
-        }
-
-        return kept;
-    }
-
     private static OrtValue Tensor<T>(T[] values, params long[] shape)
         where T : unmanaged => OrtValue.CreateTensorValueFromMemory(values, shape);
+
+    /// <summary>Rows running through the layers together: hidden [n, T, H], mask [n, T] and (with a halting head) pooled [n, H].</summary>
+    private sealed class Batch(int[] rows, OrtValue hidden, OrtValue mask, OrtValue? pooled) : IDisposable
+    {
+        private bool _disposed;
+
+        public int[] Rows { get; } = rows;
+
+        public OrtValue Hidden { get; private set; } = hidden;
+
+        public OrtValue Mask { get; } = mask;
+
+        public OrtValue? Pooled { get; private set; } = pooled;
+
+        /// <summary>The same rows after a layer: its output and pooled states replace this batch's, which are freed.</summary>
+        public Batch Continue(OrtValue hidden, OrtValue pooled)
+        {
+            bool keepsPooled = Pooled is not null;
+            Hidden.Dispose();
+            Pooled?.Dispose();
+            Hidden = hidden;
+            if (keepsPooled)
+            {
+                Pooled = pooled;
+            }
+            else
+            {
+                pooled.Dispose();
+            }
+
+            return this;
+        }
+
+        public void Dispose()
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            Hidden.Dispose();
+            Mask.Dispose();
+            Pooled?.Dispose();
+        }
+    }
+
+    /// <summary>The states of rows that left their batch: each row's hidden state over its real tokens, and its pooled state.</summary>
+    private sealed class RowStates(IReadOnlyList<TokenizedInput> inputs, int width, bool keepsPooled)
+    {
+        private readonly float[]?[] _hidden = new float[inputs.Count][];
+        private readonly float[]?[] _pooled = new float[inputs.Count][];
+
+        /// <summary>Zeros for the halting head of layer 1, [n, H]; null without a halting head.</summary>
+        public OrtValue? InitialPooled(int[] members) => keepsPooled ? Tensor(new float[members.Length * width], members.Length, width) : null;
+
+        /// <summary>Copies the rows at <paramref name="positions"/> of a batch's layer output [n, T, H] and pooled states [n, H] out.</summary>
+        public void CopyOut(int[] members, int[] positions, OrtValue output, OrtValue pooled)
+        {
+            ReadOnlySpan<float> states = output.GetTensorDataAsSpan<float>();
+            int length = states.Length / (members.Length * width);
+            foreach (int position in positions)
+            {
+                int row = members[position];
+                _hidden[row] = states.Slice(position * length * width, inputs[row].Length * width).ToArray();
+                if (keepsPooled)
+                {
+                    _pooled[row] = pooled.GetTensorDataAsSpan<float>().Slice(position * width, width).ToArray();
+                }
+            }
+        }
+
+        /// <summary>A batch of copied-out rows (sorted by length), zero-padded to the longest.</summary>
+        public Batch Gather(int[] members)
+        {
+            int length = inputs[members[^1]].Length;
+            var hidden = new float[members.Length * length * width];
+            var mask = new long[members.Length * length];
+            var pooled = keepsPooled ? new float[members.Length * width] : null;
+            for (int i = 0; i < members.Length; i++)
+            {
+                int row = members[i];
+                _hidden[row]!.CopyTo(hidden.AsSpan(i * length * width));
+                _hidden[row] = null;
+                int[] attention = inputs[row].AttentionMask;
+                for (int t = 0; t < attention.Length; t++)
+                {
+                    mask[(i * length) + t] = attention[t];
+                }
+
+                if (pooled is not null)
+                {
+                    _pooled[row]!.CopyTo(pooled.AsSpan(i * width));
+                    _pooled[row] = null;
+                }
+            }
+
+            return new Batch(members, Tensor(hidden, members.Length, length, width), Tensor(mask, members.Length, length), pooled is null ? null : Tensor(pooled, members.Length, width));
+        }
+    }
 }

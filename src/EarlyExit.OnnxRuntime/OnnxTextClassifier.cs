@@ -14,6 +14,9 @@ namespace EarlyExit.OnnxRuntime;
 /// <summary>Scores an ONNX export of an <see cref="EarlyExitTextClassifier"/> with early exit on ONNX Runtime.</summary>
 public sealed class OnnxTextClassifier : IDisposable
 {
+    /// <summary>How many batches of rows go through the layers together, regrouped after each layer (OnnxEarlyExitScoring).</summary>
+    internal const int BatchesPerChunk = 16;
+
     private readonly OnnxManifest _manifest;
     private readonly OnnxGraphs _graphs;
 
@@ -97,8 +100,14 @@ public sealed class OnnxTextClassifier : IDisposable
     {
         criterion ??= ExitCriterion;
         EnsureSupported(criterion);
-        TokenizedInput[] inputs = Tokenizer.EncodeAll(texts, textPairs, MaxSequenceLength);
-        return LengthBatches.Map(inputs, i => i.Length, batchSize, batch => OnnxEarlyExitScoring.ScoreBatch(_graphs, _manifest, batch, criterion));
+        return Predict(Tokenizer.EncodeAll(texts, textPairs, MaxSequenceLength), criterion, batchSize);
+    }
+
+    /// <summary>Early-exit predictions for inputs already tokenized (by <see cref="Encode"/>), the criterion already checked.</summary>
+    internal ClassificationPrediction[] Predict(IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        return LengthBatches.Map(inputs, i => i.Length, batchSize * BatchesPerChunk, chunk => OnnxEarlyExitScoring.ScoreChunk(_graphs, _manifest, chunk, criterion, batchSize));
     }
 
     /// <summary>Throws when <paramref name="criterion"/> needs something this model lacks (a halting head, class probabilities, enough layers).</summary>

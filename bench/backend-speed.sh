@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Issue 13's anchor: ONNX Runtime running the fine-tuned all-MiniLM-L6-v2 PALBERT classifier at full depth
+# (its own ONNX export, model.onnx) against this project's scorers on the TorchSharp and ONNX Runtime
+# backends, full depth and with early exit, on the 872 SST-2 dev sentences: batches of 32 sorted and in
+# input order, and one row at a time. Results: bench/results/backend-speed.md.
+# Needs ../shared beside the repository. The model is bench/out/sst2-palbert.zip; when it is missing, the
+# sweeps bench trains it first (bench/sweeps.sh --train-only: the three SST-2 models, about 10 minutes).
+# The timing itself takes about 6 minutes on 2 CPU cores; run it on an otherwise idle machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -f bench/out/sst2-palbert.zip ]; then
+  bash bench/sweeps.sh --train-only
+fi
+dotnet run -c Release --project bench/BackendSpeed -- --passes "${PASSES:-3}" "$@"

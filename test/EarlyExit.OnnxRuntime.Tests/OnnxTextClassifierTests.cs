@@ -1,0 +1,98 @@
+using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Hub;
+using EarlyExit.Modeling;
+using EarlyExit.Tests.TestSupport;
+
+namespace EarlyExit.OnnxRuntime.Tests;
+
+/// <summary>Loading an export and choosing criteria: what a user gets wrong gets a message naming the fix.</summary>
+[Collection("Torch")]
+public sealed class OnnxTextClassifierTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("onnx-classifier-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Load_FolderWithoutManifest_NamesTheFileAndTheExport()
+    {
+        var error = Assert.Throws<FileNotFoundException>(() => OnnxTextClassifier.Load(_root));
+
+        Assert.Contains("onnx.json", error.Message);
+        Assert.Contains("ONNX export", error.Message);
+    }
+
+    [Fact]
+    public void Load_GraphFileMissing_NamesTheFile()
+    {
+        string folder = Export(halting: true);
+        File.Delete(Path.Combine(folder, "layer-1.onnx"));
+
+        var error = Assert.Throws<FileNotFoundException>(() => OnnxTextClassifier.Load(folder));
+
+        Assert.Contains("layer-1.onnx", error.Message);
+        Assert.Contains("export the model again", error.Message);
+    }
+
+    [Fact]
+    public void Load_NewerFormat_AsksForAnUpdate()
+    {
+        string folder = Export(halting: true);
+        string manifest = Path.Combine(folder, "onnx.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"MinReadableVersion\": 1", "\"MinReadableVersion\": 7", StringComparison.Ordinal));
+
+        var error = Assert.Throws<InvalidDataException>(() => OnnxTextClassifier.Load(folder));
+
+        Assert.Contains("Update", error.Message);
+    }
+
+    [Fact]
+    public void Load_CorruptGraph_SaysWhichFileOnnxRuntimeRefused()
+    {
+        string folder = Export(halting: true);
+        File.WriteAllBytes(Path.Combine(folder, "exit.onnx"), [1, 2, 3]);
+
+        var error = Assert.Throws<InvalidDataException>(() => OnnxTextClassifier.Load(folder));
+
+        Assert.Contains("exit.onnx", error.Message);
+    }
+
+    [Fact]
+    public void ExitCriterion_NeedsAHaltingHeadTheModelLacks_ThrowsNamingTheAlternatives()
+    {
+        using OnnxTextClassifier classifier = OnnxTextClassifier.Load(Export(halting: false));
+
+        var error = Assert.Throws<InvalidOperationException>(() => classifier.ExitCriterion = ExitCriterion.QExit());
+        Assert.Contains("patience:N", error.Message);
+        Assert.Throws<InvalidOperationException>(() => classifier.Predict(["a text"], criterion: ExitCriterion.Expectation()));
+    }
+
+    [Fact]
+    public void Load_Export_CarriesLabelsLengthAndCriterion()
+    {
+        using OnnxTextClassifier classifier = OnnxTextClassifier.Load(Export(halting: true));
+
+        Assert.Equal(["negative", "positive"], classifier.Labels);
+        Assert.Equal(40, classifier.MaxSequenceLength);
+        Assert.Equal(ExitCriterion.QExit(0.4), classifier.ExitCriterion);
+        Assert.Equal(2, classifier.NumLayers);
+        Assert.True(classifier.HasHaltingHead);
+        Assert.Equal(40, classifier.Encode(string.Join(' ', Enumerable.Repeat("word", 100))).Length);
+    }
+
+    private string Export(bool halting)
+    {
+        using PretrainedEncoder backbone = PretrainedEncoder.FromPreset("tiny-bert", new PretrainedEncoderOptions
+        {
+            Device = DeviceOption.Cpu,
+            Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
+        });
+        var heads = new EarlyExitNetworkConfig { NumLabels = 2, Halting = halting ? HaltingVariant.Concat : HaltingVariant.None };
+        using EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(
+            backbone, ["negative", "positive"], heads, 40, halting ? ExitCriterion.QExit(0.4) : ExitCriterion.Full(), seed: 1);
+        string folder = Path.Combine(_root, Guid.NewGuid().ToString("N"));
+        classifier.ExportOnnx(folder);
+        return folder;
+    }
+}
