@@ -72,15 +72,16 @@ public static class Cli
         return await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The command tree: <c>earlyexit classify train|evaluate|score|sweep</c> and <c>earlyexit ner train|evaluate|score|sweep</c>.</summary>
+    /// <summary>The command tree: <c>earlyexit classify train|evaluate|score|sweep|export-onnx</c> and <c>earlyexit ner train|evaluate|score|sweep</c>.</summary>
     internal static RootCommand CreateRootCommand(CliConsole console)
     {
-        var classify = new Command("classify", "Early-exit text classification (PALBERT and its baselines): train, evaluate, score, sweep exit settings.")
+        var classify = new Command("classify", "Early-exit text classification (PALBERT and its baselines): train, evaluate, score, sweep exit settings, export to ONNX.")
         {
             new TrainCommand(console).Create(),
             new EvaluateCommand(console).Create(),
             new ScoreCommand(console).Create(),
             new SweepCommand(console).Create(),
+            new ExportOnnxCommand(console).Create(),
         };
         var ner = new Command("ner", "Token-level early-exit sequence labelling (SENTEE, TOKEE with halt-and-copy) on CoNLL files: train, evaluate, score, sweep exit settings.")
         {

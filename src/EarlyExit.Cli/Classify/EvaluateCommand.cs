@@ -17,6 +17,7 @@ internal sealed class EvaluateCommand(CliConsole console)
     private readonly ColumnOptions _columns = new(withLabel: true);
     private readonly DataFormatOptions _format = new();
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion("Score with this exit criterion instead of the model's own (no retraining).");
+    private readonly Option<ScoringBackend?> _backend = TemporaryOnnxExport.Option();
     private readonly MetricsJsonOption _metricsJson = new();
 
     protected override void AddOptions(Command command)
@@ -25,6 +26,7 @@ internal sealed class EvaluateCommand(CliConsole console)
         _columns.AddTo(command);
         command.Add(_exitCriterion);
         _options.AddScoring(command);
+        command.Add(_backend);
         _metricsJson.AddTo(command);
         _format.AddTo(command);
     }
@@ -45,7 +47,8 @@ internal sealed class EvaluateCommand(CliConsole console)
         string? positiveLabel = _columns.PositiveLabelOf(parse);
         PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before scoring
 
-        ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), Terminal, "evaluating", cancellationToken);
+        ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), Terminal, "evaluating", cancellationToken,
+            parse.GetValue(_backend) ?? ScoringBackend.Torch);
         EvaluationMetrics metrics = Scoring.Metrics(model.Palbert, data.Rows, scored, modelPath, dataPath, positiveLabel);
         Terminal.WriteLine($"Evaluated '{modelPath}' on '{dataPath}':");
         Terminal.Output.Write(MetricsReport.ToText(metrics));

@@ -24,6 +24,7 @@ internal sealed class ScoreCommand(CliConsole console)
     private readonly ColumnOptions _columns = new(withLabel: false);
     private readonly DataFormatOptions _format = new();
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion("Score with this exit criterion instead of the model's own (no retraining).");
+    private readonly Option<ScoringBackend?> _backend = TemporaryOnnxExport.Option();
     private readonly Option<string> _out = new("--out")
     {
         Description = "The scored file: every input column, then PredictedLabel, ExitLayer and P(<class>) per class; tab-separated, with a header " +
@@ -41,6 +42,7 @@ internal sealed class ScoreCommand(CliConsole console)
         _columns.AddTo(command);
         command.Add(_exitCriterion);
         _options.AddScoring(command);
+        command.Add(_backend);
         command.Add(_out);
         _format.AddTo(command);
     }
@@ -59,7 +61,8 @@ internal sealed class ScoreCommand(CliConsole console)
         model.CheckPairing(columns.TextPair is not null);
         ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, Terminal.Warn, cancellationToken);
 
-        ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), Terminal, "scoring", cancellationToken);
+        ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), Terminal, "scoring", cancellationToken,
+            parse.GetValue(_backend) ?? ScoringBackend.Torch);
         IReadOnlyList<string> classes = model.Palbert.ClassNames;
         AtomicFile.Write(outPath, temporary =>
         {

@@ -3,6 +3,7 @@
 // Rows are scored with the model's classifier (PalbertTransformer.Classifier.Predict) in chunks of
 // many batches (ChunkedPrediction): Predict sorts each chunk by length so batches pad little, and it
 // takes the exit criterion and batch size per call, so evaluate and score need no new transformer.
+// With --backend onnx the same chunks go to the model's ONNX export on ONNX Runtime (OnnxBackend.cs).
 using EarlyExit.Cli.Output;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
@@ -26,12 +27,21 @@ internal static class Scoring
     /// <summary>Scores <paramref name="rows"/> with <paramref name="criterion"/> (null: the model's own) in batches of <paramref name="batchSize"/> (null: the model's).</summary>
     /// <exception cref="CliException">The criterion needs something the model lacks (a halting head, more layers).</exception>
     public static ScoredRows Score(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, bool pairs, ExitCriterion? criterion, int? batchSize,
-        CliConsole console, string title, CancellationToken cancellationToken)
+        CliConsole console, string title, CancellationToken cancellationToken, ScoringBackend backend = ScoringBackend.Torch)
     {
+        string[] Texts(IReadOnlyList<ClassificationRow> chunk) => chunk.Select(r => r.Sentence1).ToArray();
+        string?[]? Pairs(IReadOnlyList<ClassificationRow> chunk) => pairs ? chunk.Select(r => r.Sentence2).ToArray() : null;
         (ClassificationPrediction[] predictions, TimeSpan elapsed, int batch, ExitCriterion chosen) = ChunkedPrediction.Score(palbert, rows, criterion, batchSize, BatchesPerChunk, c => $"--exit-criterion {c.Name} cannot score this model",
-            (classifier, chunk, c, b) => classifier.Predict(chunk.Select(r => r.Sentence1).ToArray(), pairs ? chunk.Select(r => r.Sentence2).ToArray() : null, c, b),
-            console, title, "rows", cancellationToken);
+            (classifier, chunk, c, b) => classifier.Predict(Texts(chunk), Pairs(chunk), c, b),
+            console, title, "rows", cancellationToken, backend == ScoringBackend.Onnx ? OnnxPredict : null);
         return new ScoredRows(predictions, elapsed, batch, chosen);
+
+        // The ONNX Runtime backend: the same chunks, scored by the model's ONNX export.
+        (ClassificationPrediction[], TimeSpan) OnnxPredict(int batch, ExitCriterion chosen, int chunkSize)
+        {
+            using TemporaryOnnxExport export = TemporaryOnnxExport.Create(palbert.Classifier);
+            return ChunkedPrediction.Run(rows, chunkSize, chunk => export.Classifier.Predict(Texts(chunk), Pairs(chunk), chosen, batch), console, title, "rows", cancellationToken);
+        }
     }
 
     /// <summary>

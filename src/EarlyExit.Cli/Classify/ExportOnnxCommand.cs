@@ -1,0 +1,75 @@
+// earlyexit classify export-onnx: a model zip -> a folder of ONNX graphs that ONNX Runtime scores with
+// early exit (EarlyExit.OnnxRuntime's OnnxTextClassifier, no libtorch), plus model.onnx, the whole model
+// at full depth for plain ONNX Runtime or ML.NET's ApplyOnnxModel. The folder is written beside the
+// target and moved into place when complete, so a failed export leaves no half-written folder.
+using System.CommandLine;
+using System.Globalization;
+using EarlyExit.Cli.Output;
+using Microsoft.ML;
+
+namespace EarlyExit.Cli.Classify;
+
+internal sealed class ExportOnnxCommand(CliConsole console)
+    : CliCommand(console, "export-onnx",
+        "Export a trained model as ONNX graphs: per-layer graphs for early exit on ONNX Runtime, and model.onnx at full depth.")
+{
+    private readonly Option<string> _model = CommonOptions.File("--model", $"The model .zip written by '{Cli.ToolName} classify train'.");
+    private readonly Option<string> _out = new("--out")
+    {
+        Description = "The folder to write (created; an earlier export there is replaced).",
+        HelpName = "FOLDER",
+        Required = true,
+    };
+
+    protected override void AddOptions(Command command)
+    {
+        command.Add(_model);
+        command.Add(_out);
+    }
+
+    protected override int Run(ParseResult parse, CancellationToken cancellationToken)
+    {
+        string modelPath = parse.GetRequiredValue(_model);
+        string outPath = Path.GetFullPath(parse.GetRequiredValue(_out));
+        if (File.Exists(outPath))
+        {
+            throw new CliException($"--out '{outPath}' is a file; name a folder.");
+        }
+
+        if (Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any() && !File.Exists(Path.Combine(outPath, "onnx.json")))
+        {
+            throw new CliException($"--out '{outPath}' is a folder with other files in it; name a new folder or an earlier export.");
+        }
+
+        ModelFile.CheckBeforeLoading(modelPath, criteria: null);
+        var ml = new MLContext(seed: 0);
+        using ModelFile model = ModelFile.Load(ml, modelPath, Devices.DeviceOption.Cpu);
+        string parent = Path.GetDirectoryName(outPath) ?? throw new CliException($"--out '{outPath}' is not a folder path.");
+        Directory.CreateDirectory(parent);
+        string temporary = Path.Combine(parent, $".{Path.GetFileName(outPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            model.Palbert.Classifier.ExportOnnx(temporary);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Directory.Exists(outPath))
+            {
+                Directory.Delete(outPath, recursive: true);
+            }
+
+            Directory.Move(temporary, outPath);
+        }
+        finally
+        {
+            if (Directory.Exists(temporary))
+            {
+                Directory.Delete(temporary, recursive: true);
+            }
+        }
+
+        long bytes = Directory.EnumerateFiles(outPath).Sum(f => new FileInfo(f).Length);
+        Terminal.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Exported '{modelPath}' to '{outPath}' ({bytes / 1e6:0.0} MB): per-layer graphs for early exit (score them with EarlyExit.OnnxRuntime's OnnxTextClassifier " +
+            $"or '{Cli.ToolName} classify evaluate --backend onnx') and model.onnx, the whole model at full depth (inputs input_ids, attention_mask, token_type_ids; output scores)."));
+        return ExitCodes.Success;
+    }
+}
