@@ -24,7 +24,7 @@ using Microsoft.ML;
 using Microsoft.ML.OnnxRuntime;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-int passes = Option("--passes", 3);
+int passes = Math.Max(1, Option("--passes", 3));
 string modelPath = OptionText("--model", "bench/out/sst2-palbert.zip");
 string[] criteria = OptionText("--criteria", "full,qexit:0.5,entropy:0.95").Split(',');
 string outFolder = OptionText("--out", "bench/results");
@@ -46,6 +46,11 @@ EarlyExitTextClassifier torchModel = palbert.Classifier;
 int[] labelOfClass = palbert.ClassNames.Select(n => int.Parse(n, CultureInfo.InvariantCulture)).ToArray();
 
 string onnxFolder = Path.Combine(Path.GetDirectoryName(modelPath)!, Path.GetFileNameWithoutExtension(modelPath) + "-onnx");
+if (Directory.Exists(onnxFolder))
+{
+    Directory.Delete(onnxFolder, recursive: true); // the sizes below are this export's alone
+}
+
 var clock = Stopwatch.StartNew();
 torchModel.ExportOnnx(onnxFolder);
 double exportSeconds = clock.Elapsed.TotalSeconds;

@@ -152,9 +152,12 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
     /// which ONNX Runtime or ML.NET's <c>ApplyOnnxModel</c> runs as it is. The folder also gets the tokenizer
     /// files and a manifest (<c>onnx.json</c>) with the labels, the input length and the exit criterion.
     /// </summary>
-    /// <param name="folder">Created if missing; files of the same names are overwritten.</param>
-    public void ExportOnnx(string folder) =>
-        OnnxFolder.Write(folder, Model, TokenizerFiles, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId);
+    /// <param name="folder">Created if missing. An earlier export there is replaced (its manifest goes first, so a failed export leaves no loadable mix); other files stay.</param>
+    public void ExportOnnx(string folder) => ExportOnnx(folder, fullDepth: true);
+
+    /// <summary>The export, with or without the full-depth graph (a scorer on the ONNX Runtime backend reads only the per-layer graphs).</summary>
+    internal void ExportOnnx(string folder, bool fullDepth) =>
+        OnnxFolder.Write(folder, Model, TokenizerFiles, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth);
 
     /// <summary>Reads a classifier written by <see cref="Save"/>.</summary>
     /// <param name="folder">The folder.</param>

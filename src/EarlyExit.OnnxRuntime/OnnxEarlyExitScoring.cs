@@ -91,7 +91,7 @@ internal static class OnnxEarlyExitScoring
         }
         finally
         {
-            foreach (Batch batch in batches.Union(next)) // a batch that went on is in both; disposing twice is harmless
+            foreach (Batch batch in batches.Union(next)) // a batch that went on is in both lists
             {
                 batch.Dispose();
             }

@@ -69,7 +69,16 @@ public sealed class OnnxTextClassifier : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(folder);
         OnnxManifest manifest = OnnxFolder.ReadManifest(folder);
         var (_, tokenizer, _) = ModelFolder.ReadEncoderAndTokenizer(folder);
-        ExitCriterion criterion = ExitCriterion.Parse(manifest.ExitCriterion);
+        ExitCriterion criterion;
+        try
+        {
+            criterion = ExitCriterion.Parse(manifest.ExitCriterion ?? string.Empty);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"'{Path.Combine(folder, OnnxFolder.Format.SettingsFile)}' holds an exit criterion this version cannot read: {e.Message}", e);
+        }
+
         OnnxGraphs graphs = OnnxGraphs.Open(folder, manifest, options ?? new OnnxRuntimeOptions());
         try
         {
@@ -107,7 +116,13 @@ public sealed class OnnxTextClassifier : IDisposable
     internal ClassificationPrediction[] Predict(IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        return LengthBatches.Map(inputs, i => i.Length, batchSize * BatchesPerChunk, chunk => OnnxEarlyExitScoring.ScoreChunk(_graphs, _manifest, chunk, criterion, batchSize));
+        if (inputs.FirstOrDefault(i => i.Length > MaxSequenceLength) is TokenizedInput tooLong)
+        {
+            throw new ArgumentException($"An input has {tooLong.Length} tokens but the model takes at most {MaxSequenceLength}; encode it with Encode, which truncates.", nameof(inputs));
+        }
+
+        int chunk = (int)Math.Min((long)batchSize * BatchesPerChunk, int.MaxValue);
+        return LengthBatches.Map(inputs, i => i.Length, chunk, rows => OnnxEarlyExitScoring.ScoreChunk(_graphs, _manifest, rows, criterion, batchSize));
     }
 
     /// <summary>Throws when <paramref name="criterion"/> needs something this model lacks (a halting head, class probabilities, enough layers).</summary>

@@ -81,17 +81,32 @@ public sealed class OnnxTextClassifierTests : IDisposable
         Assert.Equal(40, classifier.Encode(string.Join(' ', Enumerable.Repeat("word", 100))).Length);
     }
 
-    private string Export(bool halting)
+    [Fact]
+    public void Export_OverAnEarlierExport_RemovesTheEarlierGraphsAndKeepsOtherFiles()
+    {
+        string folder = Export(halting: false, heads: ClassifierHeads.PerLayer);
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "mine");
+        Assert.True(File.Exists(Path.Combine(folder, "exit-1.onnx")));
+
+        Export(halting: true, folder: folder);
+
+        Assert.False(File.Exists(Path.Combine(folder, "exit-1.onnx")));
+        Assert.True(File.Exists(Path.Combine(folder, "notes.txt")));
+        using OnnxTextClassifier classifier = OnnxTextClassifier.Load(folder);
+        Assert.True(classifier.HasHaltingHead);
+    }
+
+    private string Export(bool halting, ClassifierHeads heads = ClassifierHeads.Shared, string? folder = null)
     {
         using PretrainedEncoder backbone = PretrainedEncoder.FromPreset("tiny-bert", new PretrainedEncoderOptions
         {
             Device = DeviceOption.Cpu,
             Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
         });
-        var heads = new EarlyExitNetworkConfig { NumLabels = 2, Halting = halting ? HaltingVariant.Concat : HaltingVariant.None };
+        var config = new EarlyExitNetworkConfig { NumLabels = 2, Heads = heads, Halting = halting ? HaltingVariant.Concat : HaltingVariant.None };
         using EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(
-            backbone, ["negative", "positive"], heads, 40, halting ? ExitCriterion.QExit(0.4) : ExitCriterion.Full(), seed: 1);
-        string folder = Path.Combine(_root, Guid.NewGuid().ToString("N"));
+            backbone, ["negative", "positive"], config, 40, halting ? ExitCriterion.QExit(0.4) : ExitCriterion.Full(), seed: 1);
+        folder ??= Path.Combine(_root, Guid.NewGuid().ToString("N"));
         classifier.ExportOnnx(folder);
         return folder;
     }

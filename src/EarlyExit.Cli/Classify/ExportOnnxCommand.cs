@@ -1,9 +1,11 @@
 // earlyexit classify export-onnx: a model zip -> a folder of ONNX graphs that ONNX Runtime scores with
 // early exit (EarlyExit.OnnxRuntime's OnnxTextClassifier, no libtorch), plus model.onnx, the whole model
 // at full depth for plain ONNX Runtime or ML.NET's ApplyOnnxModel. The folder is written beside the
-// target and moved into place when complete, so a failed export leaves no half-written folder.
+// target and moved into place when complete; an earlier export there is moved aside and deleted only
+// once the new one is in place, so a failed export leaves the earlier one as it was.
 using System.CommandLine;
 using System.Globalization;
+using EarlyExit.Checkpoints;
 using EarlyExit.Cli.Output;
 using Microsoft.ML;
 
@@ -16,7 +18,7 @@ internal sealed class ExportOnnxCommand(CliConsole console)
     private readonly Option<string> _model = CommonOptions.File("--model", $"The model .zip written by '{Cli.ToolName} classify train'.");
     private readonly Option<string> _out = new("--out")
     {
-        Description = "The folder to write (created; an earlier export there is replaced).",
+        Description = "The folder to write (created); a folder holding an earlier export is replaced as a whole.",
         HelpName = "FOLDER",
         Required = true,
     };
@@ -30,39 +32,53 @@ internal sealed class ExportOnnxCommand(CliConsole console)
     protected override int Run(ParseResult parse, CancellationToken cancellationToken)
     {
         string modelPath = parse.GetRequiredValue(_model);
-        string outPath = Path.GetFullPath(parse.GetRequiredValue(_out));
+        string outPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(parse.GetRequiredValue(_out)));
+        string manifest = OnnxFolder.Format.SettingsFile;
         if (File.Exists(outPath))
         {
             throw new CliException($"--out '{outPath}' is a file; name a folder.");
         }
 
-        if (Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any() && !File.Exists(Path.Combine(outPath, "onnx.json")))
+        if (Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any() && !File.Exists(Path.Combine(outPath, manifest)))
         {
             throw new CliException($"--out '{outPath}' is a folder with other files in it; name a new folder or an earlier export.");
         }
 
+        string parent = Path.GetDirectoryName(outPath) ?? throw new CliException($"--out '{outPath}' is not a folder path.");
         ModelFile.CheckBeforeLoading(modelPath, criteria: null);
         var ml = new MLContext(seed: 0);
         using ModelFile model = ModelFile.Load(ml, modelPath, Devices.DeviceOption.Cpu);
-        string parent = Path.GetDirectoryName(outPath) ?? throw new CliException($"--out '{outPath}' is not a folder path.");
         Directory.CreateDirectory(parent);
-        string temporary = Path.Combine(parent, $".{Path.GetFileName(outPath)}.{Guid.NewGuid():N}.tmp");
+
+        // The new export is written beside the target; an earlier one is moved aside, not deleted, until the new one is in place.
+        string name = Path.GetFileName(outPath);
+        string fresh = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.tmp");
+        string earlier = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.old");
         try
         {
-            model.Palbert.Classifier.ExportOnnx(temporary);
+            model.Palbert.Classifier.ExportOnnx(fresh);
             cancellationToken.ThrowIfCancellationRequested();
             if (Directory.Exists(outPath))
             {
-                Directory.Delete(outPath, recursive: true);
+                Directory.Move(outPath, earlier);
             }
 
-            Directory.Move(temporary, outPath);
+            Directory.Move(fresh, outPath);
+        }
+        catch
+        {
+            if (Directory.Exists(earlier) && !Directory.Exists(outPath))
+            {
+                Directory.Move(earlier, outPath);
+            }
+
+            throw;
         }
         finally
         {
-            if (Directory.Exists(temporary))
+            foreach (string leftover in new[] { fresh, earlier }.Where(Directory.Exists))
             {
-                Directory.Delete(temporary, recursive: true);
+                Directory.Delete(leftover, recursive: true);
             }
         }
 

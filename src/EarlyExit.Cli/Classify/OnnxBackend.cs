@@ -41,7 +41,7 @@ internal sealed class TemporaryOnnxExport : IDisposable
         string folder = Directory.CreateTempSubdirectory("earlyexit-onnx-").FullName;
         try
         {
-            classifier.ExportOnnx(folder);
+            classifier.ExportOnnx(folder, fullDepth: false);
             return new TemporaryOnnxExport(folder, OnnxTextClassifier.Load(folder));
         }
         catch

@@ -11,13 +11,17 @@
 //   embeddings.onnx    input_ids, token_type_ids [batch, tokens] int64 -> hidden_state [batch, tokens, H]
 //   layer-K.onnx       hidden [batch, tokens, H], attention_mask [batch, tokens] int64 -> hidden_state; one file
 //                      per parameter set (ALBERT's shared layer is one file that every step runs)
-//   exit-K.onnx        hidden, attention_mask and (models with a halting head) previous_pooled [batch, H]
-//                      -> pooled [batch, H], scores [batch, C] (class probabilities; a regression model's
-//                      value) and halting [batch] (the halting probability); one file for shared heads,
-//                      one per layer for per-layer heads
+//   exit.onnx          hidden, attention_mask and (models with a halting head) previous_pooled [batch, H]
+//   (exit-K.onnx)      -> pooled [batch, H], scores [batch, C] (class probabilities; a regression model's
+//                      value) and halting [batch] (the halting probability); exit.onnx for shared heads,
+//                      exit-K.onnx per layer for per-layer heads
 //   model.onnx         input_ids, attention_mask, token_type_ids -> scores of the last layer: the whole
-//                      model at full depth, as one graph
+//                      model at full depth, as one graph (FullDepth; null when not written)
 // Layers[i] and Exits[i] name the files step i runs. Opset 17, float32.
+//
+// Writing into a folder that holds an earlier export first removes that export's manifest and the graphs
+// it names, and writes the new manifest last: an export that fails partway leaves no manifest, so the
+// folder cannot load as a mix of two models.
 using System.Text.Json;
 using EarlyExit.Modeling;
 using EarlyExit.Onnx;
@@ -69,7 +73,7 @@ internal sealed record OnnxManifest : IVersionedSettings
 
     public required string[] Exits { get; init; }
 
-    public required string FullDepth { get; init; }
+    public required string? FullDepth { get; init; }
 }
 
 /// <summary>Writes and reads the ONNX export folder.</summary>
@@ -80,11 +84,15 @@ internal static class OnnxFolder
     private const string Batch = "batch";
     private const string Tokens = "tokens";
 
-    /// <summary>Writes the graphs of <paramref name="network"/>, the tokenizer files, config.json and the manifest into <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// Writes the graphs of <paramref name="network"/>, the tokenizer files, config.json and the manifest into
+    /// <paramref name="folder"/>; <paramref name="fullDepth"/> says whether model.onnx is written too.
+    /// </summary>
     public static void Write(string folder, EarlyExitNetwork network, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> labels,
-        int maxSequenceLength, string exitCriterion, int padTokenId)
+        int maxSequenceLength, string exitCriterion, int padTokenId, bool fullDepth = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
+        RemoveEarlierExport(folder);
         EncoderNetwork encoder = network.Encoder;
         string hidden = encoder.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string classes = network.NumLabels.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -131,8 +139,12 @@ internal static class OnnxFolder
             }
         }
 
-        const string fullDepthFile = "model.onnx";
-        Save(folder, fullDepthFile, FullDepth(network, classes));
+        string? fullDepthFile = fullDepth ? "model.onnx" : null;
+        if (fullDepthFile is not null)
+        {
+            Save(folder, fullDepthFile, FullDepth(network, classes));
+        }
+
         var manifest = new OnnxManifest
         {
             Format = Format.Name,
@@ -158,10 +170,17 @@ internal static class OnnxFolder
     public static OnnxManifest ReadManifest(string folder)
     {
         OnnxManifest manifest = ModelFolder.ReadSettings<OnnxManifest>(folder, Format);
+        string path = Path.Combine(folder, Format.SettingsFile);
+        if (manifest.Labels is not { Length: > 0 } || manifest.Layers is null || manifest.Exits is null || manifest.Embeddings is null
+            || manifest.NumLayers < 1 || manifest.HiddenSize < 1 || manifest.MaxSequenceLength < 1)
+        {
+            throw new InvalidDataException($"'{path}' lacks labels, layers, graph files or sizes; export the model again.");
+        }
+
         if (manifest.Layers.Length != manifest.NumLayers || manifest.Exits.Length != manifest.NumLayers)
         {
             throw new InvalidDataException(
-                $"'{Path.Combine(folder, Format.SettingsFile)}' names {manifest.Layers.Length} layer graphs and {manifest.Exits.Length} exit graphs for {manifest.NumLayers} layers; export the model again.");
+                $"'{path}' names {manifest.Layers.Length} layer graphs and {manifest.Exits.Length} exit graphs for {manifest.NumLayers} layers; export the model again.");
         }
 
         foreach (string file in manifest.Layers.Concat(manifest.Exits).Append(manifest.Embeddings).Distinct(StringComparer.Ordinal))
@@ -173,6 +192,33 @@ internal static class OnnxFolder
         }
 
         return manifest;
+    }
+
+    // An earlier export's manifest and the graph files it names (files of other kinds stay).
+    private static void RemoveEarlierExport(string folder)
+    {
+        string manifestPath = Path.Combine(folder, Format.SettingsFile);
+        if (!File.Exists(manifestPath))
+        {
+            return;
+        }
+
+        OnnxManifest? earlier = null;
+        try
+        {
+            earlier = JsonSerializer.Deserialize<OnnxManifest>(File.ReadAllText(manifestPath), ModelFolder.Json);
+        }
+        catch (JsonException)
+        {
+            // An unreadable manifest names no files to remove; it is replaced below.
+        }
+
+        File.Delete(manifestPath);
+        IEnumerable<string> graphs = (earlier?.Layers ?? []).Concat(earlier?.Exits ?? []).Append(earlier?.Embeddings).Append(earlier?.FullDepth).OfType<string>();
+        foreach (string file in graphs.Where(f => f.EndsWith(".onnx", StringComparison.Ordinal) && Path.GetFileName(f) == f))
+        {
+            File.Delete(Path.Combine(folder, file));
+        }
     }
 
     // Embeddings, every layer and the last layer's exit heads in one graph.

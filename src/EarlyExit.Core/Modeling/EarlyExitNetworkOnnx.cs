@@ -65,7 +65,7 @@ public sealed partial class EarlyExitNetwork
 
         return pooler is null
             ? encoder.OnnxPool(g, hidden)!
-            : g.Op("Tanh", [OnnxOps.Linear(g, pooler, OnnxOps.First(g, hidden))]);
+            : OnnxOps.TanhOfFirst(g, pooler, hidden);
     }
 }
 

@@ -64,13 +64,14 @@ internal static class OnnxOps
         return g.Op("Reshape", [context, g.Ints(0, 0, hiddenSize)]); // [B, T, H]
     }
 
-    /// <summary>The first position's state: [B, T, H] -> [B, H].</summary>
-    public static string First(OnnxGraph g, string hidden) => g.Op("Gather", [hidden, g.IntScalar(0)], OnnxAttribute.Of("axis", 1L));
+    /// <summary>A pooler: tanh(W h[:, 0] + b), [B, T, H] -> [B, H].</summary>
+    public static string TanhOfFirst(OnnxGraph g, Linear dense, string hidden) =>
+        g.Op("Tanh", [Linear(g, dense, g.Op("Gather", [hidden, g.IntScalar(0)], OnnxAttribute.Of("axis", 1L)))]);
 }
 
 public abstract partial class EncoderNetwork
 {
-    /// <summary>The ONNX form of <see cref="Embed"/>: int64 ids, token types and mask [B, T] to the first hidden state [B, T, H].</summary>
+    /// <summary>The ONNX form of <see cref="Embed"/>: int64 ids and token types [B, T] to the first hidden state [B, T, H].</summary>
     internal string OnnxEmbed(OnnxGraph g, string inputIds, string tokenTypeIds) => OnnxProject(g, OnnxEmbedTokens(g, inputIds, tokenTypeIds));
 
     /// <summary>The ONNX form of <see cref="PrepareMask"/>: int64 [B, T] 0/1 to the additive float mask [B, 1, 1, T].</summary>
@@ -112,7 +113,7 @@ public sealed partial class AlbertEncoder
     internal override string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask) => encoder.Group(GroupOf(layer)).Onnx(g, hidden, mask);
 
     internal override string? OnnxPool(OnnxGraph g, string hidden) =>
-        pooler is null ? null : g.Op("Tanh", [OnnxOps.Linear(g, pooler, OnnxOps.First(g, hidden))]);
+        pooler is null ? null : OnnxOps.TanhOfFirst(g, pooler, hidden);
 
     internal override int OnnxLayerKey(int layer) => GroupOf(layer);
 
@@ -177,7 +178,7 @@ internal sealed partial class BertLayer
 
 internal sealed partial class BertPooler
 {
-    public string Onnx(OnnxGraph g, string hidden) => g.Op("Tanh", [OnnxOps.Linear(g, dense, OnnxOps.First(g, hidden))]);
+    public string Onnx(OnnxGraph g, string hidden) => OnnxOps.TanhOfFirst(g, dense, hidden);
 }
 
 internal sealed partial class AlbertTransformer

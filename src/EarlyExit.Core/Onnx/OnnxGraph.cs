@@ -18,16 +18,14 @@ internal enum OnnxType
     Int64 = 7,
 }
 
-/// <summary>One node attribute: an int, a float, a list of ints or a string.</summary>
-internal sealed record OnnxAttribute(string Name, long? Int = null, float? Float = null, long[]? Ints = null, string? Text = null)
+/// <summary>One node attribute: an int, a float or a list of ints.</summary>
+internal sealed record OnnxAttribute(string Name, long? Int = null, float? Float = null, long[]? Ints = null)
 {
     public static OnnxAttribute Of(string name, long value) => new(name, Int: value);
 
     public static OnnxAttribute Of(string name, float value) => new(name, Float: value);
 
     public static OnnxAttribute Of(string name, params long[] values) => new(name, Ints: values);
-
-    public static OnnxAttribute Of(string name, string value) => new(name, Text: value);
 }
 
 /// <summary>Builds one ONNX graph and writes it as a model file.</summary>
@@ -36,7 +34,7 @@ internal sealed class OnnxGraph
     /// <summary>The default-domain opset the graphs import.</summary>
     public const int Opset = 17;
 
-    /// <summary>The IR version written (ONNX 1.13+, which opset 17 needs).</summary>
+    /// <summary>The IR version written (8, of ONNX 1.10; opset 17 came with ONNX 1.12, IR version 8).</summary>
     public const int IrVersion = 8;
 
     private readonly List<Node> _nodes = [];
@@ -54,9 +52,6 @@ internal sealed class OnnxGraph
 
     /// <summary>The graph's name.</summary>
     public string Name { get; }
-
-    /// <summary>How many nodes the graph has.</summary>
-    public int NodeCount => _nodes.Count;
 
     /// <summary>Declares a graph input; <paramref name="dims"/> are numbers or symbolic names ("batch", "tokens").</summary>
     public string Input(string name, OnnxType type, params string[] dims)
@@ -219,7 +214,7 @@ internal sealed class OnnxGraph
             }
         }
 
-        // AttributeProto: name 1, f 2, i 3, s 4, ints 8, type 20 (FLOAT 1, INT 2, STRING 3, INTS 7).
+        // AttributeProto: name 1, f 2, i 3, ints 8, type 20 (FLOAT 1, INT 2, INTS 7).
         private static void WriteAttribute(ProtoWriter writer, OnnxAttribute attribute)
         {
             writer.String(1, attribute.Name);
@@ -233,15 +228,10 @@ internal sealed class OnnxGraph
                 writer.Float(2, f);
                 writer.Int(20, 1);
             }
-            else if (attribute.Ints is long[] ints)
-            {
-                writer.PackedInts(8, ints);
-                writer.Int(20, 7);
-            }
             else
             {
-                writer.String(4, attribute.Text ?? string.Empty);
-                writer.Int(20, 3);
+                writer.PackedInts(8, attribute.Ints ?? []);
+                writer.Int(20, 7);
             }
         }
     }

@@ -1,5 +1,5 @@
 // The protocol-buffers wire format, as far as ONNX files need it: varints, 32-bit floats and
-// length-delimited fields (strings, bytes, packed numbers, nested messages). ONNX's schema is fixed,
+// length-delimited fields (strings, bytes, packed ints, nested messages). ONNX's schema is fixed,
 // so a writer of these four wire types is all the exporter needs, and the library takes no protobuf
 // dependency. Field numbers are ONNX's (onnx/onnx.proto); OnnxGraph names each one where it writes it.
 using System.Buffers.Binary;
@@ -53,18 +53,6 @@ internal sealed class ProtoWriter
         }
 
         Bytes(field, packed.ToArray());
-    }
-
-    /// <summary>A repeated float field, packed.</summary>
-    public void PackedFloats(int field, IReadOnlyList<float> values)
-    {
-        var bytes = new byte[values.Count * 4];
-        for (int i = 0; i < values.Count; i++)
-        {
-            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
-        }
-
-        Bytes(field, bytes);
     }
 
     /// <summary>A nested message, written by <paramref name="write"/>.</summary>

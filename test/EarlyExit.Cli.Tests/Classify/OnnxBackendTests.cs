@@ -19,12 +19,12 @@ public sealed class OnnxBackendTests(Sst2ModelFixture sst2) : IDisposable
         string folder = _folder.File("export");
 
         CliResult result = await CliRun.RunAsync("classify", "export-onnx", "--model", sst2.ModelPath, "--out", folder);
-        CliResult again = await CliRun.RunAsync("classify", "export-onnx", "--model", sst2.ModelPath, "--out", folder);
+        CliResult again = await CliRun.RunAsync("classify", "export-onnx", "--model", sst2.ModelPath, "--out", folder + Path.DirectorySeparatorChar);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.True(again.ExitCode == 0, again.ToString()); // an earlier export is replaced
+        Assert.True(again.ExitCode == 0, again.ToString()); // an earlier export is replaced, also when named with a trailing separator
         Assert.True(File.Exists(Path.Combine(folder, "model.onnx")));
-        Assert.Empty(Directory.GetDirectories(_folder.Path, ".export.*")); // no temporary folder left
+        Assert.Equal([folder], Directory.GetDirectories(_folder.Path)); // no temporary or earlier folder left
         using OnnxTextClassifier classifier = OnnxTextClassifier.Load(folder);
         Assert.Equal(["0", "1"], classifier.Labels);
         Assert.Equal(ExitCriterion.QExit(), classifier.ExitCriterion);
@@ -67,13 +67,25 @@ public sealed class OnnxBackendTests(Sst2ModelFixture sst2) : IDisposable
     }
 
     [Fact]
-    public async Task Score_OnnxBackendWithACriterionTheModelCannotServe_IsAnError()
+    public async Task Score_OnnxBackend_WritesTheTorchPredictions()
     {
-        CliResult result = await CliRun.RunAsync("classify", "score", "--model", sst2.ModelPath, "--data", sst2.ValidPath, "--text-column", "sentence",
-            "--out", _folder.File("scored.tsv"), "--backend", "onnx", "--exit-criterion", "layer:3");
+        string torch = _folder.File("torch.tsv");
+        string onnx = _folder.File("onnx.tsv");
 
-        Assert.Equal(ExitCodes.Error, result.ExitCode);
-        Assert.Contains("the model has 2 layers", result.Error);
+        CliResult torchRun = await Score(torch);
+        CliResult onnxRun = await Score(onnx, "--backend", "onnx", "--exit-criterion", "entropy:0.9");
+        CliResult torchEntropy = await Score(_folder.File("entropy.tsv"), "--exit-criterion", "entropy:0.9");
+
+        Assert.True(onnxRun.ExitCode == 0, onnxRun.ToString());
+        Assert.True(torchRun.ExitCode == 0 && torchEntropy.ExitCode == 0, torchRun.ToString());
+        string[][] expected = File.ReadLines(_folder.File("entropy.tsv")).Skip(1).Select(l => l.Split('\t')).ToArray();
+        string[][] actual = File.ReadLines(onnx).Skip(1).Select(l => l.Split('\t')).ToArray();
+        Assert.Equal(Sst2ModelFixture.ValidationRows, actual.Length);
+        for (int row = 0; row < expected.Length; row++)
+        {
+            Assert.Equal(expected[row][^4..^2], actual[row][^4..^2]); // PredictedLabel, ExitLayer
+            Assert.Equal(double.Parse(expected[row][^1], System.Globalization.CultureInfo.InvariantCulture), double.Parse(actual[row][^1], System.Globalization.CultureInfo.InvariantCulture), 4);
+        }
     }
 
     [Fact]
@@ -84,6 +96,9 @@ public sealed class OnnxBackendTests(Sst2ModelFixture sst2) : IDisposable
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("--backend 'tensorrt' is not valid; use one of: torch, onnx.", result.Error);
     }
+
+    private Task<CliResult> Score(string output, params string[] extra) => CliRun.RunAsync(
+        ["classify", "score", "--model", sst2.ModelPath, "--data", sst2.ValidPath, "--text-column", "sentence", "--out", output, .. extra]);
 
     private Task<CliResult> Evaluate(params string[] extra) => CliRun.RunAsync(
         ["classify", "evaluate", "--model", sst2.ModelPath, "--data", sst2.ValidPath, "--text-column", "sentence", "--label-column", "label", .. extra]);
