@@ -175,20 +175,8 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
             (model, tokenizer, tokenizerFiles) => new EarlyExitTextClassifier(model, tokenizer, tokenizerFiles, settings.Labels, settings.MaxSequenceLength, criterion));
     }
 
-    private sealed class SavedSettings : IVersionedSettings
+    private sealed class SavedSettings : TextClassifierSettings
     {
-        public required string Format { get; init; }
-
-        public required int FormatVersion { get; init; }
-
-        public required int MinReadableVersion { get; init; }
-
-        public required string[] Labels { get; init; }
-
-        public required int MaxSequenceLength { get; init; }
-
-        public required string ExitCriterion { get; init; }
-
         public required EarlyExitNetworkConfig Heads { get; init; }
 
         public required bool EncoderHasPooler { get; init; }

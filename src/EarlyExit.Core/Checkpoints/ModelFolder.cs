@@ -27,6 +27,25 @@ internal interface IVersionedSettings
 /// <param name="Version">The version this code writes, and the newest it reads.</param>
 /// <param name="SettingsFile">The settings file's name.</param>
 /// <param name="What">The model in error messages ("early-exit text classifier").</param>
+/// <summary>
+/// What the text classifier's saved settings (classifier.json) and its ONNX export's manifest (onnx.json)
+/// both hold: the format's name and versions, and the deployable's labels, input length and criterion.
+/// </summary>
+internal abstract class TextClassifierSettings : IVersionedSettings
+{
+    public required string Format { get; init; }
+
+    public required int FormatVersion { get; init; }
+
+    public required int MinReadableVersion { get; init; }
+
+    public required string[] Labels { get; init; }
+
+    public required int MaxSequenceLength { get; init; }
+
+    public required string ExitCriterion { get; init; }
+}
+
 internal sealed record SavedFolderFormat(string Name, int Version, string SettingsFile, string What);
 
 /// <summary>Writes and reads the parts of a saved model folder.</summary>

@@ -43,20 +43,8 @@ internal static class OnnxNames
 }
 
 /// <summary>onnx.json: what a scorer needs besides the graphs and the tokenizer.</summary>
-internal sealed record OnnxManifest : IVersionedSettings
+internal sealed class OnnxManifest : TextClassifierSettings
 {
-    public required string Format { get; init; }
-
-    public required int FormatVersion { get; init; }
-
-    public required int MinReadableVersion { get; init; }
-
-    public required string[] Labels { get; init; }
-
-    public required int MaxSequenceLength { get; init; }
-
-    public required string ExitCriterion { get; init; }
-
     public required int PadTokenId { get; init; }
 
     public required int HiddenSize { get; init; }
