@@ -7,6 +7,8 @@
 //        the dev rows' scores, predicted labels and exit layers
 //   load <dev.tsv> <model.zip> <scores.tsv>               loads with mlContext.Model.Load (a new process)
 //        and fails unless every score, label and exit layer equals the file's, bit for bit
+//   export <model.zip> <folder>                           writes the model's ONNX export (for the ONNX app,
+//        test/Consumer/OnnxProgram.cs, which scores it without libtorch)
 using System.Globalization;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.Palbert;
@@ -61,7 +63,16 @@ if (args is ["load", string devPath, string modelPath, string expectedFile])
     return 0;
 }
 
-Console.Error.WriteLine("usage: fit <train.tsv> <dev.tsv> <model.zip> <scores.tsv> | load <dev.tsv> <model.zip> <scores.tsv>");
+if (args is ["export", string zip, string folder])
+{
+    ITransformer model = ml.Model.Load(zip, out _);
+    PalbertTransformer palbert = ((IEnumerable<ITransformer>)model).OfType<PalbertTransformer>().Single();
+    palbert.Classifier.ExportOnnx(folder);
+    Console.WriteLine($"exported {zip} to {folder}");
+    return 0;
+}
+
+Console.Error.WriteLine("usage: fit <train.tsv> <dev.tsv> <model.zip> <scores.tsv> | load <dev.tsv> <model.zip> <scores.tsv> | export <model.zip> <folder>");
 return 2;
 
 IDataView Load(string path) =>

@@ -10,7 +10,11 @@
 #      from the app's publish folder, loads it and checks identical scores (test/Consumer/Program.cs). On
 #      Debian 12 both runs also prove the libstdc++ fix of the package's buildTransitive targets;
 #   4. dotnet tool install --tool-path the packed tool, which trains a tiny model and evaluates it;
-#   5. without the backend line, the build warns EE0001 with the line to add.
+#   5. the first app exports the model to ONNX; a second fresh app references EarlyExit.OnnxRuntime alone
+#      (no libtorch, EE0001 turned off as the README says), is published for linux-x64, must hold no libtorch
+#      library, and scores the export with the same labels and exit layers (test/Consumer/OnnxProgram.cs);
+#      both publish folders' sizes are printed;
+#   6. without the backend line, the build warns EE0001 with the line to add.
 # Needs ../shared (SST-2, and the tiny-bert preset's vocabulary through the EARLYEXIT_ASSETS mirror).
 # Usage: bash test/Consumer/run.sh   (CI runs it after the unit tests; about 1.5 minutes on 2 cores)
 set -euo pipefail
@@ -35,13 +39,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/earlyexit-consumer.XXXXXX")
 packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 cleanup() {
   rm -rf "$work"
-  for id in earlyexit.core earlyexit.mlnet earlyexit.cli; do rm -rf "$packages/$id/$version"; done
+  for id in earlyexit.core earlyexit.mlnet earlyexit.cli earlyexit.onnxruntime; do rm -rf "$packages/$id/$version"; done
 }
 trap cleanup EXIT
 step() { echo "== consumer test: $* ($(date +%T))"; }
 
 step "pack $version"
-for project in EarlyExit.Core EarlyExit.MLNet EarlyExit.Cli; do
+for project in EarlyExit.Core EarlyExit.MLNet EarlyExit.Cli EarlyExit.OnnxRuntime; do
   dotnet pack "$repo/src/$project" -c Release -o "$work/feed" -p:VersionSuffix="${version#"$prefix"-}" -nologo -v q
 done
 ls "$work/feed"
@@ -74,6 +78,24 @@ sst2="$shared/data/SST-2"
 $app fit "$sst2/train.tsv" "$sst2/dev.tsv" "$work/model.zip" "$work/scores.tsv"
 dotnet publish -c Release -nologo -v q -p:TreatWarningsAsErrors=true -o "$work/publish"
 dotnet "$work/publish/ConsumerApp.dll" load "$sst2/dev.tsv" "$work/model.zip" "$work/scores.tsv"
+
+step "the ONNX Runtime backend: a second app without libtorch scores the model's export"
+$app export "$work/model.zip" "$work/onnx-model"
+cd "$work"
+dotnet new console -o onnx-app -n OnnxApp --no-restore > /dev/null
+cp app/nuget.config onnx-app/
+cd onnx-app
+dotnet add package EarlyExit.OnnxRuntime --version "$version" --no-restore > /dev/null
+cp "$repo/test/Consumer/OnnxProgram.cs" Program.cs
+# No native TorchSharp backend on purpose: the README's line that turns EE0001 off for such an app.
+dotnet publish -c Release -r linux-x64 --self-contained false -nologo -v q -p:TreatWarningsAsErrors=true -p:MSBuildTreatWarningsAsErrors=true \
+  -p:EarlyExitNativeBackendCheck=false -o "$work/onnx-publish"
+if find "$work/onnx-publish" -name 'libtorch*' -o -name 'libc10*' | grep -q .; then
+  echo "consumer test: the ONNX app's publish folder holds libtorch" >&2; exit 1
+fi
+dotnet "$work/onnx-publish/OnnxApp.dll" score "$work/onnx-model" "$sst2/dev.tsv" "$work/scores.tsv"
+echo "deployment: TorchSharp app $(du -sh "$work/publish" | cut -f1) (every platform's managed dependencies, libtorch for linux-x64), ONNX Runtime app $(du -sh "$work/onnx-publish" | cut -f1) (linux-x64); the ONNX export $(du -sh "$work/onnx-model" | cut -f1)"
+cd "$work/app"
 
 step "the earlyexit tool"
 dotnet tool install EarlyExit.Cli --version "$version" --tool-path "$work/tools" --add-source "$work/feed" > /dev/null
