@@ -10,7 +10,8 @@
 // one row per call; each call's rows sorted by length and run in batches of 32 (of 1).
 // Every scorer runs each layout once to warm up, then --passes times, interleaved (pass 1 of every
 // scorer, then pass 2, ...), so that ratios within the run share the machine's state; the table gives
-// the median pass. Results: bench/results/backend-speed.md.
+// the median pass. Results: bench/results/backend-speed.md. With --cold it prints instead what the first
+// calls cost on each backend (one row, 32 rows, all rows twice) and writes nothing.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -69,6 +70,26 @@ for (int pass = 0; pass <= passes; pass++)
     {
         tokenizeSeconds.Add(clock.Elapsed.TotalSeconds);
     }
+}
+
+if (args.Contains("--cold"))
+{
+    // What the first calls cost: one row, one batch of 32, then all rows twice, per backend.
+    foreach (var (name, predict) in new (string, Func<TokenizedInput[], int>)[]
+    {
+        ("ONNX Runtime backend", call => onnx.Predict(call, ExitCriterion.Full(), 32).Length),
+        ("TorchSharp backend", call => EarlyExitScoring.Predict(torchModel.Model, call, ExitCriterion.Full(), torchModel.PadTokenId, 32).Length),
+    })
+    {
+        foreach (var (what, call) in new[] { ("1 row", inputs[..1]), ("32 rows", inputs[1..33]), ("all rows", inputs), ("all rows again", inputs) })
+        {
+            clock.Restart();
+            predict(call);
+            Console.WriteLine($"{name}, {what}: {clock.Elapsed.TotalMilliseconds:0} ms");
+        }
+    }
+
+    return 0;
 }
 
 // A layout says which rows each call gets and the batch size. Every scorer sorts a call's rows by length
