@@ -11,7 +11,9 @@
 // Every scorer runs each layout once to warm up, then --passes times, interleaved (pass 1 of every
 // scorer, then pass 2, ...), so that ratios within the run share the machine's state; the table gives
 // the median pass. Results: bench/results/backend-speed.md. With --cold it prints instead what the first
-// calls cost on each backend (one row, 32 rows, all rows twice) and writes nothing.
+// calls cost on each backend (one row, 32 rows, all rows twice) and writes nothing. --regroup adds the
+// ONNX Runtime backend with 16 batches through the layers together, the rows still running regrouped
+// across them after each layer; --first-layout runs the first layout only.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -114,6 +116,16 @@ foreach (string name in criteria)
     ExitCriterion criterion = ExitCriterion.Parse(name);
     scorers.Add(($"TorchSharp backend, {name}", (call, batchSize) => Classes(EarlyExitScoring.Predict(torchModel.Model, call, criterion, torchModel.PadTokenId, batchSize))));
     scorers.Add(($"ONNX Runtime backend, {name}", (call, batchSize) => Classes(onnx.Predict(call, criterion, batchSize))));
+    if (args.Contains("--regroup"))
+    {
+        // 16 batches through the layers together, the rows still running regrouped after each layer.
+        scorers.Add(($"ONNX Runtime backend, regrouped over 16 batches, {name}", (call, batchSize) => Classes(onnx.Predict(call, criterion, batchSize, batchesPerChunk: 16))));
+    }
+}
+
+if (args.Contains("--first-layout"))
+{
+    layouts = layouts[..1];
 }
 
 var results = new List<Result>();

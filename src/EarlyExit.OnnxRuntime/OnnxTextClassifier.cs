@@ -14,9 +14,6 @@ namespace EarlyExit.OnnxRuntime;
 /// <summary>Scores an ONNX export of an <see cref="EarlyExitTextClassifier"/> with early exit on ONNX Runtime.</summary>
 public sealed class OnnxTextClassifier : IDisposable
 {
-    /// <summary>How many batches of rows go through the layers together, regrouped after each layer (OnnxEarlyExitScoring).</summary>
-    internal const int BatchesPerChunk = 16;
-
     private readonly OnnxManifest _manifest;
     private readonly OnnxGraphs _graphs;
 
@@ -112,8 +109,12 @@ public sealed class OnnxTextClassifier : IDisposable
         return Predict(Tokenizer.EncodeAll(texts, textPairs, MaxSequenceLength), criterion, batchSize);
     }
 
-    /// <summary>Early-exit predictions for inputs already tokenized (by <see cref="Encode"/>), the criterion already checked.</summary>
-    internal ClassificationPrediction[] Predict(IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int batchSize)
+    /// <summary>
+    /// Early-exit predictions for inputs already tokenized (by <see cref="Encode"/>), the criterion already checked.
+    /// <paramref name="batchesPerChunk"/> batches go through the layers together, the rows still running regrouped
+    /// after each layer (OnnxEarlyExitScoring); 1, the default, gave the same speed or better (bench/BackendSpeed --regroup).
+    /// </summary>
+    internal ClassificationPrediction[] Predict(IReadOnlyList<TokenizedInput> inputs, ExitCriterion criterion, int batchSize, int batchesPerChunk = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (inputs.FirstOrDefault(i => i.Length > MaxSequenceLength) is TokenizedInput tooLong)
@@ -121,7 +122,7 @@ public sealed class OnnxTextClassifier : IDisposable
             throw new ArgumentException($"An input has {tooLong.Length} tokens but the model takes at most {MaxSequenceLength}; encode it with Encode, which truncates.", nameof(inputs));
         }
 
-        int chunk = (int)Math.Min((long)batchSize * BatchesPerChunk, int.MaxValue);
+        int chunk = (int)Math.Min((long)batchSize * batchesPerChunk, int.MaxValue);
         return LengthBatches.Map(inputs, i => i.Length, chunk, rows => OnnxEarlyExitScoring.ScoreChunk(_graphs, _manifest, rows, criterion, batchSize));
     }
 

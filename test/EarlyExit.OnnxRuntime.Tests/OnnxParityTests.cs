@@ -5,6 +5,7 @@ using EarlyExit.Inference;
 using EarlyExit.Modeling;
 using EarlyExit.Tests.TestSupport;
 using EarlyExit.Tests.Training;
+using EarlyExit.Tokenization;
 using EarlyExit.Training;
 using Microsoft.ML.OnnxRuntime;
 
@@ -139,18 +140,22 @@ public sealed class OnnxParityTests : IDisposable
         Assert.Equal(classifier.Labels, onnx.Labels);
         Assert.Equal(classifier.ExitCriterion, onnx.ExitCriterion);
         int mixed = 0; // criteria under which some rows of the first batch go on after others exit (the copying and regrouping path)
-        int[] firstBatch = Enumerable.Range(0, texts.Length).OrderBy(i => onnx.Encode(texts[i], second?[i]).Length).Take(16).ToArray();
+        TokenizedInput[] tokens = texts.Select((t, i) => onnx.Encode(t, second?[i])).ToArray();
+        int[] firstBatch = Enumerable.Range(0, texts.Length).OrderBy(i => tokens[i].Length).Take(16).ToArray();
         foreach (ExitCriterion criterion in criteria.Select(ExitCriterion.Parse).Concat(SplittingThreshold(classifier, texts, second)))
         {
             string name = criterion.Name;
             ClassificationPrediction[] torch = classifier.Predict(texts, second, criterion, batchSize: 16);
             ClassificationPrediction[] ort = onnx.Predict(texts, second, criterion, batchSize: 16);
+            ClassificationPrediction[] regrouped = onnx.Predict(tokens, criterion, batchSize: 16, batchesPerChunk: 3); // survivors of 3 batches grouped together
 
             Assert.Equal(torch.Select(p => p.ExitLayer), ort.Select(p => p.ExitLayer));
+            Assert.Equal(torch.Select(p => p.ExitLayer), regrouped.Select(p => p.ExitLayer));
             mixed += firstBatch.Select(i => ort[i].ExitLayer).Distinct().Count() > 1 ? 1 : 0;
             for (int row = 0; row < texts.Length; row++)
             {
                 AssertClose(torch[row].Probabilities, ort[row].Probabilities, $"{name}, row {row}");
+                AssertClose(torch[row].Probabilities, regrouped[row].Probabilities, $"{name}, regrouped, row {row}");
                 if (torch[row].HaltingDistribution is float[] distribution)
                 {
                     AssertClose(distribution, ort[row].HaltingDistribution!, $"{name}, halting of row {row}");
