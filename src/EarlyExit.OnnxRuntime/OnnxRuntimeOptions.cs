@@ -12,7 +12,7 @@ public sealed record OnnxRuntimeOptions
     /// <summary>
     /// Whether ONNX Runtime's idle worker threads spin while waiting for work. The scorer runs a
     /// layer graph and an exit graph in turn, each session with its own threads, so spinning threads of
-    /// one graph compete with the next graph for the cores: on 2 cores, spinning made the backend 2-5x
+    /// one graph compete with the next graph for the cores: on 2 cores, spinning made the backend 2-6x
     /// slower (bench/BackendSpeed, 2026-12-03), also with one process-wide thread pool for all sessions.
     /// </summary>
     /// <value>The default value is false.</value>
