@@ -149,8 +149,8 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
     /// graph for ALBERT's shared layer) and the exit heads, which EarlyExit.OnnxRuntime's <c>OnnxTextClassifier</c>
     /// scores with early exit and without TorchSharp; and <c>model.onnx</c>, the whole model at full depth in
     /// one graph (inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>; output <c>scores</c>),
-    /// which ONNX Runtime or ML.NET's <c>ApplyOnnxModel</c> runs as it is. The folder also gets the tokenizer
-    /// files and a manifest (<c>onnx.json</c>) with the labels, the input length and the exit criterion.
+    /// which plain ONNX Runtime runs as it is. The folder also gets the tokenizer files and a manifest
+    /// (<c>onnx.json</c>) with the labels, the input length and the exit criterion.
     /// </summary>
     /// <param name="folder">Created if missing. An earlier export there is replaced (its manifest goes first, so a failed export leaves no loadable mix); other files stay.</param>
     public void ExportOnnx(string folder) => ExportOnnx(folder, fullDepth: true);

@@ -1,8 +1,8 @@
 // earlyexit classify export-onnx: a model zip -> a folder of ONNX graphs that ONNX Runtime scores with
 // early exit (EarlyExit.OnnxRuntime's OnnxTextClassifier, no libtorch), plus model.onnx, the whole model
-// at full depth for plain ONNX Runtime or ML.NET's ApplyOnnxModel. The folder is written beside the
-// target and moved into place when complete; an earlier export there is moved aside and deleted only
-// once the new one is in place, so a failed export leaves the earlier one as it was.
+// at full depth for plain ONNX Runtime. The folder is written beside the target and moved into place
+// when complete; an earlier export there is moved aside and deleted only once the new one is in place,
+// so a failed export leaves the earlier one as it was.
 using System.CommandLine;
 using System.Globalization;
 using EarlyExit.Checkpoints;
