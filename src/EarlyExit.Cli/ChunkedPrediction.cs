@@ -28,16 +28,11 @@ internal static class ChunkedPrediction
     /// <param name="title">The progress title.</param>
     /// <param name="unit">What the items are called in progress.</param>
     /// <param name="cancellationToken">Checked before every chunk.</param>
-    /// <param name="otherBackend">
-    /// Null to predict with the transformer's classifier; else what predicts every item instead, given the batch size,
-    /// the checked criterion and the chunk size (the ONNX Runtime backend of the classify commands).
-    /// </param>
     /// <returns>The results in item order, the time spent predicting, the batch size and the criterion used.</returns>
     /// <exception cref="CliException">The criterion needs something the model lacks (a halting head, more layers).</exception>
     public static (TOut[] Results, TimeSpan Elapsed, int BatchSize, TCriterion Criterion) Score<TSelf, TClassifier, TCriterion, TIn, TOut>(
         EarlyExitTransformer<TSelf, TClassifier, TCriterion> transformer, IReadOnlyList<TIn> items, TCriterion? criterion, int? batchSize, int batchesPerChunk, Func<TCriterion, string> refusal,
-        Func<TClassifier, IReadOnlyList<TIn>, TCriterion, int, TOut[]> predict, CliConsole console, string title, string unit, CancellationToken cancellationToken,
-        Func<int, TCriterion, int, (TOut[] Results, TimeSpan Elapsed)>? otherBackend = null)
+        Func<TClassifier, IReadOnlyList<TIn>, TCriterion, int, TOut[]> predict, CliConsole console, string title, string unit, CancellationToken cancellationToken)
         where TSelf : EarlyExitTransformer<TSelf, TClassifier, TCriterion>
         where TClassifier : EarlyExitClassifier<TCriterion>
         where TCriterion : class
@@ -53,9 +48,7 @@ internal static class ChunkedPrediction
         }
 
         int batch = batchSize ?? transformer.BatchSize;
-        (TOut[] results, TimeSpan elapsed) = otherBackend is null
-            ? Run(items, batch * batchesPerChunk, chunk => predict(transformer.Classifier, chunk, chosen, batch), console, title, unit, cancellationToken)
-            : otherBackend(batch, chosen, batch * batchesPerChunk);
+        (TOut[] results, TimeSpan elapsed) = Run(items, batch * batchesPerChunk, chunk => predict(transformer.Classifier, chunk, chosen, batch), console, title, unit, cancellationToken);
         return (results, elapsed, batch, chosen);
     }
 

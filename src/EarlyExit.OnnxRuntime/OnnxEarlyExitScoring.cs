@@ -118,21 +118,12 @@ internal static class OnnxEarlyExitScoring
         public OrtValue? Pooled { get; private set; } = pooled;
 
         /// <summary>The same rows after a layer: its output and pooled states replace this batch's, which are freed.</summary>
-        public Batch Continue(OrtValue hidden, OrtValue pooled)
+        public Batch Continue(OrtValue hidden, OrtValue? pooled)
         {
-            bool keepsPooled = Pooled is not null;
             Hidden.Dispose();
             Pooled?.Dispose();
             Hidden = hidden;
-            if (keepsPooled)
-            {
-                Pooled = pooled;
-            }
-            else
-            {
-                pooled.Dispose();
-            }
-
+            Pooled = pooled;
             return this;
         }
 
@@ -160,7 +151,7 @@ internal static class OnnxEarlyExitScoring
         public OrtValue? InitialPooled(int[] members) => keepsPooled ? Tensor(new float[members.Length * width], members.Length, width) : null;
 
         /// <summary>Copies the rows at <paramref name="positions"/> of a batch's layer output [n, T, H] and pooled states [n, H] out.</summary>
-        public void CopyOut(int[] members, int[] positions, OrtValue output, OrtValue pooled)
+        public void CopyOut(int[] members, int[] positions, OrtValue output, OrtValue? pooled)
         {
             ReadOnlySpan<float> states = output.GetTensorDataAsSpan<float>();
             int length = states.Length / (members.Length * width);
@@ -168,7 +159,7 @@ internal static class OnnxEarlyExitScoring
             {
                 int row = members[position];
                 _hidden[row] = states.Slice(position * length * width, inputs[row].Length * width).ToArray();
-                if (keepsPooled)
+                if (pooled is not null)
                 {
                     _pooled[row] = pooled.GetTensorDataAsSpan<float>().Slice(position * width, width).ToArray();
                 }

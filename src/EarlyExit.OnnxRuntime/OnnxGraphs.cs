@@ -7,20 +7,20 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace EarlyExit.OnnxRuntime;
 
-/// <summary>What one layer's exit graph said: pooled states, scores and (with a halting head) halting probabilities.</summary>
-internal sealed class ExitOutputs(OrtValue pooled, OrtValue scores, OrtValue? halting) : IDisposable
+/// <summary>What one layer's exit graph said: scores and, with a halting head, pooled states and halting probabilities.</summary>
+internal sealed class ExitOutputs(OrtValue? pooled, OrtValue scores, OrtValue? halting) : IDisposable
 {
-    public OrtValue Pooled { get; private set; } = pooled;
+    public OrtValue? Pooled { get; private set; } = pooled;
 
     public OrtValue Scores { get; } = scores;
 
     public OrtValue? Halting { get; } = halting;
 
     /// <summary>Hands the pooled states over to the caller, who disposes them.</summary>
-    public OrtValue TakePooled()
+    public OrtValue? TakePooled()
     {
-        OrtValue pooled = Pooled;
-        Pooled = null!;
+        OrtValue? pooled = Pooled;
+        Pooled = null;
         return pooled;
     }
 
@@ -36,8 +36,9 @@ internal sealed class ExitOutputs(OrtValue pooled, OrtValue scores, OrtValue? ha
 internal sealed class OnnxGraphs : IDisposable
 {
     private static readonly string[] s_hiddenOutput = [OnnxNames.HiddenState];
-    private static readonly string[] s_exitOutputs = [OnnxNames.Pooled, OnnxNames.Scores];
-    private static readonly string[] s_haltingExitOutputs = [OnnxNames.Pooled, OnnxNames.Scores, OnnxNames.Halting];
+    // The pooled states only feed the next layer's halting head: a model without one asks for the scores alone.
+    private static readonly string[] s_exitOutputs = [OnnxNames.Scores];
+    private static readonly string[] s_haltingExitOutputs = [OnnxNames.Scores, OnnxNames.Pooled, OnnxNames.Halting];
 
     private readonly InferenceSession _embeddings;
     private readonly InferenceSession[] _layers;
@@ -116,7 +117,7 @@ internal sealed class OnnxGraphs : IDisposable
         }
 
         IReadOnlyList<OrtValue> outputs = [.. _exits[layer].Run(_run, inputs, _halting ? s_haltingExitOutputs : s_exitOutputs)];
-        return new ExitOutputs(outputs[0], outputs[1], _halting ? outputs[2] : null);
+        return _halting ? new ExitOutputs(outputs[1], outputs[0], outputs[2]) : new ExitOutputs(null, outputs[0], null);
     }
 
     public void Dispose()

@@ -65,7 +65,7 @@ public sealed class OnnxTextClassifier : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         OnnxManifest manifest = OnnxFolder.ReadManifest(folder);
-        var (_, tokenizer, _) = ModelFolder.ReadEncoderAndTokenizer(folder);
+        var (_, tokenizer) = ModelFolder.ReadTokenizer(folder); // the tokenizer files' bytes are not needed: an export is not saved again
         ExitCriterion criterion;
         try
         {

@@ -29,19 +29,17 @@ internal static class Scoring
     public static ScoredRows Score(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, bool pairs, ExitCriterion? criterion, int? batchSize,
         CliConsole console, string title, CancellationToken cancellationToken, ScoringBackend backend = ScoringBackend.Torch)
     {
-        string[] Texts(IReadOnlyList<ClassificationRow> chunk) => chunk.Select(r => r.Sentence1).ToArray();
-        string?[]? Pairs(IReadOnlyList<ClassificationRow> chunk) => pairs ? chunk.Select(r => r.Sentence2).ToArray() : null;
+        // The ONNX Runtime backend scores the same chunks with the model's export, made before the clock starts.
+        using TemporaryOnnxExport? export = backend == ScoringBackend.Onnx ? TemporaryOnnxExport.Create(palbert.Classifier) : null;
         (ClassificationPrediction[] predictions, TimeSpan elapsed, int batch, ExitCriterion chosen) = ChunkedPrediction.Score(palbert, rows, criterion, batchSize, BatchesPerChunk, c => $"--exit-criterion {c.Name} cannot score this model",
-            (classifier, chunk, c, b) => classifier.Predict(Texts(chunk), Pairs(chunk), c, b),
-            console, title, "rows", cancellationToken, backend == ScoringBackend.Onnx ? OnnxPredict : null);
+            (classifier, chunk, c, b) =>
+            {
+                string[] texts = chunk.Select(r => r.Sentence1).ToArray();
+                string?[]? textPairs = pairs ? chunk.Select(r => r.Sentence2).ToArray() : null;
+                return export is null ? classifier.Predict(texts, textPairs, c, b) : export.Classifier.Predict(texts, textPairs, c, b);
+            },
+            console, title, "rows", cancellationToken);
         return new ScoredRows(predictions, elapsed, batch, chosen);
-
-        // The ONNX Runtime backend: the same chunks, scored by the model's ONNX export.
-        (ClassificationPrediction[], TimeSpan) OnnxPredict(int batch, ExitCriterion chosen, int chunkSize)
-        {
-            using TemporaryOnnxExport export = TemporaryOnnxExport.Create(palbert.Classifier);
-            return ChunkedPrediction.Run(rows, chunkSize, chunk => export.Classifier.Predict(Texts(chunk), Pairs(chunk), chosen, batch), console, title, "rows", cancellationToken);
-        }
     }
 
     /// <summary>

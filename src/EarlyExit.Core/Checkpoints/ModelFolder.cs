@@ -22,11 +22,6 @@ internal interface IVersionedSettings
     int MinReadableVersion { get; }
 }
 
-/// <summary>What names a saved model folder's format.</summary>
-/// <param name="Name">The format's name, written into the settings file.</param>
-/// <param name="Version">The version this code writes, and the newest it reads.</param>
-/// <param name="SettingsFile">The settings file's name.</param>
-/// <param name="What">The model in error messages ("early-exit text classifier").</param>
 /// <summary>
 /// What the text classifier's saved settings (classifier.json) and its ONNX export's manifest (onnx.json)
 /// both hold: the format's name and versions, and the deployable's labels, input length and criterion.
@@ -46,6 +41,11 @@ internal abstract class TextClassifierSettings : IVersionedSettings
     public required string ExitCriterion { get; init; }
 }
 
+/// <summary>What names a saved model folder's format.</summary>
+/// <param name="Name">The format's name, written into the settings file.</param>
+/// <param name="Version">The version this code writes, and the newest it reads.</param>
+/// <param name="SettingsFile">The settings file's name.</param>
+/// <param name="What">The model in error messages ("early-exit text classifier").</param>
 internal sealed record SavedFolderFormat(string Name, int Version, string SettingsFile, string What);
 
 /// <summary>Writes and reads the parts of a saved model folder.</summary>
@@ -116,11 +116,17 @@ internal static class ModelFolder
         return settings;
     }
 
+    /// <summary>The encoder config and the tokenizer of its model type.</summary>
+    public static (EncoderConfig Config, TextTokenizer Tokenizer) ReadTokenizer(string folder)
+    {
+        EncoderConfig config = EncoderConfig.FromFile(Path.Combine(folder, CheckpointLoader.ConfigFileName));
+        return (config, TextTokenizer.FromFolder(folder, config.ModelType));
+    }
+
     /// <summary>The encoder config, the tokenizer and its files' bytes (kept so the model can be saved again).</summary>
     public static (EncoderConfig Config, TextTokenizer Tokenizer, IReadOnlyDictionary<string, byte[]> TokenizerFiles) ReadEncoderAndTokenizer(string folder)
     {
-        EncoderConfig config = EncoderConfig.FromFile(Path.Combine(folder, CheckpointLoader.ConfigFileName));
-        TextTokenizer tokenizer = TextTokenizer.FromFolder(folder, config.ModelType);
+        var (config, tokenizer) = ReadTokenizer(folder);
         var files = TextTokenizer.RequiredFiles(config.ModelType).Concat(TextTokenizer.OptionalFiles)
             .Where(f => File.Exists(Path.Combine(folder, f)))
             .ToDictionary(f => f, f => File.ReadAllBytes(Path.Combine(folder, f)), StringComparer.Ordinal);

@@ -109,7 +109,7 @@ internal static class OnnxFolder
             }
 
             exits[layer] = network.Config.Heads == ClassifierHeads.Shared ? "exit.onnx" : $"exit-{layer}.onnx";
-            if (layer == 0 || network.Config.Heads != ClassifierHeads.Shared)
+            if (written.Add(exits[layer]))
             {
                 var graph = new OnnxGraph($"exit-{layer}");
                 string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Batch, Tokens, hidden);

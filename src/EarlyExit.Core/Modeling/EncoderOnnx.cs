@@ -49,8 +49,9 @@ internal static class OnnxOps
     /// Multi-head attention of every position of <paramref name="hidden"/> [B, T, H] over all of them,
     /// with the additive mask [B, 1, 1, T]: the context [B, T, H] before the output dense.
     /// </summary>
-    public static string Attend(OnnxGraph g, Linear query, Linear key, Linear value, int heads, int hiddenSize, string hidden, string mask)
+    public static string Attend(OnnxGraph g, Linear query, Linear key, Linear value, int heads, string hidden, string mask)
     {
+        long hiddenSize = query.weight!.shape[0];
         long d = hiddenSize / heads;
         string split = g.Ints(0, 0, heads, d); // [B, T, H] -> [B, T, nH, dH]
         string Heads(Linear projection, long[] perm) =>
@@ -148,7 +149,7 @@ internal sealed partial class BertEmbeddings
 internal sealed partial class BertSelfAttention
 {
     public string Onnx(OnnxGraph g, string hidden, string mask) =>
-        OnnxOps.Attend(g, query, key, value, _heads, (int)query.weight!.shape[0], hidden, mask);
+        OnnxOps.Attend(g, query, key, value, _heads, hidden, mask);
 }
 
 internal sealed partial class BertResidualOutput
@@ -213,7 +214,7 @@ internal sealed partial class AlbertAttention
 {
     public string Onnx(OnnxGraph g, string hidden, string mask)
     {
-        string context = OnnxOps.Attend(g, query, key, value, _heads, (int)query.weight!.shape[0], hidden, mask);
+        string context = OnnxOps.Attend(g, query, key, value, _heads, hidden, mask);
         return OnnxOps.LayerNorm(g, LayerNorm, g.Op("Add", [hidden, OnnxOps.Linear(g, dense, context)]));
     }
 }
