@@ -153,11 +153,16 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
     /// (<c>onnx.json</c>) with the labels, the input length and the exit criterion.
     /// </summary>
     /// <param name="folder">Created if missing. An earlier export there is replaced (its manifest goes first, so a failed export leaves no loadable mix); other files stay.</param>
-    public void ExportOnnx(string folder) => ExportOnnx(folder, fullDepth: true);
+    public void ExportOnnx(string folder) =>
+        OnnxFolder.Write(folder, Model, TokenizerFiles, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId);
 
-    /// <summary>The export, with or without the full-depth graph (a scorer on the ONNX Runtime backend reads only the per-layer graphs).</summary>
-    internal void ExportOnnx(string folder, bool fullDepth) =>
-        OnnxFolder.Write(folder, Model, TokenizerFiles, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth);
+    /// <summary>
+    /// The per-layer graphs of the export, without files and without the full-depth graph: each file's ONNX model
+    /// goes to <paramref name="save"/>, and the manifest that names them comes back. The ONNX Runtime backend of a
+    /// model in this process opens them from memory.
+    /// </summary>
+    internal OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save) =>
+        OnnxFolder.Export(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth: false, save);
 
     /// <summary>Reads a classifier written by <see cref="Save"/>.</summary>
     /// <param name="folder">The folder.</param>

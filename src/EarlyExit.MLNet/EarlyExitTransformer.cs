@@ -127,6 +127,7 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
         {
             _disposed = true;
             _classifier.Release();
+            ReleaseBackend();
         }
 
         GC.SuppressFinalize(this);
@@ -142,6 +143,18 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
 
     /// <summary>The mapper from <paramref name="inputSchema"/> to the output columns.</summary>
     private protected abstract IBatchScoringMapper CreateMapper(DataViewSchema inputSchema);
+
+    /// <summary>Releases what a derived transformer scores with besides the shared model (called once, on dispose).</summary>
+    private protected virtual void ReleaseBackend()
+    {
+    }
+
+    /// <summary>The shared model, acquired once more, for another transformer over it.</summary>
+    private protected SharedModel<TClassifier> AcquireModel()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _classifier.Acquire();
+    }
 
     /// <summary>Saves through <c>ModelPersistence.Save(this, ctx)</c>, which needs the derived type.</summary>
     private protected abstract void SaveTo(ModelSaveContext ctx);

@@ -56,8 +56,26 @@ internal sealed class OnnxGraphs : IDisposable
         _halting = halting;
     }
 
-    /// <summary>Opens every graph the manifest names, each file once.</summary>
-    public static OnnxGraphs Open(string folder, OnnxManifest manifest, OnnxRuntimeOptions options)
+    /// <summary>Opens every graph the manifest names from the files in <paramref name="folder"/>, each file once.</summary>
+    public static OnnxGraphs Open(string folder, OnnxManifest manifest, OnnxRuntimeOptions options) =>
+        Open(manifest, options, (file, settings) =>
+        {
+            string path = Path.Combine(folder, file);
+            try
+            {
+                return new InferenceSession(path, settings);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new InvalidDataException($"ONNX Runtime cannot load '{path}': {e.Message} Export the model again with this version of EarlyExit.MLNet.", e);
+            }
+        });
+
+    /// <summary>Opens every graph the manifest names from <paramref name="models"/> (file name to ONNX model), each once.</summary>
+    public static OnnxGraphs Open(IReadOnlyDictionary<string, byte[]> models, OnnxManifest manifest, OnnxRuntimeOptions options) =>
+        Open(manifest, options, (file, settings) => new InferenceSession(models[file], settings));
+
+    private static OnnxGraphs Open(OnnxManifest manifest, OnnxRuntimeOptions options, Func<string, SessionOptions, InferenceSession> open)
     {
         var sessions = new Dictionary<string, InferenceSession>(StringComparer.Ordinal);
         using SessionOptions settings = options.ToSessionOptions();
@@ -67,16 +85,7 @@ internal sealed class OnnxGraphs : IDisposable
             {
                 if (!sessions.TryGetValue(file, out InferenceSession? session))
                 {
-                    string path = Path.Combine(folder, file);
-                    try
-                    {
-                        session = new InferenceSession(path, settings);
-                    }
-                    catch (OnnxRuntimeException e)
-                    {
-                        throw new InvalidDataException($"ONNX Runtime cannot load '{path}': {e.Message} Export the model again with this version of EarlyExit.MLNet.", e);
-                    }
-
+                    session = open(file, settings);
                     sessions[file] = session;
                 }
 

@@ -88,6 +88,22 @@ public sealed class OnnxTextClassifier : IDisposable
         }
     }
 
+    /// <summary>
+    /// The ONNX Runtime backend of a classifier in this process, without files: its graphs are exported in memory
+    /// (a few seconds for a small encoder) and opened. It scores the weights as they are now, with the classifier's
+    /// tokenizer, labels and exit criterion; the classifier stays usable and can be disposed independently.
+    /// </summary>
+    /// <param name="classifier">The trained classifier (on any device; its weights are copied).</param>
+    /// <param name="options">Threads and graph optimisation; null for the defaults.</param>
+    public static OnnxTextClassifier FromClassifier(EarlyExitTextClassifier classifier, OnnxRuntimeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        var models = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        OnnxManifest manifest = classifier.ExportOnnxGraphs((file, model) => models[file] = model);
+        OnnxGraphs graphs = OnnxGraphs.Open(models, manifest, options ?? new OnnxRuntimeOptions());
+        return new OnnxTextClassifier(manifest, graphs, classifier.Tokenizer, classifier.ExitCriterion);
+    }
+
     /// <summary>Tokenizes one text (or pair) as the model's inputs, truncated to <see cref="MaxSequenceLength"/>.</summary>
     public TokenizedInput Encode(string? text, string? textPair = null) => Tokenizer.Encode(text ?? string.Empty, textPair, MaxSequenceLength);
 

@@ -7,8 +7,9 @@
 //        the dev rows' scores, predicted labels and exit layers
 //   load <dev.tsv> <model.zip> <scores.tsv>               loads with mlContext.Model.Load (a new process)
 //        and fails unless every score, label and exit layer equals the file's, bit for bit
-//   export <model.zip> <folder>                           writes the model's ONNX export (for the ONNX app,
-//        test/Consumer/OnnxProgram.cs, which scores it without libtorch)
+//   export <dev.tsv> <model.zip> <folder>                 scores the dev rows through ML.NET with the ONNX Runtime
+//        backend (WithBackend), which must give TorchSharp's labels and exit layers, then writes the model's
+//        ONNX export (for the ONNX app, test/Consumer/OnnxProgram.cs, which scores it without libtorch)
 using System.Globalization;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.Palbert;
@@ -63,16 +64,26 @@ if (args is ["load", string devPath, string modelPath, string expectedFile])
     return 0;
 }
 
-if (args is ["export", string zip, string folder])
+if (args is ["export", string dev, string zip, string folder])
 {
-    ITransformer model = ml.Model.Load(zip, out _);
-    PalbertTransformer palbert = ((IEnumerable<ITransformer>)model).OfType<PalbertTransformer>().Single();
+    var model = (TransformerChain<ITransformer>)ml.Model.Load(zip, out _);
+    PalbertTransformer palbert = model.OfType<PalbertTransformer>().Single();
+    using PalbertTransformer onnx = palbert.WithBackend(ScoringBackend.OnnxRuntime);
+    string[] torch = Score(model, dev).Select(LabelAndExit).ToArray();
+    string[] ort = Score(new TransformerChain<ITransformer>(model.Select(t => t == palbert ? onnx : t).ToArray()), dev).Select(LabelAndExit).ToArray();
+    if (torch.Length == 0 || !torch.SequenceEqual(ort))
+    {
+        Console.Error.WriteLine($"the ONNX Runtime backend gives other labels or exit layers than TorchSharp: {string.Join(" | ", ort)} against {string.Join(" | ", torch)}");
+        return 1;
+    }
+
+    Console.WriteLine($"the ONNX Runtime backend (WithBackend) gives TorchSharp's labels and exit layers for {ort.Length} rows");
     palbert.Classifier.ExportOnnx(folder);
     Console.WriteLine($"exported {zip} to {folder}");
     return 0;
 }
 
-Console.Error.WriteLine("usage: fit <train.tsv> <dev.tsv> <model.zip> <scores.tsv> | load <dev.tsv> <model.zip> <scores.tsv> | export <model.zip> <folder>");
+Console.Error.WriteLine("usage: fit <train.tsv> <dev.tsv> <model.zip> <scores.tsv> | load <dev.tsv> <model.zip> <scores.tsv> | export <dev.tsv> <model.zip> <folder>");
 return 2;
 
 IDataView Load(string path) =>
@@ -83,6 +94,9 @@ string[] Score(ITransformer model, string devFile) =>
     ml.Data.CreateEnumerable<Scored>(model.Transform(ml.Data.TakeRows(Load(devFile), DevRows)), reuseRowObject: false)
         .Select(r => $"{string.Join(" ", r.Score.Select(s => BitConverter.SingleToInt32Bits(s).ToString("x8")))}\t{r.PredictedLabel}\t{r.ExitLayer}")
         .ToArray();
+
+// A scored line's predicted label and exit layer (the scores of two backends differ in the last bits).
+static string LabelAndExit(string line) => line[(line.IndexOf('\t', StringComparison.Ordinal) + 1)..];
 
 /// <summary>A GLUE SST-2 row.</summary>
 internal sealed class Review

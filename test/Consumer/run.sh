@@ -10,9 +10,10 @@
 #      from the app's publish folder, loads it and checks identical scores (test/Consumer/Program.cs). On
 #      Debian 12 both runs also prove the libstdc++ fix of the package's buildTransitive targets;
 #   4. dotnet tool install --tool-path the packed tool, which trains a tiny model and evaluates it;
-#   5. the first app exports the model to ONNX; a second fresh app references EarlyExit.OnnxRuntime alone
-#      (no libtorch, EE0001 turned off as the README says), is published for linux-x64, must hold no libtorch
-#      library, and scores the export with the same labels and exit layers (test/Consumer/OnnxProgram.cs);
+#   5. the first app scores through ML.NET on the ONNX Runtime backend (PalbertTransformer.WithBackend: the
+#      labels and exit layers must be TorchSharp's) and exports the model to ONNX; a second fresh app
+#      references EarlyExit.OnnxRuntime alone (no libtorch, EE0001 turned off as the README says), is
+#      published for linux-x64, must hold no libtorch library, and scores the export with the same labels and exit layers (test/Consumer/OnnxProgram.cs);
 #      both publish folders' sizes are printed;
 #   6. without the backend line, the build warns EE0001 with the line to add.
 # Needs ../shared (SST-2, and the tiny-bert preset's vocabulary through the EARLYEXIT_ASSETS mirror).
@@ -80,7 +81,7 @@ dotnet publish -c Release -nologo -v q -p:TreatWarningsAsErrors=true -o "$work/p
 dotnet "$work/publish/ConsumerApp.dll" load "$sst2/dev.tsv" "$work/model.zip" "$work/scores.tsv"
 
 step "the ONNX Runtime backend: a second app without libtorch scores the model's export"
-$app export "$work/model.zip" "$work/onnx-model"
+$app export "$sst2/dev.tsv" "$work/model.zip" "$work/onnx-model"
 cd "$work"
 dotnet new console -o onnx-app -n OnnxApp --no-restore > /dev/null
 cp app/nuget.config onnx-app/

@@ -96,7 +96,43 @@ public sealed class OnnxTextClassifierTests : IDisposable
         Assert.True(classifier.HasHaltingHead);
     }
 
+    [Fact]
+    public void FromClassifier_GraphsInMemory_ScoreAsTheExportedFolderAndOutliveTheClassifier()
+    {
+        string folder = Path.Combine(_root, "files");
+        OnnxTextClassifier inMemory;
+        using (EarlyExitTextClassifier classifier = Create(halting: true, ClassifierHeads.PerLayer))
+        {
+            classifier.ExportOnnx(folder);
+            inMemory = OnnxTextClassifier.FromClassifier(classifier);
+        }
+
+        using (inMemory)
+        {
+            using OnnxTextClassifier fromFiles = OnnxTextClassifier.Load(folder);
+            string[] texts = ["a good film", "bad", "neither good nor bad, and rather long for a test of this size", "", "ok then"];
+
+            Assert.Equal(fromFiles.ExitCriterion, inMemory.ExitCriterion);
+            Assert.Equal(fromFiles.Labels, inMemory.Labels);
+            foreach (ExitCriterion criterion in new[] { ExitCriterion.QExit(0.4), ExitCriterion.Full(), ExitCriterion.FixedLayer(1) })
+            {
+                var expected = fromFiles.Predict(texts, criterion: criterion, batchSize: 2);
+                var actual = inMemory.Predict(texts, criterion: criterion, batchSize: 2);
+                Assert.Equal(expected.Select(p => p.ExitLayer), actual.Select(p => p.ExitLayer));
+                Assert.Equal(expected.SelectMany(p => p.Probabilities), actual.SelectMany(p => p.Probabilities), (a, b) => Math.Abs(a - b) <= 1e-6f);
+            }
+        }
+    }
+
     private string Export(bool halting, ClassifierHeads heads = ClassifierHeads.Shared, string? folder = null)
+    {
+        using EarlyExitTextClassifier classifier = Create(halting, heads);
+        folder ??= Path.Combine(_root, Guid.NewGuid().ToString("N"));
+        classifier.ExportOnnx(folder);
+        return folder;
+    }
+
+    private static EarlyExitTextClassifier Create(bool halting, ClassifierHeads heads)
     {
         using PretrainedEncoder backbone = PretrainedEncoder.FromPreset("tiny-bert", new PretrainedEncoderOptions
         {
@@ -104,10 +140,6 @@ public sealed class OnnxTextClassifierTests : IDisposable
             Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
         });
         var config = new EarlyExitNetworkConfig { NumLabels = 2, Heads = heads, Halting = halting ? HaltingVariant.Concat : HaltingVariant.None };
-        using EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(
-            backbone, ["negative", "positive"], config, 40, halting ? ExitCriterion.QExit(0.4) : ExitCriterion.Full(), seed: 1);
-        folder ??= Path.Combine(_root, Guid.NewGuid().ToString("N"));
-        classifier.ExportOnnx(folder);
-        return folder;
+        return EarlyExitTextClassifier.Create(backbone, ["negative", "positive"], config, 40, halting ? ExitCriterion.QExit(0.4) : ExitCriterion.Full(), seed: 1);
     }
 }

@@ -4,6 +4,7 @@ using System.CommandLine;
 using EarlyExit.Cli.Output;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
+using EarlyExit.MLNet;
 using Microsoft.ML;
 
 namespace EarlyExit.Cli.Classify;
@@ -17,7 +18,7 @@ internal sealed class EvaluateCommand(CliConsole console)
     private readonly ColumnOptions _columns = new(withLabel: true);
     private readonly DataFormatOptions _format = new();
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion("Score with this exit criterion instead of the model's own (no retraining).");
-    private readonly Option<ScoringBackend?> _backend = TemporaryOnnxExport.Option();
+    private readonly Option<ScoringBackend?> _backend = BackendOption.Create();
     private readonly MetricsJsonOption _metricsJson = new();
 
     protected override void AddOptions(Command command)
@@ -48,7 +49,7 @@ internal sealed class EvaluateCommand(CliConsole console)
         PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before scoring
 
         ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), Terminal, "evaluating", cancellationToken,
-            parse.GetValue(_backend) ?? ScoringBackend.Torch);
+            parse.GetValue(_backend) ?? ScoringBackend.TorchSharp);
         EvaluationMetrics metrics = Scoring.Metrics(model.Palbert, data.Rows, scored, modelPath, dataPath, positiveLabel);
         Terminal.WriteLine($"Evaluated '{modelPath}' on '{dataPath}':");
         Terminal.Output.Write(MetricsReport.ToText(metrics));

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Text;
 using EarlyExit.Cli.Output;
 using EarlyExit.ExitCriteria;
+using EarlyExit.MLNet;
 using Microsoft.ML;
 
 namespace EarlyExit.Cli.Classify;
@@ -24,7 +25,7 @@ internal sealed class ScoreCommand(CliConsole console)
     private readonly ColumnOptions _columns = new(withLabel: false);
     private readonly DataFormatOptions _format = new();
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion("Score with this exit criterion instead of the model's own (no retraining).");
-    private readonly Option<ScoringBackend?> _backend = TemporaryOnnxExport.Option();
+    private readonly Option<ScoringBackend?> _backend = BackendOption.Create();
     private readonly Option<string> _out = new("--out")
     {
         Description = "The scored file: every input column, then PredictedLabel, ExitLayer and P(<class>) per class; tab-separated, with a header " +
@@ -62,7 +63,7 @@ internal sealed class ScoreCommand(CliConsole console)
         ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, Terminal.Warn, cancellationToken);
 
         ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), Terminal, "scoring", cancellationToken,
-            parse.GetValue(_backend) ?? ScoringBackend.Torch);
+            parse.GetValue(_backend) ?? ScoringBackend.TorchSharp);
         IReadOnlyList<string> classes = model.Palbert.ClassNames;
         AtomicFile.Write(outPath, temporary =>
         {

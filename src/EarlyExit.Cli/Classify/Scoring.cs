@@ -8,7 +8,9 @@ using EarlyExit.Cli.Output;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
+using EarlyExit.MLNet;
 using EarlyExit.MLNet.Palbert;
+using EarlyExit.OnnxRuntime;
 
 namespace EarlyExit.Cli.Classify;
 
@@ -27,16 +29,16 @@ internal static class Scoring
     /// <summary>Scores <paramref name="rows"/> with <paramref name="criterion"/> (null: the model's own) in batches of <paramref name="batchSize"/> (null: the model's).</summary>
     /// <exception cref="CliException">The criterion needs something the model lacks (a halting head, more layers).</exception>
     public static ScoredRows Score(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, bool pairs, ExitCriterion? criterion, int? batchSize,
-        CliConsole console, string title, CancellationToken cancellationToken, ScoringBackend backend = ScoringBackend.Torch)
+        CliConsole console, string title, CancellationToken cancellationToken, ScoringBackend backend = ScoringBackend.TorchSharp)
     {
-        // The ONNX Runtime backend scores the same chunks with the model's export, made before the clock starts.
-        using TemporaryOnnxExport? export = backend == ScoringBackend.Onnx ? TemporaryOnnxExport.Create(palbert.Classifier) : null;
+        // The ONNX Runtime backend scores the same chunks with the model's graphs, exported before the clock starts.
+        using OnnxTextClassifier? onnx = backend == ScoringBackend.OnnxRuntime ? OnnxTextClassifier.FromClassifier(palbert.Classifier) : null;
         (ClassificationPrediction[] predictions, TimeSpan elapsed, int batch, ExitCriterion chosen) = ChunkedPrediction.Score(palbert, rows, criterion, batchSize, BatchesPerChunk, c => $"--exit-criterion {c.Name} cannot score this model",
             (classifier, chunk, c, b) =>
             {
                 string[] texts = chunk.Select(r => r.Sentence1).ToArray();
                 string?[]? textPairs = pairs ? chunk.Select(r => r.Sentence2).ToArray() : null;
-                return export is null ? classifier.Predict(texts, textPairs, c, b) : export.Classifier.Predict(texts, textPairs, c, b);
+                return onnx is null ? classifier.Predict(texts, textPairs, c, b) : onnx.Predict(texts, textPairs, c, b);
             },
             console, title, "rows", cancellationToken);
         return new ScoredRows(predictions, elapsed, batch, chosen);

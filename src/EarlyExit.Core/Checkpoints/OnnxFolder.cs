@@ -81,17 +81,30 @@ internal static class OnnxFolder
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         RemoveEarlierExport(folder);
+        ModelFolder.WriteTokenizerAndConfig(folder, tokenizerFiles, network.Encoder.Config);
+        OnnxManifest manifest = Export(network, labels, maxSequenceLength, exitCriterion, padTokenId, fullDepth,
+            (file, model) => File.WriteAllBytes(Path.Combine(folder, file), model));
+        File.WriteAllText(Path.Combine(folder, Format.SettingsFile), JsonSerializer.Serialize(manifest, ModelFolder.Json));
+    }
+
+    /// <summary>
+    /// Builds the graphs of <paramref name="network"/> and hands each file's ONNX model to <paramref name="save"/>
+    /// (each file once); gives the manifest that names them. <see cref="Write"/> saves them as files; the
+    /// ONNX Runtime backend of a model in memory opens them without files.
+    /// </summary>
+    public static OnnxManifest Export(EarlyExitNetwork network, IReadOnlyList<string> labels, int maxSequenceLength, string exitCriterion, int padTokenId,
+        bool fullDepth, Action<string, byte[]> save)
+    {
         EncoderNetwork encoder = network.Encoder;
         string hidden = encoder.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string classes = network.NumLabels.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        ModelFolder.WriteTokenizerAndConfig(folder, tokenizerFiles, encoder.Config);
 
         var embeddings = new OnnxGraph("embeddings");
         string ids = embeddings.Input(OnnxNames.InputIds, OnnxType.Int64, Batch, Tokens);
         string types = embeddings.Input(OnnxNames.TokenTypeIds, OnnxType.Int64, Batch, Tokens);
         embeddings.Output(encoder.OnnxEmbed(embeddings, ids, types), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, hidden);
         const string embeddingsFile = "embeddings.onnx";
-        Save(folder, embeddingsFile, embeddings);
+        save(embeddingsFile, embeddings.ToModel());
 
         var layers = new string[network.NumLayers];
         var written = new HashSet<string>(StringComparer.Ordinal);
@@ -105,7 +118,7 @@ internal static class OnnxFolder
                 string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Batch, Tokens, hidden);
                 string mask = EncoderNetwork.OnnxMask(graph, graph.Input(OnnxNames.AttentionMask, OnnxType.Int64, Batch, Tokens));
                 graph.Output(encoder.OnnxLayer(graph, layer, state, mask), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, hidden);
-                Save(folder, layers[layer], graph);
+                save(layers[layer], graph.ToModel());
             }
 
             exits[layer] = network.Config.Heads == ClassifierHeads.Shared ? "exit.onnx" : $"exit-{layer}.onnx";
@@ -123,17 +136,17 @@ internal static class OnnxFolder
                     graph.Output(values.Halting, OnnxNames.Halting, OnnxType.Float, Batch);
                 }
 
-                Save(folder, exits[layer], graph);
+                save(exits[layer], graph.ToModel());
             }
         }
 
         string? fullDepthFile = fullDepth ? "model.onnx" : null;
         if (fullDepthFile is not null)
         {
-            Save(folder, fullDepthFile, FullDepth(network, classes));
+            save(fullDepthFile, FullDepth(network, classes).ToModel());
         }
 
-        var manifest = new OnnxManifest
+        return new OnnxManifest
         {
             Format = Format.Name,
             FormatVersion = Format.Version,
@@ -151,7 +164,6 @@ internal static class OnnxFolder
             Exits = exits,
             FullDepth = fullDepthFile,
         };
-        File.WriteAllText(Path.Combine(folder, Format.SettingsFile), JsonSerializer.Serialize(manifest, ModelFolder.Json));
     }
 
     /// <summary>Reads the manifest and checks that every graph file it names is there.</summary>
@@ -227,6 +239,4 @@ internal static class OnnxFolder
         graph.Output(last.Scores, OnnxNames.Scores, OnnxType.Float, Batch, classes);
         return graph;
     }
-
-    private static void Save(string folder, string file, OnnxGraph graph) => File.WriteAllBytes(Path.Combine(folder, file), graph.ToModel());
 }

@@ -1,8 +1,8 @@
 // The Palbert transformer's mapper: input texts (one or two columns) to PredictedLabel, Score,
 // ExitLayer and HaltingDistribution; a regression model's Score is the predicted value (Single) and it
 // has no PredictedLabel. Batched scoring, the lazy view and single-row rows come from
-// Scoring/BatchScoring.cs; each chunk goes straight to the transformer's classifier (Core's
-// EarlyExitTextClassifier.Predict) with the transformer's criterion and batch size.
+// Scoring/BatchScoring.cs; each chunk goes to the transformer's backend (Core's EarlyExitTextClassifier.Predict,
+// or OnnxTextClassifier.Predict on ONNX Runtime) with the transformer's criterion and batch size.
 using EarlyExit.Inference;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.MLNet.Scoring;
@@ -45,7 +45,7 @@ internal sealed class PalbertMapper : BatchScoringMapper<(string Text, string? P
     public override ClassificationPrediction[] Score(IReadOnlyList<(string Text, string? Pair)> inputs)
     {
         _parent.ThrowIfDisposed();
-        return _parent.Classifier.Predict(inputs.Select(i => i.Text).ToArray(), ScoringInputs.Count > 1 ? inputs.Select(i => i.Pair ?? string.Empty).ToArray() : null,
+        return _parent.Predict(inputs.Select(i => i.Text).ToArray(), ScoringInputs.Count > 1 ? inputs.Select(i => i.Pair ?? string.Empty).ToArray() : null,
             _parent.ExitCriterion, _parent.BatchSize);
     }
 

@@ -1,10 +1,13 @@
+using System.Text.Json.Serialization;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.MLNet.Scoring;
 using EarlyExit.MLNet.Sweeps;
+using EarlyExit.OnnxRuntime;
 using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
@@ -32,7 +35,8 @@ public sealed record PalbertColumns(string Sentence1, string? Sentence2, string?
 /// <item><term>ExitLayer</term><description>Int32, the 1-based layer the row exited at.</description></item>
 /// <item><term>HaltingDistribution</term><description>Vector&lt;Single&gt; p_1..p_L, for models with a halting head; NaN for layers a row never reached.</description></item>
 /// </list>
-/// Change the criterion without retraining with <c>WithExitCriterion</c>. Saved and loaded by
+/// Change the criterion without retraining with <c>WithExitCriterion</c>, and what runs the network with
+/// <c>WithBackend</c> (TorchSharp, or ONNX Runtime on the CPU). Saved and loaded by
 /// <c>mlContext.Model.Save</c>/<c>Load</c> with everything inside the zip.
 /// </summary>
 public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer, EarlyExitTextClassifier, ExitCriterion>, IModelPersistable<PalbertTransformer>
@@ -41,7 +45,8 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
     internal const string LoaderSignature = "EarlyExitPalbert";
 
     // *** Binary format ***
-    // Model.key body: string  settings JSON (SavedSettings: columns, label key values, exit criterion, classifier file names)
+    // Model.key body: string  settings JSON (SavedSettings: columns, label key values, exit criterion, classifier file
+    //                         names, and the scoring backend, which earlier writers left out: TorchSharp)
     // entries:        classifier/<file>  each file of EarlyExitTextClassifier.Save (config.json, model.safetensors,
     //                                    classifier.json, tokenizer files)
     // Version 0x00010001: the first. Version 0x00010002: regression models, whose settings have no
@@ -53,10 +58,16 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
 
     private const string ClassifierFolder = "classifier";
 
-    internal PalbertTransformer(IHostEnvironment env, SharedModel<EarlyExitTextClassifier> classifier, PalbertColumns columns, LabelKeyValues? labels, ExitCriterion criterion, TrainingReport? report)
+    // The network's ONNX Runtime sessions when the backend is ONNX Runtime, shared like the model by the
+    // transformers made from this one.
+    private readonly SharedModel<OnnxTextClassifier>? _onnx;
+
+    internal PalbertTransformer(IHostEnvironment env, SharedModel<EarlyExitTextClassifier> classifier, PalbertColumns columns, LabelKeyValues? labels, ExitCriterion criterion, TrainingReport? report,
+        SharedModel<OnnxTextClassifier>? onnx = null)
         : base(env, nameof(PalbertTransformer), classifier, labels, criterion, columns.BatchSize, report)
     {
         Columns = columns;
+        _onnx = onnx;
     }
 
     /// <summary>The save format (interop).</summary>
@@ -70,6 +81,32 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
 
     /// <summary>Whether the model has a halting head (Q-exit, sampled and expectation criteria need one).</summary>
     public bool HasHaltingHead => Classifier.Model.HasHaltingHead;
+
+    /// <summary>What runs the network when this transformer scores; change it with <see cref="WithBackend"/>.</summary>
+    public ScoringBackend Backend => _onnx is null ? ScoringBackend.TorchSharp : ScoringBackend.OnnxRuntime;
+
+    /// <summary>
+    /// A transformer over the same trained model whose network runs on <paramref name="backend"/>. For
+    /// <see cref="ScoringBackend.OnnxRuntime"/> the network is exported to ONNX graphs in memory (no files; a few
+    /// seconds for a small encoder) and scored by ONNX Runtime on the CPU, with the same exit criteria, the same
+    /// predictions and exit layers, and probabilities within float rounding. The backend is saved with the model.
+    /// </summary>
+    /// <param name="backend">TorchSharp (the default) or OnnxRuntime.</param>
+    /// <param name="options">ONNX Runtime's threads and graph optimisation; null for the defaults. Not saved with the model.</param>
+    /// <exception cref="ArgumentException">Options given for the TorchSharp backend.</exception>
+    public PalbertTransformer WithBackend(ScoringBackend backend, OnnxRuntimeOptions? options = null)
+    {
+        ThrowIfDisposed();
+        SharedModel<OnnxTextClassifier>? onnx = backend switch
+        {
+            ScoringBackend.TorchSharp when options is not null =>
+                throw new ArgumentException("OnnxRuntimeOptions configure the OnnxRuntime backend; pass null for the TorchSharp backend.", nameof(options)),
+            ScoringBackend.TorchSharp => null,
+            ScoringBackend.OnnxRuntime => new(OnnxTextClassifier.FromClassifier(Classifier, options)),
+            _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Choose ScoringBackend.TorchSharp or ScoringBackend.OnnxRuntime."),
+        };
+        return new(Host, AcquireModel(), Columns, Labels, ExitCriterion, TrainingReport, onnx);
+    }
 
     /// <summary>
     /// Sweeps exit criteria on labelled data: one full-depth pass records every layer's outputs, then each
@@ -101,7 +138,7 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
     /// <summary>Writes the transformer (see the binary format above).</summary>
     void IModelPersistable<PalbertTransformer>.SaveModel(ModelWriter writer)
     {
-        WriteModel(writer, ClassifierFolder, files => new SavedSettings(Columns, Labels?.TypeName, Labels?.Values.ToArray(), Labels?.HasAnnotation ?? false, ExitCriterion.Name, files));
+        WriteModel(writer, ClassifierFolder, files => new SavedSettings(Columns, Labels?.TypeName, Labels?.Values.ToArray(), Labels?.HasAnnotation ?? false, ExitCriterion.Name, files, Backend));
     }
 
     /// <summary>
@@ -114,10 +151,17 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
                 classifier.Model.IsRegression ? null : LabelKeyValues.FromSaved(
                     settings.LabelType ?? throw new InvalidDataException("The Palbert transformer's settings lack the label type of a classifier."),
                     settings.Labels ?? throw new InvalidDataException("The Palbert transformer's settings lack the class names of a classifier."), settings.LabelsAnnotated),
-                ExitCriterion.Parse(settings.ExitCriterion), report: null));
+                ExitCriterion.Parse(settings.ExitCriterion), report: null,
+                settings.Backend == ScoringBackend.OnnxRuntime ? new(OnnxTextClassifier.FromClassifier(classifier.Model)) : null));
+
+    /// <summary>Early-exit predictions of the texts (and pairs) on this transformer's backend.</summary>
+    internal ClassificationPrediction[] Predict(IReadOnlyList<string?> texts, IReadOnlyList<string?>? pairs, ExitCriterion criterion, int batchSize) =>
+        _onnx is null ? Classifier.Predict(texts, pairs, criterion, batchSize) : _onnx.Model.Predict(texts, pairs, criterion, batchSize);
 
     private protected override PalbertTransformer With(SharedModel<EarlyExitTextClassifier> classifier, ExitCriterion criterion, int batchSize) =>
-        new(Host, classifier, Columns with { BatchSize = batchSize }, Labels, criterion, TrainingReport);
+        new(Host, classifier, Columns with { BatchSize = batchSize }, Labels, criterion, TrainingReport, _onnx?.Acquire());
+
+    private protected override void ReleaseBackend() => _onnx?.Release();
 
     private protected override ExitCriterion ParseCriterion(string text) => ExitCriterion.Parse(text);
 
@@ -125,5 +169,6 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
 
     private protected override void SaveTo(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
 
-    private sealed record SavedSettings(PalbertColumns Columns, string? LabelType, string[]? Labels, bool LabelsAnnotated, string ExitCriterion, string[] Files);
+    private sealed record SavedSettings(PalbertColumns Columns, string? LabelType, string[]? Labels, bool LabelsAnnotated, string ExitCriterion, string[] Files,
+        [property: JsonConverter(typeof(JsonStringEnumConverter<ScoringBackend>))] ScoringBackend Backend = ScoringBackend.TorchSharp);
 }

@@ -75,7 +75,7 @@ internal static class PalbertSweep
         MeasuredPass Measure(string criterion)
         {
             var watch = Stopwatch.StartNew();
-            ClassificationPrediction[] predictions = classifier.Predict(texts, pairs, ExitCriterion.Parse(criterion), batch);
+            ClassificationPrediction[] predictions = palbert.Predict(texts, pairs, ExitCriterion.Parse(criterion), batch); // timed on the transformer's backend
             double seconds = watch.Elapsed.TotalSeconds;
             SweepCandidate real = Candidate(criterion, predictions.Select(p => p.PredictedClass).ToArray(), predictions.Select(p => p.ExitLayer).ToArray(), labels, palbert.ClassNames, layers, positive);
             return new MeasuredPass(seconds, real.Metrics, real.MeanExitLayer);

@@ -97,5 +97,8 @@ public sealed class PalbertFixture : IDisposable
     public List<ScoredRow> Score(IEnumerable<TextRow> rows, ITransformer? model = null) =>
         Context.Data.CreateEnumerable<ScoredRow>((model ?? Model).Transform(Context.Data.LoadFromEnumerable(rows)), reuseRowObject: false).ToList();
 
+    /// <summary>The fitted pipeline with another Palbert transformer in the middle.</summary>
+    public ITransformer Chain(PalbertTransformer palbert) => new TransformerChain<ITransformer>(Model.ElementAt(0), palbert, Model.ElementAt(2));
+
     public void Dispose() => Palbert.Dispose();
 }

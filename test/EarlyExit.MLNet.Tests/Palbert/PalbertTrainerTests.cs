@@ -103,8 +103,8 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
         using PalbertTransformer firstLayer = fixture.Palbert.WithExitCriterion(ExitCriterion.FixedLayer(1));
         using PalbertTransformer full = fixture.Palbert.WithExitCriterion(ExitCriterion.Full());
 
-        Assert.All(fixture.Score(fixture.Test, Chain(firstLayer)), r => Assert.Equal(1, r.ExitLayer));
-        Assert.All(fixture.Score(fixture.Test, Chain(full)), r => Assert.Equal(fixture.Palbert.NumLayers, r.ExitLayer));
+        Assert.All(fixture.Score(fixture.Test, fixture.Chain(firstLayer)), r => Assert.Equal(1, r.ExitLayer));
+        Assert.All(fixture.Score(fixture.Test, fixture.Chain(full)), r => Assert.Equal(fixture.Palbert.NumLayers, r.ExitLayer));
         Assert.Equal(ExitCriterion.QExit(0.5), fixture.Palbert.ExitCriterion);
     }
 
@@ -114,7 +114,7 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
         using PalbertTransformer single = fixture.Palbert.WithBatchSize(1);
 
         List<ScoredRow> batched = fixture.Score(fixture.Test);
-        List<ScoredRow> oneByOne = fixture.Score(fixture.Test, Chain(single));
+        List<ScoredRow> oneByOne = fixture.Score(fixture.Test, fixture.Chain(single));
 
         Assert.Equal(1, single.Columns.BatchSize);
         Assert.Equal(batched.Select(r => (r.PredictedLabel, r.ExitLayer)), oneByOne.Select(r => (r.PredictedLabel, r.ExitLayer)));
@@ -340,10 +340,6 @@ public sealed class PalbertTrainerTests(PalbertFixture fixture) : IClassFixture<
         Assert.True(pair.Length > single.Length, "the second text must be part of the input");
         Assert.Contains(1, pair.TokenTypeIds);
     }
-
-    // The fixture's pipeline with another Palbert transformer in the middle.
-    private ITransformer Chain(PalbertTransformer palbert) =>
-        new TransformerChain<ITransformer>(fixture.Model.ElementAt(0), palbert, fixture.Model.ElementAt(2));
 
     private TransformerChain<Microsoft.ML.Transforms.KeyToValueMappingTransformer> Fit(PalbertTextClassificationTrainer.Options options, IEnumerable<TextRow> rows)
     {

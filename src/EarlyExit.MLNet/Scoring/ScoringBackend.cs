@@ -1,0 +1,15 @@
+namespace EarlyExit.MLNet;
+
+/// <summary>What runs a fitted transformer's network when it scores (<c>PalbertTransformer.WithBackend</c>).</summary>
+public enum ScoringBackend
+{
+    /// <summary>TorchSharp (libtorch) on the model's device: the trained network itself. The default.</summary>
+    TorchSharp,
+
+    /// <summary>
+    /// ONNX Runtime on the CPU, on the network's ONNX graphs (exported in memory when the backend is chosen):
+    /// the same predictions and exit layers, probabilities within float rounding, and faster on CPU
+    /// (README, "Speed against ONNX Runtime").
+    /// </summary>
+    OnnxRuntime,
+}

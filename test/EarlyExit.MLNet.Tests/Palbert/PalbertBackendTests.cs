@@ -1,0 +1,128 @@
+using EarlyExit.ExitCriteria;
+using EarlyExit.MLNet.Palbert;
+using EarlyExit.OnnxRuntime;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace EarlyExit.MLNet.Tests.Palbert;
+
+/// <summary>
+/// <see cref="PalbertTransformer.WithBackend"/>: the fitted transformer scoring on ONNX Runtime gives TorchSharp's
+/// predictions and exit layers through every ML.NET surface (Transform, prediction engines, save and load).
+/// </summary>
+[Collection("Torch")]
+public sealed class PalbertBackendTests(PalbertFixture fixture) : IClassFixture<PalbertFixture>, IDisposable
+{
+    private const float Tolerance = 1e-4f;
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("palbert-backend-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void WithBackend_OnnxRuntime_ScoresAsTorchSharpOnEveryCriterion()
+    {
+        using PalbertTransformer onnx = fixture.Palbert.WithBackend(ScoringBackend.OnnxRuntime);
+        int mixed = 0; // criteria under which rows exit at different layers
+        foreach (ExitCriterion criterion in new[] { "qexit:0.5", "full", "layer:1", "sampled:3", "expectation", "patience:1", "entropy:0.5" }.Select(ExitCriterion.Parse).Append(SplittingThreshold()))
+        {
+            using PalbertTransformer torch = fixture.Palbert.WithExitCriterion(criterion);
+            using PalbertTransformer ort = onnx.WithExitCriterion(criterion);
+
+            List<ScoredRow> expected = fixture.Score(fixture.Test, fixture.Chain(torch));
+            List<ScoredRow> actual = fixture.Score(fixture.Test, fixture.Chain(ort));
+
+            Assert.Equal(ScoringBackend.OnnxRuntime, ort.Backend);
+            AssertSameScores(expected, actual, criterion.Name);
+            mixed += actual.Select(r => r.ExitLayer).Distinct().Count() > 1 ? 1 : 0;
+        }
+
+        Assert.Equal(ScoringBackend.TorchSharp, fixture.Palbert.Backend);
+        Assert.True(mixed > 0, "Under no criterion did rows exit at different layers, so no row ever left a batch while others went on.");
+    }
+
+    [Fact]
+    public void WithBackend_OnnxRuntime_PredictionEngineAndBatchSizeOneScoreAsTransform()
+    {
+        using PalbertTransformer onnx = fixture.Palbert.WithBackend(ScoringBackend.OnnxRuntime, new OnnxRuntimeOptions { IntraOpThreads = 1 });
+        using PalbertTransformer single = onnx.WithBatchSize(1);
+        List<ScoredRow> batched = fixture.Score(fixture.Test, fixture.Chain(onnx));
+        var engine = fixture.Context.Model.CreatePredictionEngine<TextRow, ScoredRow>(fixture.Chain(onnx));
+
+        List<ScoredRow> alone = fixture.Test.Select(engine.Predict).ToList();
+        List<ScoredRow> oneByOne = fixture.Score(fixture.Test, fixture.Chain(single));
+
+        Assert.Equal(ScoringBackend.OnnxRuntime, single.Backend);
+        AssertSameScores(batched, alone, "prediction engine");
+        AssertSameScores(batched, oneByOne, "batch size 1");
+    }
+
+    [Fact]
+    public void SaveLoad_OnnxRuntimeBackend_LoadsScoringOnOnnxRuntime()
+    {
+        using PalbertTransformer onnx = fixture.Palbert.WithBackend(ScoringBackend.OnnxRuntime);
+        string path = Path.Combine(_folder, "onnx.zip");
+        ITransformer chain = fixture.Chain(onnx);
+        fixture.Context.Model.Save(chain, fixture.Context.Data.LoadFromEnumerable(fixture.Test).Schema, path);
+
+        var loaded = (TransformerChain<ITransformer>)new MLContext(seed: 3).Model.Load(path, out _);
+        PalbertTransformer palbert = loaded.OfType<PalbertTransformer>().Single();
+
+        Assert.Equal(ScoringBackend.OnnxRuntime, palbert.Backend);
+        AssertSameScores(fixture.Score(fixture.Test, chain), fixture.Score(fixture.Test, loaded), "loaded");
+        using PalbertTransformer back = palbert.WithBackend(ScoringBackend.TorchSharp);
+        Assert.Equal(ScoringBackend.TorchSharp, back.Backend);
+        palbert.Dispose();
+    }
+
+    [Fact]
+    public void WithBackend_DerivedTransformer_OutlivesTheOneItCameFrom()
+    {
+        PalbertTransformer onnx = fixture.Palbert.WithBackend(ScoringBackend.OnnxRuntime);
+        using PalbertTransformer full = onnx.WithExitCriterion(ExitCriterion.Full());
+        onnx.Dispose();
+
+        List<ScoredRow> scored = fixture.Score(fixture.Test, fixture.Chain(full));
+
+        Assert.All(scored, r => Assert.Equal(full.NumLayers, r.ExitLayer));
+        Assert.Throws<ObjectDisposedException>(() => onnx.WithBackend(ScoringBackend.OnnxRuntime));
+    }
+
+    [Fact]
+    public void WithBackend_OptionsForTorchSharp_ThrowsNamingTheBackend()
+    {
+        var error = Assert.Throws<ArgumentException>(() => fixture.Palbert.WithBackend(ScoringBackend.TorchSharp, new OnnxRuntimeOptions()));
+
+        Assert.Contains("OnnxRuntime backend", error.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Palbert.WithBackend((ScoringBackend)7));
+    }
+
+    // maxprob between two of layer 1's confidences near their median, in the widest gap: about half the rows stop at layer 1.
+    private ExitCriterion SplittingThreshold()
+    {
+        using PalbertTransformer first = fixture.Palbert.WithExitCriterion(ExitCriterion.FixedLayer(1));
+        float[] confidence = fixture.Score(fixture.Test, fixture.Chain(first)).Select(r => r.Score.Max()).Order().ToArray();
+        int gap = Enumerable.Range(confidence.Length / 4, confidence.Length / 2).MaxBy(i => confidence[i + 1] - confidence[i]);
+        return ExitCriterion.MaxProbability((confidence[gap] + confidence[gap + 1]) / 2.0);
+    }
+
+    private static void AssertSameScores(List<ScoredRow> expected, List<ScoredRow> actual, string what)
+    {
+        Assert.Equal(expected.Select(r => (r.PredictedLabel, r.ExitLayer)), actual.Select(r => (r.PredictedLabel, r.ExitLayer)));
+        for (int row = 0; row < expected.Count; row++)
+        {
+            AssertClose(expected[row].Score, actual[row].Score, $"{what}, score of row {row}");
+            AssertClose(expected[row].HaltingDistribution, actual[row].HaltingDistribution, $"{what}, halting distribution of row {row}");
+        }
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            bool same = float.IsNaN(expected[i]) ? float.IsNaN(actual[i]) : Math.Abs(expected[i] - actual[i]) <= Tolerance;
+            Assert.True(same, $"{what}: entry {i} is {actual[i]}, expected {expected[i]}.");
+        }
+    }
+}
