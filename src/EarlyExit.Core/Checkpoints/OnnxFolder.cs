@@ -1,6 +1,6 @@
 // The ONNX export of an early-exit text classifier: a folder that ONNX Runtime scores from, with no
 // TorchSharp (the EarlyExit.OnnxRuntime package reads it), plus one full-depth graph in standard ONNX
-// that plain ONNX Runtime runs unchanged (and ML.NET's ApplyOnnxModel, given fixed shapes; not tested).
+// that plain ONNX Runtime runs unchanged (and ML.NET's ApplyOnnxModel, given fixed shapes).
 //
 // *** Format (version 1) ***
 //   onnx.json          this manifest: Format, FormatVersion, MinReadableVersion, Labels, MaxSequenceLength,

@@ -97,6 +97,37 @@ public sealed class PalbertBackendTests(PalbertFixture fixture) : IClassFixture<
         Assert.Throws<ArgumentOutOfRangeException>(() => fixture.Palbert.WithBackend((ScoringBackend)7));
     }
 
+    [Fact]
+    public void ExportedFullDepthGraph_RunByApplyOnnxModel_GivesTheFullDepthScores()
+    {
+        EarlyExitTextClassifier classifier = fixture.Palbert.Classifier;
+        string folder = Path.Combine(_folder, "export");
+        classifier.ExportOnnx(folder);
+        int tokens = classifier.MaxSequenceLength;
+        // ML.NET feeds one row at a time, as fixed-size vectors: every row padded to the model's length.
+        List<OnnxTokens> rows = fixture.Test.Select(r => OnnxTokens.Of(classifier.Encode(r.Text), tokens, classifier.PadTokenId)).ToList();
+        var shape = new Dictionary<string, int[]> { ["input_ids"] = [1, tokens], ["attention_mask"] = [1, tokens], ["token_type_ids"] = [1, tokens] };
+        MLContext ml = fixture.Context;
+        SchemaDefinition fixedSize = SchemaDefinition.Create(typeof(OnnxTokens));
+        foreach (SchemaDefinition.Column column in fixedSize)
+        {
+            column.ColumnType = new VectorDataViewType(NumberDataViewType.Int64, tokens);
+        }
+
+        IDataView data = ml.Data.LoadFromEnumerable(rows, fixedSize);
+        using var onnx = ml.Transforms.ApplyOnnxModel(["scores"], ["input_ids", "attention_mask", "token_type_ids"], Path.Combine(folder, "model.onnx"), shape,
+            gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100).Fit(data);
+        float[][] scores = ml.Data.CreateEnumerable<OnnxScores>(onnx.Transform(data), reuseRowObject: false).Select(r => r.Scores).ToArray();
+
+        using PalbertTransformer full = fixture.Palbert.WithExitCriterion(ExitCriterion.Full());
+        List<ScoredRow> expected = fixture.Score(fixture.Test, fixture.Chain(full));
+        Assert.Equal(expected.Count, scores.Length);
+        for (int row = 0; row < expected.Count; row++)
+        {
+            AssertClose(expected[row].Score, scores[row], $"row {row}");
+        }
+    }
+
     // maxprob between two of layer 1's confidences near their median, in the widest gap: about half the rows stop at layer 1.
     private ExitCriterion SplittingThreshold()
     {
@@ -124,5 +155,31 @@ public sealed class PalbertBackendTests(PalbertFixture fixture) : IClassFixture<
             bool same = float.IsNaN(expected[i]) ? float.IsNaN(actual[i]) : Math.Abs(expected[i] - actual[i]) <= Tolerance;
             Assert.True(same, $"{what}: entry {i} is {actual[i]}, expected {expected[i]}.");
         }
+    }
+
+    /// <summary>model.onnx's inputs for one row, padded to a fixed length.</summary>
+    private sealed class OnnxTokens
+    {
+        [ColumnName("input_ids")]
+        public long[] InputIds { get; set; } = [];
+
+        [ColumnName("attention_mask")]
+        public long[] AttentionMask { get; set; } = [];
+
+        [ColumnName("token_type_ids")]
+        public long[] TokenTypeIds { get; set; } = [];
+
+        public static OnnxTokens Of(Tokenization.TokenizedInput input, int length, int padTokenId)
+        {
+            long[] Padded(int[] values, int pad) => values.Select(v => (long)v).Concat(Enumerable.Repeat((long)pad, length - values.Length)).ToArray();
+            return new OnnxTokens { InputIds = Padded(input.InputIds, padTokenId), AttentionMask = Padded(input.AttentionMask, 0), TokenTypeIds = Padded(input.TokenTypeIds, 0) };
+        }
+    }
+
+    /// <summary>model.onnx's output.</summary>
+    private sealed class OnnxScores
+    {
+        [ColumnName("scores")]
+        public float[] Scores { get; set; } = [];
     }
 }
