@@ -71,6 +71,29 @@ public abstract class EarlyExitClassifier<TCriterion> : IDisposable
     /// <summary>The network, whatever its task (the derived class's <c>Model</c> gives it typed).</summary>
     private protected nn.Module Network { get; }
 
+    /// <summary>
+    /// Exports the model as ONNX graphs into <paramref name="folder"/>: the embeddings, each layer (one graph for
+    /// ALBERT's shared layer) and the exits, which EarlyExit.OnnxRuntime (<c>OnnxTextClassifier</c>,
+    /// <c>OnnxTokenClassifier</c>) scores with early exit and without TorchSharp; and <c>model.onnx</c>, the whole
+    /// model at full depth in one graph (inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>;
+    /// output <c>scores</c>, the last layer's class or tag probabilities), which plain ONNX Runtime runs as it is.
+    /// The folder also gets the tokenizer files and a manifest (<c>onnx.json</c>) with the labels, the input
+    /// length and the exit criterion.
+    /// </summary>
+    /// <param name="folder">Created if missing. An earlier export there is replaced (its manifest goes first, so a failed export leaves no loadable mix); other files stay.</param>
+    public void ExportOnnx(string folder) =>
+        OnnxFolder.Write(folder, _encoder.Config, _tokenizerFiles, save => ExportOnnxGraphs(save, fullDepth: true));
+
+    /// <summary>
+    /// The per-layer graphs of the export, without files and without the full-depth graph: each file's ONNX model
+    /// goes to <paramref name="save"/>, and the manifest that names them comes back. The ONNX Runtime backend of a
+    /// model in this process opens them from memory.
+    /// </summary>
+    internal OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save) => ExportOnnxGraphs(save, fullDepth: false);
+
+    /// <summary>Builds the export's graphs (<see cref="OnnxFolder"/>), each handed to <paramref name="save"/>, and gives the manifest.</summary>
+    private protected abstract OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save, bool fullDepth);
+
     /// <summary>Throws when <paramref name="criterion"/> needs something this model lacks (a halting head, a layer past the last).</summary>
     /// <exception cref="InvalidOperationException">The criterion cannot be served; the message says why and what to use.</exception>
     public abstract void EnsureSupported(TCriterion criterion);

@@ -144,25 +144,8 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
         WriteFolder(folder, Format, settings);
     }
 
-    /// <summary>
-    /// Exports the classifier as ONNX graphs into <paramref name="folder"/>: the embeddings, each layer (one
-    /// graph for ALBERT's shared layer) and the exit heads, which EarlyExit.OnnxRuntime's <c>OnnxTextClassifier</c>
-    /// scores with early exit and without TorchSharp; and <c>model.onnx</c>, the whole model at full depth in
-    /// one graph (inputs <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c>; output <c>scores</c>),
-    /// which plain ONNX Runtime runs as it is. The folder also gets the tokenizer files and a manifest
-    /// (<c>onnx.json</c>) with the labels, the input length and the exit criterion.
-    /// </summary>
-    /// <param name="folder">Created if missing. An earlier export there is replaced (its manifest goes first, so a failed export leaves no loadable mix); other files stay.</param>
-    public void ExportOnnx(string folder) =>
-        OnnxFolder.Write(folder, Model, TokenizerFiles, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId);
-
-    /// <summary>
-    /// The per-layer graphs of the export, without files and without the full-depth graph: each file's ONNX model
-    /// goes to <paramref name="save"/>, and the manifest that names them comes back. The ONNX Runtime backend of a
-    /// model in this process opens them from memory.
-    /// </summary>
-    internal OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save) =>
-        OnnxFolder.Export(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth: false, save);
+    private protected override OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save, bool fullDepth) =>
+        OnnxFolder.Export(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);
 
     /// <summary>Reads a classifier written by <see cref="Save"/>.</summary>
     /// <param name="folder">The folder.</param>

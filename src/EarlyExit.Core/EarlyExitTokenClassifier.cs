@@ -39,7 +39,7 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     public TokenExitNetwork Model => (TokenExitNetwork)Network;
 
     /// <summary>The index of the outside tag "O" (what words without tokens get), or -1 when the tags have none.</summary>
-    public int OutsideTag => Labels.ToList().IndexOf("O");
+    public int OutsideTag => SentenceChunks.OutsideTag(Labels);
 
     /// <summary>Builds an untrained labeller on <paramref name="backbone"/> (which hands its encoder over).</summary>
     /// <param name="backbone">The encoder and tokenizer.</param>
@@ -60,19 +60,7 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     }
 
     /// <summary>Encodes a sentence the way the labeller scores it: chunks of whole words that fit <see cref="MaxSequenceLength"/>.</summary>
-    internal IReadOnlyList<WordChunk> Encode(IReadOnlyList<string> words)
-    {
-        ArgumentNullException.ThrowIfNull(words);
-        for (int i = 0; i < words.Count; i++)
-        {
-            if (words[i] is null)
-            {
-                throw new ArgumentNullException(nameof(words), $"Word {i} is null.");
-            }
-        }
-
-        return WordChunker.Encode(Tokenizer, words, MaxSequenceLength);
-    }
+    internal IReadOnlyList<WordChunk> Encode(IReadOnlyList<string> words) => WordChunker.Encode(Tokenizer, words, MaxSequenceLength);
 
     /// <summary>Labels <paramref name="sentences"/> (lists of words) with early exit, in input order.</summary>
     /// <param name="sentences">The sentences.</param>
@@ -102,26 +90,14 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         return new SentenceExitRecord(chunks, TokenExitRecord.Record(Model, chunks.Inputs, PadTokenId, batchSize));
     }
 
-    private SentenceChunks Chunk(IReadOnlyList<IReadOnlyList<string>> sentences)
-    {
-        var chunks = new List<(int Sentence, WordChunk Chunk)>();
-        for (int s = 0; s < sentences.Count; s++)
-        {
-            chunks.AddRange(Encode(sentences[s]).Select(c => (s, c)));
-        }
-
-        return new SentenceChunks(sentences.Select(s => s.Count).ToArray(), chunks, OutsideTag);
-    }
+    private SentenceChunks Chunk(IReadOnlyList<IReadOnlyList<string>> sentences) => SentenceChunks.Of(Tokenizer, sentences, MaxSequenceLength, OutsideTag);
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">A fixed layer past the last.</exception>
     public override void EnsureSupported(TokenExitCriterion criterion)
     {
         ArgumentNullException.ThrowIfNull(criterion);
-        if (criterion.Mode == TokenExitMode.FixedLayer && criterion.Layer > NumLayers)
-        {
-            throw new InvalidOperationException($"Token exit criterion '{criterion}' asks for layer {criterion.Layer}, but the model has {NumLayers} layers; use layer:1 to layer:{NumLayers}.");
-        }
+        criterion.EnsureServes(NumLayers);
     }
 
     /// <summary>Writes the labeller into <paramref name="folder"/> (see the file header for the format).</summary>
@@ -130,6 +106,9 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         var settings = new SavedSettings(Format.Name, Format.Version, 1, Labels.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler);
         WriteFolder(folder, Format, settings);
     }
+
+    private protected override OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save, bool fullDepth) =>
+        OnnxFolder.ExportTokens(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);
 
     /// <summary>Reads a labeller written by <see cref="Save"/>.</summary>
     /// <param name="folder">The folder.</param>

@@ -42,9 +42,9 @@ internal static class OnnxEarlyExitScoring
             foreach (int[] members in Enumerable.Range(0, inputs.Count).OrderBy(r => inputs[r].Length).Chunk(batchSize))
             {
                 PaddedTokens padded = PaddedTokens.Of(members.Select(r => inputs[r]).ToArray(), manifest.PadTokenId);
-                using OrtValue ids = Tensor(padded.InputIds, members.Length, padded.Length);
-                using OrtValue types = Tensor(padded.TokenTypeIds, members.Length, padded.Length);
-                batches.Add(new Batch(members, graphs.Embed(ids, types), Tensor(padded.AttentionMask, members.Length, padded.Length), rows.InitialPooled(members)));
+                using OrtValue ids = OrtTensors.Of(padded.InputIds, members.Length, padded.Length);
+                using OrtValue types = OrtTensors.Of(padded.TokenTypeIds, members.Length, padded.Length);
+                batches.Add(new Batch(members, graphs.Embed(ids, types), OrtTensors.Of(padded.AttentionMask, members.Length, padded.Length), rows.InitialPooled(members)));
             }
 
             for (int layer = 0; layer < layers && batches.Count > 0; layer++)
@@ -101,8 +101,6 @@ internal static class OnnxEarlyExitScoring
         return EarlyExitScoring.Predictions(decider, lambdas, layers);
     }
 
-    private static OrtValue Tensor<T>(T[] values, params long[] shape)
-        where T : unmanaged => OrtValue.CreateTensorValueFromMemory(values, shape);
 
     /// <summary>Rows running through the layers together: hidden [n, T, H], mask [n, T] and (with a halting head) pooled [n, H].</summary>
     private sealed class Batch(int[] rows, OrtValue hidden, OrtValue mask, OrtValue? pooled) : IDisposable
@@ -148,7 +146,7 @@ internal static class OnnxEarlyExitScoring
         private readonly float[]?[] _pooled = new float[inputs.Count][];
 
         /// <summary>Zeros for the halting head of layer 1, [n, H]; null without a halting head.</summary>
-        public OrtValue? InitialPooled(int[] members) => keepsPooled ? Tensor(new float[members.Length * width], members.Length, width) : null;
+        public OrtValue? InitialPooled(int[] members) => keepsPooled ? OrtTensors.Of(new float[members.Length * width], members.Length, width) : null;
 
         /// <summary>Copies the rows at <paramref name="positions"/> of a batch's layer output [n, T, H] and pooled states [n, H] out.</summary>
         public void CopyOut(int[] members, int[] positions, OrtValue output, OrtValue? pooled)
@@ -191,7 +189,7 @@ internal static class OnnxEarlyExitScoring
                 }
             }
 
-            return new Batch(members, Tensor(hidden, members.Length, length, width), Tensor(mask, members.Length, length), pooled is null ? null : Tensor(pooled, members.Length, width));
+            return new Batch(members, OrtTensors.Of(hidden, members.Length, length, width), OrtTensors.Of(mask, members.Length, length), pooled is null ? null : OrtTensors.Of(pooled, members.Length, width));
         }
     }
 }

@@ -32,6 +32,13 @@ internal sealed class ExitOutputs(OrtValue? pooled, OrtValue scores, OrtValue? h
     }
 }
 
+/// <summary>ONNX Runtime tensors over host arrays (the array is pinned while the value lives).</summary>
+internal static class OrtTensors
+{
+    public static OrtValue Of<T>(T[] values, params long[] shape)
+        where T : unmanaged => OrtValue.CreateTensorValueFromMemory(values, shape);
+}
+
 /// <summary>The sessions of an exported classifier's graphs.</summary>
 internal sealed class OnnxGraphs : IDisposable
 {
@@ -39,6 +46,7 @@ internal sealed class OnnxGraphs : IDisposable
     // The pooled states only feed the next layer's halting head: a model without one asks for the scores alone.
     private static readonly string[] s_exitOutputs = [OnnxNames.Scores];
     private static readonly string[] s_haltingExitOutputs = [OnnxNames.Scores, OnnxNames.Pooled, OnnxNames.Halting];
+    private static readonly string[] s_tokenLayerOutputs = [OnnxNames.HiddenState, OnnxNames.ActiveState];
 
     private readonly InferenceSession _embeddings;
     private readonly InferenceSession[] _layers;
@@ -116,6 +124,21 @@ internal sealed class OnnxGraphs : IDisposable
     public OrtValue Layer(int layer, OrtValue hidden, OrtValue attentionMask) =>
         RunOne(_layers[layer], new Dictionary<string, OrtValue> { [OnnxNames.Hidden] = hidden, [OnnxNames.AttentionMask] = attentionMask });
 
+    /// <summary>
+    /// Token layer step <paramref name="layer"/> for the positions <paramref name="queryIndex"/> [R, Q]: the next states
+    /// of every token [R, T, H] (the others copied) and the computed ones [R, Q, H]. The caller disposes both.
+    /// </summary>
+    public (OrtValue Next, OrtValue Active) TokenLayer(int layer, OrtValue hidden, OrtValue attentionMask, OrtValue queryIndex)
+    {
+        IReadOnlyList<OrtValue> outputs = [.. _layers[layer].Run(_run,
+            new Dictionary<string, OrtValue> { [OnnxNames.Hidden] = hidden, [OnnxNames.AttentionMask] = attentionMask, [OnnxNames.QueryIndex] = queryIndex }, s_tokenLayerOutputs)];
+        return (outputs[0], outputs[1]);
+    }
+
+    /// <summary>Off-ramp <paramref name="layer"/>'s tag probabilities [R, Q, C] of the states [R, Q, H].</summary>
+    public OrtValue TokenScores(int layer, OrtValue states) =>
+        RunOne(_exits[layer], new Dictionary<string, OrtValue> { [OnnxNames.Hidden] = states }, s_exitOutputs);
+
     /// <summary>The exit heads of layer <paramref name="layer"/>; <paramref name="previousPooled"/> [R, H] is read by a halting head only.</summary>
     public ExitOutputs Exit(int layer, OrtValue hidden, OrtValue attentionMask, OrtValue? previousPooled)
     {
@@ -140,5 +163,5 @@ internal sealed class OnnxGraphs : IDisposable
     }
 
     // The caller owns the returned value; the collection around it holds nothing else to free.
-    private OrtValue RunOne(InferenceSession session, Dictionary<string, OrtValue> inputs) => session.Run(_run, inputs, s_hiddenOutput)[0];
+    private OrtValue RunOne(InferenceSession session, Dictionary<string, OrtValue> inputs, string[]? outputs = null) => session.Run(_run, inputs, outputs ?? s_hiddenOutput)[0];
 }

@@ -1,22 +1,29 @@
-// The ONNX export of an early-exit text classifier: a folder that ONNX Runtime scores from, with no
-// TorchSharp (the EarlyExit.OnnxRuntime package reads it), plus one full-depth graph in standard ONNX
-// that plain ONNX Runtime runs unchanged (and ML.NET's ApplyOnnxModel, given fixed shapes).
+// The ONNX export of an early-exit classifier (text or token): a folder that ONNX Runtime scores from,
+// with no TorchSharp (the EarlyExit.OnnxRuntime package reads it), plus one full-depth graph in standard
+// ONNX that plain ONNX Runtime runs unchanged (and ML.NET's ApplyOnnxModel, given fixed shapes).
 //
-// *** Format (version 1) ***
-//   onnx.json          this manifest: Format, FormatVersion, MinReadableVersion, Labels, MaxSequenceLength,
-//                      ExitCriterion, PadTokenId, HiddenSize, NumLayers, IsRegression, HasHaltingHead and the
-//                      graph files below
+// *** Format (version 1; Format "earlyexit-onnx-text-classifier" or "earlyexit-onnx-token-classifier") ***
+//   onnx.json          this manifest: Format, FormatVersion, MinReadableVersion, Labels (classes or tags),
+//                      MaxSequenceLength, ExitCriterion, PadTokenId, HiddenSize, NumLayers, IsRegression,
+//                      HasHaltingHead and the graph files below
 //   config.json        the encoder's Hugging Face config (the tokenizer's model type)
 //   tokenizer files    as in the saved classifier folder
 //   embeddings.onnx    input_ids, token_type_ids [batch, tokens] int64 -> hidden_state [batch, tokens, H]
 //   layer-K.onnx       hidden [batch, tokens, H], attention_mask [batch, tokens] int64 -> hidden_state; one file
-//                      per parameter set (ALBERT's shared layer is one file that every step runs)
+//                      per parameter set (ALBERT's shared layer is one file that every step runs).
+//                      Token classifiers: also query_index [batch, queries] int64, the positions to compute;
+//                      -> hidden_state (every other position's state copied unchanged: halt-and-copy) and
+//                      active_state [batch, queries, H]
+//   Text classifiers:
 //   exit.onnx          hidden, attention_mask and (models with a halting head) previous_pooled [batch, H]
 //   (exit-K.onnx)      -> pooled [batch, H], scores [batch, C] (class probabilities; a regression model's
 //                      value) and halting [batch] (the halting probability); exit.onnx for shared heads,
 //                      exit-K.onnx per layer for per-layer heads
-//   model.onnx         input_ids, attention_mask, token_type_ids -> scores of the last layer: the whole
-//                      model at full depth, as one graph (FullDepth; null when not written)
+//   Token classifiers:
+//   token-exit-K.onnx  hidden [batch, queries, H] -> scores [batch, queries, C], off-ramp K's tag probabilities
+//   model.onnx         input_ids, attention_mask, token_type_ids -> scores of the last layer ([batch, C], or
+//                      [batch, tokens, C] for tokens): the whole model at full depth, as one graph (FullDepth;
+//                      null when not written)
 // Layers[i] and Exits[i] name the files step i runs. Opset 17, float32.
 //
 // Writing into a folder that holds an earlier export first removes that export's manifest and the graphs
@@ -40,6 +47,8 @@ internal static class OnnxNames
     public const string Pooled = "pooled";
     public const string Scores = "scores";
     public const string Halting = "halting";
+    public const string QueryIndex = "query_index";
+    public const string ActiveState = "active_state";
 }
 
 /// <summary>onnx.json: what a scorer needs besides the graphs and the tokenizer.</summary>
@@ -69,58 +78,49 @@ internal static class OnnxFolder
 {
     public static readonly SavedFolderFormat Format = new("earlyexit-onnx-text-classifier", Version: 1, SettingsFile: "onnx.json", What: "ONNX export of an early-exit text classifier");
 
+    public static readonly SavedFolderFormat TokenFormat = new("earlyexit-onnx-token-classifier", Version: 1, SettingsFile: Format.SettingsFile, What: "ONNX export of an early-exit token classifier");
+
     private const string Batch = "batch";
     private const string Tokens = "tokens";
+    private const string Queries = "queries";
+    private const string EmbeddingsFile = "embeddings.onnx";
+    private const string FullDepthFile = "model.onnx";
 
     /// <summary>
-    /// Writes the graphs of <paramref name="network"/>, the tokenizer files, config.json and the manifest into
-    /// <paramref name="folder"/>; <paramref name="fullDepth"/> says whether model.onnx is written too.
+    /// Writes an export into <paramref name="folder"/>: the tokenizer files and config.json, each graph that
+    /// <paramref name="export"/> hands to its callback, then the manifest it returns.
     /// </summary>
-    public static void Write(string folder, EarlyExitNetwork network, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> labels,
-        int maxSequenceLength, string exitCriterion, int padTokenId, bool fullDepth = true)
+    public static void Write(string folder, EncoderConfig config, IReadOnlyDictionary<string, byte[]> tokenizerFiles, Func<Action<string, byte[]>, OnnxManifest> export)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         RemoveEarlierExport(folder);
-        ModelFolder.WriteTokenizerAndConfig(folder, tokenizerFiles, network.Encoder.Config);
-        OnnxManifest manifest = Export(network, labels, maxSequenceLength, exitCriterion, padTokenId, fullDepth,
-            (file, model) => File.WriteAllBytes(Path.Combine(folder, file), model));
+        ModelFolder.WriteTokenizerAndConfig(folder, tokenizerFiles, config);
+        OnnxManifest manifest = export((file, model) => File.WriteAllBytes(Path.Combine(folder, file), model));
         File.WriteAllText(Path.Combine(folder, Format.SettingsFile), JsonSerializer.Serialize(manifest, ModelFolder.Json));
     }
 
     /// <summary>
-    /// Builds the graphs of <paramref name="network"/> and hands each file's ONNX model to <paramref name="save"/>
-    /// (each file once); gives the manifest that names them. <see cref="Write"/> saves them as files; the
-    /// ONNX Runtime backend of a model in memory opens them without files.
+    /// Builds the graphs of a text classifier's <paramref name="network"/> and hands each file's ONNX model to
+    /// <paramref name="save"/> (each file once); gives the manifest that names them. <paramref name="fullDepth"/>
+    /// says whether model.onnx is built too.
     /// </summary>
     public static OnnxManifest Export(EarlyExitNetwork network, IReadOnlyList<string> labels, int maxSequenceLength, string exitCriterion, int padTokenId,
         bool fullDepth, Action<string, byte[]> save)
     {
         EncoderNetwork encoder = network.Encoder;
-        string hidden = encoder.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        string classes = network.NumLabels.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-        var embeddings = new OnnxGraph("embeddings");
-        string ids = embeddings.Input(OnnxNames.InputIds, OnnxType.Int64, Batch, Tokens);
-        string types = embeddings.Input(OnnxNames.TokenTypeIds, OnnxType.Int64, Batch, Tokens);
-        embeddings.Output(encoder.OnnxEmbed(embeddings, ids, types), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, hidden);
-        const string embeddingsFile = "embeddings.onnx";
-        save(embeddingsFile, embeddings.ToModel());
-
-        var layers = new string[network.NumLayers];
+        string hidden = Dim(encoder.HiddenSize);
+        string classes = Dim(network.NumLabels);
+        SaveEmbeddings(encoder, save);
         var written = new HashSet<string>(StringComparer.Ordinal);
         var exits = new string[network.NumLayers];
+        string[] layers = SaveLayers(encoder, written, save, (graph, layer) =>
+        {
+            string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Batch, Tokens, hidden);
+            string mask = EncoderNetwork.OnnxMask(graph, graph.Input(OnnxNames.AttentionMask, OnnxType.Int64, Batch, Tokens));
+            graph.Output(encoder.OnnxLayer(graph, layer, state, mask), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, hidden);
+        });
         for (int layer = 0; layer < network.NumLayers; layer++)
         {
-            layers[layer] = $"layer-{encoder.OnnxLayerKey(layer)}.onnx";
-            if (written.Add(layers[layer]))
-            {
-                var graph = new OnnxGraph($"layer-{layer}");
-                string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Batch, Tokens, hidden);
-                string mask = EncoderNetwork.OnnxMask(graph, graph.Input(OnnxNames.AttentionMask, OnnxType.Int64, Batch, Tokens));
-                graph.Output(encoder.OnnxLayer(graph, layer, state, mask), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, hidden);
-                save(layers[layer], graph.ToModel());
-            }
-
             exits[layer] = network.Config.Heads == ClassifierHeads.Shared ? "exit.onnx" : $"exit-{layer}.onnx";
             if (written.Add(exits[layer]))
             {
@@ -140,36 +140,63 @@ internal static class OnnxFolder
             }
         }
 
-        string? fullDepthFile = fullDepth ? "model.onnx" : null;
-        if (fullDepthFile is not null)
+        if (fullDepth)
         {
-            save(fullDepthFile, FullDepth(network, classes).ToModel());
+            save(FullDepthFile, FullDepth(encoder, (graph, state, attention) =>
+            {
+                OnnxExitValues last = network.OnnxExit(graph, network.NumLayers - 1, state, attention, previousPooled: null, withHalting: false);
+                graph.Output(last.Scores, OnnxNames.Scores, OnnxType.Float, Batch, classes);
+            }));
         }
 
-        return new OnnxManifest
-        {
-            Format = Format.Name,
-            FormatVersion = Format.Version,
-            MinReadableVersion = 1,
-            Labels = labels.ToArray(),
-            MaxSequenceLength = maxSequenceLength,
-            ExitCriterion = exitCriterion,
-            PadTokenId = padTokenId,
-            HiddenSize = encoder.HiddenSize,
-            NumLayers = network.NumLayers,
-            IsRegression = network.IsRegression,
-            HasHaltingHead = network.HasHaltingHead,
-            Embeddings = embeddingsFile,
-            Layers = layers,
-            Exits = exits,
-            FullDepth = fullDepthFile,
-        };
+        return Manifest(Format, encoder, labels, maxSequenceLength, exitCriterion, padTokenId, network.IsRegression, network.HasHaltingHead, layers, exits, fullDepth);
     }
 
-    /// <summary>Reads the manifest and checks that every graph file it names is there.</summary>
-    public static OnnxManifest ReadManifest(string folder)
+    /// <summary>
+    /// Builds the graphs of a token classifier's <paramref name="network"/> for token-level exit with halt-and-copy
+    /// and hands each file's ONNX model to <paramref name="save"/>; gives the manifest that names them. Each
+    /// layer graph computes only the positions of its query index and copies every other token's state upward.
+    /// </summary>
+    public static OnnxManifest ExportTokens(TokenExitNetwork network, IReadOnlyList<string> tags, int maxSequenceLength, string exitCriterion, int padTokenId,
+        bool fullDepth, Action<string, byte[]> save)
     {
-        OnnxManifest manifest = ModelFolder.ReadSettings<OnnxManifest>(folder, Format);
+        EncoderNetwork encoder = network.Encoder;
+        string hidden = Dim(encoder.HiddenSize);
+        string classes = Dim(network.NumLabels);
+        SaveEmbeddings(encoder, save);
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        string[] layers = SaveLayers(encoder, written, save, (graph, layer) =>
+        {
+            string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Batch, Tokens, hidden);
+            string mask = EncoderNetwork.OnnxMask(graph, graph.Input(OnnxNames.AttentionMask, OnnxType.Int64, Batch, Tokens));
+            string queries = graph.Input(OnnxNames.QueryIndex, OnnxType.Int64, Batch, Queries);
+            string active = encoder.OnnxLayer(graph, layer, state, mask, queries);
+            graph.Output(OnnxOps.ScatterQueries(graph, state, queries, active), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, hidden);
+            graph.Output(active, OnnxNames.ActiveState, OnnxType.Float, Batch, Queries, hidden);
+        });
+        var exits = new string[network.NumLayers];
+        for (int layer = 0; layer < network.NumLayers; layer++)
+        {
+            exits[layer] = $"token-exit-{layer}.onnx";
+            var graph = new OnnxGraph($"token-exit-{layer}");
+            string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Batch, Queries, hidden);
+            graph.Output(network.OnnxTokenProbabilities(graph, layer, state), OnnxNames.Scores, OnnxType.Float, Batch, Queries, classes);
+            save(exits[layer], graph.ToModel());
+        }
+
+        if (fullDepth)
+        {
+            save(FullDepthFile, FullDepth(encoder, (graph, state, _) =>
+                graph.Output(network.OnnxTokenProbabilities(graph, network.NumLayers - 1, state), OnnxNames.Scores, OnnxType.Float, Batch, Tokens, classes)));
+        }
+
+        return Manifest(TokenFormat, encoder, tags, maxSequenceLength, exitCriterion, padTokenId, isRegression: false, hasHaltingHead: false, layers, exits, fullDepth);
+    }
+
+    /// <summary>Reads the manifest of an export of <paramref name="format"/> and checks that every graph file it names is there.</summary>
+    public static OnnxManifest ReadManifest(string folder, SavedFolderFormat format)
+    {
+        OnnxManifest manifest = ModelFolder.ReadSettings<OnnxManifest>(folder, format);
         string path = Path.Combine(folder, Format.SettingsFile);
         if (manifest.Labels is not { Length: > 0 } || manifest.Layers is null || manifest.Exits is null || manifest.Embeddings is null
             || manifest.NumLayers < 1 || manifest.HiddenSize < 1 || manifest.MaxSequenceLength < 1)
@@ -221,22 +248,70 @@ internal static class OnnxFolder
         }
     }
 
-    // Embeddings, every layer and the last layer's exit heads in one graph.
-    private static OnnxGraph FullDepth(EarlyExitNetwork network, string classes)
+    private static string Dim(int size) => size.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static void SaveEmbeddings(EncoderNetwork encoder, Action<string, byte[]> save)
+    {
+        var graph = new OnnxGraph("embeddings");
+        string ids = graph.Input(OnnxNames.InputIds, OnnxType.Int64, Batch, Tokens);
+        string types = graph.Input(OnnxNames.TokenTypeIds, OnnxType.Int64, Batch, Tokens);
+        graph.Output(encoder.OnnxEmbed(graph, ids, types), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, Dim(encoder.HiddenSize));
+        save(EmbeddingsFile, graph.ToModel());
+    }
+
+    // One graph per layer parameter set (built by `build` into an empty graph); the file each step runs.
+    private static string[] SaveLayers(EncoderNetwork encoder, HashSet<string> written, Action<string, byte[]> save, Action<OnnxGraph, int> build)
+    {
+        var layers = new string[encoder.NumLayers];
+        for (int layer = 0; layer < encoder.NumLayers; layer++)
+        {
+            layers[layer] = $"layer-{encoder.OnnxLayerKey(layer)}.onnx";
+            if (written.Add(layers[layer]))
+            {
+                var graph = new OnnxGraph($"layer-{layer}");
+                build(graph, layer);
+                save(layers[layer], graph.ToModel());
+            }
+        }
+
+        return layers;
+    }
+
+    private static OnnxManifest Manifest(SavedFolderFormat format, EncoderNetwork encoder, IReadOnlyList<string> labels, int maxSequenceLength, string exitCriterion, int padTokenId,
+        bool isRegression, bool hasHaltingHead, string[] layers, string[] exits, bool fullDepth) => new()
+    {
+        Format = format.Name,
+        FormatVersion = format.Version,
+        MinReadableVersion = 1,
+        Labels = labels.ToArray(),
+        MaxSequenceLength = maxSequenceLength,
+        ExitCriterion = exitCriterion,
+        PadTokenId = padTokenId,
+        HiddenSize = encoder.HiddenSize,
+        NumLayers = encoder.NumLayers,
+        IsRegression = isRegression,
+        HasHaltingHead = hasHaltingHead,
+        Embeddings = EmbeddingsFile,
+        Layers = layers,
+        Exits = exits,
+        FullDepth = fullDepth ? FullDepthFile : null,
+    };
+
+    // Embeddings and every layer in one graph; `head` adds the last layer's outputs (hidden states, 0/1 attention mask).
+    private static byte[] FullDepth(EncoderNetwork encoder, Action<OnnxGraph, string, string> head)
     {
         var graph = new OnnxGraph("early-exit-classifier-full-depth");
         string ids = graph.Input(OnnxNames.InputIds, OnnxType.Int64, Batch, Tokens);
         string attention = graph.Input(OnnxNames.AttentionMask, OnnxType.Int64, Batch, Tokens);
         string types = graph.Input(OnnxNames.TokenTypeIds, OnnxType.Int64, Batch, Tokens);
-        string state = network.Encoder.OnnxEmbed(graph, ids, types);
+        string state = encoder.OnnxEmbed(graph, ids, types);
         string mask = EncoderNetwork.OnnxMask(graph, attention);
-        for (int layer = 0; layer < network.NumLayers; layer++)
+        for (int layer = 0; layer < encoder.NumLayers; layer++)
         {
-            state = network.Encoder.OnnxLayer(graph, layer, state, mask);
+            state = encoder.OnnxLayer(graph, layer, state, mask);
         }
 
-        OnnxExitValues last = network.OnnxExit(graph, network.NumLayers - 1, state, attention, previousPooled: null, withHalting: false);
-        graph.Output(last.Scores, OnnxNames.Scores, OnnxType.Float, Batch, classes);
-        return graph;
+        head(graph, state, attention);
+        return graph.ToModel();
     }
 }

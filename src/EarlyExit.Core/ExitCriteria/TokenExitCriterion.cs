@@ -165,6 +165,16 @@ public sealed record TokenExitCriterion
     /// <inheritdoc />
     public override string ToString() => Name;
 
+    /// <summary>Throws when this criterion cannot score a model of <paramref name="layers"/> layers (a fixed layer past the last).</summary>
+    /// <exception cref="InvalidOperationException">The message names the layers to use.</exception>
+    internal void EnsureServes(int layers)
+    {
+        if (Mode == TokenExitMode.FixedLayer && Layer > layers)
+        {
+            throw new InvalidOperationException($"Token exit criterion '{this}' asks for layer {Layer}, but the model has {layers} layers; use layer:1 to layer:{layers}.");
+        }
+    }
+
     private static double CheckThreshold(double threshold) =>
         threshold is >= 0 and <= 1 ? threshold : throw new ArgumentOutOfRangeException(nameof(threshold), threshold, $"The uncertainty threshold must be in [0, 1], got {threshold}.");
 

@@ -38,6 +38,26 @@ internal sealed class SentenceChunks
     /// <summary>The encoded chunks, in sentence order.</summary>
     public TokenizedInput[] Inputs { get; }
 
+    /// <summary>The index of the outside tag "O" in <paramref name="tags"/> (what words without tokens get), or -1.</summary>
+    public static int OutsideTag(IReadOnlyList<string> tags) => tags.ToList().IndexOf("O");
+
+    /// <summary>
+    /// <paramref name="sentences"/> (lists of words) as a labeller scores them: chunks of whole words that fit
+    /// <paramref name="maxLength"/> tokens; words without tokens get <paramref name="tokenlessWordTag"/> (or -1: TokenlessWords' rule).
+    /// </summary>
+    /// <exception cref="ArgumentNullException">A word is null.</exception>
+    public static SentenceChunks Of(TextTokenizer tokenizer, IReadOnlyList<IReadOnlyList<string>> sentences, int maxLength, int tokenlessWordTag)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        var chunks = new List<(int Sentence, WordChunk Chunk)>();
+        for (int s = 0; s < sentences.Count; s++)
+        {
+            chunks.AddRange(WordChunker.Encode(tokenizer, sentences[s], maxLength).Select(c => (s, c)));
+        }
+
+        return new SentenceChunks(sentences.Select(s => s.Count).ToArray(), chunks, tokenlessWordTag);
+    }
+
     /// <summary>How many sentences.</summary>
     public int SentenceCount => _sentenceLengths.Length;
 

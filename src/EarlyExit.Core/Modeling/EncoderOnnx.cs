@@ -1,10 +1,10 @@
 // The ONNX form of each encoder module, beside the module (partial classes), so an export computes
 // what forward computes: the same weights, the same order of operations, eval mode (no dropout).
 // Names follow forward; each method takes the graph and the names of its input values and returns
-// the name of its output. Token-level exit (query subsets) has no ONNX form yet: these graphs run
-// every position of the rows they are given.
+// the name of its output. A layer takes an optional query index, as forward does: only those positions
+// are computed (queries, residuals, feed-forward), attending over every position (token-level exit).
 //
-// Shapes as in forward: B rows, T tokens, E embedding width, H hidden, nH heads, dH head width.
+// Shapes as in forward: B rows, T tokens, Q query positions, E embedding width, H hidden, nH heads, dH head width.
 using EarlyExit.Onnx;
 using TorchSharp.Modules;
 
@@ -46,23 +46,47 @@ internal static class OnnxOps
     }
 
     /// <summary>
-    /// Multi-head attention of every position of <paramref name="hidden"/> [B, T, H] over all of them,
-    /// with the additive mask [B, 1, 1, T]: the context [B, T, H] before the output dense.
+    /// Multi-head attention of the positions <paramref name="queries"/> [B, Q, H] over every position of
+    /// <paramref name="hidden"/> [B, T, H], with the additive mask [B, 1, 1, T]: the context [B, Q, H] before
+    /// the output dense (as EncoderOps.Attend).
     /// </summary>
-    public static string Attend(OnnxGraph g, Linear query, Linear key, Linear value, int heads, string hidden, string mask)
+    public static string Attend(OnnxGraph g, Linear query, Linear key, Linear value, int heads, string hidden, string queries, string mask)
     {
         long hiddenSize = query.weight!.shape[0];
         long d = hiddenSize / heads;
         string split = g.Ints(0, 0, heads, d); // [B, T, H] -> [B, T, nH, dH]
-        string Heads(Linear projection, long[] perm) =>
-            g.Op("Transpose", [g.Op("Reshape", [Linear(g, projection, hidden), split])], OnnxAttribute.Of("perm", perm));
-        string q = Heads(query, [0, 2, 1, 3]); // [B, nH, T, dH]
-        string k = Heads(key, [0, 2, 3, 1]); // [B, nH, dH, T]
-        string v = Heads(value, [0, 2, 1, 3]); // [B, nH, T, dH]
-        string scores = g.Op("Div", [g.Op("MatMul", [q, k]), g.Scalar(MathF.Sqrt(d))]); // [B, nH, T, T]
+        string Heads(Linear projection, string states, long[] perm) =>
+            g.Op("Transpose", [g.Op("Reshape", [Linear(g, projection, states), split])], OnnxAttribute.Of("perm", perm));
+        string q = Heads(query, queries, [0, 2, 1, 3]); // [B, nH, Q, dH]
+        string k = Heads(key, hidden, [0, 2, 3, 1]); // [B, nH, dH, T]
+        string v = Heads(value, hidden, [0, 2, 1, 3]); // [B, nH, T, dH]
+        string scores = g.Op("Div", [g.Op("MatMul", [q, k]), g.Scalar(MathF.Sqrt(d))]); // [B, nH, Q, T]
         string weights = g.Op("Softmax", [g.Op("Add", [scores, mask])], OnnxAttribute.Of("axis", -1L));
-        string context = g.Op("Transpose", [g.Op("MatMul", [weights, v])], OnnxAttribute.Of("perm", 0L, 2L, 1L, 3L)); // [B, T, nH, dH]
-        return g.Op("Reshape", [context, g.Ints(0, 0, hiddenSize)]); // [B, T, H]
+        string context = g.Op("Transpose", [g.Op("MatMul", [weights, v])], OnnxAttribute.Of("perm", 0L, 2L, 1L, 3L)); // [B, Q, nH, dH]
+        return g.Op("Reshape", [context, g.Ints(0, 0, hiddenSize)]); // [B, Q, H]
+    }
+
+    /// <summary>
+    /// The positions <paramref name="queryIndex"/> (int64 [B, Q]) of <paramref name="hidden"/> [B, T, H]: [B, Q, H]
+    /// (as EncoderOps.SelectQueries); <paramref name="hidden"/> itself without an index.
+    /// </summary>
+    public static string SelectQueries(OnnxGraph g, string hidden, string? queryIndex) =>
+        queryIndex is null ? hidden : g.Op("GatherElements", [hidden, StateIndex(g, hidden, queryIndex)], OnnxAttribute.Of("axis", 1L));
+
+    /// <summary>
+    /// <paramref name="hidden"/> [B, T, H] with the states <paramref name="queries"/> [B, Q, H] written back at
+    /// <paramref name="queryIndex"/> [B, Q]. An index may repeat a position only with the same state (the scoring
+    /// loop pads with a row's last active position), so the result does not depend on the order of writes.
+    /// </summary>
+    public static string ScatterQueries(OnnxGraph g, string hidden, string queryIndex, string queries) =>
+        g.Op("ScatterElements", [hidden, StateIndex(g, hidden, queryIndex), queries], OnnxAttribute.Of("axis", 1L));
+
+    // [B, Q] -> [B, Q, H]: the query positions, for gathering and scattering whole hidden states.
+    private static string StateIndex(OnnxGraph g, string hidden, string queryIndex)
+    {
+        string width = g.Op("Slice", [g.Op("Shape", [hidden]), g.Ints(2), g.Ints(3)]); // [H]
+        string shape = g.Op("Concat", [g.Op("Shape", [queryIndex]), width], OnnxAttribute.Of("axis", 0L)); // [B, Q, H]
+        return g.Op("Expand", [g.Op("Unsqueeze", [queryIndex, g.Ints(-1)]), shape]);
     }
 
     /// <summary>A pooler: tanh(W h[:, 0] + b), [B, T, H] -> [B, H].</summary>
@@ -83,8 +107,11 @@ public abstract partial class EncoderNetwork
         return g.Op("Unsqueeze", [additive, g.Ints(1, 2)]);
     }
 
-    /// <summary>The ONNX form of layer step <paramref name="layer"/> over every position: [B, T, H] -> [B, T, H].</summary>
-    internal abstract string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask);
+    /// <summary>
+    /// The ONNX form of layer step <paramref name="layer"/> (<see cref="ForwardLayer"/>): [B, T, H] -> [B, T, H] over every
+    /// position, or [B, Q, H] for the positions of <paramref name="queryIndex"/> (int64 [B, Q]) alone.
+    /// </summary>
+    internal abstract string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask, string? queryIndex = null);
 
     /// <summary>The ONNX form of <see cref="Pool"/>; null when the encoder has no pooler.</summary>
     internal abstract string? OnnxPool(OnnxGraph g, string hidden);
@@ -99,7 +126,8 @@ public abstract partial class EncoderNetwork
 
 public sealed partial class BertEncoder
 {
-    internal override string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask) => encoder.Layer(layer).Onnx(g, hidden, mask);
+    internal override string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask, string? queryIndex = null) =>
+        encoder.Layer(layer).Onnx(g, hidden, mask, queryIndex);
 
     internal override string? OnnxPool(OnnxGraph g, string hidden) => pooler?.Onnx(g, hidden);
 
@@ -111,7 +139,8 @@ public sealed partial class BertEncoder
 
 public sealed partial class AlbertEncoder
 {
-    internal override string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask) => encoder.Group(GroupOf(layer)).Onnx(g, hidden, mask);
+    internal override string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask, string? queryIndex = null) =>
+        encoder.Group(GroupOf(layer)).Onnx(g, hidden, mask, queryIndex);
 
     internal override string? OnnxPool(OnnxGraph g, string hidden) =>
         pooler is null ? null : OnnxOps.TanhOfFirst(g, pooler, hidden);
@@ -148,8 +177,8 @@ internal sealed partial class BertEmbeddings
 
 internal sealed partial class BertSelfAttention
 {
-    public string Onnx(OnnxGraph g, string hidden, string mask) =>
-        OnnxOps.Attend(g, query, key, value, _heads, hidden, mask);
+    public string Onnx(OnnxGraph g, string hidden, string queries, string mask) =>
+        OnnxOps.Attend(g, query, key, value, _heads, hidden, queries, mask);
 }
 
 internal sealed partial class BertResidualOutput
@@ -160,7 +189,7 @@ internal sealed partial class BertResidualOutput
 
 internal sealed partial class BertAttention
 {
-    public string Onnx(OnnxGraph g, string hidden, string mask) => output.Onnx(g, @self.Onnx(g, hidden, mask), hidden);
+    public string Onnx(OnnxGraph g, string hidden, string queries, string mask) => output.Onnx(g, @self.Onnx(g, hidden, queries, mask), queries);
 }
 
 internal sealed partial class BertIntermediate
@@ -170,9 +199,9 @@ internal sealed partial class BertIntermediate
 
 internal sealed partial class BertLayer
 {
-    public string Onnx(OnnxGraph g, string hidden, string mask)
+    public string Onnx(OnnxGraph g, string hidden, string mask, string? queryIndex)
     {
-        string attended = attention.Onnx(g, hidden, mask);
+        string attended = attention.Onnx(g, hidden, OnnxOps.SelectQueries(g, hidden, queryIndex), mask);
         return output.Onnx(g, intermediate.Onnx(g, attended), attended);
     }
 }
@@ -189,11 +218,12 @@ internal sealed partial class AlbertTransformer
 
 internal sealed partial class AlbertLayerGroup
 {
-    public string Onnx(OnnxGraph g, string hidden, string mask)
+    // As forward: every inner layer but the last runs every position.
+    public string Onnx(OnnxGraph g, string hidden, string mask, string? queryIndex)
     {
-        foreach (AlbertLayer layer in albert_layers)
+        for (int i = 0; i < albert_layers.Count; i++)
         {
-            hidden = layer.Onnx(g, hidden, mask);
+            hidden = albert_layers[i].Onnx(g, hidden, mask, i == albert_layers.Count - 1 ? queryIndex : null);
         }
 
         return hidden;
@@ -202,9 +232,9 @@ internal sealed partial class AlbertLayerGroup
 
 internal sealed partial class AlbertLayer
 {
-    public string Onnx(OnnxGraph g, string hidden, string mask)
+    public string Onnx(OnnxGraph g, string hidden, string mask, string? queryIndex)
     {
-        string attended = attention.Onnx(g, hidden, mask);
+        string attended = attention.Onnx(g, hidden, OnnxOps.SelectQueries(g, hidden, queryIndex), mask);
         string fed = OnnxOps.Linear(g, ffn_output, OnnxOps.Activate(g, _activation, OnnxOps.Linear(g, ffn, attended)));
         return OnnxOps.LayerNorm(g, full_layer_layer_norm, g.Op("Add", [fed, attended]));
     }
@@ -212,9 +242,9 @@ internal sealed partial class AlbertLayer
 
 internal sealed partial class AlbertAttention
 {
-    public string Onnx(OnnxGraph g, string hidden, string mask)
+    public string Onnx(OnnxGraph g, string hidden, string queries, string mask)
     {
-        string context = OnnxOps.Attend(g, query, key, value, _heads, hidden, mask);
-        return OnnxOps.LayerNorm(g, LayerNorm, g.Op("Add", [hidden, OnnxOps.Linear(g, dense, context)]));
+        string context = OnnxOps.Attend(g, query, key, value, _heads, hidden, queries, mask);
+        return OnnxOps.LayerNorm(g, LayerNorm, g.Op("Add", [queries, OnnxOps.Linear(g, dense, context)]));
     }
 }

@@ -24,7 +24,7 @@ public sealed record TokenLayerwiseOutput(Tensor Logits) : IDisposable
 }
 
 /// <summary>An encoder with a token classifier (off-ramp) after every layer, for early-exit sequence labelling.</summary>
-public sealed class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor, TokenLayerwiseOutput>
+public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor, TokenLayerwiseOutput>
 {
     private readonly EncoderNetwork encoder;
     private readonly Dropout dropout;

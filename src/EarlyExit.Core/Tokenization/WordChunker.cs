@@ -17,10 +17,19 @@ internal static class WordChunker
     /// pieces alone exceed the limit is truncated to the limit (and that is the only loss).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> leaves no room for a word.</exception>
+    /// <exception cref="ArgumentNullException">A word is null (the message names it).</exception>
     public static IReadOnlyList<WordChunk> Encode(TextTokenizer tokenizer, IReadOnlyList<string> words, int maxLength)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(words);
+        for (int i = 0; i < words.Count; i++)
+        {
+            if (words[i] is null)
+            {
+                throw new ArgumentNullException(nameof(words), $"Word {i} is null.");
+            }
+        }
+
         int specials = tokenizer.SpecialTokenCount(pair: false);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, specials + 1);
         TokenizedInput whole = tokenizer.EncodeWords(words);

@@ -1,0 +1,161 @@
+using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Hub;
+using EarlyExit.Inference;
+using EarlyExit.Tests.TestSupport;
+using EarlyExit.Tests.Training;
+using EarlyExit.Training;
+using Microsoft.ML.OnnxRuntime;
+using static TorchSharp.torch;
+
+namespace EarlyExit.OnnxRuntime.Tests;
+
+/// <summary>
+/// Token-level exit on ONNX Runtime against the TorchSharp labeller it was exported from: the same tags and
+/// exit layers of every word under every criterion (SENTEE, TOKEE with halt-and-copy, fixed layers), for
+/// each family, with long sentences chunked alike.
+/// </summary>
+[Collection("Torch")]
+public sealed class OnnxTokenParityTests : IDisposable
+{
+    private static readonly string[] s_criteria =
+        ["full", "layer:1", "layer:2", "tokee:0.3", "tokee:0.6:3", "tokee:0.9:1:first", "tokee:0.99", "sentee:0.5", "sentee:0.9:mean", "sentee:0.99:max:first"];
+
+    private readonly string _root = Directory.CreateTempSubdirectory("onnx-token-parity-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Theory]
+    [InlineData("random-bert-tiny")]
+    [InlineData("random-albert-tiny")]
+    [InlineData("random-electra-tiny")]
+    [InlineData("random-roberta-tiny")]
+    public void Export_EachFamily_LabelsAsTorchOnEveryCriterion(string checkpoint)
+    {
+        using PretrainedEncoder backbone = PretrainedEncoder.Load(SharedAssets.Model(checkpoint), Options());
+        using EarlyExitTokenClassifier labeller = EarlyExitTokenClassifier.Create(backbone, ToyNer.Tags, 16, TokenExitCriterion.Tokee(0.3), dropout: 0, seed: 1);
+
+        AssertParity(labeller, s_criteria);
+    }
+
+    [Fact]
+    public void Export_TrainedLabeller_HaltsTokensAndRowsAsTorch()
+    {
+        using EarlyExitTokenClassifier labeller = Trained();
+
+        (int mixedRows, int mixedBatches) = AssertParity(labeller, s_criteria);
+
+        Assert.True(mixedRows > 0, "Under no criterion did the tokens of one sentence stop at different layers, so halt-and-copy never copied a token while its neighbours went on.");
+        Assert.True(mixedBatches > 0, "Under no criterion did sentences stop at different layers, so no row ever left a batch while others went on.");
+    }
+
+    [Fact]
+    public void FullDepthGraph_RunByPlainOnnxRuntime_GivesTheLastOffRampsProbabilities()
+    {
+        using EarlyExitTokenClassifier labeller = Trained(epochs: 0);
+        string folder = Path.Combine(_root, "plain");
+        labeller.ExportOnnx(folder);
+        var inputs = ToyNer.Sentences(5, seed: 8).Select(s => labeller.Tokenizer.EncodeWords(s.Words, labeller.MaxSequenceLength)).ToArray();
+        var padded = Tokenization.PaddedTokens.Of(inputs, labeller.PadTokenId);
+        long[] shape = [padded.Count, padded.Length];
+        float[] expected;
+        using (no_grad())
+        using (NewDisposeScope())
+        {
+            labeller.Model.eval();
+            using var output = labeller.Model.Forward(tensor(padded.InputIds, shape), tensor(padded.TokenTypeIds, shape), tensor(padded.AttentionMask, shape));
+            expected = output.Logits[^1].softmax(-1).data<float>().ToArray(); // [B, T, C]
+        }
+
+        using var session = new InferenceSession(Path.Combine(folder, "model.onnx"));
+        using OrtValue ids = OrtValue.CreateTensorValueFromMemory(padded.InputIds, shape);
+        using OrtValue mask = OrtValue.CreateTensorValueFromMemory(padded.AttentionMask, shape);
+        using OrtValue types = OrtValue.CreateTensorValueFromMemory(padded.TokenTypeIds, shape);
+        using var outputs = session.Run(new RunOptions(), new Dictionary<string, OrtValue> { ["input_ids"] = ids, ["attention_mask"] = mask, ["token_type_ids"] = types }, ["scores"]);
+        float[] actual = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+
+        Assert.Equal([padded.Count, padded.Length, ToyNer.Tags.Length], outputs[0].GetTensorTypeAndShape().Shape);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4f, $"entry {i} is {actual[i]} on ONNX Runtime and {expected[i]} on TorchSharp.");
+        }
+    }
+
+    [Fact]
+    public void Load_TextClassifierExport_SaysWhichKindItIs()
+    {
+        using EarlyExitTokenClassifier labeller = Trained(epochs: 0);
+        string folder = Path.Combine(_root, "tokens");
+        labeller.ExportOnnx(folder);
+
+        var error = Assert.Throws<InvalidDataException>(() => OnnxTextClassifier.Load(folder));
+        using OnnxTokenClassifier onnx = OnnxTokenClassifier.Load(folder);
+
+        Assert.Contains("earlyexit-onnx-token-classifier", error.Message);
+        Assert.Equal(ToyNer.Tags, onnx.Labels);
+        Assert.Equal(TokenExitCriterion.Tokee(0.3), onnx.ExitCriterion);
+        Assert.Equal(0, onnx.OutsideTag);
+        Assert.Throws<InvalidOperationException>(() => onnx.ExitCriterion = TokenExitCriterion.FixedLayer(3));
+        Assert.Throws<ArgumentNullException>(() => onnx.Predict([new[] { "john", null!, "smith" }]));
+    }
+
+    // Torch against the folder export and the in-memory one; counts the criteria under which a sentence's tokens
+    // stopped at different layers, and those under which sentences of the first batch stopped at different layers.
+    private (int MixedRows, int MixedBatches) AssertParity(EarlyExitTokenClassifier labeller, IEnumerable<string> criteria)
+    {
+        string folder = Path.Combine(_root, Guid.NewGuid().ToString("N"));
+        labeller.ExportOnnx(folder);
+        using OnnxTokenClassifier fromFolder = OnnxTokenClassifier.Load(folder);
+        using OnnxTokenClassifier inMemory = OnnxTokenClassifier.FromClassifier(labeller);
+        // Toy sentences, one with a word the tokenizer drops, and long ones that take several chunks at 16 tokens.
+        List<string[]> sentences = ToyNer.Sentences(30, seed: 5).Select(s => s.Words).ToList();
+        sentences.Add(["john", "\u200b", "smith"]);
+        sentences.Add(ToyNer.Sentences(6, seed: 6).SelectMany(s => s.Words).ToArray());
+        sentences.Add([]);
+        Assert.Contains(sentences, s => labeller.Encode(s).Count > 1);
+        int mixedRows = 0;
+        int mixedBatches = 0;
+        foreach (TokenExitCriterion criterion in criteria.Select(TokenExitCriterion.Parse))
+        {
+            SentencePrediction[] torch = labeller.Predict(sentences, criterion, batchSize: 8);
+            SentencePrediction[] ort = fromFolder.Predict(sentences, criterion, batchSize: 8);
+            SentencePrediction[] memory = inMemory.Predict(sentences, criterion, batchSize: 8);
+
+            for (int s = 0; s < sentences.Count; s++)
+            {
+                Assert.True(torch[s].Tags.SequenceEqual(ort[s].Tags), $"{criterion}, sentence {s}: tags {string.Join(",", ort[s].Tags)} on ONNX Runtime, {string.Join(",", torch[s].Tags)} on TorchSharp.");
+                Assert.True(torch[s].ExitLayers.SequenceEqual(ort[s].ExitLayers), $"{criterion}, sentence {s}: exit layers {string.Join(",", ort[s].ExitLayers)} on ONNX Runtime, {string.Join(",", torch[s].ExitLayers)} on TorchSharp.");
+                Assert.Equal(ort[s].Tags, memory[s].Tags);
+                Assert.Equal(ort[s].ExitLayers, memory[s].ExitLayers);
+            }
+
+            mixedRows += ort.Any(p => p.ExitLayers.Distinct().Count() > 1) ? 1 : 0;
+            mixedBatches += ort.Where(p => p.ExitLayers.Length > 0).Select(p => p.ExitLayer).Distinct().Count() > 1 ? 1 : 0;
+        }
+
+        return (mixedRows, mixedBatches);
+    }
+
+    private static EarlyExitTokenClassifier Trained(int epochs = 3)
+    {
+        using PretrainedEncoder backbone = PretrainedEncoder.FromPreset("tiny-bert", Options());
+        EarlyExitTokenClassifier labeller = EarlyExitTokenClassifier.Create(backbone, ToyNer.Tags, 16, TokenExitCriterion.Tokee(0.3), dropout: 0, seed: 1);
+        if (epochs > 0)
+        {
+            var examples = ToyNer.Sentences(300, seed: 3).Select(s => new TokenExample(labeller.Tokenizer.EncodeWords(s.Words, 16), s.Tags)).ToList();
+            TokenTrainingOptions options = ToyNer.FastOptions();
+            options.Epochs = epochs;
+            options.SelfSamplingEpochs = 0;
+            TokenClassifierTrainer.Train(labeller.Model, examples, null, options, labeller.PadTokenId);
+        }
+
+        return labeller;
+    }
+
+    private static PretrainedEncoderOptions Options() => new()
+    {
+        Device = DeviceOption.Cpu,
+        Seed = 2,
+        Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
+    };
+}
