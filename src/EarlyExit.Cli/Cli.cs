@@ -81,14 +81,15 @@ public static class Cli
             new EvaluateCommand(console).Create(),
             new ScoreCommand(console).Create(),
             new SweepCommand(console).Create(),
-            new ExportOnnxCommand(console).Create(),
+            ExportOnnxCommands.Classify(console).Create(),
         };
-        var ner = new Command("ner", "Token-level early-exit sequence labelling (SENTEE, TOKEE with halt-and-copy) on CoNLL files: train, evaluate, score, sweep exit settings.")
+        var ner = new Command("ner", "Token-level early-exit sequence labelling (SENTEE, TOKEE with halt-and-copy) on CoNLL files: train, evaluate, score, sweep exit settings, export to ONNX.")
         {
             new NerTrainCommand(console).Create(),
             new NerEvaluateCommand(console).Create(),
             new NerScoreCommand(console).Create(),
             new NerSweepCommand(console).Create(),
+            ExportOnnxCommands.Ner(console).Create(),
         };
         return new RootCommand("Early-exit transformers for ML.NET: text classifiers from TSV/CSV files, named-entity taggers from CoNLL files.")
         {

@@ -1,9 +1,14 @@
 // What the commands that use a trained model (evaluate, score, sweep of both families) take the same way:
-// --model, --data, --batch-size and --device, described in the family's words, and --metrics-json,
-// checked before any work and written at the end.
+// --model, --data, --batch-size and --device, described in the family's words, --backend (evaluate and
+// score), and --metrics-json, checked before any work and written at the end.
+//
+// --backend onnx scores on ONNX Runtime: the model's network is exported to ONNX graphs in memory
+// (OnnxTextClassifier/OnnxTokenClassifier.FromClassifier, a few seconds, before the clock starts) and
+// the chunks go there. `export-onnx` writes the export as files, for a deployment of its own.
 using System.CommandLine;
 using EarlyExit.Cli.Output;
 using EarlyExit.Devices;
+using EarlyExit.MLNet;
 
 namespace EarlyExit.Cli;
 
@@ -26,6 +31,11 @@ internal sealed class ModelCommandOptions(string family, string data, string bat
     /// <summary>--device: null for $EARLYEXIT_DEVICE (default auto).</summary>
     public Option<DeviceOption?> Device { get; } = CommonOptions.Device($"Where to {verb}");
 
+    /// <summary>--backend torch|onnx: null for torch.</summary>
+    public Option<ScoringBackend?> Backend { get; } = CommonOptions.Choice("--backend",
+        "What runs the model: torch (TorchSharp, on --device) or onnx (ONNX Runtime on the CPU, on the model's ONNX graphs, exported in memory first). Default: torch.",
+        new Dictionary<string, ScoringBackend> { ["torch"] = ScoringBackend.TorchSharp, ["onnx"] = ScoringBackend.OnnxRuntime });
+
     /// <summary>Adds --model and --data.</summary>
     public void AddModelAndData(Command command)
     {
@@ -33,12 +43,19 @@ internal sealed class ModelCommandOptions(string family, string data, string bat
         command.Add(Data);
     }
 
-    /// <summary>Adds --batch-size and --device.</summary>
-    public void AddScoring(Command command)
+    /// <summary>Adds --batch-size and --device, and --backend when <paramref name="withBackend"/>.</summary>
+    public void AddScoring(Command command, bool withBackend = false)
     {
         command.Add(BatchSize);
         command.Add(Device);
+        if (withBackend)
+        {
+            command.Add(Backend);
+        }
     }
+
+    /// <summary>The --backend given, TorchSharp by default.</summary>
+    public ScoringBackend BackendOf(ParseResult parse) => parse.GetValue(Backend) ?? ScoringBackend.TorchSharp;
 }
 
 /// <summary>--metrics-json of the evaluate commands: checked before any work, written at the end.</summary>

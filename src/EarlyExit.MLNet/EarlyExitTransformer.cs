@@ -1,11 +1,16 @@
 // What both fitted transformers share (PalbertTransformer: a prediction per row; TokenEarlyExitNerTransformer:
 // a tag per word): the trained model, shared by the transformers made from one another and released by
-// the last; the exit criterion and batch size, changed without retraining; Transform through the
-// transformer's batch-scoring mapper; dispose; and the model zip's classifier folder.
+// the last; the exit criterion, batch size and scoring backend, changed without retraining; Transform
+// through the transformer's batch-scoring mapper; dispose; and the model zip's classifier folder.
 //
-// A derived transformer says four things: how to make itself over the same model with another
-// criterion or batch size (With), how to parse a criterion (ParseCriterion), its mapper (CreateMapper),
-// and its save entry point (SaveTo, which forwards to Interop's ModelPersistence with its own type).
+// The backend: TorchSharp runs the trained model itself; ONNX Runtime runs an OnnxClassifier made from it
+// (its graphs exported in memory), shared like the model. The TorchSharp model stays: sweeps record on
+// it, and the zip saves it with the backend's name.
+//
+// A derived transformer says five things: how to make itself over the same model with another
+// criterion, batch size or backend (With), how to parse a criterion (ParseCriterion), its ONNX Runtime
+// scorer (CreateOnnx), its mapper (CreateMapper), and its save entry point (SaveTo, which forwards to
+// Interop's ModelPersistence with its own type).
 // Everything about its columns, sweep and save format stays in the derived class.
 using System.Text.Json;
 using EarlyExit.Devices;
@@ -14,6 +19,7 @@ using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.MLNet.Scoring;
 using EarlyExit.MLNet.Sweeps;
+using EarlyExit.OnnxRuntime;
 using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -35,13 +41,16 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
     where TCriterion : class
 {
     private readonly SharedModel<TClassifier> _classifier;
+    private readonly SharedModel<OnnxClassifier<TCriterion>>? _onnx;
     private bool _disposed;
 
     /// <summary>Only the two transformers of this library derive from this class.</summary>
-    private protected EarlyExitTransformer(IHostEnvironment env, string name, SharedModel<TClassifier> classifier, LabelKeyValues? labels, TCriterion criterion, int batchSize, TrainingReport? report)
+    private protected EarlyExitTransformer(IHostEnvironment env, string name, SharedModel<TClassifier> classifier, SharedModel<OnnxClassifier<TCriterion>>? onnx,
+        LabelKeyValues? labels, TCriterion criterion, int batchSize, TrainingReport? report)
     {
         Host = env.Register(name);
         _classifier = classifier;
+        _onnx = onnx;
         classifier.Model.EnsureSupported(criterion);
         Labels = labels;
         ExitCriterion = criterion;
@@ -64,6 +73,9 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
     /// <summary>The underlying network, tokenizer and labels, for use outside ML.NET. Owned by the transformer: do not dispose it.</summary>
     public TClassifier Classifier => _classifier.Model;
 
+    /// <summary>What runs the network when this transformer scores; change it with <see cref="WithBackend"/>.</summary>
+    public ScoringBackend Backend => _onnx is null ? ScoringBackend.TorchSharp : ScoringBackend.OnnxRuntime;
+
     /// <inheritdoc />
     public bool IsRowToRowMapper => true;
 
@@ -76,6 +88,9 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
     /// <summary>The host registered under the transformer's name.</summary>
     private protected IHost Host { get; }
 
+    /// <summary>The ONNX Runtime scorer when the backend is ONNX Runtime, else null.</summary>
+    private protected OnnxClassifier<TCriterion>? Onnx => _onnx?.Model;
+
     /// <summary>
     /// A transformer over the same trained model that scores with <paramref name="criterion"/> instead. No retraining.
     /// </summary>
@@ -85,7 +100,7 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
         ArgumentNullException.ThrowIfNull(criterion);
         ObjectDisposedException.ThrowIf(_disposed, this);
         _classifier.Model.EnsureSupported(criterion);
-        return With(_classifier.Acquire(), criterion, BatchSize);
+        return With(_classifier.Acquire(), _onnx?.Acquire(), criterion, BatchSize);
     }
 
     /// <summary>A transformer over the same trained model that scores with a setting chosen from a sweep.</summary>
@@ -103,7 +118,30 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return With(_classifier.Acquire(), ExitCriterion, batchSize);
+        return With(_classifier.Acquire(), _onnx?.Acquire(), ExitCriterion, batchSize);
+    }
+
+    /// <summary>
+    /// A transformer over the same trained model whose network runs on <paramref name="backend"/>. For
+    /// <see cref="ScoringBackend.OnnxRuntime"/> the network is exported to ONNX graphs in memory (no files; a few
+    /// seconds for a small encoder) and scored by ONNX Runtime on the CPU, with every exit criterion, the same
+    /// predictions and exit layers, and probabilities within float rounding. The backend is saved with the model.
+    /// </summary>
+    /// <param name="backend">TorchSharp (the default) or OnnxRuntime.</param>
+    /// <param name="options">ONNX Runtime's threads and graph optimisation; null for the defaults. Not saved with the model.</param>
+    /// <exception cref="ArgumentException">Options given for the TorchSharp backend.</exception>
+    public TSelf WithBackend(ScoringBackend backend, OnnxRuntimeOptions? options = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        SharedModel<OnnxClassifier<TCriterion>>? onnx = backend switch
+        {
+            ScoringBackend.TorchSharp when options is not null =>
+                throw new ArgumentException("OnnxRuntimeOptions configure the OnnxRuntime backend; pass null for the TorchSharp backend.", nameof(options)),
+            ScoringBackend.TorchSharp => null,
+            ScoringBackend.OnnxRuntime => new(CreateOnnx(Classifier, options)),
+            _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Choose ScoringBackend.TorchSharp or ScoringBackend.OnnxRuntime."),
+        };
+        return With(_classifier.Acquire(), onnx, ExitCriterion, BatchSize);
     }
 
     /// <inheritdoc />
@@ -127,7 +165,7 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
         {
             _disposed = true;
             _classifier.Release();
-            ReleaseBackend();
+            _onnx?.Release();
         }
 
         GC.SuppressFinalize(this);
@@ -135,26 +173,20 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => SaveTo(ctx);
 
-    /// <summary>This transformer over <paramref name="classifier"/> (already acquired), with <paramref name="criterion"/> and <paramref name="batchSize"/>.</summary>
-    private protected abstract TSelf With(SharedModel<TClassifier> classifier, TCriterion criterion, int batchSize);
+    /// <summary>
+    /// This transformer over <paramref name="classifier"/> (already acquired) and, for the ONNX Runtime backend,
+    /// <paramref name="onnx"/> (acquired; null for TorchSharp), with <paramref name="criterion"/> and <paramref name="batchSize"/>.
+    /// </summary>
+    private protected abstract TSelf With(SharedModel<TClassifier> classifier, SharedModel<OnnxClassifier<TCriterion>>? onnx, TCriterion criterion, int batchSize);
+
+    /// <summary>The ONNX Runtime scorer of <paramref name="classifier"/> (OnnxTextClassifier.FromClassifier, OnnxTokenClassifier.FromClassifier).</summary>
+    private protected abstract OnnxClassifier<TCriterion> CreateOnnx(TClassifier classifier, OnnxRuntimeOptions? options);
 
     /// <summary>Parses a criterion's name (a sweep setting's, a saved one's).</summary>
     private protected abstract TCriterion ParseCriterion(string text);
 
     /// <summary>The mapper from <paramref name="inputSchema"/> to the output columns.</summary>
     private protected abstract IBatchScoringMapper CreateMapper(DataViewSchema inputSchema);
-
-    /// <summary>Releases what a derived transformer scores with besides the shared model (called once, on dispose).</summary>
-    private protected virtual void ReleaseBackend()
-    {
-    }
-
-    /// <summary>The shared model, acquired once more, for another transformer over it.</summary>
-    private protected SharedModel<TClassifier> AcquireModel()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _classifier.Acquire();
-    }
 
     /// <summary>Saves through <c>ModelPersistence.Save(this, ctx)</c>, which needs the derived type.</summary>
     private protected abstract void SaveTo(ModelSaveContext ctx);
@@ -172,17 +204,30 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
 
     /// <summary>
     /// Reads what <see cref="WriteModel"/> wrote: the settings JSON, then the classifier from the entries
-    /// <paramref name="files"/> names (with <paramref name="load"/>, on <c>$EARLYEXIT_DEVICE</c>), wrapped
-    /// by <paramref name="wrap"/>; the classifier is disposed if wrapping fails.
+    /// <paramref name="files"/> names (with <paramref name="load"/>, on <c>$EARLYEXIT_DEVICE</c>) and, when the
+    /// settings' <paramref name="backend"/> is ONNX Runtime, its ONNX Runtime scorer (<paramref name="onnx"/>), wrapped
+    /// by <paramref name="wrap"/>; what was made is disposed if wrapping fails.
     /// </summary>
     /// <exception cref="InvalidDataException">The settings are empty, or the classifier's files are not readable.</exception>
     private protected static TSelf ReadModel<TSettings>(ModelReader reader, string folder, string what, Func<TSettings, IEnumerable<string>> files,
-        Func<string, DeviceOption, TClassifier> load, Func<TSettings, SharedModel<TClassifier>, TSelf> wrap)
+        Func<TSettings, ScoringBackend> backend, Func<string, DeviceOption, TClassifier> load, Func<TClassifier, OnnxClassifier<TCriterion>> onnx,
+        Func<TSettings, SharedModel<TClassifier>, SharedModel<OnnxClassifier<TCriterion>>?, TSelf> wrap)
     {
         TSettings settings = JsonSerializer.Deserialize<TSettings>(reader.Reader.ReadString())
             ?? throw new InvalidDataException($"The {what}'s settings are empty.");
-        return FolderPayload.Read(reader, folder, files(settings), path => load(path, DeviceOption.FromEnvironment()),
-            classifier => wrap(settings, new SharedModel<TClassifier>(classifier)));
+        return FolderPayload.Read(reader, folder, files(settings), path => load(path, DeviceOption.FromEnvironment()), classifier =>
+        {
+            OnnxClassifier<TCriterion>? scorer = backend(settings) == ScoringBackend.OnnxRuntime ? onnx(classifier) : null;
+            try
+            {
+                return wrap(settings, new SharedModel<TClassifier>(classifier), scorer is null ? null : new SharedModel<OnnxClassifier<TCriterion>>(scorer));
+            }
+            catch
+            {
+                scorer?.Dispose();
+                throw;
+            }
+        });
     }
 
     /// <summary>Throws when the transformer was disposed (its mapper checks before every chunk it scores).</summary>

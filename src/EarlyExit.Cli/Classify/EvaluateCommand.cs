@@ -4,7 +4,6 @@ using System.CommandLine;
 using EarlyExit.Cli.Output;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
-using EarlyExit.MLNet;
 using Microsoft.ML;
 
 namespace EarlyExit.Cli.Classify;
@@ -18,7 +17,6 @@ internal sealed class EvaluateCommand(CliConsole console)
     private readonly ColumnOptions _columns = new(withLabel: true);
     private readonly DataFormatOptions _format = new();
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion("Score with this exit criterion instead of the model's own (no retraining).");
-    private readonly Option<ScoringBackend?> _backend = BackendOption.Create();
     private readonly MetricsJsonOption _metricsJson = new();
 
     protected override void AddOptions(Command command)
@@ -26,8 +24,7 @@ internal sealed class EvaluateCommand(CliConsole console)
         _options.AddModelAndData(command);
         _columns.AddTo(command);
         command.Add(_exitCriterion);
-        _options.AddScoring(command);
-        command.Add(_backend);
+        _options.AddScoring(command, withBackend: true);
         _metricsJson.AddTo(command);
         _format.AddTo(command);
     }
@@ -49,7 +46,7 @@ internal sealed class EvaluateCommand(CliConsole console)
         PositiveClass.Resolve(model.Palbert.ClassNames, positiveLabel); // a wrong --positive-label fails before scoring
 
         ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), Terminal, "evaluating", cancellationToken,
-            parse.GetValue(_backend) ?? ScoringBackend.TorchSharp);
+            _options.BackendOf(parse));
         EvaluationMetrics metrics = Scoring.Metrics(model.Palbert, data.Rows, scored, modelPath, dataPath, positiveLabel);
         Terminal.WriteLine($"Evaluated '{modelPath}' on '{dataPath}':");
         Terminal.Output.Write(MetricsReport.ToText(metrics));

@@ -5,7 +5,6 @@ using System.Globalization;
 using System.Text;
 using EarlyExit.Cli.Output;
 using EarlyExit.ExitCriteria;
-using EarlyExit.MLNet;
 using Microsoft.ML;
 
 namespace EarlyExit.Cli.Classify;
@@ -25,7 +24,6 @@ internal sealed class ScoreCommand(CliConsole console)
     private readonly ColumnOptions _columns = new(withLabel: false);
     private readonly DataFormatOptions _format = new();
     private readonly Option<ExitCriterion?> _exitCriterion = CommonOptions.ExitCriterion("Score with this exit criterion instead of the model's own (no retraining).");
-    private readonly Option<ScoringBackend?> _backend = BackendOption.Create();
     private readonly Option<string> _out = new("--out")
     {
         Description = "The scored file: every input column, then PredictedLabel, ExitLayer and P(<class>) per class; tab-separated, with a header " +
@@ -42,8 +40,7 @@ internal sealed class ScoreCommand(CliConsole console)
         _options.AddModelAndData(command);
         _columns.AddTo(command);
         command.Add(_exitCriterion);
-        _options.AddScoring(command);
-        command.Add(_backend);
+        _options.AddScoring(command, withBackend: true);
         command.Add(_out);
         _format.AddTo(command);
     }
@@ -63,7 +60,7 @@ internal sealed class ScoreCommand(CliConsole console)
         ClassificationData data = ClassificationData.Read(dataPath, _format.For(parse, dataPath), columns, Terminal.Warn, cancellationToken);
 
         ScoredRows scored = Scoring.Score(model.Palbert, data.Rows, data.IsPair, parse.GetValue(_exitCriterion), parse.GetValue(_options.BatchSize), Terminal, "scoring", cancellationToken,
-            parse.GetValue(_backend) ?? ScoringBackend.TorchSharp);
+            _options.BackendOf(parse));
         IReadOnlyList<string> classes = model.Palbert.ClassNames;
         AtomicFile.Write(outPath, temporary =>
         {

@@ -22,7 +22,7 @@ internal sealed class NerEvaluateCommand(CliConsole console)
         _options.AddModelAndData(command);
         _files.AddTo(command);
         _exit.AddTo(command);
-        _options.AddScoring(command);
+        _options.AddScoring(command, withBackend: true);
         _metricsJson.AddTo(command);
     }
 
@@ -39,7 +39,8 @@ internal sealed class NerEvaluateCommand(CliConsole console)
         string[][] gold = data.TagsIn(model.Scheme);
         data.RequireKnownTags(gold, model.Ner.ClassNames, $"the model '{modelPath}'", model.Scheme);
 
-        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), Terminal, "evaluating", cancellationToken);
+        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), Terminal, "evaluating", cancellationToken,
+            _options.BackendOf(parse));
         NerEvaluationMetrics metrics = NerScoring.Metrics(model.Ner, modelPath, model.Scheme, data, gold, labelled);
         Terminal.WriteLine($"Evaluated '{modelPath}' on '{dataPath}':");
         Terminal.Output.Write(NerMetricsReport.ToText(metrics));

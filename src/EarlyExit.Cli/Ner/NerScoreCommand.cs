@@ -31,7 +31,7 @@ internal sealed class NerScoreCommand(CliConsole console)
         _options.AddModelAndData(command);
         _files.AddTo(command);
         _exit.AddTo(command);
-        _options.AddScoring(command);
+        _options.AddScoring(command, withBackend: true);
         command.Add(_out);
     }
 
@@ -50,7 +50,8 @@ internal sealed class NerScoreCommand(CliConsole console)
         string[][]? gold = data.HasTags ? data.TagsIn(model.Scheme) : null;
         CheckWritableWords(data);
 
-        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), Terminal, "scoring", cancellationToken);
+        LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), Terminal, "scoring", cancellationToken,
+            _options.BackendOf(parse));
         string[][] predicted = NerScoring.TagNames(model.Ner, labelled);
         AtomicFile.Write(outPath, temporary =>
         {

@@ -1,13 +1,15 @@
 // Labelling and metrics for ner evaluate, score and train's validation.
 //
 // Sentences are labelled with the model's labeller (TokenEarlyExitNerTransformer.Classifier.Predict,
-// halt-and-copy) in chunks of many batches (ChunkedPrediction), with the criterion and batch size of
-// the command line.
+// halt-and-copy; with --backend onnx its graphs on ONNX Runtime) in chunks of many batches
+// (ChunkedPrediction), with the criterion and batch size of the command line.
 // Metrics follow conlleval's rules (EntityEvaluator), so they equal conlleval's on `ner score` output.
 using EarlyExit.Cli.Output;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
+using EarlyExit.MLNet;
 using EarlyExit.MLNet.TokenEarlyExitNer;
+using EarlyExit.OnnxRuntime;
 using EarlyExit.Sequence;
 
 namespace EarlyExit.Cli.Ner;
@@ -27,10 +29,12 @@ internal static class NerScoring
     /// <summary>Labels <paramref name="sentences"/> with <paramref name="criterion"/> (null: the model's own) in batches of <paramref name="batchSize"/> (null: the model's).</summary>
     /// <exception cref="CliException">The criterion needs more layers than the model has.</exception>
     public static LabelledSentences Label(TokenEarlyExitNerTransformer ner, IReadOnlyList<string[]> sentences, TokenExitCriterion? criterion, int? batchSize,
-        CliConsole console, string title, CancellationToken cancellationToken)
+        CliConsole console, string title, CancellationToken cancellationToken, ScoringBackend backend = ScoringBackend.TorchSharp)
     {
+        // The ONNX Runtime backend labels the same chunks with the model's graphs, exported before the clock starts.
+        using OnnxTokenClassifier? onnx = backend == ScoringBackend.OnnxRuntime ? OnnxTokenClassifier.FromClassifier(ner.Classifier) : null;
         (SentencePrediction[] predictions, TimeSpan elapsed, int batch, TokenExitCriterion chosen) = ChunkedPrediction.Score(ner, sentences, criterion, batchSize, BatchesPerChunk, c => $"Exit criterion {c.Name} cannot label with this model",
-            (classifier, chunk, c, b) => classifier.Predict(chunk, c, b), console, title, "sentences", cancellationToken);
+            (classifier, chunk, c, b) => onnx is null ? classifier.Predict(chunk, c, b) : onnx.Predict(chunk, c, b), console, title, "sentences", cancellationToken);
         return new LabelledSentences(predictions, elapsed, batch, chosen);
     }
 

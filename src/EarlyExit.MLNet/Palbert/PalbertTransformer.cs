@@ -58,16 +58,11 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
 
     private const string ClassifierFolder = "classifier";
 
-    // The network's ONNX Runtime sessions when the backend is ONNX Runtime, shared like the model by the
-    // transformers made from this one.
-    private readonly SharedModel<OnnxTextClassifier>? _onnx;
-
     internal PalbertTransformer(IHostEnvironment env, SharedModel<EarlyExitTextClassifier> classifier, PalbertColumns columns, LabelKeyValues? labels, ExitCriterion criterion, TrainingReport? report,
-        SharedModel<OnnxTextClassifier>? onnx = null)
-        : base(env, nameof(PalbertTransformer), classifier, labels, criterion, columns.BatchSize, report)
+        SharedModel<OnnxClassifier<ExitCriterion>>? onnx = null)
+        : base(env, nameof(PalbertTransformer), classifier, onnx, labels, criterion, columns.BatchSize, report)
     {
         Columns = columns;
-        _onnx = onnx;
     }
 
     /// <summary>The save format (interop).</summary>
@@ -81,32 +76,6 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
 
     /// <summary>Whether the model has a halting head (Q-exit, sampled and expectation criteria need one).</summary>
     public bool HasHaltingHead => Classifier.Model.HasHaltingHead;
-
-    /// <summary>What runs the network when this transformer scores; change it with <see cref="WithBackend"/>.</summary>
-    public ScoringBackend Backend => _onnx is null ? ScoringBackend.TorchSharp : ScoringBackend.OnnxRuntime;
-
-    /// <summary>
-    /// A transformer over the same trained model whose network runs on <paramref name="backend"/>. For
-    /// <see cref="ScoringBackend.OnnxRuntime"/> the network is exported to ONNX graphs in memory (no files; a few
-    /// seconds for a small encoder) and scored by ONNX Runtime on the CPU, with the same exit criteria, the same
-    /// predictions and exit layers, and probabilities within float rounding. The backend is saved with the model.
-    /// </summary>
-    /// <param name="backend">TorchSharp (the default) or OnnxRuntime.</param>
-    /// <param name="options">ONNX Runtime's threads and graph optimisation; null for the defaults. Not saved with the model.</param>
-    /// <exception cref="ArgumentException">Options given for the TorchSharp backend.</exception>
-    public PalbertTransformer WithBackend(ScoringBackend backend, OnnxRuntimeOptions? options = null)
-    {
-        ThrowIfDisposed();
-        SharedModel<OnnxTextClassifier>? onnx = backend switch
-        {
-            ScoringBackend.TorchSharp when options is not null =>
-                throw new ArgumentException("OnnxRuntimeOptions configure the OnnxRuntime backend; pass null for the TorchSharp backend.", nameof(options)),
-            ScoringBackend.TorchSharp => null,
-            ScoringBackend.OnnxRuntime => new(OnnxTextClassifier.FromClassifier(Classifier, options)),
-            _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Choose ScoringBackend.TorchSharp or ScoringBackend.OnnxRuntime."),
-        };
-        return new(Host, AcquireModel(), Columns, Labels, ExitCriterion, TrainingReport, onnx);
-    }
 
     /// <summary>
     /// Sweeps exit criteria on labelled data: one full-depth pass records every layer's outputs, then each
@@ -146,22 +115,21 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
     /// cuda, cuda:N; default auto: CUDA when usable); move it later with <c>Classifier.MoveTo</c>.
     /// </summary>
     static PalbertTransformer IModelPersistable<PalbertTransformer>.LoadModel(IHostEnvironment env, ModelReader reader) =>
-        ReadModel<SavedSettings>(reader, ClassifierFolder, "Palbert transformer", settings => settings.Files, EarlyExitTextClassifier.Load,
-            (settings, classifier) => new PalbertTransformer(env, classifier, settings.Columns,
+        ReadModel<SavedSettings>(reader, ClassifierFolder, "Palbert transformer", settings => settings.Files, settings => settings.Backend, EarlyExitTextClassifier.Load,
+            classifier => OnnxTextClassifier.FromClassifier(classifier), (settings, classifier, onnx) => new PalbertTransformer(env, classifier, settings.Columns,
                 classifier.Model.IsRegression ? null : LabelKeyValues.FromSaved(
                     settings.LabelType ?? throw new InvalidDataException("The Palbert transformer's settings lack the label type of a classifier."),
                     settings.Labels ?? throw new InvalidDataException("The Palbert transformer's settings lack the class names of a classifier."), settings.LabelsAnnotated),
-                ExitCriterion.Parse(settings.ExitCriterion), report: null,
-                settings.Backend == ScoringBackend.OnnxRuntime ? new(OnnxTextClassifier.FromClassifier(classifier.Model)) : null));
+                ExitCriterion.Parse(settings.ExitCriterion), report: null, onnx));
 
     /// <summary>Early-exit predictions of the texts (and pairs) on this transformer's backend.</summary>
     internal ClassificationPrediction[] Predict(IReadOnlyList<string?> texts, IReadOnlyList<string?>? pairs, ExitCriterion criterion, int batchSize) =>
-        _onnx is null ? Classifier.Predict(texts, pairs, criterion, batchSize) : _onnx.Model.Predict(texts, pairs, criterion, batchSize);
+        Onnx is OnnxTextClassifier onnx ? onnx.Predict(texts, pairs, criterion, batchSize) : Classifier.Predict(texts, pairs, criterion, batchSize);
 
-    private protected override PalbertTransformer With(SharedModel<EarlyExitTextClassifier> classifier, ExitCriterion criterion, int batchSize) =>
-        new(Host, classifier, Columns with { BatchSize = batchSize }, Labels, criterion, TrainingReport, _onnx?.Acquire());
+    private protected override PalbertTransformer With(SharedModel<EarlyExitTextClassifier> classifier, SharedModel<OnnxClassifier<ExitCriterion>>? onnx, ExitCriterion criterion, int batchSize) =>
+        new(Host, classifier, Columns with { BatchSize = batchSize }, Labels, criterion, TrainingReport, onnx);
 
-    private protected override void ReleaseBackend() => _onnx?.Release();
+    private protected override OnnxClassifier<ExitCriterion> CreateOnnx(EarlyExitTextClassifier classifier, OnnxRuntimeOptions? options) => OnnxTextClassifier.FromClassifier(classifier, options);
 
     private protected override ExitCriterion ParseCriterion(string text) => ExitCriterion.Parse(text);
 

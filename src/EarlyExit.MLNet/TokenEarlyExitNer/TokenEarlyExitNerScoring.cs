@@ -1,8 +1,8 @@
 // The token-level transformer's mapper: the words column (a vector of strings, or one string split on
 // whitespace) to PredictedLabel (a key per word), TokenExitLayers and ExitLayer. Batched scoring, the
-// lazy view and single-row rows come from Scoring/BatchScoring.cs; each chunk goes straight to the
-// transformer's classifier (Core's EarlyExitTokenClassifier.Predict: chunks of whole words,
-// halt-and-copy) with the transformer's criterion and batch size.
+// lazy view and single-row rows come from Scoring/BatchScoring.cs; each chunk goes to the transformer's
+// backend (Core's EarlyExitTokenClassifier.Predict, or OnnxTokenClassifier.Predict on ONNX Runtime: chunks
+// of whole words, halt-and-copy) with the transformer's criterion and batch size.
 using EarlyExit.Inference;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.MLNet.Scoring;
@@ -27,7 +27,7 @@ internal sealed class TokenEarlyExitNerMapper : BatchScoringMapper<string[], Sen
     public override SentencePrediction[] Score(IReadOnlyList<string[]> inputs)
     {
         _parent.ThrowIfDisposed();
-        return _parent.Classifier.Predict(inputs, _parent.ExitCriterion, _parent.BatchSize);
+        return _parent.Predict(inputs, _parent.ExitCriterion, _parent.BatchSize);
     }
 
     public override Delegate OutputGetter(DataViewSchema.Column column, Func<SentencePrediction> current) => (column.Index - InputSchema.Count) switch

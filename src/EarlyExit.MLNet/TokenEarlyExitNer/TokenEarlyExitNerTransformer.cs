@@ -1,9 +1,12 @@
+using System.Text.Json.Serialization;
 using EarlyExit.ExitCriteria;
+using EarlyExit.Inference;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Persistence;
 using EarlyExit.MLNet.Schema;
 using EarlyExit.MLNet.Scoring;
 using EarlyExit.MLNet.Sweeps;
+using EarlyExit.OnnxRuntime;
 using EarlyExit.Training;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
@@ -36,7 +39,8 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
     internal const string LoaderSignature = "EarlyExitTokenNer";
 
     // *** Binary format ***
-    // Model.key body: string  settings JSON (SavedSettings: columns, tag key values, exit criterion, classifier file names)
+    // Model.key body: string  settings JSON (SavedSettings: columns, tag key values, exit criterion, classifier file
+    //                         names, and the scoring backend, which earlier writers left out: TorchSharp)
     // entries:        labeller/<file>  each file of EarlyExitTokenClassifier.Save
     // Version 0x00010001: the first.
     private static readonly ModelFormat s_format = new("EETOKNER", versionWritten: 0x00010001, versionReadable: 0x00010001,
@@ -44,8 +48,9 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
 
     private const string ClassifierFolder = "labeller";
 
-    internal TokenEarlyExitNerTransformer(IHostEnvironment env, SharedModel<EarlyExitTokenClassifier> classifier, TokenEarlyExitNerColumns columns, LabelKeyValues tags, TokenExitCriterion criterion, TrainingReport? report)
-        : base(env, nameof(TokenEarlyExitNerTransformer), classifier, tags, criterion, columns.BatchSize, report)
+    internal TokenEarlyExitNerTransformer(IHostEnvironment env, SharedModel<EarlyExitTokenClassifier> classifier, TokenEarlyExitNerColumns columns, LabelKeyValues tags, TokenExitCriterion criterion, TrainingReport? report,
+        SharedModel<OnnxClassifier<TokenExitCriterion>>? onnx = null)
+        : base(env, nameof(TokenEarlyExitNerTransformer), classifier, onnx, tags, criterion, columns.BatchSize, report)
     {
         Columns = columns;
         Tags = tags;
@@ -81,17 +86,23 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
 
     void IModelPersistable<TokenEarlyExitNerTransformer>.SaveModel(ModelWriter writer)
     {
-        WriteModel(writer, ClassifierFolder, files => new SavedSettings(Columns, Tags.TypeName, Tags.Values.ToArray(), Tags.HasAnnotation, ExitCriterion.Name, files));
+        WriteModel(writer, ClassifierFolder, files => new SavedSettings(Columns, Tags.TypeName, Tags.Values.ToArray(), Tags.HasAnnotation, ExitCriterion.Name, files, Backend));
     }
 
     /// <summary>Reads a transformer written by SaveModel; the model runs on <c>$EARLYEXIT_DEVICE</c> (default auto).</summary>
     static TokenEarlyExitNerTransformer IModelPersistable<TokenEarlyExitNerTransformer>.LoadModel(IHostEnvironment env, ModelReader reader) =>
-        ReadModel<SavedSettings>(reader, ClassifierFolder, "token-exit NER transformer", settings => settings.Files, EarlyExitTokenClassifier.Load,
-            (settings, classifier) => new TokenEarlyExitNerTransformer(env, classifier, settings.Columns,
-                LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated), TokenExitCriterion.Parse(settings.ExitCriterion), report: null));
+        ReadModel<SavedSettings>(reader, ClassifierFolder, "token-exit NER transformer", settings => settings.Files, settings => settings.Backend, EarlyExitTokenClassifier.Load,
+            classifier => OnnxTokenClassifier.FromClassifier(classifier), (settings, classifier, onnx) => new TokenEarlyExitNerTransformer(env, classifier, settings.Columns,
+                LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated), TokenExitCriterion.Parse(settings.ExitCriterion), report: null, onnx));
 
-    private protected override TokenEarlyExitNerTransformer With(SharedModel<EarlyExitTokenClassifier> classifier, TokenExitCriterion criterion, int batchSize) =>
-        new(Host, classifier, Columns with { BatchSize = batchSize }, Tags, criterion, TrainingReport);
+    /// <summary>Labels sentences on this transformer's backend.</summary>
+    internal SentencePrediction[] Predict(IReadOnlyList<IReadOnlyList<string>> sentences, TokenExitCriterion criterion, int batchSize) =>
+        Onnx is OnnxTokenClassifier onnx ? onnx.Predict(sentences, criterion, batchSize) : Classifier.Predict(sentences, criterion, batchSize);
+
+    private protected override TokenEarlyExitNerTransformer With(SharedModel<EarlyExitTokenClassifier> classifier, SharedModel<OnnxClassifier<TokenExitCriterion>>? onnx, TokenExitCriterion criterion, int batchSize) =>
+        new(Host, classifier, Columns with { BatchSize = batchSize }, Tags, criterion, TrainingReport, onnx);
+
+    private protected override OnnxClassifier<TokenExitCriterion> CreateOnnx(EarlyExitTokenClassifier classifier, OnnxRuntimeOptions? options) => OnnxTokenClassifier.FromClassifier(classifier, options);
 
     private protected override TokenExitCriterion ParseCriterion(string text) => TokenExitCriterion.Parse(text);
 
@@ -99,5 +110,6 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
 
     private protected override void SaveTo(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
 
-    private sealed record SavedSettings(TokenEarlyExitNerColumns Columns, string TagType, string[] Tags, bool TagsAnnotated, string ExitCriterion, string[] Files);
+    private sealed record SavedSettings(TokenEarlyExitNerColumns Columns, string TagType, string[] Tags, bool TagsAnnotated, string ExitCriterion, string[] Files,
+        [property: JsonConverter(typeof(JsonStringEnumConverter<ScoringBackend>))] ScoringBackend Backend = ScoringBackend.TorchSharp);
 }

@@ -84,6 +84,9 @@ public sealed class NerFixture : IDisposable
     public List<TaggedRow> Tag(IEnumerable<SentenceRow> rows, ITransformer? model = null) =>
         Context.Data.CreateEnumerable<TaggedRow>((model ?? Model).Transform(Context.Data.LoadFromEnumerable(rows)), reuseRowObject: false).ToList();
 
+    /// <summary>The fitted pipeline with another token-exit transformer in the middle.</summary>
+    public ITransformer Chain(TokenEarlyExitNerTransformer ner) => new TransformerChain<ITransformer>(Model.ElementAt(0), ner, Model.ElementAt(2));
+
     public void Dispose() => Ner.Dispose();
 }
 
@@ -162,8 +165,8 @@ public sealed class TokenEarlyExitNerTests(NerFixture fixture) : IClassFixture<N
         using TokenEarlyExitNerTransformer first = fixture.Ner.WithExitCriterion(TokenExitCriterion.FixedLayer(1));
         using TokenEarlyExitNerTransformer sentee = fixture.Ner.WithExitCriterion(TokenExitCriterion.Parse("sentee:0"));
 
-        Assert.All(fixture.Tag(fixture.Test, Chain(first)), r => Assert.All(r.TokenExitLayers, l => Assert.Equal(1, l)));
-        Assert.All(fixture.Tag(fixture.Test, Chain(sentee)), r => Assert.Equal(fixture.Ner.NumLayers, r.ExitLayer));
+        Assert.All(fixture.Tag(fixture.Test, fixture.Chain(first)), r => Assert.All(r.TokenExitLayers, l => Assert.Equal(1, l)));
+        Assert.All(fixture.Tag(fixture.Test, fixture.Chain(sentee)), r => Assert.Equal(fixture.Ner.NumLayers, r.ExitLayer));
     }
 
     [Fact]
@@ -299,9 +302,6 @@ public sealed class TokenEarlyExitNerTests(NerFixture fixture) : IClassFixture<N
         Assert.Equal(["CRICKET", "-", "LEICESTERSHIRE"], rows[0].Tokens[..3]);
         Assert.Equal("B-ORG", rows[0].Label[2]);
     }
-
-    private ITransformer Chain(TokenEarlyExitNerTransformer ner) =>
-        new TransformerChain<ITransformer>(fixture.Model.ElementAt(0), ner, fixture.Model.ElementAt(2));
 
     public sealed class TextRow
     {
