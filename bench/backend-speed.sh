@@ -3,12 +3,20 @@
 # (its own ONNX export, model.onnx) against this project's scorers on the TorchSharp and ONNX Runtime
 # backends, full depth and with early exit, on the 872 SST-2 dev sentences: batches of 32 sorted and in
 # input order, and one row at a time. Results: bench/results/backend-speed.md.
-# Needs ../shared beside the repository. The model is bench/out/sst2-palbert.zip; when it is missing, the
-# sweeps bench trains it first (bench/sweeps.sh --train-only: the three SST-2 models, about 10 minutes).
-# The timing itself takes about 6 minutes on 2 CPU cores; run it on an otherwise idle machine.
+# With --ner: the same for token-level exit, the CoNLL-2003 labeller of bench/conll-ner.sh on the 3,250 dev
+# sentences (SENTEE, TOKEE, fixed layers; the ratio of wall-clock to token-layer speed-up). Results:
+# bench/results/ner-backend-speed.md.
+# Needs ../shared beside the repository. The models are bench/out/sst2-palbert.zip and bench/out/conll-ner.zip;
+# when one is missing it is trained first (bench/sweeps.sh --train-only: the three SST-2 models, about 10
+# minutes; bench/conll-ner.sh --train-only true: about 8 minutes).
+# The timing itself takes about 6 minutes on 2 CPU cores (--ner: about 8); run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f bench/out/sst2-palbert.zip ]; then
+if [[ " $* " == *" --ner "* ]]; then
+  if [ ! -f bench/out/conll-ner.zip ]; then
+    bash bench/conll-ner.sh --train-only true
+  fi
+elif [ ! -f bench/out/sst2-palbert.zip ]; then
   bash bench/sweeps.sh --train-only
 fi
 dotnet run -c Release --project bench/BackendSpeed -- --passes "${PASSES:-3}" "$@"

@@ -28,9 +28,15 @@ using Microsoft.ML.OnnxRuntime;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 int passes = Math.Max(1, Option("--passes", 3));
+string outFolder = OptionText("--out", "bench/results");
+if (args.Contains("--ner"))
+{
+    return NerSpeed.Run(passes, OptionText("--model", "bench/out/conll-ner.zip"),
+        OptionText("--criteria", "full,layer:2,layer:3,layer:4,sentee:0.3,tokee:0.3:3,tokee:0.3:1").Split(','), outFolder);
+}
+
 string modelPath = OptionText("--model", "bench/out/sst2-palbert.zip");
 string[] criteria = OptionText("--criteria", "full,qexit:0.5,entropy:0.95").Split(',');
-string outFolder = OptionText("--out", "bench/results");
 int threads = Environment.ProcessorCount;
 
 string shared = BenchSupport.FindShared("data/SST-2");
@@ -162,7 +168,7 @@ foreach (var (layoutName, calls, batchSize) in layouts)
     for (int s = 0; s < scorers.Count; s++)
     {
         double accuracy = outputs[s].Select((o, i) => labelOfClass[o.Class] == dev[i].Label ? 1.0 : 0.0).Average();
-        results.Add(new Result(layoutName, scorers[s].Name, inputs.Length / Median(seconds[s]), seconds[s].Select(x => inputs.Length / x).ToArray(), accuracy, outputs[s].Average(o => o.Exit)));
+        results.Add(new Result(layoutName, scorers[s].Name, inputs.Length / BenchSupport.Median(seconds[s]), seconds[s].Select(x => inputs.Length / x).ToArray(), accuracy, outputs[s].Average(o => o.Exit)));
     }
 }
 
@@ -172,7 +178,7 @@ report.AppendLine($"Model: {modelPath} (PALBERT fine-tuned from all-MiniLM-L6-v2
     $"Input: the {inputs.Length} SST-2 dev sentences, {inputs.Average(i => i.Length):0.0} tokens on average. {threads} threads for ONNX Runtime and TorchSharp ({TorchSharp.torch.get_num_threads()}). " +
     $"Median of {passes} passes after a warm-up pass; the passes of all scorers interleave.");
 report.AppendLine();
-report.AppendLine($"Tokenization (apart from every figure below): {inputs.Length / Median(tokenizeSeconds):0} rows/s.");
+report.AppendLine($"Tokenization (apart from every figure below): {inputs.Length / BenchSupport.Median(tokenizeSeconds):0} rows/s.");
 report.AppendLine();
 report.AppendLine("| layout | scorer | rows/s | × anchor | accuracy | mean exit layer | rows/s of each pass |");
 report.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | --- |");
@@ -196,29 +202,15 @@ static (int Class, int Exit)[] Classes(ClassificationPrediction[] predictions) =
 // Plain ONNX Runtime, as a user runs an exported encoder: pad the batch, run the one graph, argmax.
 static (int Class, int Exit)[] Anchor(InferenceSession session, TokenizedInput[] batch, int padTokenId, int layers)
 {
-    PaddedTokens padded = PaddedTokens.Of(batch, padTokenId);
-    long[] shape = [padded.Count, padded.Length];
-    using OrtValue ids = OrtValue.CreateTensorValueFromMemory(padded.InputIds, shape);
-    using OrtValue mask = OrtValue.CreateTensorValueFromMemory(padded.AttentionMask, shape);
-    using OrtValue types = OrtValue.CreateTensorValueFromMemory(padded.TokenTypeIds, shape);
-    using var runOptions = new RunOptions();
-    using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(runOptions,
-        new Dictionary<string, OrtValue> { ["input_ids"] = ids, ["attention_mask"] = mask, ["token_type_ids"] = types }, ["scores"]);
-    ReadOnlySpan<float> scores = outputs[0].GetTensorDataAsSpan<float>();
+    float[] scores = FullDepthGraph.Run(session, batch, padTokenId).Scores;
     int classes = scores.Length / batch.Length;
     var result = new (int Class, int Exit)[batch.Length];
     for (int row = 0; row < batch.Length; row++)
     {
-        result[row] = (Scores.ArgMax(scores.Slice(row * classes, classes)), layers);
+        result[row] = (Scores.ArgMax(scores.AsSpan(row * classes, classes)), layers);
     }
 
     return result;
-}
-
-static double Median(List<double> values)
-{
-    double[] sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
 static string OrtVersion() => typeof(InferenceSession).Assembly.GetName().Version?.ToString(3) ?? "?";

@@ -7,7 +7,8 @@
 //
 // Writes <out>/conll-ner.json and <out>/conll-ner.md (the README table). The trained model is kept in
 // bench/out/conll-ner.zip (with its training time beside it): a second run with the same model file
-// only measures, so timings can be retaken on an idle machine without retraining. Each setting is
+// only measures, so timings can be retaken on an idle machine without retraining; `--train-only true`
+// stops after training (bench/backend-speed.sh --ner needs the model). Each setting is
 // labelled three times; sentences/s is the median.
 using System.Diagnostics;
 using System.Globalization;
@@ -63,6 +64,11 @@ else
     ml.Model.Save(model, train.Schema, settings.Model);
     File.WriteAllText(trainTimeFile, trainSeconds.ToString("R", CultureInfo.InvariantCulture));
     Console.WriteLine($"trained in {trainSeconds:0} s; saved {settings.Model}");
+}
+
+if (settings.TrainOnly)
+{
+    return 0; // --train-only true: the model for other benches (bench/backend-speed.sh --ner)
 }
 
 ITransformer[] stages = ((IEnumerable<ITransformer>)model).ToArray();
@@ -124,7 +130,7 @@ static string Markdown(List<Result> results, Settings settings, double trainSeco
     return text.ToString();
 }
 
-internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string Out, string Model, string Backbone)
+internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string Out, string Model, string Backbone, bool TrainOnly)
 {
     public static Settings Parse(string[] args)
     {
@@ -140,7 +146,8 @@ internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string
             int.Parse(values.GetValueOrDefault("seed") ?? "42", CultureInfo.InvariantCulture),
             values.GetValueOrDefault("out") ?? Path.Combine("bench", "results"),
             values.GetValueOrDefault("model") ?? Path.Combine("bench", "out", "conll-ner.zip"),
-            values.GetValueOrDefault("backbone") ?? "sentence-transformers/all-MiniLM-L6-v2");
+            values.GetValueOrDefault("backbone") ?? "sentence-transformers/all-MiniLM-L6-v2",
+            bool.Parse(values.GetValueOrDefault("train-only") ?? "false"));
     }
 }
 

@@ -138,10 +138,21 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
             ScoringBackend.TorchSharp when options is not null =>
                 throw new ArgumentException("OnnxRuntimeOptions configure the OnnxRuntime backend; pass null for the TorchSharp backend.", nameof(options)),
             ScoringBackend.TorchSharp => null,
+            ScoringBackend.OnnxRuntime when options is null && _onnx is not null => _onnx.Acquire(), // already on ONNX Runtime: no new export
             ScoringBackend.OnnxRuntime => new(CreateOnnx(Classifier, options)),
             _ => throw new ArgumentOutOfRangeException(nameof(backend), backend, "Choose ScoringBackend.TorchSharp or ScoringBackend.OnnxRuntime."),
         };
-        return With(_classifier.Acquire(), onnx, ExitCriterion, BatchSize);
+        SharedModel<TClassifier> classifier = _classifier.Acquire();
+        try
+        {
+            return With(classifier, onnx, ExitCriterion, BatchSize);
+        }
+        catch
+        {
+            classifier.Release();
+            onnx?.Release();
+            throw;
+        }
     }
 
     /// <inheritdoc />
@@ -213,8 +224,17 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
         Func<TSettings, ScoringBackend> backend, Func<string, DeviceOption, TClassifier> load, Func<TClassifier, OnnxClassifier<TCriterion>> onnx,
         Func<TSettings, SharedModel<TClassifier>, SharedModel<OnnxClassifier<TCriterion>>?, TSelf> wrap)
     {
-        TSettings settings = JsonSerializer.Deserialize<TSettings>(reader.Reader.ReadString())
-            ?? throw new InvalidDataException($"The {what}'s settings are empty.");
+        TSettings settings;
+        try
+        {
+            settings = JsonSerializer.Deserialize<TSettings>(reader.Reader.ReadString())
+                ?? throw new InvalidDataException($"The {what}'s settings are empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The {what}'s settings are not readable by this version ({e.Message}); it may need a newer EarlyExit.MLNet.", e);
+        }
+
         return FolderPayload.Read(reader, folder, files(settings), path => load(path, DeviceOption.FromEnvironment()), classifier =>
         {
             OnnxClassifier<TCriterion>? scorer = backend(settings) == ScoringBackend.OnnxRuntime ? onnx(classifier) : null;

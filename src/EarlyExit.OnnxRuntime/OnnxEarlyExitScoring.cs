@@ -101,7 +101,6 @@ internal static class OnnxEarlyExitScoring
         return EarlyExitScoring.Predictions(decider, lambdas, layers);
     }
 
-
     /// <summary>Rows running through the layers together: hidden [n, T, H], mask [n, T] and (with a halting head) pooled [n, H].</summary>
     private sealed class Batch(int[] rows, OrtValue hidden, OrtValue mask, OrtValue? pooled) : IDisposable
     {

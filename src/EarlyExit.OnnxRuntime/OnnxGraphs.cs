@@ -125,17 +125,26 @@ internal sealed class OnnxGraphs : IDisposable
         RunOne(_layers[layer], new Dictionary<string, OrtValue> { [OnnxNames.Hidden] = hidden, [OnnxNames.AttentionMask] = attentionMask });
 
     /// <summary>
-    /// Token layer step <paramref name="layer"/> for the positions <paramref name="queryIndex"/> [R, Q]: the next states
-    /// of every token [R, T, H] (the others copied) and the computed ones [R, Q, H]. The caller disposes both.
+    /// Token layer step <paramref name="layer"/> for the positions <paramref name="queryIndex"/> [R, Q] (padded), packed by
+    /// <paramref name="packIndex"/> [N] (r * Q + q of the real ones) and written back at <paramref name="tokenIndex"/> [N]
+    /// (r * T + t): the next states of every token [R, T, H] (the others copied) and the computed ones [N, H]. The caller
+    /// disposes both.
     /// </summary>
-    public (OrtValue Next, OrtValue Active) TokenLayer(int layer, OrtValue hidden, OrtValue attentionMask, OrtValue queryIndex)
+    public (OrtValue Next, OrtValue Active) TokenLayer(int layer, OrtValue hidden, OrtValue attentionMask, OrtValue queryIndex, OrtValue packIndex, OrtValue tokenIndex)
     {
-        IReadOnlyList<OrtValue> outputs = [.. _layers[layer].Run(_run,
-            new Dictionary<string, OrtValue> { [OnnxNames.Hidden] = hidden, [OnnxNames.AttentionMask] = attentionMask, [OnnxNames.QueryIndex] = queryIndex }, s_tokenLayerOutputs)];
+        var inputs = new Dictionary<string, OrtValue>
+        {
+            [OnnxNames.Hidden] = hidden,
+            [OnnxNames.AttentionMask] = attentionMask,
+            [OnnxNames.QueryIndex] = queryIndex,
+            [OnnxNames.PackIndex] = packIndex,
+            [OnnxNames.TokenIndex] = tokenIndex,
+        };
+        IReadOnlyList<OrtValue> outputs = [.. _layers[layer].Run(_run, inputs, s_tokenLayerOutputs)];
         return (outputs[0], outputs[1]);
     }
 
-    /// <summary>Off-ramp <paramref name="layer"/>'s tag probabilities [R, Q, C] of the states [R, Q, H].</summary>
+    /// <summary>Off-ramp <paramref name="layer"/>'s tag probabilities [N, C] of the states [N, H].</summary>
     public OrtValue TokenScores(int layer, OrtValue states) =>
         RunOne(_exits[layer], new Dictionary<string, OrtValue> { [OnnxNames.Hidden] = states }, s_exitOutputs);
 

@@ -1,5 +1,5 @@
-// An exported early-exit text classifier scored by ONNX Runtime: the deployable of
-// EarlyExitTextClassifier.ExportOnnx's folder. It tokenizes as the TorchSharp classifier does, scores
+// An exported early-exit text classifier scored by ONNX Runtime: the deployable of a text classifier's
+// ExportOnnx folder (Load), or of its graphs exported in memory (FromClassifier). It tokenizes as the TorchSharp classifier does, scores
 // in batches of rows of similar length with per-row exit (OnnxEarlyExitScoring), and takes any exit
 // criterion the model supports, changed without retraining. No TorchSharp code runs, so a deployment
 // needs ONNX Runtime's native library and not libtorch.

@@ -1,10 +1,11 @@
-// An exported token-level early-exit labeller scored by ONNX Runtime: the deployable of
-// EarlyExitTokenClassifier.ExportOnnx's folder. Sentences are lists of words, chunked as the TorchSharp
+// An exported token-level early-exit labeller scored by ONNX Runtime: the deployable of a token
+// classifier's ExportOnnx folder (Load), or of its graphs exported in memory (FromClassifier). Sentences are lists of words, chunked as the TorchSharp
 // labeller chunks them (SentenceChunks); chunks of similar length are scored in batches with token-level
 // exit and halt-and-copy (OnnxTokenExitScoring). No TorchSharp code runs.
 using EarlyExit.Checkpoints;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
+using EarlyExit.Tokenization;
 using EarlyExit.Training;
 
 namespace EarlyExit.OnnxRuntime;
@@ -54,9 +55,12 @@ public sealed class OnnxTokenClassifier : OnnxClassifier<TokenExitCriterion>
         criterion ??= ExitCriterion;
         EnsureSupported(criterion);
         SentenceChunks chunks = SentenceChunks.Of(Tokenizer, sentences, MaxSequenceLength, OutsideTag);
-        TokenPrediction[] scored = LengthBatches.Map(chunks.Inputs, i => i.Length, batchSize, batch => OnnxTokenExitScoring.ScoreBatch(Graphs, Manifest, batch, criterion));
-        return chunks.Assemble(scored);
+        return chunks.Assemble(Predict(chunks.Inputs, criterion, batchSize));
     }
+
+    /// <summary>Token-level predictions for chunks already encoded (word encodings within the length limit), in batches of similar length; the criterion already checked.</summary>
+    internal TokenPrediction[] Predict(IReadOnlyList<TokenizedInput> chunks, TokenExitCriterion criterion, int batchSize) =>
+        LengthBatches.Map(chunks, i => i.Length, batchSize, batch => OnnxTokenExitScoring.ScoreBatch(Graphs, Manifest, batch, criterion));
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">A fixed layer past the last.</exception>

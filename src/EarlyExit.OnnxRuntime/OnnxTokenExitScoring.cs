@@ -3,7 +3,8 @@
 //
 // Each layer graph takes the positions still active (a query index [R, Q], padded with a row's last active
 // position) and computes only them, attending over every token; every other token's state is copied
-// upward unchanged. The layer's off-ramp graph gives the active tokens' tag probabilities, and Core's
+// upward unchanged. After attention the real queries of all rows are packed into one list [N, H] (the
+// packed layout of issue 13's item 4), so the feed-forward and the off-ramp skip the padding. The layer's off-ramp graph gives the active tokens' tag probabilities, and Core's
 // TokenExitState decides who stops. Rows whose tokens have all stopped leave the batch: the rest are
 // copied into a smaller batch cut to their longest row, as BatchShrinking does on TorchSharp.
 using EarlyExit.Checkpoints;
@@ -25,22 +26,28 @@ internal static class OnnxTokenExitScoring
         TokenExitState[] rows = inputs.Select((input, i) => new TokenExitState(input, i, tags, layers)).ToArray();
         PaddedTokens padded = PaddedTokens.Of(inputs.ToArray(), manifest.PadTokenId);
         int length = padded.Length;
-        OrtValue hidden;
-        using (OrtValue ids = OrtTensors.Of(padded.InputIds, rows.Length, length))
-        using (OrtValue types = OrtTensors.Of(padded.TokenTypeIds, rows.Length, length))
-        {
-            hidden = graphs.Embed(ids, types);
-        }
-
         long[] attention = padded.AttentionMask;
-        OrtValue mask = OrtTensors.Of(attention, rows.Length, length);
         TokenExitState[] active = rows;
+        OrtValue? hidden = null;
+        OrtValue? mask = null;
         try
         {
+            using (OrtValue ids = OrtTensors.Of(padded.InputIds, rows.Length, length))
+            using (OrtValue types = OrtTensors.Of(padded.TokenTypeIds, rows.Length, length))
+            {
+                hidden = graphs.Embed(ids, types);
+            }
+
+            mask = OrtTensors.Of(attention, rows.Length, length);
             for (int layer = 0; layer < layers && active.Length > 0; layer++)
             {
+                // Each row's active positions, padded to the longest list by repeating its last; the real ones packed.
                 int queries = active.Max(r => r.ActiveCount);
+                int count = active.Sum(r => r.ActiveCount);
                 long[] index = new long[active.Length * queries];
+                long[] pack = new long[count];
+                long[] tokenIndex = new long[count];
+                int[] first = new int[active.Length + 1]; // row b's packed rows are first[b] .. first[b + 1] - 1
                 for (int b = 0; b < active.Length; b++)
                 {
                     int[] positions = active[b].ActivePositions();
@@ -48,44 +55,55 @@ internal static class OnnxTokenExitScoring
                     {
                         index[(b * queries) + q] = positions[Math.Min(q, positions.Length - 1)];
                     }
+
+                    for (int q = 0; q < positions.Length; q++)
+                    {
+                        pack[first[b] + q] = (b * queries) + q;
+                        tokenIndex[first[b] + q] = ((long)b * length) + positions[q];
+                    }
+
+                    first[b + 1] = first[b] + positions.Length;
                 }
 
-                OrtValue next;
+                OrtValue states;
                 using (OrtValue queryIndex = OrtTensors.Of(index, active.Length, queries))
+                using (OrtValue packIndex = OrtTensors.Of(pack, count))
+                using (OrtValue tokens = OrtTensors.Of(tokenIndex, count))
                 {
-                    (next, OrtValue states) = graphs.TokenLayer(layer, hidden, mask, queryIndex);
-                    using (states)
-                    using (OrtValue scores = graphs.TokenScores(layer, states))
+                    (OrtValue next, states) = graphs.TokenLayer(layer, hidden, mask, queryIndex, packIndex, tokens);
+                    hidden.Dispose();
+                    hidden = next;
+                }
+
+                using (states)
+                using (OrtValue scores = graphs.TokenScores(layer, states))
+                {
+                    ReadOnlySpan<float> probabilities = scores.GetTensorDataAsSpan<float>(); // [N, C]
+                    for (int b = 0; b < active.Length; b++)
                     {
-                        ReadOnlySpan<float> probabilities = scores.GetTensorDataAsSpan<float>(); // [R, Q, C]
-                        for (int b = 0; b < active.Length; b++)
-                        {
-                            active[b].Observe(layer, layers, probabilities.Slice(b * queries * tags, queries * tags), criterion);
-                        }
+                        active[b].Observe(layer, layers, probabilities[(first[b] * tags)..(first[b + 1] * tags)], criterion);
                     }
                 }
 
-                hidden.Dispose();
-                hidden = next;
                 TokenExitState[] remaining = active.Where(r => r.ActiveCount > 0).ToArray();
                 if (remaining.Length > 0 && remaining.Length < active.Length)
                 {
                     // Finished rows leave the batch; the rest keep only their longest length.
                     int longest = remaining.Max(r => r.Length);
                     int[] keep = Enumerable.Range(0, active.Length).Where(b => active[b].ActiveCount > 0).ToArray();
-                    var states = new float[keep.Length * longest * width];
-                    var kept = new long[keep.Length * longest];
+                    var kept = new float[keep.Length * longest * width];
+                    var keptAttention = new long[keep.Length * longest];
                     ReadOnlySpan<float> all = hidden.GetTensorDataAsSpan<float>();
                     for (int i = 0; i < keep.Length; i++)
                     {
-                        all.Slice(keep[i] * length * width, longest * width).CopyTo(states.AsSpan(i * longest * width));
-                        attention.AsSpan(keep[i] * length, longest).CopyTo(kept.AsSpan(i * longest));
+                        all.Slice(keep[i] * length * width, longest * width).CopyTo(kept.AsSpan(i * longest * width));
+                        attention.AsSpan(keep[i] * length, longest).CopyTo(keptAttention.AsSpan(i * longest));
                     }
 
+                    (attention, length) = (keptAttention, longest);
                     hidden.Dispose();
+                    hidden = OrtTensors.Of(kept, keep.Length, longest, width);
                     mask.Dispose();
-                    (attention, length) = (kept, longest);
-                    hidden = OrtTensors.Of(states, keep.Length, longest, width);
                     mask = OrtTensors.Of(attention, keep.Length, longest);
                 }
 
@@ -94,8 +112,8 @@ internal static class OnnxTokenExitScoring
         }
         finally
         {
-            hidden.Dispose();
-            mask.Dispose();
+            hidden?.Dispose();
+            mask?.Dispose();
         }
 
         return rows.Select(r => r.ToPrediction()).ToArray();

@@ -26,6 +26,9 @@ internal static class Scoring
 {
     private const int BatchesPerChunk = 16;
 
+    /// <summary>What --backend onnx prints before scoring.</summary>
+    public const string OnnxBackendLine = "Scoring on ONNX Runtime: the model's graphs are exported in memory and run there.";
+
     /// <summary>Scores <paramref name="rows"/> with <paramref name="criterion"/> (null: the model's own) in batches of <paramref name="batchSize"/> (null: the model's).</summary>
     /// <exception cref="CliException">The criterion needs something the model lacks (a halting head, more layers).</exception>
     public static ScoredRows Score(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, bool pairs, ExitCriterion? criterion, int? batchSize,
@@ -33,6 +36,10 @@ internal static class Scoring
     {
         // The ONNX Runtime backend scores the same chunks with the model's graphs, exported before the clock starts.
         using OnnxTextClassifier? onnx = backend == ScoringBackend.OnnxRuntime ? OnnxTextClassifier.FromClassifier(palbert.Classifier) : null;
+        if (onnx is not null)
+        {
+            console.WriteLine(OnnxBackendLine);
+        }
         (ClassificationPrediction[] predictions, TimeSpan elapsed, int batch, ExitCriterion chosen) = ChunkedPrediction.Score(palbert, rows, criterion, batchSize, BatchesPerChunk, c => $"--exit-criterion {c.Name} cannot score this model",
             (classifier, chunk, c, b) =>
             {

@@ -33,6 +33,10 @@ internal static class NerScoring
     {
         // The ONNX Runtime backend labels the same chunks with the model's graphs, exported before the clock starts.
         using OnnxTokenClassifier? onnx = backend == ScoringBackend.OnnxRuntime ? OnnxTokenClassifier.FromClassifier(ner.Classifier) : null;
+        if (onnx is not null)
+        {
+            console.WriteLine(Classify.Scoring.OnnxBackendLine);
+        }
         (SentencePrediction[] predictions, TimeSpan elapsed, int batch, TokenExitCriterion chosen) = ChunkedPrediction.Score(ner, sentences, criterion, batchSize, BatchesPerChunk, c => $"Exit criterion {c.Name} cannot label with this model",
             (classifier, chunk, c, b) => onnx is null ? classifier.Predict(chunk, c, b) : onnx.Predict(chunk, c, b), console, title, "sentences", cancellationToken);
         return new LabelledSentences(predictions, elapsed, batch, chosen);

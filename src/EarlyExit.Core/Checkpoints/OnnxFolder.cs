@@ -11,16 +11,18 @@
 //   embeddings.onnx    input_ids, token_type_ids [batch, tokens] int64 -> hidden_state [batch, tokens, H]
 //   layer-K.onnx       hidden [batch, tokens, H], attention_mask [batch, tokens] int64 -> hidden_state; one file
 //                      per parameter set (ALBERT's shared layer is one file that every step runs).
-//                      Token classifiers: also query_index [batch, queries] int64, the positions to compute;
-//                      -> hidden_state (every other position's state copied unchanged: halt-and-copy) and
-//                      active_state [batch, queries, H]
+//                      Token classifiers: also query_index [batch, queries] int64, the positions to compute
+//                      (padded by repeating a row's last), pack_index [active] int64 (b * queries + q of each real
+//                      one) and token_index [active] int64 (its b * tokens + t); the feed-forward runs on the packed
+//                      [active, H] -> hidden_state (every other position's state copied unchanged: halt-and-copy)
+//                      and active_state [active, H]
 //   Text classifiers:
 //   exit.onnx          hidden, attention_mask and (models with a halting head) previous_pooled [batch, H]
 //   (exit-K.onnx)      -> pooled [batch, H], scores [batch, C] (class probabilities; a regression model's
 //                      value) and halting [batch] (the halting probability); exit.onnx for shared heads,
 //                      exit-K.onnx per layer for per-layer heads
 //   Token classifiers:
-//   token-exit-K.onnx  hidden [batch, queries, H] -> scores [batch, queries, C], off-ramp K's tag probabilities
+//   token-exit-K.onnx  hidden [active, H] -> scores [active, C], off-ramp K's tag probabilities
 //   model.onnx         input_ids, attention_mask, token_type_ids -> scores of the last layer ([batch, C], or
 //                      [batch, tokens, C] for tokens): the whole model at full depth, as one graph (FullDepth;
 //                      null when not written)
@@ -48,6 +50,8 @@ internal static class OnnxNames
     public const string Scores = "scores";
     public const string Halting = "halting";
     public const string QueryIndex = "query_index";
+    public const string PackIndex = "pack_index";
+    public const string TokenIndex = "token_index";
     public const string ActiveState = "active_state";
 }
 
@@ -83,6 +87,7 @@ internal static class OnnxFolder
     private const string Batch = "batch";
     private const string Tokens = "tokens";
     private const string Queries = "queries";
+    private const string Active = "active";
     private const string EmbeddingsFile = "embeddings.onnx";
     private const string FullDepthFile = "model.onnx";
 
@@ -170,17 +175,19 @@ internal static class OnnxFolder
             string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Batch, Tokens, hidden);
             string mask = EncoderNetwork.OnnxMask(graph, graph.Input(OnnxNames.AttentionMask, OnnxType.Int64, Batch, Tokens));
             string queries = graph.Input(OnnxNames.QueryIndex, OnnxType.Int64, Batch, Queries);
-            string active = encoder.OnnxLayer(graph, layer, state, mask, queries);
-            graph.Output(OnnxOps.ScatterQueries(graph, state, queries, active), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, hidden);
-            graph.Output(active, OnnxNames.ActiveState, OnnxType.Float, Batch, Queries, hidden);
+            string pack = graph.Input(OnnxNames.PackIndex, OnnxType.Int64, Active);
+            string tokens = graph.Input(OnnxNames.TokenIndex, OnnxType.Int64, Active);
+            string active = encoder.OnnxLayer(graph, layer, state, mask, queries, pack);
+            graph.Output(OnnxOps.ScatterRows(graph, state, tokens, active), OnnxNames.HiddenState, OnnxType.Float, Batch, Tokens, hidden);
+            graph.Output(active, OnnxNames.ActiveState, OnnxType.Float, Active, hidden);
         });
         var exits = new string[network.NumLayers];
         for (int layer = 0; layer < network.NumLayers; layer++)
         {
             exits[layer] = $"token-exit-{layer}.onnx";
             var graph = new OnnxGraph($"token-exit-{layer}");
-            string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Batch, Queries, hidden);
-            graph.Output(network.OnnxTokenProbabilities(graph, layer, state), OnnxNames.Scores, OnnxType.Float, Batch, Queries, classes);
+            string state = graph.Input(OnnxNames.Hidden, OnnxType.Float, Active, hidden);
+            graph.Output(network.OnnxTokenProbabilities(graph, layer, state), OnnxNames.Scores, OnnxType.Float, Active, classes);
             save(exits[layer], graph.ToModel());
         }
 

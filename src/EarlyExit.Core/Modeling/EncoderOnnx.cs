@@ -3,6 +3,8 @@
 // Names follow forward; each method takes the graph and the names of its input values and returns
 // the name of its output. A layer takes an optional query index, as forward does: only those positions
 // are computed (queries, residuals, feed-forward), attending over every position (token-level exit).
+// With a pack index too, the attended queries of all rows are packed into one list of real positions
+// [N, H] (the padding of the query index dropped) before the feed-forward, which then runs on those alone.
 //
 // Shapes as in forward: B rows, T tokens, Q query positions, E embedding width, H hidden, nH heads, dH head width.
 using EarlyExit.Onnx;
@@ -74,14 +76,24 @@ internal static class OnnxOps
         queryIndex is null ? hidden : g.Op("GatherElements", [hidden, StateIndex(g, hidden, queryIndex)], OnnxAttribute.Of("axis", 1L));
 
     /// <summary>
-    /// <paramref name="hidden"/> [B, T, H] with the states <paramref name="queries"/> [B, Q, H] written back at
-    /// <paramref name="queryIndex"/> [B, Q]. An index may repeat a position only with the same state (the scoring
-    /// loop pads with a row's last active position), so the result does not depend on the order of writes.
+    /// The states of <paramref name="states"/> [B, Q, H] at the flat positions <paramref name="packIndex"/> (int64 [N],
+    /// b * Q + q): [N, H]; <paramref name="states"/> itself without an index.
     /// </summary>
-    public static string ScatterQueries(OnnxGraph g, string hidden, string queryIndex, string queries) =>
-        g.Op("ScatterElements", [hidden, StateIndex(g, hidden, queryIndex), queries], OnnxAttribute.Of("axis", 1L));
+    public static string Pack(OnnxGraph g, string states, string? packIndex) =>
+        packIndex is null ? states : g.Op("Gather", [Rows(g, states), packIndex], OnnxAttribute.Of("axis", 0L));
 
-    // [B, Q] -> [B, Q, H]: the query positions, for gathering and scattering whole hidden states.
+    /// <summary>
+    /// <paramref name="hidden"/> [B, T, H] with <paramref name="rows"/> [N, H] written at the flat token positions
+    /// <paramref name="tokenIndex"/> (int64 [N], b * T + t, each at most once).
+    /// </summary>
+    public static string ScatterRows(OnnxGraph g, string hidden, string tokenIndex, string rows) =>
+        g.Op("Reshape", [g.Op("ScatterND", [Rows(g, hidden), g.Op("Unsqueeze", [tokenIndex, g.Ints(-1)]), rows]), g.Op("Shape", [hidden])]);
+
+    // [B, T, H] -> [B * T, H].
+    private static string Rows(OnnxGraph g, string states) =>
+        g.Op("Reshape", [states, g.Op("Concat", [g.Ints(-1), g.Op("Slice", [g.Op("Shape", [states]), g.Ints(2), g.Ints(3)])], OnnxAttribute.Of("axis", 0L))]);
+
+    // [B, Q] -> [B, Q, H]: the query positions, for gathering whole hidden states.
     private static string StateIndex(OnnxGraph g, string hidden, string queryIndex)
     {
         string width = g.Op("Slice", [g.Op("Shape", [hidden]), g.Ints(2), g.Ints(3)]); // [H]
@@ -109,9 +121,10 @@ public abstract partial class EncoderNetwork
 
     /// <summary>
     /// The ONNX form of layer step <paramref name="layer"/> (<see cref="ForwardLayer"/>): [B, T, H] -> [B, T, H] over every
-    /// position, or [B, Q, H] for the positions of <paramref name="queryIndex"/> (int64 [B, Q]) alone.
+    /// position, or [B, Q, H] for the positions of <paramref name="queryIndex"/> (int64 [B, Q]) alone, or [N, H] for those
+    /// of them that <paramref name="packIndex"/> (int64 [N], b * Q + q) names, packed before the feed-forward.
     /// </summary>
-    internal abstract string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask, string? queryIndex = null);
+    internal abstract string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask, string? queryIndex = null, string? packIndex = null);
 
     /// <summary>The ONNX form of <see cref="Pool"/>; null when the encoder has no pooler.</summary>
     internal abstract string? OnnxPool(OnnxGraph g, string hidden);
@@ -126,8 +139,8 @@ public abstract partial class EncoderNetwork
 
 public sealed partial class BertEncoder
 {
-    internal override string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask, string? queryIndex = null) =>
-        encoder.Layer(layer).Onnx(g, hidden, mask, queryIndex);
+    internal override string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask, string? queryIndex = null, string? packIndex = null) =>
+        encoder.Layer(layer).Onnx(g, hidden, mask, queryIndex, packIndex);
 
     internal override string? OnnxPool(OnnxGraph g, string hidden) => pooler?.Onnx(g, hidden);
 
@@ -139,8 +152,8 @@ public sealed partial class BertEncoder
 
 public sealed partial class AlbertEncoder
 {
-    internal override string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask, string? queryIndex = null) =>
-        encoder.Group(GroupOf(layer)).Onnx(g, hidden, mask, queryIndex);
+    internal override string OnnxLayer(OnnxGraph g, int layer, string hidden, string mask, string? queryIndex = null, string? packIndex = null) =>
+        encoder.Group(GroupOf(layer)).Onnx(g, hidden, mask, queryIndex, packIndex);
 
     internal override string? OnnxPool(OnnxGraph g, string hidden) =>
         pooler is null ? null : OnnxOps.TanhOfFirst(g, pooler, hidden);
@@ -199,9 +212,9 @@ internal sealed partial class BertIntermediate
 
 internal sealed partial class BertLayer
 {
-    public string Onnx(OnnxGraph g, string hidden, string mask, string? queryIndex)
+    public string Onnx(OnnxGraph g, string hidden, string mask, string? queryIndex, string? packIndex)
     {
-        string attended = attention.Onnx(g, hidden, OnnxOps.SelectQueries(g, hidden, queryIndex), mask);
+        string attended = OnnxOps.Pack(g, attention.Onnx(g, hidden, OnnxOps.SelectQueries(g, hidden, queryIndex), mask), packIndex);
         return output.Onnx(g, intermediate.Onnx(g, attended), attended);
     }
 }
@@ -219,11 +232,12 @@ internal sealed partial class AlbertTransformer
 internal sealed partial class AlbertLayerGroup
 {
     // As forward: every inner layer but the last runs every position.
-    public string Onnx(OnnxGraph g, string hidden, string mask, string? queryIndex)
+    public string Onnx(OnnxGraph g, string hidden, string mask, string? queryIndex, string? packIndex)
     {
         for (int i = 0; i < albert_layers.Count; i++)
         {
-            hidden = albert_layers[i].Onnx(g, hidden, mask, i == albert_layers.Count - 1 ? queryIndex : null);
+            bool last = i == albert_layers.Count - 1;
+            hidden = albert_layers[i].Onnx(g, hidden, mask, last ? queryIndex : null, last ? packIndex : null);
         }
 
         return hidden;
@@ -232,9 +246,9 @@ internal sealed partial class AlbertLayerGroup
 
 internal sealed partial class AlbertLayer
 {
-    public string Onnx(OnnxGraph g, string hidden, string mask, string? queryIndex)
+    public string Onnx(OnnxGraph g, string hidden, string mask, string? queryIndex, string? packIndex)
     {
-        string attended = attention.Onnx(g, hidden, OnnxOps.SelectQueries(g, hidden, queryIndex), mask);
+        string attended = OnnxOps.Pack(g, attention.Onnx(g, hidden, OnnxOps.SelectQueries(g, hidden, queryIndex), mask), packIndex);
         string fed = OnnxOps.Linear(g, ffn_output, OnnxOps.Activate(g, _activation, OnnxOps.Linear(g, ffn, attended)));
         return OnnxOps.LayerNorm(g, full_layer_layer_norm, g.Op("Add", [fed, attended]));
     }

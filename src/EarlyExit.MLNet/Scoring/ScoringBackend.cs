@@ -1,6 +1,6 @@
 namespace EarlyExit.MLNet;
 
-/// <summary>What runs a fitted transformer's network when it scores (<c>PalbertTransformer.WithBackend</c>).</summary>
+/// <summary>What runs a fitted transformer's network when it scores (<c>WithBackend</c> of either transformer).</summary>
 public enum ScoringBackend
 {
     /// <summary>TorchSharp (libtorch) on the model's device: the trained network itself. The default.</summary>

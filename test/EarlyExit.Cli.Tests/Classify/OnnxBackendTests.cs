@@ -56,6 +56,8 @@ public sealed class OnnxBackendTests(Sst2ModelFixture sst2) : IDisposable
 
         Assert.True(onnxRun.ExitCode == 0, onnxRun.ToString());
         Assert.True(torchRun.ExitCode == 0, torchRun.ToString());
+        Assert.Contains("Scoring on ONNX Runtime", onnxRun.Output);
+        Assert.DoesNotContain("Scoring on ONNX Runtime", torchRun.Output);
         using JsonDocument expected = JsonDocument.Parse(File.ReadAllText(torch));
         using JsonDocument actual = JsonDocument.Parse(File.ReadAllText(onnx));
         foreach (string name in new[] { "accuracy", "macroF1", "meanExitLayer" })
@@ -78,6 +80,7 @@ public sealed class OnnxBackendTests(Sst2ModelFixture sst2) : IDisposable
 
         Assert.True(onnxRun.ExitCode == 0, onnxRun.ToString());
         Assert.True(torchRun.ExitCode == 0 && torchEntropy.ExitCode == 0, torchRun.ToString());
+        Assert.Contains("Scoring on ONNX Runtime", onnxRun.Output);
         string[][] expected = File.ReadLines(_folder.File("entropy.tsv")).Skip(1).Select(l => l.Split('\t')).ToArray();
         string[][] actual = File.ReadLines(onnx).Skip(1).Select(l => l.Split('\t')).ToArray();
         Assert.Equal(Sst2ModelFixture.ValidationRows, actual.Length);

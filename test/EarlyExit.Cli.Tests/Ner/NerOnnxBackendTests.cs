@@ -25,6 +25,8 @@ public sealed class NerOnnxBackendTests(ConllModelFixture conll) : IDisposable
 
         Assert.True(torchRun.ExitCode == 0, torchRun.ToString());
         Assert.True(onnxRun.ExitCode == 0, onnxRun.ToString());
+        Assert.Contains("Scoring on ONNX Runtime", onnxRun.Output);
+        Assert.DoesNotContain("Scoring on ONNX Runtime", torchRun.Output);
         using JsonDocument expected = JsonDocument.Parse(File.ReadAllText(torch));
         using JsonDocument actual = JsonDocument.Parse(File.ReadAllText(onnx));
         foreach (string name in new[] { "f1", "precision", "recall", "tokenAccuracy", "meanTokenExitLayer" })
@@ -46,6 +48,7 @@ public sealed class NerOnnxBackendTests(ConllModelFixture conll) : IDisposable
 
         Assert.True(torchRun.ExitCode == 0, torchRun.ToString());
         Assert.True(onnxRun.ExitCode == 0, onnxRun.ToString());
+        Assert.Contains("Scoring on ONNX Runtime", onnxRun.Output);
         Assert.Equal(File.ReadAllLines(torch), File.ReadAllLines(onnx));
     }
 

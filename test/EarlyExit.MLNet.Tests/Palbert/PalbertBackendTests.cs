@@ -22,11 +22,13 @@ public sealed class PalbertBackendTests(PalbertFixture fixture) : IClassFixture<
     [Fact]
     public void WithBackend_OnnxRuntime_ScoresAsTorchSharpOnEveryCriterion()
     {
-        using PalbertTransformer onnx = fixture.Palbert.WithBackend(ScoringBackend.OnnxRuntime);
+        // The 60 rows in one batch, so that rows exiting at different layers leave that batch while others go on.
+        using PalbertTransformer onnxAtTheTrainingBatchSize = fixture.Palbert.WithBackend(ScoringBackend.OnnxRuntime);
+        using PalbertTransformer onnx = onnxAtTheTrainingBatchSize.WithBatchSize(64);
         int mixed = 0; // criteria under which rows exit at different layers
         foreach (ExitCriterion criterion in new[] { "qexit:0.5", "full", "layer:1", "sampled:3", "expectation", "patience:1", "entropy:0.5" }.Select(ExitCriterion.Parse).Append(SplittingThreshold()))
         {
-            using PalbertTransformer torch = fixture.Palbert.WithExitCriterion(criterion);
+            using PalbertTransformer torch = fixture.Palbert.WithExitCriterion(criterion).WithBatchSize(64);
             using PalbertTransformer ort = onnx.WithExitCriterion(criterion);
 
             List<ScoredRow> expected = fixture.Score(fixture.Test, fixture.Chain(torch));
@@ -66,13 +68,12 @@ public sealed class PalbertBackendTests(PalbertFixture fixture) : IClassFixture<
         fixture.Context.Model.Save(chain, fixture.Context.Data.LoadFromEnumerable(fixture.Test).Schema, path);
 
         var loaded = (TransformerChain<ITransformer>)new MLContext(seed: 3).Model.Load(path, out _);
-        PalbertTransformer palbert = loaded.OfType<PalbertTransformer>().Single();
+        using PalbertTransformer palbert = loaded.OfType<PalbertTransformer>().Single();
 
         Assert.Equal(ScoringBackend.OnnxRuntime, palbert.Backend);
         AssertSameScores(fixture.Score(fixture.Test, chain), fixture.Score(fixture.Test, loaded), "loaded");
         using PalbertTransformer back = palbert.WithBackend(ScoringBackend.TorchSharp);
         Assert.Equal(ScoringBackend.TorchSharp, back.Backend);
-        palbert.Dispose();
     }
 
     [Fact]
@@ -84,6 +85,7 @@ public sealed class PalbertBackendTests(PalbertFixture fixture) : IClassFixture<
 
         List<ScoredRow> scored = fixture.Score(fixture.Test, fixture.Chain(full));
 
+        Assert.Equal(ScoringBackend.OnnxRuntime, full.Backend);
         Assert.All(scored, r => Assert.Equal(full.NumLayers, r.ExitLayer));
         Assert.Throws<ObjectDisposedException>(() => onnx.WithBackend(ScoringBackend.OnnxRuntime));
     }

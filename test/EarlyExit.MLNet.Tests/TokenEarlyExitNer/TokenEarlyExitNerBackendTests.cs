@@ -19,12 +19,14 @@ public sealed class TokenEarlyExitNerBackendTests(NerFixture fixture) : IClassFi
     [Fact]
     public void WithBackend_OnnxRuntime_TagsAsTorchSharpOnEveryCriterion()
     {
-        using TokenEarlyExitNerTransformer onnx = fixture.Ner.WithBackend(ScoringBackend.OnnxRuntime);
+        // The 60 sentences in one batch, so that sentences finishing at different layers leave that batch while others go on.
+        using TokenEarlyExitNerTransformer onnxAtTheTrainingBatchSize = fixture.Ner.WithBackend(ScoringBackend.OnnxRuntime);
+        using TokenEarlyExitNerTransformer onnx = onnxAtTheTrainingBatchSize.WithBatchSize(64);
         // The fixture's words are about 0.15 uncertain at layer 1: thresholds there stop some words of a sentence and not others.
         int mixed = 0; // criteria under which the words of one sentence stop at different layers
         foreach (TokenExitCriterion criterion in new[] { "tokee:0.3", "tokee:0.15:1", "tokee:0.15:3:first", "sentee:0.15", "sentee:0.5:mean", "layer:1", "full" }.Select(TokenExitCriterion.Parse))
         {
-            using TokenEarlyExitNerTransformer torch = fixture.Ner.WithExitCriterion(criterion);
+            using TokenEarlyExitNerTransformer torch = fixture.Ner.WithExitCriterion(criterion).WithBatchSize(64);
             using TokenEarlyExitNerTransformer ort = onnx.WithExitCriterion(criterion);
 
             List<TaggedRow> expected = fixture.Tag(fixture.Test, fixture.Chain(torch));
@@ -51,12 +53,11 @@ public sealed class TokenEarlyExitNerBackendTests(NerFixture fixture) : IClassFi
 
         List<TaggedRow> alone = fixture.Test.Select(engine.Predict).ToList();
         var loaded = (TransformerChain<ITransformer>)new MLContext(seed: 3).Model.Load(path, out _);
-        TokenEarlyExitNerTransformer ner = loaded.OfType<TokenEarlyExitNerTransformer>().Single();
+        using TokenEarlyExitNerTransformer ner = loaded.OfType<TokenEarlyExitNerTransformer>().Single();
 
         AssertSameTags(batched, alone, "prediction engine");
         Assert.Equal(ScoringBackend.OnnxRuntime, ner.Backend);
         AssertSameTags(batched, fixture.Tag(fixture.Test, loaded), "loaded");
-        ner.Dispose();
     }
 
     private static void AssertSameTags(List<TaggedRow> expected, List<TaggedRow> actual, string what)
