@@ -7,6 +7,8 @@
 // halt-and-copy. The input is the 3,250 dev sentences, chunked and tokenized once (timed apart), all in one
 // call, sorted by length, batches of 32. Every scorer runs once to warm up, then --passes times, interleaved.
 //
+// The ONNX Runtime backend also runs full depth and TOKEE with the layout before packing (each row's padded
+// query slots through the feed-forward), for the before and after of issue 13's item 4 in one run.
 // For each criterion: sentences/s; the token-layer speed-up (L x tokens / the sum of every token's exit
 // layer, special tokens included: the work the layers were spared); the wall-clock speed-up over the same
 // backend's full depth; and their ratio, the share of the spared work that became speed (issue 13's target
@@ -74,6 +76,11 @@ internal static class NerSpeed
             TokenExitCriterion criterion = TokenExitCriterion.Parse(name);
             scorers.Add(($"TorchSharp backend, {name}", "torch", name, () => TokenExitScoring.Predict(torchModel.Model, inputs, criterion, torchModel.PadTokenId, BatchSize)));
             scorers.Add(($"ONNX Runtime backend, {name}", "onnx", name, () => onnx.Predict(inputs, criterion, BatchSize)));
+            if (name is "full" || criterion.Mode == TokenExitMode.Tokee)
+            {
+                // The layout before packing: the feed-forward also runs on each row's padded query slots.
+                scorers.Add(($"ONNX Runtime backend, queries padded per row (before packing), {name}", "onnx-padded", name, () => onnx.Predict(inputs, criterion, BatchSize, packed: false)));
+            }
         }
 
         var seconds = scorers.Select(_ => new List<double>()).ToArray();

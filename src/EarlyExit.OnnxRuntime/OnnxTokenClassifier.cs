@@ -58,9 +58,12 @@ public sealed class OnnxTokenClassifier : OnnxClassifier<TokenExitCriterion>
         return chunks.Assemble(Predict(chunks.Inputs, criterion, batchSize));
     }
 
-    /// <summary>Token-level predictions for chunks already encoded (word encodings within the length limit), in batches of similar length; the criterion already checked.</summary>
-    internal TokenPrediction[] Predict(IReadOnlyList<TokenizedInput> chunks, TokenExitCriterion criterion, int batchSize) =>
-        LengthBatches.Map(chunks, i => i.Length, batchSize, batch => OnnxTokenExitScoring.ScoreBatch(Graphs, Manifest, batch, criterion));
+    /// <summary>
+    /// Token-level predictions for chunks already encoded (word encodings within the length limit), in batches of similar
+    /// length; the criterion already checked. <paramref name="packed"/> false: the layout before packing (OnnxTokenExitScoring).
+    /// </summary>
+    internal TokenPrediction[] Predict(IReadOnlyList<TokenizedInput> chunks, TokenExitCriterion criterion, int batchSize, bool packed = true) =>
+        LengthBatches.Map(chunks, i => i.Length, batchSize, batch => OnnxTokenExitScoring.ScoreBatch(Graphs, Manifest, batch, criterion, packed));
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">A fixed layer past the last.</exception>

@@ -17,8 +17,12 @@ namespace EarlyExit.OnnxRuntime;
 
 internal static class OnnxTokenExitScoring
 {
-    /// <summary>Scores <paramref name="inputs"/> (word encodings, at least one) as one batch; predictions in input order.</summary>
-    public static TokenPrediction[] ScoreBatch(OnnxGraphs graphs, OnnxManifest manifest, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion)
+    /// <summary>
+    /// Scores <paramref name="inputs"/> (word encodings, at least one) as one batch; predictions in input order.
+    /// <paramref name="packed"/> false gives the feed-forward every padded query slot too (the layout before packing,
+    /// kept for bench/BackendSpeed --ner to compare in one run; the padding repeats a real position, so the result is the same).
+    /// </summary>
+    public static TokenPrediction[] ScoreBatch(OnnxGraphs graphs, OnnxManifest manifest, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, bool packed = true)
     {
         int layers = manifest.NumLayers;
         int tags = manifest.Labels.Length;
@@ -43,7 +47,7 @@ internal static class OnnxTokenExitScoring
             {
                 // Each row's active positions, padded to the longest list by repeating its last; the real ones packed.
                 int queries = active.Max(r => r.ActiveCount);
-                int count = active.Sum(r => r.ActiveCount);
+                int count = packed ? active.Sum(r => r.ActiveCount) : active.Length * queries;
                 long[] index = new long[active.Length * queries];
                 long[] pack = new long[count];
                 long[] tokenIndex = new long[count];
@@ -56,13 +60,14 @@ internal static class OnnxTokenExitScoring
                         index[(b * queries) + q] = positions[Math.Min(q, positions.Length - 1)];
                     }
 
-                    for (int q = 0; q < positions.Length; q++)
+                    int slots = packed ? positions.Length : queries;
+                    for (int q = 0; q < slots; q++)
                     {
                         pack[first[b] + q] = (b * queries) + q;
-                        tokenIndex[first[b] + q] = ((long)b * length) + positions[q];
+                        tokenIndex[first[b] + q] = ((long)b * length) + index[(b * queries) + q];
                     }
 
-                    first[b + 1] = first[b] + positions.Length;
+                    first[b + 1] = first[b] + slots;
                 }
 
                 OrtValue states;
@@ -81,7 +86,7 @@ internal static class OnnxTokenExitScoring
                     ReadOnlySpan<float> probabilities = scores.GetTensorDataAsSpan<float>(); // [N, C]
                     for (int b = 0; b < active.Length; b++)
                     {
-                        active[b].Observe(layer, layers, probabilities[(first[b] * tags)..(first[b + 1] * tags)], criterion);
+                        active[b].Observe(layer, layers, probabilities[(first[b] * tags)..((first[b] + active[b].ActiveCount) * tags)], criterion);
                     }
                 }
 

@@ -4,6 +4,7 @@ using EarlyExit.Hub;
 using EarlyExit.Inference;
 using EarlyExit.Tests.TestSupport;
 using EarlyExit.Tests.Training;
+using EarlyExit.Tokenization;
 using EarlyExit.Training;
 using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
@@ -119,6 +120,7 @@ public sealed class OnnxTokenParityTests : IDisposable
         sentences.Add(ToyNer.Sentences(6, seed: 6).SelectMany(s => s.Words).ToArray());
         sentences.Add([]);
         Assert.Contains(sentences, s => labeller.Encode(s).Count > 1);
+        TokenizedInput[] chunks = SentenceChunks.Of(labeller.Tokenizer, sentences.ToArray(), labeller.MaxSequenceLength, labeller.OutsideTag).Inputs;
         int[] plain = Enumerable.Range(0, ToyNerSentences).Where(s => labeller.Encode(sentences[s]).Count == 1).ToArray();
         int mixedRows = 0;
         int mixedBatches = 0;
@@ -129,6 +131,8 @@ public sealed class OnnxTokenParityTests : IDisposable
                 SentencePrediction[] torch = labeller.Predict(sentences, criterion, batchSize);
                 SentencePrediction[] ort = fromFolder.Predict(sentences, criterion, batchSize);
                 SentencePrediction[] memory = inMemory.Predict(sentences, criterion, batchSize);
+                TokenPrediction[] unpacked = fromFolder.Predict(chunks, criterion, batchSize, packed: false);
+                TokenPrediction[] packed = fromFolder.Predict(chunks, criterion, batchSize);
 
                 for (int s = 0; s < sentences.Count; s++)
                 {
@@ -136,6 +140,12 @@ public sealed class OnnxTokenParityTests : IDisposable
                     Assert.True(torch[s].ExitLayers.SequenceEqual(ort[s].ExitLayers), $"{criterion}, batch {batchSize}, sentence {s}: exit layers {string.Join(",", ort[s].ExitLayers)} on ONNX Runtime, {string.Join(",", torch[s].ExitLayers)} on TorchSharp.");
                     Assert.Equal(ort[s].Tags, memory[s].Tags);
                     Assert.Equal(ort[s].ExitLayers, memory[s].ExitLayers);
+                }
+
+                for (int c = 0; c < chunks.Length; c++) // the layout before packing gives the same
+                {
+                    Assert.Equal(packed[c].TokenClasses, unpacked[c].TokenClasses);
+                    Assert.Equal(packed[c].TokenExitLayers, unpacked[c].TokenExitLayers);
                 }
 
                 if (batchSize == 64) // every chunk in one batch

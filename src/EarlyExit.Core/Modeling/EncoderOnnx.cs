@@ -84,7 +84,7 @@ internal static class OnnxOps
 
     /// <summary>
     /// <paramref name="hidden"/> [B, T, H] with <paramref name="rows"/> [N, H] written at the flat token positions
-    /// <paramref name="tokenIndex"/> (int64 [N], b * T + t, each at most once).
+    /// <paramref name="tokenIndex"/> (int64 [N], b * T + t); a position written twice must get the same state twice.
     /// </summary>
     public static string ScatterRows(OnnxGraph g, string hidden, string tokenIndex, string rows) =>
         g.Op("Reshape", [g.Op("ScatterND", [Rows(g, hidden), g.Op("Unsqueeze", [tokenIndex, g.Ints(-1)]), rows]), g.Op("Shape", [hidden])]);
