@@ -9,7 +9,7 @@
 # Needs ../shared beside the repository. The models are bench/out/sst2-palbert.zip and bench/out/conll-ner.zip;
 # when one is missing it is trained first (bench/sweeps.sh --train-only: the three SST-2 models, about 10
 # minutes; bench/conll-ner.sh --train-only true: about 8 minutes).
-# The timing itself takes about 6 minutes on 2 CPU cores (--ner: about 8); run it on an otherwise idle machine.
+# The timing itself takes about 6 minutes on 2 CPU cores (--ner with PASSES=5: about 15); run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ " $* " == *" --ner "* ]]; then

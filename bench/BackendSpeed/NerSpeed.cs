@@ -105,7 +105,7 @@ internal static class NerSpeed
         double TokenLayerSpeedup(int s) => layers * (double)tokens / outputs[s].Sum(p => p.TokenExitLayers.Sum(l => (long)l));
         double anchorSpeed = Speed(0);
         var report = new StringBuilder();
-        report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}. Command: `bash bench/backend-speed.sh --ner`.");
+        report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}. Command: `PASSES={passes} bash bench/backend-speed.sh --ner`.");
         report.AppendLine($"Model: {modelPath} (the CoNLL-2003 labeller bench/conll-ner.sh fine-tunes from all-MiniLM-L6-v2), exported to ONNX in {exportSeconds:0.0} s. " +
             $"Input: the {dev.Count} CoNLL-2003 dev sentences as {inputs.Length} chunks, {tokens} tokens ({tokens / (double)inputs.Length:0.0} per chunk), all in one call, sorted by length, " +
             $"batches of {BatchSize}. {threads} threads for ONNX Runtime and TorchSharp. Median of {passes} passes after a warm-up pass; the passes of all scorers interleave. " +

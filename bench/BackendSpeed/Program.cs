@@ -32,7 +32,7 @@ string outFolder = OptionText("--out", "bench/results");
 if (args.Contains("--ner"))
 {
     return NerSpeed.Run(passes, OptionText("--model", "bench/out/conll-ner.zip"),
-        OptionText("--criteria", "full,layer:2,layer:3,layer:4,sentee:0.3,tokee:0.3:3,tokee:0.3:1").Split(','), outFolder);
+        OptionText("--criteria", "full,layer:3,sentee:0.3,tokee:0.3:3,tokee:0.3:1").Split(','), outFolder);
 }
 
 string modelPath = OptionText("--model", "bench/out/sst2-palbert.zip");
