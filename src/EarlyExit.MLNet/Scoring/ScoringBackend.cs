@@ -8,8 +8,8 @@ public enum ScoringBackend
 
     /// <summary>
     /// ONNX Runtime on the CPU, on the network's ONNX graphs (exported in memory when the backend is chosen):
-    /// the same predictions and exit layers, probabilities within float rounding, and faster on CPU
-    /// (README, "Speed against ONNX Runtime").
+    /// the same predictions and exit layers, probabilities within float rounding. Which backend is faster
+    /// depends on the CPU (README, "Speed against ONNX Runtime": ONNX Runtime on an AMD EPYC, TorchSharp on an Intel Xeon).
     /// </summary>
     OnnxRuntime,
 }
