@@ -76,6 +76,51 @@ public sealed class PalbertBackendTests(PalbertFixture fixture) : IClassFixture<
         Assert.Equal(ScoringBackend.TorchSharp, back.Backend);
     }
 
+    [Theory]
+    [InlineData(",\"Backend\":\"TorchSharp\"", "                       ", null)] // as written before the backend was saved
+    [InlineData("\"Backend\":\"TorchSharp\"", "\"Backend\":\"TorchSharX\"", "not readable by this version")]
+    public void Load_SettingsWithoutOrWithAnUnknownBackend_LoadOnTorchSharpOrSayWhy(string saved, string replacement, string? error)
+    {
+        string path = Path.Combine(_folder, "edited.zip");
+        fixture.Context.Model.Save(fixture.Model, fixture.Context.Data.LoadFromEnumerable(fixture.Test).Schema, path);
+        Assert.Equal(saved.Length, replacement.Length); // the entry keeps its length, so ML.NET's header stays valid
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            System.IO.Compression.ZipArchiveEntry entry = zip.Entries.Single(e => e.FullName == "TransformerChain/Transform_001/Model.key");
+            byte[] bytes;
+            using (var read = new MemoryStream())
+            {
+                using (Stream stream = entry.Open())
+                {
+                    stream.CopyTo(read);
+                }
+
+                bytes = read.ToArray();
+            }
+
+            string text = System.Text.Encoding.Latin1.GetString(bytes);
+            Assert.Contains(saved, text);
+            string name = entry.FullName;
+            entry.Delete();
+            using Stream written = zip.CreateEntry(name).Open();
+            written.Write(System.Text.Encoding.Latin1.GetBytes(text.Replace(saved, replacement, StringComparison.Ordinal)));
+        }
+
+        if (error is null)
+        {
+            var loaded = (TransformerChain<ITransformer>)new MLContext(seed: 3).Model.Load(path, out _);
+            using PalbertTransformer palbert = loaded.OfType<PalbertTransformer>().Single();
+            Assert.Equal(ScoringBackend.TorchSharp, palbert.Backend);
+            Assert.Equal(fixture.Score(fixture.Test).Select(r => r.ExitLayer), fixture.Score(fixture.Test, loaded).Select(r => r.ExitLayer));
+        }
+        else
+        {
+            var thrown = Assert.Throws<InvalidDataException>(() => new MLContext(seed: 3).Model.LoadUnwrapped(path, out _));
+            Assert.Contains(error, thrown.Message);
+            Assert.Contains("Palbert transformer", thrown.Message);
+        }
+    }
+
     [Fact]
     public void WithBackend_DerivedTransformer_OutlivesTheOneItCameFrom()
     {
