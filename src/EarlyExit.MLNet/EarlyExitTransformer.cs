@@ -215,14 +215,13 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
 
     /// <summary>
     /// Reads what <see cref="WriteModel"/> wrote: the settings JSON, then the classifier from the entries
-    /// <paramref name="files"/> names (with <paramref name="load"/>, on <c>$EARLYEXIT_DEVICE</c>) and, when the
-    /// settings' <paramref name="backend"/> is ONNX Runtime, its ONNX Runtime scorer (<paramref name="onnx"/>), wrapped
-    /// by <paramref name="wrap"/>; what was made is disposed if wrapping fails.
+    /// <paramref name="files"/> names (with <paramref name="load"/>, on <c>$EARLYEXIT_DEVICE</c>), wrapped by
+    /// <paramref name="wrap"/> (the classifier is disposed if wrapping fails), and moved onto ONNX Runtime
+    /// (<see cref="WithBackend"/>) when the settings' <paramref name="backend"/> says so.
     /// </summary>
     /// <exception cref="InvalidDataException">The settings are empty, or the classifier's files are not readable.</exception>
     private protected static TSelf ReadModel<TSettings>(ModelReader reader, string folder, string what, Func<TSettings, IEnumerable<string>> files,
-        Func<TSettings, ScoringBackend> backend, Func<string, DeviceOption, TClassifier> load, Func<TClassifier, OnnxClassifier<TCriterion>> onnx,
-        Func<TSettings, SharedModel<TClassifier>, SharedModel<OnnxClassifier<TCriterion>>?, TSelf> wrap)
+        Func<TSettings, ScoringBackend> backend, Func<string, DeviceOption, TClassifier> load, Func<TSettings, SharedModel<TClassifier>, TSelf> wrap)
     {
         TSettings settings;
         try
@@ -235,19 +234,21 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
             throw new InvalidDataException($"The {what}'s settings are not readable by this version ({e.Message}); it may need a newer EarlyExit.MLNet.", e);
         }
 
-        return FolderPayload.Read(reader, folder, files(settings), path => load(path, DeviceOption.FromEnvironment()), classifier =>
+        TSelf loaded = FolderPayload.Read(reader, folder, files(settings), path => load(path, DeviceOption.FromEnvironment()),
+            classifier => wrap(settings, new SharedModel<TClassifier>(classifier)));
+        if (backend(settings) != ScoringBackend.OnnxRuntime)
         {
-            OnnxClassifier<TCriterion>? scorer = backend(settings) == ScoringBackend.OnnxRuntime ? onnx(classifier) : null;
-            try
-            {
-                return wrap(settings, new SharedModel<TClassifier>(classifier), scorer is null ? null : new SharedModel<OnnxClassifier<TCriterion>>(scorer));
-            }
-            catch
-            {
-                scorer?.Dispose();
-                throw;
-            }
-        });
+            return loaded;
+        }
+
+        try
+        {
+            return loaded.WithBackend(ScoringBackend.OnnxRuntime);
+        }
+        finally
+        {
+            loaded.Dispose(); // the transformer on ONNX Runtime holds the model now, or nothing does
+        }
     }
 
     /// <summary>Throws when the transformer was disposed (its mapper checks before every chunk it scores).</summary>

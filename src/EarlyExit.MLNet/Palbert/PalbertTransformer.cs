@@ -116,11 +116,11 @@ public sealed class PalbertTransformer : EarlyExitTransformer<PalbertTransformer
     /// </summary>
     static PalbertTransformer IModelPersistable<PalbertTransformer>.LoadModel(IHostEnvironment env, ModelReader reader) =>
         ReadModel<SavedSettings>(reader, ClassifierFolder, "Palbert transformer", settings => settings.Files, settings => settings.Backend, EarlyExitTextClassifier.Load,
-            classifier => OnnxTextClassifier.FromClassifier(classifier), (settings, classifier, onnx) => new PalbertTransformer(env, classifier, settings.Columns,
+            (settings, classifier) => new PalbertTransformer(env, classifier, settings.Columns,
                 classifier.Model.IsRegression ? null : LabelKeyValues.FromSaved(
                     settings.LabelType ?? throw new InvalidDataException("The Palbert transformer's settings lack the label type of a classifier."),
                     settings.Labels ?? throw new InvalidDataException("The Palbert transformer's settings lack the class names of a classifier."), settings.LabelsAnnotated),
-                ExitCriterion.Parse(settings.ExitCriterion), report: null, onnx));
+                ExitCriterion.Parse(settings.ExitCriterion), report: null));
 
     /// <summary>Early-exit predictions of the texts (and pairs) on this transformer's backend.</summary>
     internal ClassificationPrediction[] Predict(IReadOnlyList<string?> texts, IReadOnlyList<string?>? pairs, ExitCriterion criterion, int batchSize) =>

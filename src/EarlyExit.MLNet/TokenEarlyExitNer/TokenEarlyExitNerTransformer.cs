@@ -92,8 +92,8 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
     /// <summary>Reads a transformer written by SaveModel; the model runs on <c>$EARLYEXIT_DEVICE</c> (default auto).</summary>
     static TokenEarlyExitNerTransformer IModelPersistable<TokenEarlyExitNerTransformer>.LoadModel(IHostEnvironment env, ModelReader reader) =>
         ReadModel<SavedSettings>(reader, ClassifierFolder, "token-exit NER transformer", settings => settings.Files, settings => settings.Backend, EarlyExitTokenClassifier.Load,
-            classifier => OnnxTokenClassifier.FromClassifier(classifier), (settings, classifier, onnx) => new TokenEarlyExitNerTransformer(env, classifier, settings.Columns,
-                LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated), TokenExitCriterion.Parse(settings.ExitCriterion), report: null, onnx));
+            (settings, classifier) => new TokenEarlyExitNerTransformer(env, classifier, settings.Columns,
+                LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated), TokenExitCriterion.Parse(settings.ExitCriterion), report: null));
 
     /// <summary>Labels sentences on this transformer's backend.</summary>
     internal SentencePrediction[] Predict(IReadOnlyList<IReadOnlyList<string>> sentences, TokenExitCriterion criterion, int batchSize) =>
