@@ -1,8 +1,8 @@
 // Prediction over a whole data file for evaluate, score and validation: the items go to the model in
 // chunks of many batches, so the cancellation token is checked and progress reported between chunks,
 // and the stopwatch runs around the model only, so items/s measures prediction, not file reading.
-// Score does it with a fitted transformer's classifier, under the command line's exit criterion and
-// batch size (or the model's own), for both lines.
+// Score does it with a fitted transformer on its backend (TorchSharp, or ONNX Runtime after WithBackend,
+// which it says), under the command line's exit criterion and batch size (or the model's own), for both lines.
 using System.Diagnostics;
 using System.Globalization;
 using EarlyExit.Cli.Output;
@@ -13,17 +13,20 @@ namespace EarlyExit.Cli;
 /// <summary>Runs a model over many items in chunks, with progress, cancellation and timing.</summary>
 internal static class ChunkedPrediction
 {
+    /// <summary>What scoring on ONNX Runtime prints first.</summary>
+    public const string OnnxBackendLine = "Scoring on ONNX Runtime: the model's graphs are exported in memory and run there.";
+
     /// <summary>
-    /// Predicts <paramref name="items"/> with <paramref name="transformer"/>'s classifier under <paramref name="criterion"/> (null: the
+    /// Predicts <paramref name="items"/> with <paramref name="transformer"/> under <paramref name="criterion"/> (null: the
     /// model's own) in batches of <paramref name="batchSize"/> (null: the model's), <paramref name="batchesPerChunk"/> batches per chunk.
     /// </summary>
-    /// <param name="transformer">The fitted transformer.</param>
+    /// <param name="transformer">The fitted transformer, on the backend to score with.</param>
     /// <param name="items">The inputs.</param>
     /// <param name="criterion">The command line's exit criterion, or null.</param>
     /// <param name="batchSize">The command line's batch size, or null.</param>
     /// <param name="batchesPerChunk">Batches per call of <paramref name="predict"/>.</param>
     /// <param name="refusal">The start of the error when the model cannot serve the criterion, e.g. "--exit-criterion qexit:0.5 cannot score this model".</param>
-    /// <param name="predict">The classifier's prediction of a chunk under a criterion and batch size.</param>
+    /// <param name="predict">The transformer's prediction of a chunk under a criterion and batch size.</param>
     /// <param name="console">Where progress goes.</param>
     /// <param name="title">The progress title.</param>
     /// <param name="unit">What the items are called in progress.</param>
@@ -32,7 +35,7 @@ internal static class ChunkedPrediction
     /// <exception cref="CliException">The criterion needs something the model lacks (a halting head, more layers).</exception>
     public static (TOut[] Results, TimeSpan Elapsed, int BatchSize, TCriterion Criterion) Score<TSelf, TClassifier, TCriterion, TIn, TOut>(
         EarlyExitTransformer<TSelf, TClassifier, TCriterion> transformer, IReadOnlyList<TIn> items, TCriterion? criterion, int? batchSize, int batchesPerChunk, Func<TCriterion, string> refusal,
-        Func<TClassifier, IReadOnlyList<TIn>, TCriterion, int, TOut[]> predict, CliConsole console, string title, string unit, CancellationToken cancellationToken)
+        Func<TSelf, IReadOnlyList<TIn>, TCriterion, int, TOut[]> predict, CliConsole console, string title, string unit, CancellationToken cancellationToken)
         where TSelf : EarlyExitTransformer<TSelf, TClassifier, TCriterion>
         where TClassifier : EarlyExitClassifier<TCriterion>
         where TCriterion : class
@@ -48,7 +51,12 @@ internal static class ChunkedPrediction
         }
 
         int batch = batchSize ?? transformer.BatchSize;
-        (TOut[] results, TimeSpan elapsed) = Run(items, batch * batchesPerChunk, chunk => predict(transformer.Classifier, chunk, chosen, batch), console, title, unit, cancellationToken);
+        if (transformer.Backend == ScoringBackend.OnnxRuntime)
+        {
+            console.WriteLine(OnnxBackendLine);
+        }
+
+        (TOut[] results, TimeSpan elapsed) = Run(items, batch * batchesPerChunk, chunk => predict((TSelf)transformer, chunk, chosen, batch), console, title, unit, cancellationToken);
         return (results, elapsed, batch, chosen);
     }
 

@@ -2,9 +2,8 @@
 // --model, --data, --batch-size and --device, described in the family's words, --backend (evaluate and
 // score), and --metrics-json, checked before any work and written at the end.
 //
-// --backend onnx scores on ONNX Runtime: the model's network is exported to ONNX graphs in memory
-// (OnnxTextClassifier/OnnxTokenClassifier.FromClassifier, a few seconds, before the clock starts) and
-// the chunks go there. `export-onnx` writes the export as files, for a deployment of its own.
+// --backend onnx scores on ONNX Runtime: the transformer's WithBackend exports the network to ONNX graphs
+// in memory (a few seconds, before the clock starts) and the chunks go there. `export-onnx` writes the export as files, for a deployment of its own.
 using System.CommandLine;
 using EarlyExit.Cli.Output;
 using EarlyExit.Devices;

@@ -1,16 +1,15 @@
 // Scoring for evaluate, score and train's validation.
 //
-// Rows are scored with the model's classifier (PalbertTransformer.Classifier.Predict) in chunks of
-// many batches (ChunkedPrediction): Predict sorts each chunk by length so batches pad little, and it
-// takes the exit criterion and batch size per call, so evaluate and score need no new transformer.
-// With --backend onnx the same chunks go to the model's ONNX export on ONNX Runtime (OnnxBackend.cs).
+// Rows are scored by the model's transformer on the chosen backend (PalbertTransformer.WithBackend, then
+// its Predict: the classifier's on TorchSharp, or its graphs' on ONNX Runtime) in chunks of many batches
+// (ChunkedPrediction): Predict sorts each chunk by length so batches pad little, and it takes the exit
+// criterion and batch size per call, so evaluate and score need no other transformer.
 using EarlyExit.Cli.Output;
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.Palbert;
-using EarlyExit.OnnxRuntime;
 
 namespace EarlyExit.Cli.Classify;
 
@@ -26,27 +25,15 @@ internal static class Scoring
 {
     private const int BatchesPerChunk = 16;
 
-    /// <summary>What --backend onnx prints before scoring.</summary>
-    public const string OnnxBackendLine = "Scoring on ONNX Runtime: the model's graphs are exported in memory and run there.";
-
     /// <summary>Scores <paramref name="rows"/> with <paramref name="criterion"/> (null: the model's own) in batches of <paramref name="batchSize"/> (null: the model's).</summary>
     /// <exception cref="CliException">The criterion needs something the model lacks (a halting head, more layers).</exception>
     public static ScoredRows Score(PalbertTransformer palbert, IReadOnlyList<ClassificationRow> rows, bool pairs, ExitCriterion? criterion, int? batchSize,
         CliConsole console, string title, CancellationToken cancellationToken, ScoringBackend backend = ScoringBackend.TorchSharp)
     {
-        // The ONNX Runtime backend scores the same chunks with the model's graphs, exported before the clock starts.
-        using OnnxTextClassifier? onnx = backend == ScoringBackend.OnnxRuntime ? OnnxTextClassifier.FromClassifier(palbert.Classifier) : null;
-        if (onnx is not null)
-        {
-            console.WriteLine(OnnxBackendLine);
-        }
-        (ClassificationPrediction[] predictions, TimeSpan elapsed, int batch, ExitCriterion chosen) = ChunkedPrediction.Score(palbert, rows, criterion, batchSize, BatchesPerChunk, c => $"--exit-criterion {c.Name} cannot score this model",
-            (classifier, chunk, c, b) =>
-            {
-                string[] texts = chunk.Select(r => r.Sentence1).ToArray();
-                string?[]? textPairs = pairs ? chunk.Select(r => r.Sentence2).ToArray() : null;
-                return onnx is null ? classifier.Predict(texts, textPairs, c, b) : onnx.Predict(texts, textPairs, c, b);
-            },
+        // On ONNX Runtime the model's graphs are exported here, before the clock starts.
+        using PalbertTransformer scorer = palbert.WithBackend(backend);
+        (ClassificationPrediction[] predictions, TimeSpan elapsed, int batch, ExitCriterion chosen) = ChunkedPrediction.Score(scorer, rows, criterion, batchSize, BatchesPerChunk, c => $"--exit-criterion {c.Name} cannot score this model",
+            (transformer, chunk, c, b) => transformer.Predict(chunk.Select(r => r.Sentence1).ToArray(), pairs ? chunk.Select(r => r.Sentence2).ToArray() : null, c, b),
             console, title, "rows", cancellationToken);
         return new ScoredRows(predictions, elapsed, batch, chosen);
     }

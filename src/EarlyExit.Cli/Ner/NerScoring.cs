@@ -1,15 +1,14 @@
 // Labelling and metrics for ner evaluate, score and train's validation.
 //
-// Sentences are labelled with the model's labeller (TokenEarlyExitNerTransformer.Classifier.Predict,
-// halt-and-copy; with --backend onnx its graphs on ONNX Runtime) in chunks of many batches
-// (ChunkedPrediction), with the criterion and batch size of the command line.
+// Sentences are labelled by the model's transformer on the chosen backend (TokenEarlyExitNerTransformer
+// .WithBackend, then its Predict: halt-and-copy on TorchSharp or on ONNX Runtime) in chunks of many
+// batches (ChunkedPrediction), with the criterion and batch size of the command line.
 // Metrics follow conlleval's rules (EntityEvaluator), so they equal conlleval's on `ner score` output.
 using EarlyExit.Cli.Output;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.TokenEarlyExitNer;
-using EarlyExit.OnnxRuntime;
 using EarlyExit.Sequence;
 
 namespace EarlyExit.Cli.Ner;
@@ -31,14 +30,10 @@ internal static class NerScoring
     public static LabelledSentences Label(TokenEarlyExitNerTransformer ner, IReadOnlyList<string[]> sentences, TokenExitCriterion? criterion, int? batchSize,
         CliConsole console, string title, CancellationToken cancellationToken, ScoringBackend backend = ScoringBackend.TorchSharp)
     {
-        // The ONNX Runtime backend labels the same chunks with the model's graphs, exported before the clock starts.
-        using OnnxTokenClassifier? onnx = backend == ScoringBackend.OnnxRuntime ? OnnxTokenClassifier.FromClassifier(ner.Classifier) : null;
-        if (onnx is not null)
-        {
-            console.WriteLine(Classify.Scoring.OnnxBackendLine);
-        }
-        (SentencePrediction[] predictions, TimeSpan elapsed, int batch, TokenExitCriterion chosen) = ChunkedPrediction.Score(ner, sentences, criterion, batchSize, BatchesPerChunk, c => $"Exit criterion {c.Name} cannot label with this model",
-            (classifier, chunk, c, b) => onnx is null ? classifier.Predict(chunk, c, b) : onnx.Predict(chunk, c, b), console, title, "sentences", cancellationToken);
+        // On ONNX Runtime the model's graphs are exported here, before the clock starts.
+        using TokenEarlyExitNerTransformer scorer = ner.WithBackend(backend);
+        (SentencePrediction[] predictions, TimeSpan elapsed, int batch, TokenExitCriterion chosen) = ChunkedPrediction.Score(scorer, sentences, criterion, batchSize, BatchesPerChunk, c => $"Exit criterion {c.Name} cannot label with this model",
+            (transformer, chunk, c, b) => transformer.Predict(chunk, c, b), console, title, "sentences", cancellationToken);
         return new LabelledSentences(predictions, elapsed, batch, chosen);
     }
 
