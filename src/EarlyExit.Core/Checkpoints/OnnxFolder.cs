@@ -204,7 +204,7 @@ internal static class OnnxFolder
     public static OnnxManifest ReadManifest(string folder, SavedFolderFormat format)
     {
         OnnxManifest manifest = ModelFolder.ReadSettings<OnnxManifest>(folder, format);
-        string path = Path.Combine(folder, Format.SettingsFile);
+        string path = Path.Combine(folder, format.SettingsFile);
         if (manifest.Labels is not { Length: > 0 } || manifest.Layers is null || manifest.Exits is null || manifest.Embeddings is null
             || manifest.NumLayers < 1 || manifest.HiddenSize < 1 || manifest.MaxSequenceLength < 1)
         {
@@ -221,7 +221,7 @@ internal static class OnnxFolder
         {
             if (!File.Exists(Path.Combine(folder, file)))
             {
-                throw new FileNotFoundException($"'{folder}' lacks {file}, which its {Format.SettingsFile} names; copy the whole exported folder or export the model again.", Path.Combine(folder, file));
+                throw new FileNotFoundException($"'{folder}' lacks {file}, which its {format.SettingsFile} names; copy the whole exported folder or export the model again.", Path.Combine(folder, file));
             }
         }
 

@@ -91,15 +91,17 @@ internal static class OnnxOps
 
     // [B, T, H] -> [B * T, H].
     private static string Rows(OnnxGraph g, string states) =>
-        g.Op("Reshape", [states, g.Op("Concat", [g.Ints(-1), g.Op("Slice", [g.Op("Shape", [states]), g.Ints(2), g.Ints(3)])], OnnxAttribute.Of("axis", 0L))]);
+        g.Op("Reshape", [states, g.Op("Concat", [g.Ints(-1), Width(g, states)], OnnxAttribute.Of("axis", 0L))]);
 
     // [B, Q] -> [B, Q, H]: the query positions, for gathering whole hidden states.
     private static string StateIndex(OnnxGraph g, string hidden, string queryIndex)
     {
-        string width = g.Op("Slice", [g.Op("Shape", [hidden]), g.Ints(2), g.Ints(3)]); // [H]
-        string shape = g.Op("Concat", [g.Op("Shape", [queryIndex]), width], OnnxAttribute.Of("axis", 0L)); // [B, Q, H]
+        string shape = g.Op("Concat", [g.Op("Shape", [queryIndex]), Width(g, hidden)], OnnxAttribute.Of("axis", 0L)); // [B, Q, H]
         return g.Op("Expand", [g.Op("Unsqueeze", [queryIndex, g.Ints(-1)]), shape]);
     }
+
+    // [B, T, H] -> the shape [H], as a 1-D int64 tensor.
+    private static string Width(OnnxGraph g, string states) => g.Op("Slice", [g.Op("Shape", [states]), g.Ints(2), g.Ints(3)]);
 
     /// <summary>A pooler: tanh(W h[:, 0] + b), [B, T, H] -> [B, H].</summary>
     public static string TanhOfFirst(OnnxGraph g, Linear dense, string hidden) =>
