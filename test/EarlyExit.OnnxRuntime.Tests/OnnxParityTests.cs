@@ -1,13 +1,11 @@
-using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
-using EarlyExit.Hub;
 using EarlyExit.Inference;
 using EarlyExit.Modeling;
+using EarlyExit.OnnxRuntime.Tests.TestSupport;
 using EarlyExit.Tests.TestSupport;
 using EarlyExit.Tests.Training;
 using EarlyExit.Tokenization;
 using EarlyExit.Training;
-using Microsoft.ML.OnnxRuntime;
 
 namespace EarlyExit.OnnxRuntime.Tests;
 
@@ -94,16 +92,9 @@ public sealed class OnnxParityTests : IDisposable
         float[][] expected = classifier.Predict(texts, batchSize: 6).Select(p => p.Probabilities).ToArray();
 
         var inputs = texts.Select(t => classifier.Encode(t)).ToArray();
-        var padded = Tokenization.PaddedTokens.Of(inputs, classifier.PadTokenId);
-        long[] shape = [padded.Count, padded.Length];
-        using var session = new InferenceSession(Path.Combine(folder, "model.onnx"));
-        using OrtValue ids = OrtValue.CreateTensorValueFromMemory(padded.InputIds, shape);
-        using OrtValue mask = OrtValue.CreateTensorValueFromMemory(padded.AttentionMask, shape);
-        using OrtValue types = OrtValue.CreateTensorValueFromMemory(padded.TokenTypeIds, shape);
-        using var outputs = session.Run(new RunOptions(), new Dictionary<string, OrtValue> { ["input_ids"] = ids, ["attention_mask"] = mask, ["token_type_ids"] = types }, ["scores"]);
-        float[] scores = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        (float[] scores, long[] shape) = OnnxTestSupport.RunFullDepthGraph(folder, Tokenization.PaddedTokens.Of(inputs, classifier.PadTokenId));
 
-        Assert.Equal([6L, 3L], outputs[0].GetTensorTypeAndShape().Shape);
+        Assert.Equal([6L, 3L], shape);
         for (int row = 0; row < texts.Length; row++)
         {
             AssertClose(expected[row], scores.AsSpan(row * 3, 3).ToArray(), $"row {row}");
@@ -207,10 +198,5 @@ public sealed class OnnxParityTests : IDisposable
 
     private static string[] Texts(int count, int seed = 4) => ToyClassification.Sentences(count, seed).Select(s => s.Text).ToArray();
 
-    private static PretrainedEncoderOptions Options() => new()
-    {
-        Device = DeviceOption.Cpu,
-        Seed = 2,
-        Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
-    };
+    private static PretrainedEncoderOptions Options() => OnnxTestSupport.EncoderOptions();
 }

@@ -1,12 +1,10 @@
-using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
-using EarlyExit.Hub;
 using EarlyExit.Inference;
+using EarlyExit.OnnxRuntime.Tests.TestSupport;
 using EarlyExit.Tests.TestSupport;
 using EarlyExit.Tests.Training;
 using EarlyExit.Tokenization;
 using EarlyExit.Training;
-using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
 
 namespace EarlyExit.OnnxRuntime.Tests;
@@ -73,14 +71,9 @@ public sealed class OnnxTokenParityTests : IDisposable
             expected = output.Logits[^1].softmax(-1).data<float>().ToArray(); // [B, T, C]
         }
 
-        using var session = new InferenceSession(Path.Combine(folder, "model.onnx"));
-        using OrtValue ids = OrtValue.CreateTensorValueFromMemory(padded.InputIds, shape);
-        using OrtValue mask = OrtValue.CreateTensorValueFromMemory(padded.AttentionMask, shape);
-        using OrtValue types = OrtValue.CreateTensorValueFromMemory(padded.TokenTypeIds, shape);
-        using var outputs = session.Run(new RunOptions(), new Dictionary<string, OrtValue> { ["input_ids"] = ids, ["attention_mask"] = mask, ["token_type_ids"] = types }, ["scores"]);
-        float[] actual = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        (float[] actual, long[] actualShape) = OnnxTestSupport.RunFullDepthGraph(folder, padded);
 
-        Assert.Equal([padded.Count, padded.Length, ToyNer.Tags.Length], outputs[0].GetTensorTypeAndShape().Shape);
+        Assert.Equal([padded.Count, padded.Length, ToyNer.Tags.Length], actualShape);
         for (int i = 0; i < expected.Length; i++)
         {
             Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4f, $"entry {i} is {actual[i]} on ONNX Runtime and {expected[i]} on TorchSharp.");
@@ -175,10 +168,5 @@ public sealed class OnnxTokenParityTests : IDisposable
         return labeller;
     }
 
-    private static PretrainedEncoderOptions Options() => new()
-    {
-        Device = DeviceOption.Cpu,
-        Seed = 2,
-        Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
-    };
+    private static PretrainedEncoderOptions Options() => OnnxTestSupport.EncoderOptions();
 }
