@@ -42,9 +42,7 @@ internal static class OnnxEarlyExitScoring
             foreach (int[] members in Enumerable.Range(0, inputs.Count).OrderBy(r => inputs[r].Length).Chunk(batchSize))
             {
                 PaddedTokens padded = PaddedTokens.Of(members.Select(r => inputs[r]).ToArray(), manifest.PadTokenId);
-                using OrtValue ids = OrtTensors.Of(padded.InputIds, members.Length, padded.Length);
-                using OrtValue types = OrtTensors.Of(padded.TokenTypeIds, members.Length, padded.Length);
-                batches.Add(new Batch(members, graphs.Embed(ids, types), OrtTensors.Of(padded.AttentionMask, members.Length, padded.Length), rows.InitialPooled(members)));
+                batches.Add(new Batch(members, graphs.Embed(padded), OrtTensors.Of(padded.AttentionMask, members.Length, padded.Length), rows.InitialPooled(members)));
             }
 
             for (int layer = 0; layer < layers && batches.Count > 0; layer++)

@@ -3,6 +3,7 @@
 // call runs one graph and hands its outputs to the caller, who disposes them (Run's result list
 // disposes its values only when it is disposed itself, and it is not).
 using EarlyExit.Checkpoints;
+using EarlyExit.Tokenization;
 using Microsoft.ML.OnnxRuntime;
 
 namespace EarlyExit.OnnxRuntime;
@@ -116,9 +117,13 @@ internal sealed class OnnxGraphs : IDisposable
         }
     }
 
-    /// <summary>Token ids and types [R, T] to the first hidden state [R, T, H].</summary>
-    public OrtValue Embed(OrtValue inputIds, OrtValue tokenTypeIds) =>
-        RunOne(_embeddings, new Dictionary<string, OrtValue> { [OnnxNames.InputIds] = inputIds, [OnnxNames.TokenTypeIds] = tokenTypeIds });
+    /// <summary>A padded batch's token ids and types [R, T] to the first hidden state [R, T, H].</summary>
+    public OrtValue Embed(PaddedTokens padded)
+    {
+        using OrtValue ids = OrtTensors.Of(padded.InputIds, padded.Count, padded.Length);
+        using OrtValue types = OrtTensors.Of(padded.TokenTypeIds, padded.Count, padded.Length);
+        return RunOne(_embeddings, new Dictionary<string, OrtValue> { [OnnxNames.InputIds] = ids, [OnnxNames.TokenTypeIds] = types });
+    }
 
     /// <summary>Layer step <paramref name="layer"/>: [R, T, H] and the 0/1 mask [R, T] to [R, T, H].</summary>
     public OrtValue Layer(int layer, OrtValue hidden, OrtValue attentionMask) =>

@@ -36,12 +36,7 @@ internal static class OnnxTokenExitScoring
         OrtValue? mask = null;
         try
         {
-            using (OrtValue ids = OrtTensors.Of(padded.InputIds, rows.Length, length))
-            using (OrtValue types = OrtTensors.Of(padded.TokenTypeIds, rows.Length, length))
-            {
-                hidden = graphs.Embed(ids, types);
-            }
-
+            hidden = graphs.Embed(padded);
             mask = OrtTensors.Of(attention, rows.Length, length);
             for (int layer = 0; layer < layers && active.Length > 0; layer++)
             {
