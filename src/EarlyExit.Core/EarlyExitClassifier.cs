@@ -5,8 +5,10 @@
 // Predict, Record, what a criterion needs of the network, and its settings file.
 using EarlyExit.Checkpoints;
 using EarlyExit.Devices;
+using EarlyExit.Inference;
 using EarlyExit.Modeling;
 using EarlyExit.Tokenization;
+using EarlyExit.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -93,6 +95,18 @@ public abstract class EarlyExitClassifier<TCriterion> : IDisposable
 
     /// <summary>Builds the export's graphs (<see cref="OnnxFolder"/>), each handed to <paramref name="save"/>, and gives the manifest.</summary>
     private protected abstract OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save, bool fullDepth);
+
+    /// <summary>
+    /// Scores made-up input at full depth, one row and then <paramref name="batchSize"/> rows, so that the
+    /// first real calls do not pay the process's one-time costs (compiling the scoring code, the first
+    /// kernels and buffers): call it once after loading, before serving single rows (e.g. a prediction engine).
+    /// </summary>
+    /// <param name="batchSize">The batch size the real calls will use.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is less than 1.</exception>
+    public void WarmUp(int batchSize = FineTuningDefaults.BatchSize) => WarmUpInput.Run(batchSize, rows => PredictWarmUp(rows, batchSize));
+
+    /// <summary>Predicts <paramref name="rows"/> copies of the warm-up input (Inference/WarmUpInput.cs) at full depth.</summary>
+    private protected abstract void PredictWarmUp(int rows, int batchSize);
 
     /// <summary>Throws when <paramref name="criterion"/> needs something this model lacks (a halting head, a layer past the last).</summary>
     /// <exception cref="InvalidOperationException">The criterion cannot be served; the message says why and what to use.</exception>

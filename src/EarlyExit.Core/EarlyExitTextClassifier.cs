@@ -144,6 +144,9 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
         WriteFolder(folder, Format, settings);
     }
 
+    private protected override void PredictWarmUp(int rows, int batchSize) =>
+        Predict(Enumerable.Repeat<string?>(WarmUpInput.Text, rows).ToArray(), textPairs: null, ExitCriteria.ExitCriterion.Full(), batchSize);
+
     private protected override OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save, bool fullDepth) =>
         OnnxFolder.Export(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);
 

@@ -107,6 +107,9 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         WriteFolder(folder, Format, settings);
     }
 
+    private protected override void PredictWarmUp(int rows, int batchSize) =>
+        Predict(Enumerable.Repeat(WarmUpInput.Words, rows).ToArray(), TokenExitCriterion.Full(), batchSize);
+
     private protected override OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save, bool fullDepth) =>
         OnnxFolder.ExportTokens(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);
 

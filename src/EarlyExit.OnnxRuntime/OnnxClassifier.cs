@@ -3,7 +3,9 @@
 // classifiers: the manifest, the sessions, the tokenizer, the exit criterion and opening an export, from
 // a folder (Load) or from a classifier in this process (FromClassifier, graphs in memory).
 using EarlyExit.Checkpoints;
+using EarlyExit.Inference;
 using EarlyExit.Tokenization;
+using EarlyExit.Training;
 
 namespace EarlyExit.OnnxRuntime;
 
@@ -53,6 +55,18 @@ public abstract class OnnxClassifier<TCriterion> : IDisposable
 
     /// <summary>The ONNX Runtime sessions.</summary>
     private protected OnnxGraphs Graphs { get; }
+
+    /// <summary>
+    /// Scores made-up input at full depth, one row and then <paramref name="batchSize"/> rows, so that the
+    /// first real calls do not pay the process's one-time costs (compiling the scoring code, the first
+    /// kernels and buffers): call it once after loading, before serving single rows (e.g. a prediction engine).
+    /// </summary>
+    /// <param name="batchSize">The batch size the real calls will use.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is less than 1.</exception>
+    public void WarmUp(int batchSize = FineTuningDefaults.BatchSize) => WarmUpInput.Run(batchSize, rows => PredictWarmUp(rows, batchSize));
+
+    /// <summary>Predicts <paramref name="rows"/> copies of the warm-up input (Inference/WarmUpInput.cs) at full depth.</summary>
+    private protected abstract void PredictWarmUp(int rows, int batchSize);
 
     /// <summary>Throws when <paramref name="criterion"/> needs something this model lacks.</summary>
     /// <exception cref="InvalidOperationException">The criterion cannot score this model; the message names the alternatives.</exception>

@@ -81,6 +81,9 @@ public sealed class OnnxTextClassifier : OnnxClassifier<ExitCriterion>
         return LengthBatches.Map(inputs, i => i.Length, chunk, rows => OnnxEarlyExitScoring.ScoreChunk(Graphs, Manifest, rows, criterion, batchSize));
     }
 
+    private protected override void PredictWarmUp(int rows, int batchSize) =>
+        Predict(Enumerable.Repeat<string?>(WarmUpInput.Text, rows).ToArray(), textPairs: null, ExitCriteria.ExitCriterion.Full(), batchSize);
+
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">The criterion needs a halting head, class probabilities or more layers than the model has.</exception>
     public override void EnsureSupported(ExitCriterion criterion)

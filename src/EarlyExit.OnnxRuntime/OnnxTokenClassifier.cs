@@ -65,6 +65,9 @@ public sealed class OnnxTokenClassifier : OnnxClassifier<TokenExitCriterion>
     internal TokenPrediction[] Predict(IReadOnlyList<TokenizedInput> chunks, TokenExitCriterion criterion, int batchSize, bool packed = true) =>
         LengthBatches.Map(chunks, i => i.Length, batchSize, batch => OnnxTokenExitScoring.ScoreBatch(Graphs, Manifest, batch, criterion, packed));
 
+    private protected override void PredictWarmUp(int rows, int batchSize) =>
+        Predict(Enumerable.Repeat(WarmUpInput.Words, rows).ToArray(), TokenExitCriterion.Full(), batchSize);
+
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">A fixed layer past the last.</exception>
     public override void EnsureSupported(TokenExitCriterion criterion)

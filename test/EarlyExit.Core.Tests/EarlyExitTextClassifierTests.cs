@@ -47,6 +47,21 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
     }
 
     [Fact]
+    public void WarmUp_ScoresAndChangesNoPrediction()
+    {
+        using EarlyExitTextClassifier classifier = Trained();
+        string[] texts = ToyClassification.Sentences(20, seed: 4).Select(s => s.Text).ToArray();
+        ClassificationPrediction[] before = classifier.Predict(texts);
+        classifier.Model.train();
+
+        classifier.WarmUp(batchSize: 4);
+
+        Assert.False(classifier.Model.training, "The warm-up did not score: scoring puts the model in eval mode.");
+        Assert.Equal(before.SelectMany(p => p.Probabilities), classifier.Predict(texts).SelectMany(p => p.Probabilities));
+        Assert.Throws<ArgumentOutOfRangeException>(() => classifier.WarmUp(batchSize: 0));
+    }
+
+    [Fact]
     public void ExitCriterion_LayerPastTheModel_Throws()
     {
         using EarlyExitTextClassifier classifier = Trained(epochs: 0);

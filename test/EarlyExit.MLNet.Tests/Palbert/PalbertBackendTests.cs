@@ -59,6 +59,22 @@ public sealed class PalbertBackendTests(PalbertFixture fixture) : IClassFixture<
         AssertSameScores(batched, oneByOne, "batch size 1");
     }
 
+    [Theory]
+    [InlineData(ScoringBackend.TorchSharp)]
+    [InlineData(ScoringBackend.OnnxRuntime)]
+    public void WarmUp_OnEitherBackend_LeavesTheScoresAsTheyWere(ScoringBackend backend)
+    {
+        PalbertTransformer scorer = fixture.Palbert.WithBackend(backend);
+        List<ScoredRow> cold = fixture.Score(fixture.Test, fixture.Chain(scorer));
+
+        scorer.WarmUp();
+        List<ScoredRow> warm = fixture.Score(fixture.Test, fixture.Chain(scorer));
+        scorer.Dispose();
+
+        AssertSameScores(cold, warm, $"after a warm-up on {backend}");
+        Assert.Throws<ObjectDisposedException>(scorer.WarmUp);
+    }
+
     [Fact]
     public void SaveLoad_OnnxRuntimeBackend_LoadsScoringOnOnnxRuntime()
     {

@@ -41,6 +41,22 @@ public sealed class TokenEarlyExitNerBackendTests(NerFixture fixture) : IClassFi
         Assert.True(mixed > 0, "Under no criterion did the words of a sentence stop at different layers, so halt-and-copy never ran.");
     }
 
+    [Theory]
+    [InlineData(ScoringBackend.TorchSharp)]
+    [InlineData(ScoringBackend.OnnxRuntime)]
+    public void WarmUp_OnEitherBackend_LeavesTheTagsAsTheyWere(ScoringBackend backend)
+    {
+        TokenEarlyExitNerTransformer labeller = fixture.Ner.WithBackend(backend);
+        List<TaggedRow> cold = fixture.Tag(fixture.Test, fixture.Chain(labeller));
+
+        labeller.WarmUp();
+        List<TaggedRow> warm = fixture.Tag(fixture.Test, fixture.Chain(labeller));
+        labeller.Dispose();
+
+        AssertSameTags(cold, warm, $"after a warm-up on {backend}");
+        Assert.Throws<ObjectDisposedException>(labeller.WarmUp);
+    }
+
     [Fact]
     public void WithBackend_OnnxRuntime_PredictionEngineAndSaveLoadTagAsTransform()
     {
