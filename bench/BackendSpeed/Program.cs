@@ -10,7 +10,7 @@
 // one row per call; each call's rows sorted by length and run in batches of 32 (of 1).
 // Every scorer runs each layout once to warm up, then --passes times, interleaved (pass 1 of every
 // scorer, then pass 2, ...), so that ratios within the run share the machine's state; the table gives
-// the median pass. Results: bench/results/backend-speed.md. With --cold it prints instead what the first
+// the median pass. Results: bench/results/backend-speed.md. With --cold [--warm-up row|batch|api] [--cold-backend onnx|torch] it prints instead what the first
 // calls cost on each backend (one row, 32 rows, all rows twice) and writes nothing. --regroup adds the
 // ONNX Runtime backend with 16 batches through the layers together, the rows still running regrouped
 // across them after each layer; --first-layout runs the first layout only.
@@ -82,14 +82,32 @@ for (int pass = 0; pass <= passes; pass++)
 
 if (args.Contains("--cold"))
 {
-    // What the first calls cost: one row, one batch of 32, then all rows twice, per backend.
-    foreach (var (name, predict) in new (string, Func<TokenizedInput[], int>)[]
+    // What the first calls cost: one row, one batch of 32, 32 other rows, then all rows twice, per backend;
+    // with --warm-up row|batch|api, after a warm-up call of the shortest row alone, of the 32 longest rows, or
+    // the classifier's own WarmUp (made-up words: one row, then 32).
+    string warmUp = OptionText("--warm-up", "none");
+    TokenizedInput[] byLength = inputs.OrderBy(i => i.Length).ToArray();
+    foreach (var (name, predict, warm) in new (string, Func<TokenizedInput[], int>, Action)[]
     {
-        ("ONNX Runtime backend", call => onnx.Predict(call, ExitCriterion.Full(), 32).Length),
-        ("TorchSharp backend", call => EarlyExitScoring.Predict(torchModel.Model, call, ExitCriterion.Full(), torchModel.PadTokenId, 32).Length),
-    })
+        ("ONNX Runtime backend", call => onnx.Predict(call, ExitCriterion.Full(), 32).Length, () => onnx.WarmUp(32)),
+        ("TorchSharp backend", call => EarlyExitScoring.Predict(torchModel.Model, call, ExitCriterion.Full(), torchModel.PadTokenId, 32).Length, () => torchModel.WarmUp(32)),
+    }.Where(b => OptionText("--cold-backend", "both") is "both" || b.Item1.StartsWith(OptionText("--cold-backend", "both"), StringComparison.OrdinalIgnoreCase)))
     {
-        foreach (var (what, call) in new[] { ("1 row", inputs[..1]), ("32 rows", inputs[1..33]), ("all rows", inputs), ("all rows again", inputs) })
+        if (warmUp == "api")
+        {
+            clock.Restart();
+            warm();
+            Console.WriteLine($"{name}, WarmUp(): {clock.Elapsed.TotalMilliseconds:0} ms");
+        }
+
+        var calls = new List<(string, TokenizedInput[])>();
+        if (warmUp is "row" or "batch")
+        {
+            calls.Add(($"warm-up ({warmUp})", warmUp == "row" ? byLength[..1] : byLength[^32..]));
+        }
+
+        calls.AddRange([("1 row", inputs[..1]), ("32 rows", inputs[1..33]), ("32 other rows", inputs[33..65]), ("all rows", inputs), ("all rows again", inputs)]);
+        foreach (var (what, call) in calls)
         {
             clock.Restart();
             predict(call);
@@ -173,7 +191,7 @@ foreach (var (layoutName, calls, batchSize) in layouts)
 }
 
 var report = new StringBuilder();
-report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}. Command: `bash bench/backend-speed.sh`.");
+report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}. Command: `PASSES={passes} bash bench/backend-speed.sh{string.Concat(args.Skip(args.FirstOrDefault() == "--passes" ? 2 : 0).Select(a => " " + a))}`.");
 report.AppendLine($"Model: {modelPath} (PALBERT fine-tuned from all-MiniLM-L6-v2 by bench/sweeps.sh), exported to ONNX in {exportSeconds:0.0} s. " +
     $"Input: the {inputs.Length} SST-2 dev sentences, {inputs.Average(i => i.Length):0.0} tokens on average. {threads} threads for ONNX Runtime and TorchSharp ({TorchSharp.torch.get_num_threads()}). " +
     $"Median of {passes} passes after a warm-up pass; the passes of all scorers interleave.");

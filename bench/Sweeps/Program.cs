@@ -12,6 +12,8 @@
 //
 //   bash bench/sweeps.sh      (about 10 minutes on 2 CPU cores; models are kept in bench/out/)
 //   bash bench/sweeps.sh --train-only true     (only trains the SST-2 models; then rerun to measure)
+//   --methods PALBERT,conll   only these SST-2 methods (and CoNLL when named); --grid '...' replaces every
+//   SST-2 method's grid; --train-rows N, --models DIR, --out DIR: a model trained on other data, kept apart
 //
 // Writes bench/results/sweeps.md (the README's tables), sweeps.json, and PNG plots and CSV frames in
 // bench/results/sweeps/.
@@ -40,7 +42,7 @@ Directory.CreateDirectory(settings.Models);
 var report = new StringBuilder();
 var json = new List<object>();
 report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; models fine-tuned from {settings.Backbone}; " +
-    $"SST-2: {settings.TrainRows} training rows, {settings.Epochs} epoch(s); seed {settings.Seed}. Command: `bash bench/sweeps.sh`.");
+    $"SST-2: {settings.TrainRows} training rows, {settings.Epochs} epoch(s); seed {settings.Seed}. Command: `bash bench/sweeps.sh{(args.Length == 0 ? "" : " " + string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"'{a}'" : a)))}`.");
 report.AppendLine();
 
 // ---- SST-2 ----
@@ -52,7 +54,7 @@ List<Row> train = all.Skip(settings.ValidRows).Take(settings.TrainRows).ToList()
 List<Row> dev = ReadSst2(Path.Combine(shared, "data", "SST-2", "dev.tsv"));
 Console.WriteLine($"SST-2: {train.Count} training rows, {valid.Count} validation rows (held out of train.tsv), {dev.Count} dev rows");
 
-foreach (Method method in Method.All)
+foreach (Method method in Method.All.Where(m => settings.Methods is null || settings.Methods.Contains(m.Name, StringComparer.OrdinalIgnoreCase)))
 {
     string modelPath = Path.Combine(settings.Models, $"sst2-{method.Name.ToLowerInvariant()}.zip");
     ITransformer model = LoadOrTrain(ml, modelPath, () => ml.Transforms.Conversion.MapValueToKey(nameof(Row.Label))
@@ -68,7 +70,7 @@ foreach (Method method in Method.All)
 
     IDataView keyedValid = stages[0].Transform(ml.Data.LoadFromEnumerable(valid));
     IDataView keyedDev = stages[0].Transform(ml.Data.LoadFromEnumerable(dev));
-    IReadOnlyList<ExitCriterion> grid = ExitGrid.Parse(method.Grid);
+    IReadOnlyList<ExitCriterion> grid = ExitGrid.Parse(settings.Grid ?? method.Grid);
 
     palbert.Sweep(ml.Data.TakeRows(keyedDev, 64), ExitGrid.Parse("full"), measureSpeed: true); // warm up
     ExitSweep onValid = palbert.Sweep(keyedValid, grid, measureSpeed: false);
@@ -83,7 +85,7 @@ foreach (Method method in Method.All)
     onDev.SaveExitHistogram(chosen.Criterion, Path.Combine(plots, $"{name}-exits.png"));
     onDev.SaveExitLayerByGroup(["full", chosen.Criterion, "oracle:agree"], Path.Combine(plots, $"{name}-by-class.png"));
 
-    Section(report, $"SST-2, {method.Name} model: {onDev.Timings.Settings} settings (`{method.Grid}`)", onDev, "accuracy", "rows/s",
+    Section(report, $"SST-2, {method.Name} model: {onDev.Timings.Settings} settings (`{settings.Grid ?? method.Grid}`)", onDev, "accuracy", "rows/s",
         $"Chosen on the validation split (fastest within 0.01 accuracy of full depth there): `{chosen.Criterion}`. " +
         $"On dev: accuracy {chosenOnDev.Metric:0.000} vs {onDev.FullDepth.Metric:0.000} at full depth, {chosenOnDev.LayerSpeedup:0.00}x fewer layers, " +
         $"{chosenRowsPerSecond:0} vs {onDev.FullDepth.RowsPerSecond:0} rows/s.",
@@ -100,39 +102,43 @@ if (settings.TrainOnly)
 }
 
 // ---- CoNLL-2003 ----
-string nerPath = Path.Combine(settings.Models, "conll-ner.zip");
-if (!File.Exists(nerPath))
+// (skipped when --methods names only SST-2 methods)
+if (settings.Methods is null || settings.Methods.Contains("conll", StringComparer.OrdinalIgnoreCase))
 {
-    throw new FileNotFoundException($"{nerPath} is missing: run bash bench/conll-ner.sh first (it trains the labeller and keeps it there).");
+    string nerPath = Path.Combine(settings.Models, "conll-ner.zip");
+    if (!File.Exists(nerPath))
+    {
+        throw new FileNotFoundException($"{nerPath} is missing: run bash bench/conll-ner.sh first (it trains the labeller and keeps it there).");
+    }
+
+    ITransformer nerModel = ml.Model.Load(nerPath, out _);
+    ITransformer[] nerStages = ((IEnumerable<ITransformer>)nerModel).ToArray();
+    var ner = nerStages.OfType<TokenEarlyExitNerTransformer>().Single();
+    IDataView conllDev = nerStages[0].Transform(ml.Data.LoadFromConllFile(Path.Combine(shared, "data", "conll2003", "valid.txt"), convertTo: TagScheme.Iob2));
+    IDataView conllTest = nerStages[0].Transform(ml.Data.LoadFromConllFile(Path.Combine(shared, "data", "conll2003", "test.txt"), convertTo: TagScheme.Iob2));
+    IReadOnlyList<TokenExitCriterion> tokenGrid = ExitGrid.DefaultTokens(ner.NumLayers);
+    ner.Sweep(ml.Data.TakeRows(conllDev, 64), ExitGrid.ParseTokens("full"), measureSpeed: true); // warm up
+    ExitSweep nerDev = ner.Sweep(conllDev, tokenGrid);
+    SweepSetting nerChosen = nerDev.FastestWithin(0.005) ?? nerDev.FullDepth;
+    ExitSweep nerTest = ner.Sweep(conllTest, [TokenExitCriterion.Full(), TokenExitCriterion.Parse(nerChosen.Criterion)], measureSpeed: false);
+    (NerMetrics testMetrics, double testRate) = Ner(ner.WithExitCriterion(nerChosen), conllTest);
+    (NerMetrics testFull, double testFullRate) = Ner(ner.WithExitCriterion(TokenExitCriterion.Full()), conllTest);
+
+    DataFrame.SaveCsv(nerDev.ToDataFrame(), Path.Combine(plots, "conll-ner.csv"));
+    nerDev.SaveTradeOff(Path.Combine(plots, "conll-ner-tradeoff.png"), "CoNLL-2003 dev (all-MiniLM-L6-v2): entity F1 against token-layer speed-up");
+    nerDev.SaveExitHistogram(nerChosen.Criterion, Path.Combine(plots, "conll-ner-exits.png"));
+    // Which words TOKEE lets go early: the most accurate TOKEE setting a real pass confirmed on the front.
+    string? tokee = nerDev.ParetoFront.Where(s => s.Kind == "tokee" && s.MeasuredMetric is not null).MaxBy(s => s.MeasuredMetric)?.Criterion;
+    nerDev.SaveExitLayerByGroup(new[] { "full", nerChosen.Criterion, tokee, "oracle:agree" }.OfType<string>().Distinct().ToArray(), Path.Combine(plots, "conll-ner-by-entity.png"));
+    Section(report, $"CoNLL-2003 dev, token-level exit: {nerDev.Timings.Settings} settings (the default grid)", nerDev, "entity F1", "sentences/s",
+        $"Chosen on dev (fastest within 0.005 F1 of full depth, using the real passes' F1 on the front): `{nerChosen.Criterion}`. " +
+        $"On test: F1 {testMetrics.Entities.Overall.F1:0.000} vs {testFull.Entities.Overall.F1:0.000} at full depth, {testMetrics.TokenLayerSpeedup:0.00}x fewer token-layers, " +
+        $"{testRate:0} vs {testFullRate:0} sentences/s (the replay on test estimated F1 {nerTest.Settings.Single(s => s.Criterion == nerChosen.Criterion).Metric:0.000}).",
+        "sweeps/conll-ner-tradeoff.png");
+    json.Add(new { Task = "conll2003", Chosen = nerChosen.Criterion, TestF1 = testMetrics.Entities.Overall.F1, TestFullF1 = testFull.Entities.Overall.F1, TestSentencesPerSecond = testRate,
+        TestFullSentencesPerSecond = testFullRate, nerDev.Timings, Settings = nerDev.Settings });
+    Console.WriteLine($"conll: chose {nerChosen.Criterion}; test F1 {testMetrics.Entities.Overall.F1:0.000} vs {testFull.Entities.Overall.F1:0.000}; {testRate:0} vs {testFullRate:0} sentences/s");
 }
-
-ITransformer nerModel = ml.Model.Load(nerPath, out _);
-ITransformer[] nerStages = ((IEnumerable<ITransformer>)nerModel).ToArray();
-var ner = nerStages.OfType<TokenEarlyExitNerTransformer>().Single();
-IDataView conllDev = nerStages[0].Transform(ml.Data.LoadFromConllFile(Path.Combine(shared, "data", "conll2003", "valid.txt"), convertTo: TagScheme.Iob2));
-IDataView conllTest = nerStages[0].Transform(ml.Data.LoadFromConllFile(Path.Combine(shared, "data", "conll2003", "test.txt"), convertTo: TagScheme.Iob2));
-IReadOnlyList<TokenExitCriterion> tokenGrid = ExitGrid.DefaultTokens(ner.NumLayers);
-ner.Sweep(ml.Data.TakeRows(conllDev, 64), ExitGrid.ParseTokens("full"), measureSpeed: true); // warm up
-ExitSweep nerDev = ner.Sweep(conllDev, tokenGrid);
-SweepSetting nerChosen = nerDev.FastestWithin(0.005) ?? nerDev.FullDepth;
-ExitSweep nerTest = ner.Sweep(conllTest, [TokenExitCriterion.Full(), TokenExitCriterion.Parse(nerChosen.Criterion)], measureSpeed: false);
-(NerMetrics testMetrics, double testRate) = Ner(ner.WithExitCriterion(nerChosen), conllTest);
-(NerMetrics testFull, double testFullRate) = Ner(ner.WithExitCriterion(TokenExitCriterion.Full()), conllTest);
-
-DataFrame.SaveCsv(nerDev.ToDataFrame(), Path.Combine(plots, "conll-ner.csv"));
-nerDev.SaveTradeOff(Path.Combine(plots, "conll-ner-tradeoff.png"), "CoNLL-2003 dev (all-MiniLM-L6-v2): entity F1 against token-layer speed-up");
-nerDev.SaveExitHistogram(nerChosen.Criterion, Path.Combine(plots, "conll-ner-exits.png"));
-// Which words TOKEE lets go early: the most accurate TOKEE setting a real pass confirmed on the front.
-string? tokee = nerDev.ParetoFront.Where(s => s.Kind == "tokee" && s.MeasuredMetric is not null).MaxBy(s => s.MeasuredMetric)?.Criterion;
-nerDev.SaveExitLayerByGroup(new[] { "full", nerChosen.Criterion, tokee, "oracle:agree" }.OfType<string>().Distinct().ToArray(), Path.Combine(plots, "conll-ner-by-entity.png"));
-Section(report, $"CoNLL-2003 dev, token-level exit: {nerDev.Timings.Settings} settings (the default grid)", nerDev, "entity F1", "sentences/s",
-    $"Chosen on dev (fastest within 0.005 F1 of full depth, using the real passes' F1 on the front): `{nerChosen.Criterion}`. " +
-    $"On test: F1 {testMetrics.Entities.Overall.F1:0.000} vs {testFull.Entities.Overall.F1:0.000} at full depth, {testMetrics.TokenLayerSpeedup:0.00}x fewer token-layers, " +
-    $"{testRate:0} vs {testFullRate:0} sentences/s (the replay on test estimated F1 {nerTest.Settings.Single(s => s.Criterion == nerChosen.Criterion).Metric:0.000}).",
-    "sweeps/conll-ner-tradeoff.png");
-json.Add(new { Task = "conll2003", Chosen = nerChosen.Criterion, TestF1 = testMetrics.Entities.Overall.F1, TestFullF1 = testFull.Entities.Overall.F1, TestSentencesPerSecond = testRate,
-    TestFullSentencesPerSecond = testFullRate, nerDev.Timings, Settings = nerDev.Settings });
-Console.WriteLine($"conll: chose {nerChosen.Criterion}; test F1 {testMetrics.Entities.Overall.F1:0.000} vs {testFull.Entities.Overall.F1:0.000}; {testRate:0} vs {testFullRate:0} sentences/s");
 
 File.WriteAllText(Path.Combine(settings.Out, "sweeps.md"), report.ToString());
 File.WriteAllText(Path.Combine(settings.Out, "sweeps.json"), JsonSerializer.Serialize(new { Machine = BenchSupport.Machine(), settings, Sweeps = json }, new JsonSerializerOptions { WriteIndented = true }));
@@ -159,8 +165,11 @@ static double RowsPerSecond(PalbertTransformer scorer, IDataView keyed, int rows
     var clock = Stopwatch.StartNew();
     IDataView scored = scorer.Transform(keyed);
     using var cursor = scored.GetRowCursor(scored.Schema.Where(c => c.Name == "ExitLayer"));
+    ValueGetter<int> exitLayer = cursor.GetGetter<int>(scored.Schema["ExitLayer"]); // scoring is lazy: only reading a score scores
+    int layer = 0;
     while (cursor.MoveNext())
     {
+        exitLayer(ref layer);
     }
 
     scorer.Dispose();
@@ -201,7 +210,7 @@ static void Section(StringBuilder report, string title, ExitSweep sweep, string 
 static List<Row> ReadSst2(string path) => File.ReadLines(path).Skip(1).Select(l => l.Split('\t')).Select(f => new Row { Sentence1 = f[0], Label = f[1] }).ToList();
 
 
-internal sealed record Settings(int TrainRows, int ValidRows, int Epochs, int Seed, string Out, string Models, bool TrainOnly, string Backbone)
+internal sealed record Settings(int TrainRows, int ValidRows, int Epochs, int Seed, string Out, string Models, bool TrainOnly, string Backbone, string[]? Methods, string? Grid)
 {
     public static Settings Parse(string[] args)
     {
@@ -219,7 +228,9 @@ internal sealed record Settings(int TrainRows, int ValidRows, int Epochs, int Se
             values.GetValueOrDefault("out") ?? Path.Combine("bench", "results"),
             values.GetValueOrDefault("models") ?? Path.Combine("bench", "out"),
             values.GetValueOrDefault("train-only") == "true",
-            values.GetValueOrDefault("backbone") ?? "sentence-transformers/all-MiniLM-L6-v2");
+            values.GetValueOrDefault("backbone") ?? "sentence-transformers/all-MiniLM-L6-v2",
+            values.GetValueOrDefault("methods")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            values.GetValueOrDefault("grid"));
     }
 }
 
