@@ -145,7 +145,7 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
     }
 
     private protected override void PredictWarmUp(int rows, int batchSize) =>
-        Predict(Enumerable.Repeat<string?>(WarmUpInput.Text, rows).ToArray(), textPairs: null, ExitCriteria.ExitCriterion.Full(), batchSize);
+        Predict(Enumerable.Repeat<string?>(WarmUpInput.Text, rows).ToArray(), textPairs: null, ExitCriterion.Full(), batchSize);
 
     private protected override OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save, bool fullDepth) =>
         OnnxFolder.Export(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);

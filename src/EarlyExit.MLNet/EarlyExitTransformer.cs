@@ -158,8 +158,8 @@ public abstract class EarlyExitTransformer<TSelf, TClassifier, TCriterion> : ITr
     /// <summary>
     /// Scores made-up input at full depth on this transformer's backend, one row and then a batch of
     /// <see cref="BatchSize"/> rows, so that the first real rows do not pay the process's one-time costs
-    /// (compiling the scoring code, the first kernels and buffers: 40-65 ms for the first row of
-    /// all-MiniLM-L6-v2 cold, 10-13 ms after a warm-up). Call it once after Fit or Load, before serving rows
+    /// (compiling the scoring code, the first kernels and buffers: 41-101 ms for the first row of
+    /// all-MiniLM-L6-v2 cold, 10-22 ms after a warm-up). Call it once after Fit or Load, before serving rows
     /// one at a time with a prediction engine.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The transformer was disposed.</exception>

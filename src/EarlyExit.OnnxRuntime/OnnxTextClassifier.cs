@@ -82,7 +82,7 @@ public sealed class OnnxTextClassifier : OnnxClassifier<ExitCriterion>
     }
 
     private protected override void PredictWarmUp(int rows, int batchSize) =>
-        Predict(Enumerable.Repeat<string?>(WarmUpInput.Text, rows).ToArray(), textPairs: null, ExitCriteria.ExitCriterion.Full(), batchSize);
+        Predict(Enumerable.Repeat<string?>(WarmUpInput.Text, rows).ToArray(), textPairs: null, ExitCriterion.Full(), batchSize);
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">The criterion needs a halting head, class probabilities or more layers than the model has.</exception>

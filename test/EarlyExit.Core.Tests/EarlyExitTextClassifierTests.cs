@@ -47,7 +47,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
     }
 
     [Fact]
-    public void WarmUp_ScoresAndChangesNoPrediction()
+    public void WarmUp_ModelInTrainingMode_ScoresAndChangesNoPrediction()
     {
         using EarlyExitTextClassifier classifier = Trained();
         string[] texts = ToyClassification.Sentences(20, seed: 4).Select(s => s.Text).ToArray();

@@ -17,6 +17,21 @@ public sealed class EarlyExitTokenClassifierTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
+    public void WarmUp_ModelInTrainingMode_ScoresAndChangesNoTag()
+    {
+        using EarlyExitTokenClassifier labeller = Trained();
+        string[][] sentences = ToyNer.Sentences(20, seed: 5).Select(s => s.Words).ToArray();
+        SentencePrediction[] before = labeller.Predict(sentences);
+        labeller.Model.train();
+
+        labeller.WarmUp(batchSize: 4);
+
+        Assert.False(labeller.Model.training, "The warm-up did not score: scoring puts the model in eval mode.");
+        Assert.Equal(before.SelectMany(p => p.Tags), labeller.Predict(sentences).SelectMany(p => p.Tags));
+        Assert.Throws<ArgumentOutOfRangeException>(() => labeller.WarmUp(batchSize: 0));
+    }
+
+    [Fact]
     public void Save_ThenLoad_LabelsIdentically()
     {
         using EarlyExitTokenClassifier labeller = Trained();

@@ -1,14 +1,14 @@
 // What WarmUp scores, on either backend and for both kinds of model: made-up words at full depth, first
 // one row alone and then a whole batch of them. The first calls of a process pay one-time costs (the
 // scoring code's JIT compilation, libtorch's or ONNX Runtime's first kernels and buffers).
-// bench/backend-speed.sh --cold (all-MiniLM-L6-v2, 2026-12-03): the first row took 40-65 ms cold and
-// 10-13 ms after a warm-up, on either backend; the warm-up itself took about 250 ms.
+// bench/backend-speed.sh --cold (bench/results/intel-xeon/cold-start.md, all-MiniLM-L6-v2): the first row
+// took 41-101 ms cold and 10-22 ms after a warm-up, on either backend; the warm-up itself took about 300 ms.
 namespace EarlyExit.Inference;
 
 /// <summary>The made-up input of a warm-up and the order it is scored in.</summary>
 internal static class WarmUpInput
 {
-    /// <summary>24 words: about a typical sentence's tokens (SST-2 dev averages 25, CoNLL-2003 21).</summary>
+    /// <summary>23 words: about a typical sentence's tokens (SST-2 dev averages 25, CoNLL-2003 21).</summary>
     public static IReadOnlyList<string> Words { get; } =
         "the first call of a process pays for compiling and allocating once so this sentence pays it before any real input comes in".Split(' ');
 

@@ -7,7 +7,7 @@ public sealed class WarmUpInputTests
     [Theory]
     [InlineData(32, new[] { 1, 32 })]
     [InlineData(1, new[] { 1 })]
-    public void Run_ScoresOneRowThenAWholeBatch(int batchSize, int[] expected)
+    public void Run_AnyBatchSize_ScoresOneRowThenAWholeBatch(int batchSize, int[] expected)
     {
         var calls = new List<int>();
 

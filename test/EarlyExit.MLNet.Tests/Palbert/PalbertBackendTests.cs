@@ -62,15 +62,26 @@ public sealed class PalbertBackendTests(PalbertFixture fixture) : IClassFixture<
     [Theory]
     [InlineData(ScoringBackend.TorchSharp)]
     [InlineData(ScoringBackend.OnnxRuntime)]
-    public void WarmUp_OnEitherBackend_LeavesTheScoresAsTheyWere(ScoringBackend backend)
+    public void WarmUp_OnEitherBackend_ScoresThereAndLeavesTheScoresAsTheyWere(ScoringBackend backend)
     {
         PalbertTransformer scorer = fixture.Palbert.WithBackend(backend);
         List<ScoredRow> cold = fixture.Score(fixture.Test, fixture.Chain(scorer));
+        bool torchWasLeftInTraining;
+        try
+        {
+            scorer.Classifier.Model.train(); // scoring on TorchSharp puts the model in eval mode; ONNX Runtime never touches it
+            scorer.WarmUp();
+            torchWasLeftInTraining = scorer.Classifier.Model.training;
+        }
+        finally
+        {
+            scorer.Classifier.Model.eval();
+        }
 
-        scorer.WarmUp();
         List<ScoredRow> warm = fixture.Score(fixture.Test, fixture.Chain(scorer));
         scorer.Dispose();
 
+        Assert.Equal(backend == ScoringBackend.OnnxRuntime, torchWasLeftInTraining);
         AssertSameScores(cold, warm, $"after a warm-up on {backend}");
         Assert.Throws<ObjectDisposedException>(scorer.WarmUp);
     }

@@ -44,15 +44,26 @@ public sealed class TokenEarlyExitNerBackendTests(NerFixture fixture) : IClassFi
     [Theory]
     [InlineData(ScoringBackend.TorchSharp)]
     [InlineData(ScoringBackend.OnnxRuntime)]
-    public void WarmUp_OnEitherBackend_LeavesTheTagsAsTheyWere(ScoringBackend backend)
+    public void WarmUp_OnEitherBackend_ScoresThereAndLeavesTheTagsAsTheyWere(ScoringBackend backend)
     {
         TokenEarlyExitNerTransformer labeller = fixture.Ner.WithBackend(backend);
         List<TaggedRow> cold = fixture.Tag(fixture.Test, fixture.Chain(labeller));
+        bool torchWasLeftInTraining;
+        try
+        {
+            labeller.Classifier.Model.train(); // scoring on TorchSharp puts the model in eval mode; ONNX Runtime never touches it
+            labeller.WarmUp();
+            torchWasLeftInTraining = labeller.Classifier.Model.training;
+        }
+        finally
+        {
+            labeller.Classifier.Model.eval();
+        }
 
-        labeller.WarmUp();
         List<TaggedRow> warm = fixture.Tag(fixture.Test, fixture.Chain(labeller));
         labeller.Dispose();
 
+        Assert.Equal(backend == ScoringBackend.OnnxRuntime, torchWasLeftInTraining);
         AssertSameTags(cold, warm, $"after a warm-up on {backend}");
         Assert.Throws<ObjectDisposedException>(labeller.WarmUp);
     }
