@@ -10,8 +10,9 @@
 // one row per call; each call's rows sorted by length and run in batches of 32 (of 1).
 // Every scorer runs each layout once to warm up, then --passes times, interleaved (pass 1 of every
 // scorer, then pass 2, ...), so that ratios within the run share the machine's state; the table gives
-// the median pass. Results: bench/results/backend-speed.md. With --cold [--warm-up row|batch|api] [--cold-backend onnx|torch] it prints instead what the first
-// calls cost on each backend (one row, 32 rows, all rows twice) and writes nothing. --regroup adds the
+// the median pass. Results: bench/results/backend-speed.md (--out DIR: another folder). With --cold
+// [--warm-up row|batch|api] [--cold-backend onnx|torch] it prints instead what the first calls cost on
+// each backend (one row, 32 rows, 32 other rows, all rows twice), appended to cold-start.md. --regroup adds the
 // ONNX Runtime backend with 16 batches through the layers together, the rows still running regrouped
 // across them after each layer; --first-layout runs the first layout only.
 using System.Diagnostics;
@@ -29,6 +30,7 @@ using Microsoft.ML.OnnxRuntime;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 int passes = Math.Max(1, Option("--passes", 3));
 string outFolder = OptionText("--out", "bench/results");
+string command = string.Concat(args.Skip(args.FirstOrDefault() == "--passes" ? 2 : 0).Select(a => " " + a)); // the arguments after the script's own --passes
 if (args.Contains("--ner"))
 {
     return NerSpeed.Run(passes, OptionText("--model", "bench/out/conll-ner.zip"),
@@ -86,18 +88,32 @@ if (args.Contains("--cold"))
     // with --warm-up row|batch|api, after a warm-up call of the shortest row alone, of the 32 longest rows, or
     // the classifier's own WarmUp (made-up words: one row, then 32).
     string warmUp = OptionText("--warm-up", "none");
+    string coldBackend = OptionText("--cold-backend", "both");
+    if (warmUp is not ("none" or "row" or "batch" or "api") || coldBackend is not ("both" or "onnx" or "torch"))
+    {
+        Console.Error.WriteLine($"--warm-up takes none, row, batch or api (got '{warmUp}'); --cold-backend takes both, onnx or torch (got '{coldBackend}').");
+        return 1;
+    }
+
     TokenizedInput[] byLength = inputs.OrderBy(i => i.Length).ToArray();
+    var lines = new List<string>();
+    void Print(string line)
+    {
+        Console.WriteLine(line);
+        lines.Add($"- {line}");
+    }
+
     foreach (var (name, predict, warm) in new (string, Func<TokenizedInput[], int>, Action)[]
     {
         ("ONNX Runtime backend", call => onnx.Predict(call, ExitCriterion.Full(), 32).Length, () => onnx.WarmUp(32)),
         ("TorchSharp backend", call => EarlyExitScoring.Predict(torchModel.Model, call, ExitCriterion.Full(), torchModel.PadTokenId, 32).Length, () => torchModel.WarmUp(32)),
-    }.Where(b => OptionText("--cold-backend", "both") is "both" || b.Item1.StartsWith(OptionText("--cold-backend", "both"), StringComparison.OrdinalIgnoreCase)))
+    }.Where(b => coldBackend is "both" || b.Item1.StartsWith(coldBackend, StringComparison.OrdinalIgnoreCase)))
     {
         if (warmUp == "api")
         {
             clock.Restart();
             warm();
-            Console.WriteLine($"{name}, WarmUp(): {clock.Elapsed.TotalMilliseconds:0} ms");
+            Print($"{name}, WarmUp(): {clock.Elapsed.TotalMilliseconds:0} ms");
         }
 
         var calls = new List<(string, TokenizedInput[])>();
@@ -111,10 +127,15 @@ if (args.Contains("--cold"))
         {
             clock.Restart();
             predict(call);
-            Console.WriteLine($"{name}, {what}: {clock.Elapsed.TotalMilliseconds:0} ms");
+            Print($"{name}, {what}: {clock.Elapsed.TotalMilliseconds:0} ms");
         }
     }
 
+    // Each run is a new process, so the runs append to one file.
+    Directory.CreateDirectory(outFolder);
+    File.AppendAllText(Path.Combine(outFolder, "cold-start.md"),
+        $"### {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, `bash bench/backend-speed.sh{command}`{Environment.NewLine}" +
+        $"{BenchSupport.Machine()}; model {modelPath}; full depth, batches of 32.{Environment.NewLine}{Environment.NewLine}{string.Join(Environment.NewLine, lines)}{Environment.NewLine}{Environment.NewLine}");
     return 0;
 }
 
@@ -191,7 +212,7 @@ foreach (var (layoutName, calls, batchSize) in layouts)
 }
 
 var report = new StringBuilder();
-report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}. Command: `PASSES={passes} bash bench/backend-speed.sh{string.Concat(args.Skip(args.FirstOrDefault() == "--passes" ? 2 : 0).Select(a => " " + a))}`.");
+report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}. Command: `PASSES={passes} bash bench/backend-speed.sh{command}`.");
 report.AppendLine($"Model: {modelPath} (PALBERT fine-tuned from all-MiniLM-L6-v2 by bench/sweeps.sh), exported to ONNX in {exportSeconds:0.0} s. " +
     $"Input: the {inputs.Length} SST-2 dev sentences, {inputs.Average(i => i.Length):0.0} tokens on average. {threads} threads for ONNX Runtime and TorchSharp ({TorchSharp.torch.get_num_threads()}). " +
     $"Median of {passes} passes after a warm-up pass; the passes of all scorers interleave.");

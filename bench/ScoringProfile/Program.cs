@@ -53,7 +53,7 @@ var layouts = new (string Name, int[][] Batches)[]
 var report = new StringBuilder();
 report.AppendLine("# Scoring profile: where full-depth time goes (TorchSharp encoder)");
 report.AppendLine();
-report.AppendLine(CultureInfo.InvariantCulture, $"Command: `bash bench/scoring-profile.sh{(args.Length == 0 ? "" : " " + string.Join(' ', args))}` (passes {passes}, median). Machine: {BenchSupport.Machine()}. Date: {DateTime.UtcNow:yyyy-MM-dd}.");
+report.AppendLine(CultureInfo.InvariantCulture, $"Command: `PASSES={passes} bash bench/scoring-profile.sh{string.Concat(args.Skip(args.FirstOrDefault() == "--passes" ? 2 : 0).Select(a => " " + a))}` (median of the passes). Machine: {BenchSupport.Machine()}. Date: {DateTime.UtcNow:yyyy-MM-dd}.");
 report.AppendLine(CultureInfo.InvariantCulture, $"Model: sentence-transformers/all-MiniLM-L6-v2 ({encoder.NumLayers} layers, hidden {encoder.HiddenSize}), {texts.Length} SST-2 dev sentences, {inputs.Average(i => i.Length):0.0} tokens on average.");
 report.AppendLine(CultureInfo.InvariantCulture, $"Tokenization (once, all sentences): {tokenizeSeconds * 1000:0} ms ({texts.Length / tokenizeSeconds:0} rows/s).");
 report.AppendLine();
@@ -98,7 +98,10 @@ using (EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(heads
         Console.WriteLine($"Predict, batch {batch}: {texts.Length / (ms / 1000):0} rows/s");
     }
 
-    LayerOps(classifier.Model, report, passes);
+    if (!opsOnly)
+    {
+        LayerOps(classifier.Model, report, passes);
+    }
 }
 
 // What one eager op costs at these shapes: an elementwise add (almost no arithmetic, so the time is the
@@ -208,6 +211,7 @@ static void LayerOps(EarlyExitNetwork model, StringBuilder report, int passes)
     int heads = encoder.Config.NumAttentionHeads;
     double eps = encoder.Config.LayerNormEps;
     using var inference = inference_mode();
+    using var tensors = NewDisposeScope(); // frees every tensor made here
     Tensor qkvWeight = cat([W("attention.self.query.weight"), W("attention.self.key.weight"), W("attention.self.value.weight")], 0);
     Tensor qkvBias = cat([W("attention.self.query.bias"), W("attention.self.key.bias"), W("attention.self.value.bias")], 0);
     report.AppendLine();

@@ -16,7 +16,7 @@
 //   SST-2 method's grid; --train-rows N, --models DIR, --out DIR: a model trained on other data, kept apart
 //
 // Writes bench/results/sweeps.md (the README's tables), sweeps.json, and PNG plots and CSV frames in
-// bench/results/sweeps/.
+// bench/results/sweeps/ (under --out DIR instead of bench/results when given).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -90,7 +90,7 @@ foreach (Method method in Method.All.Where(m => settings.Methods is null || sett
         $"On dev: accuracy {chosenOnDev.Metric:0.000} vs {onDev.FullDepth.Metric:0.000} at full depth, {chosenOnDev.LayerSpeedup:0.00}x fewer layers, " +
         $"{chosenRowsPerSecond:0} vs {onDev.FullDepth.RowsPerSecond:0} rows/s.",
         $"sweeps/{name}-tradeoff.png");
-    json.Add(new { Task = "sst2", method.Name, method.Grid, Chosen = chosen.Criterion, ChosenOnDev = chosenOnDev, ChosenRowsPerSecond = chosenRowsPerSecond, onDev.Timings, Settings = onDev.Settings });
+    json.Add(new { Task = "sst2", method.Name, Grid = settings.Grid ?? method.Grid, Chosen = chosen.Criterion, ChosenOnDev = chosenOnDev, ChosenRowsPerSecond = chosenRowsPerSecond, onDev.Timings, Settings = onDev.Settings });
     Console.WriteLine($"{name}: chose {chosen.Criterion}; dev {chosenOnDev}; sweep cost {onDev.Timings.CostRatio:0.00} full passes");
     palbert.Dispose();
 }
