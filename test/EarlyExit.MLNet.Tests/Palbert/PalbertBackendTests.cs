@@ -1,5 +1,6 @@
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Palbert;
+using EarlyExit.MLNet.Tests.TestSupport;
 using EarlyExit.OnnxRuntime;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -66,17 +67,7 @@ public sealed class PalbertBackendTests(PalbertFixture fixture) : IClassFixture<
     {
         PalbertTransformer scorer = fixture.Palbert.WithBackend(backend);
         List<ScoredRow> cold = fixture.Score(fixture.Test, fixture.Chain(scorer));
-        bool torchWasLeftInTraining;
-        try
-        {
-            scorer.Classifier.Model.train(); // scoring on TorchSharp puts the model in eval mode; ONNX Runtime never touches it
-            scorer.WarmUp();
-            torchWasLeftInTraining = scorer.Classifier.Model.training;
-        }
-        finally
-        {
-            scorer.Classifier.Model.eval();
-        }
+        bool torchWasLeftInTraining = WarmUpProbe.LeavesTorchInTraining(scorer.Classifier.Model, scorer.WarmUp);
 
         List<ScoredRow> warm = fixture.Score(fixture.Test, fixture.Chain(scorer));
         scorer.Dispose();

@@ -1,5 +1,6 @@
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.TokenEarlyExitNer;
+using EarlyExit.MLNet.Tests.TestSupport;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -48,17 +49,7 @@ public sealed class TokenEarlyExitNerBackendTests(NerFixture fixture) : IClassFi
     {
         TokenEarlyExitNerTransformer labeller = fixture.Ner.WithBackend(backend);
         List<TaggedRow> cold = fixture.Tag(fixture.Test, fixture.Chain(labeller));
-        bool torchWasLeftInTraining;
-        try
-        {
-            labeller.Classifier.Model.train(); // scoring on TorchSharp puts the model in eval mode; ONNX Runtime never touches it
-            labeller.WarmUp();
-            torchWasLeftInTraining = labeller.Classifier.Model.training;
-        }
-        finally
-        {
-            labeller.Classifier.Model.eval();
-        }
+        bool torchWasLeftInTraining = WarmUpProbe.LeavesTorchInTraining(labeller.Classifier.Model, labeller.WarmUp);
 
         List<TaggedRow> warm = fixture.Tag(fixture.Test, fixture.Chain(labeller));
         labeller.Dispose();
