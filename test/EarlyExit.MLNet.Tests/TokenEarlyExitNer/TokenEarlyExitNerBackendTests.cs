@@ -1,6 +1,6 @@
 using EarlyExit.ExitCriteria;
-using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.MLNet.Tests.TestSupport;
+using EarlyExit.MLNet.TokenEarlyExitNer;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
