@@ -7,7 +7,7 @@
 // halt-and-copy. The input is the 3,250 dev sentences, chunked and tokenized once (timed apart), all in one
 // call, sorted by length, batches of 32. Every scorer runs once to warm up, then --passes times, interleaved.
 //
-// The ONNX Runtime backend also runs full depth and TOKEE with the layout before packing (each row's padded
+// Both backends also run full depth and TOKEE with the layout before packing (each row's padded
 // query slots through the feed-forward), for the before and after of issue 13's item 4 in one run.
 // For each criterion: sentences/s; the token-layer speed-up (L x tokens / the sum of every token's exit
 // layer, special tokens included: the work the layers were spared); the wall-clock speed-up over the same
@@ -29,7 +29,7 @@ using Microsoft.ML.OnnxRuntime;
 
 internal static class NerSpeed
 {
-    public static int Run(int passes, string modelPath, string[] criteria, string outFolder)
+    public static int Run(int passes, string modelPath, string[] criteria, string outFolder, string command)
     {
         string shared = BenchSupport.FindShared("data/conll2003");
         IReadOnlyList<IReadOnlyList<string>> dev = ConllReader.Read(Path.Combine(shared, "data", "conll2003", "valid.txt")).Words;
@@ -80,6 +80,8 @@ internal static class NerSpeed
             {
                 // The layout before packing: the feed-forward also runs on each row's padded query slots.
                 scorers.Add(($"ONNX Runtime backend, queries padded per row (before packing), {name}", "onnx-padded", name, () => onnx.Predict(inputs, criterion, BatchSize, packed: false)));
+                scorers.Add(($"TorchSharp backend, queries padded per row (before packing), {name}", "torch-padded", name,
+                    () => TokenExitScoring.Predict(torchModel.Model, inputs, criterion, torchModel.PadTokenId, BatchSize, packed: false)));
             }
         }
 
@@ -105,7 +107,7 @@ internal static class NerSpeed
         double TokenLayerSpeedup(int s) => layers * (double)tokens / outputs[s].Sum(p => p.TokenExitLayers.Sum(l => (long)l));
         double anchorSpeed = Speed(0);
         var report = new StringBuilder();
-        report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}. Command: `PASSES={passes} bash bench/backend-speed.sh --ner`.");
+        report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}. Command: `PASSES={passes} bash bench/backend-speed.sh{command}`.");
         report.AppendLine($"Model: {modelPath} (the CoNLL-2003 labeller bench/conll-ner.sh fine-tunes from all-MiniLM-L6-v2), exported to ONNX in {exportSeconds:0.0} s. " +
             $"Input: the {dev.Count} CoNLL-2003 dev sentences as {inputs.Length} chunks, {tokens} tokens ({tokens / (double)inputs.Length:0.0} per chunk), all in one call, sorted by length, " +
             $"batches of {BatchSize}. {threads} threads for ONNX Runtime and TorchSharp. Median of {passes} passes after a warm-up pass; the passes of all scorers interleave. " +

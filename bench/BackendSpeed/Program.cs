@@ -34,7 +34,7 @@ string command = string.Concat(args.Skip(args.FirstOrDefault() == "--passes" ? 2
 if (args.Contains("--ner"))
 {
     return NerSpeed.Run(passes, OptionText("--model", "bench/out/conll-ner.zip"),
-        OptionText("--criteria", "full,layer:3,sentee:0.3,tokee:0.3:3,tokee:0.3:1").Split(','), outFolder);
+        OptionText("--criteria", "full,layer:3,sentee:0.3,tokee:0.3:3,tokee:0.3:1").Split(','), outFolder, command);
 }
 
 string modelPath = OptionText("--model", "bench/out/sst2-palbert.zip");

@@ -41,34 +41,11 @@ internal static class OnnxTokenExitScoring
             for (int layer = 0; layer < layers && active.Length > 0; layer++)
             {
                 // Each row's active positions, padded to the longest list by repeating its last; the real ones packed.
-                int queries = active.Max(r => r.ActiveCount);
-                int count = packed ? active.Sum(r => r.ActiveCount) : active.Length * queries;
-                long[] index = new long[active.Length * queries];
-                long[] pack = new long[count];
-                long[] tokenIndex = new long[count];
-                int[] first = new int[active.Length + 1]; // row b's packed rows are first[b] .. first[b + 1] - 1
-                for (int b = 0; b < active.Length; b++)
-                {
-                    int[] positions = active[b].ActivePositions();
-                    for (int q = 0; q < queries; q++)
-                    {
-                        index[(b * queries) + q] = positions[Math.Min(q, positions.Length - 1)];
-                    }
-
-                    int slots = packed ? positions.Length : queries;
-                    for (int q = 0; q < slots; q++)
-                    {
-                        pack[first[b] + q] = (b * queries) + q;
-                        tokenIndex[first[b] + q] = ((long)b * length) + index[(b * queries) + q];
-                    }
-
-                    first[b + 1] = first[b] + slots;
-                }
-
+                TokenQueries layout = TokenQueries.Of(active, length, packed);
                 OrtValue states;
-                using (OrtValue queryIndex = OrtTensors.Of(index, active.Length, queries))
-                using (OrtValue packIndex = OrtTensors.Of(pack, count))
-                using (OrtValue tokens = OrtTensors.Of(tokenIndex, count))
+                using (OrtValue queryIndex = OrtTensors.Of(layout.Index, active.Length, layout.Queries))
+                using (OrtValue packIndex = OrtTensors.Of(layout.Pack, layout.Pack.Length))
+                using (OrtValue tokens = OrtTensors.Of(layout.Tokens, layout.Tokens.Length))
                 {
                     (OrtValue next, states) = graphs.TokenLayer(layer, hidden, mask, queryIndex, packIndex, tokens);
                     hidden.Dispose();
@@ -81,7 +58,7 @@ internal static class OnnxTokenExitScoring
                     ReadOnlySpan<float> probabilities = scores.GetTensorDataAsSpan<float>(); // [N, C]
                     for (int b = 0; b < active.Length; b++)
                     {
-                        active[b].Observe(layer, layers, probabilities[(first[b] * tags)..((first[b] + active[b].ActiveCount) * tags)], criterion);
+                        active[b].Observe(layer, layers, probabilities[(layout.First[b] * tags)..((layout.First[b] + active[b].ActiveCount) * tags)], criterion);
                     }
                 }
 

@@ -1,7 +1,7 @@
 // Batched token-level early-exit scoring of a TokenExitNetwork (SENTEE, TOKEE) with halt-and-copy.
 //
-// One batch runs layer by layer. At each layer only the still-active tokens are computed and the halted
-// ones keep their states (HaltAndCopy.Layer). The off-ramp of the layer gives the active tokens' tag
+// One batch runs layer by layer. At each layer only the still-active tokens are computed, packed across rows
+// after attention, and the halted ones keep their states (HaltAndCopy.Layer). The off-ramp of the layer gives the active tokens' tag
 // probabilities; the criterion decides on the CPU which tokens (or whole sentences) stop
 // (TokenExitState). Rows whose tokens have all stopped leave the batch (BatchShrinking).
 //
@@ -28,9 +28,13 @@ internal sealed record TokenPrediction(int[] TokenClasses, int[] TokenExitLayers
 /// <summary>Scores word-encoded rows with a <see cref="TokenExitNetwork"/> under a <see cref="TokenExitCriterion"/>.</summary>
 internal static class TokenExitScoring
 {
-    /// <summary>Predictions for <paramref name="inputs"/> (word encodings), in input order, scored in batches of similar length.</summary>
-    internal static TokenPrediction[] Predict(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, int batchSize)
-        => LengthBatches.Predict(model, inputs, batchSize, batch => ScoreBatch(model, batch, criterion, padTokenId));
+    /// <summary>
+    /// Predictions for <paramref name="inputs"/> (word encodings), in input order, scored in batches of similar length.
+    /// <paramref name="packed"/> false gives the feed-forward every padded query slot too (the layout before packing, kept
+    /// for bench/BackendSpeed --ner to compare in one run; the padding repeats a real position, so the result is the same).
+    /// </summary>
+    internal static TokenPrediction[] Predict(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, int batchSize, bool packed = true)
+        => LengthBatches.Predict(model, inputs, batchSize, batch => ScoreBatch(model, batch, criterion, padTokenId, haltAndCopy: true, recorded: null, packed));
 
     /// <summary>
     /// Scores <paramref name="inputs"/> (from <see cref="TextTokenizer.EncodeWords"/>, so with word ids)
@@ -51,7 +55,7 @@ internal static class TokenExitScoring
     /// layer's token classes and uncertainties (<see cref="TokenExitState.Recorded"/>).
     /// </summary>
     internal static TokenPrediction[] ScoreBatch(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, TokenExitCriterion criterion, int padTokenId, bool haltAndCopy,
-        TokenExitState[]? recorded)
+        TokenExitState[]? recorded, bool packed = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -90,28 +94,19 @@ internal static class TokenExitScoring
                 TokenExitState[] remaining;
                 using (var layerScope = NewDisposeScope())
                 {
-                    // The active positions of each row; padding slots repeat a real active position, so a
-                    // scatter writes the same value twice and nothing else.
-                    int queries = active.Max(r => r.ActiveCount);
-                    long[] index = new long[active.Length * queries];
-                    for (int b = 0; b < active.Length; b++)
-                    {
-                        int[] positions = active[b].ActivePositions();
-                        for (int q = 0; q < queries; q++)
-                        {
-                            index[(b * queries) + q] = positions[Math.Min(q, positions.Length - 1)];
-                        }
-                    }
-
-                    Tensor queryIndex = tensor(index, [active.Length, queries], ScalarType.Int64, device); // [R, Q]
+                    // The active positions of each row (padded by repeating its last), and the real ones packed.
+                    TokenQueries layout = TokenQueries.Of(active, (int)hidden.shape[1], packed);
+                    Tensor queryIndex = tensor(layout.Index, [active.Length, layout.Queries], ScalarType.Int64, device); // [R, Q]
+                    Tensor packIndex = tensor(layout.Pack, ScalarType.Int64, device); // [N]
                     (nextHidden, Tensor activeStates) = haltAndCopy
-                        ? HaltAndCopy.Layer(encoder, layer, hidden, mask, queryIndex)
-                        : HaltAndCopy.Reference(encoder, layer, hidden, mask, queryIndex);
+                        ? HaltAndCopy.Layer(encoder, layer, hidden, mask, queryIndex, packIndex, tensor(layout.Tokens, ScalarType.Int64, device))
+                        : HaltAndCopy.Reference(encoder, layer, hidden, mask, queryIndex, packIndex);
 
-                    float[] probabilities = model.TokenLogits(layer, activeStates).softmax(-1).cpu().data<float>().ToArray(); // [R, Q, C]
+                    int tags = model.NumLabels;
+                    float[] probabilities = model.TokenLogits(layer, activeStates).softmax(-1).cpu().data<float>().ToArray(); // [N, C]
                     for (int b = 0; b < active.Length; b++)
                     {
-                        active[b].Observe(layer, model.NumLayers, probabilities.AsSpan(b * queries * model.NumLabels, queries * model.NumLabels), criterion);
+                        active[b].Observe(layer, model.NumLayers, probabilities.AsSpan(layout.First[b] * tags, active[b].ActiveCount * tags), criterion);
                     }
 
                     remaining = active.Where(r => r.ActiveCount > 0).ToArray();

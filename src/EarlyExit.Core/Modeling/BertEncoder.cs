@@ -71,6 +71,10 @@ public sealed partial class BertEncoder : EncoderNetwork
     protected override Tensor RunLayer(int layer, Tensor hidden, AttentionMask mask, Tensor? queryIndex) => encoder.Layer(layer).call(hidden, mask, queryIndex);
 
     /// <inheritdoc />
+    protected override Tensor RunLayerPacked(int layer, Tensor hidden, AttentionMask mask, Tensor queryIndex, Tensor packIndex) =>
+        encoder.Layer(layer).ForwardPacked(hidden, mask, queryIndex, packIndex);
+
+    /// <inheritdoc />
     protected override IEnumerable<(Embedding Embedding, long Row)> PaddingRows() => embeddings.PaddingRows();
 }
 
@@ -234,6 +238,16 @@ internal sealed partial class BertAttention : nn.Module<Tensor, Tensor, Attentio
         Tensor context = @self.call(hidden, queries, mask);
         return output.call(context, queries).MoveToOuterDisposeScope();
     }
+
+    /// <summary>As forward, with the query slots at packIndex [N] (each b * Q + q) packed after attention: -> [N, H].</summary>
+    public Tensor ForwardPacked(Tensor hidden, Tensor queries, AttentionMask mask, Tensor packIndex)
+    {
+        using var scope = NewDisposeScope();
+        long width = queries.shape[2];
+        Tensor context = @self.call(hidden, queries, mask).reshape(-1, width).index_select(0, packIndex); // [B, Q, H] -> [N, H]
+        Tensor residual = queries.reshape(-1, width).index_select(0, packIndex); // [B, Q, H] -> [N, H]
+        return output.call(context, residual).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>The first feed-forward dense and its activation (transformers' BertIntermediate).</summary>
@@ -280,6 +294,15 @@ internal sealed partial class BertLayer : nn.Module<Tensor, AttentionMask, Tenso
         using var scope = NewDisposeScope();
         Tensor queries = EncoderOps.SelectQueries(hidden, queryIndex); // [B, T, H] -> [B, Q, H]
         Tensor attended = attention.call(hidden, queries, mask);
+        return output.call(intermediate.call(attended), attended).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>hidden [B, T, H], queryIndex [B, Q], packIndex [N] -> [N, H]: the feed-forward runs on the packed slots alone.</summary>
+    public Tensor ForwardPacked(Tensor hidden, AttentionMask mask, Tensor queryIndex, Tensor packIndex)
+    {
+        using var scope = NewDisposeScope();
+        Tensor queries = EncoderOps.SelectQueries(hidden, queryIndex); // [B, T, H] -> [B, Q, H]
+        Tensor attended = attention.ForwardPacked(hidden, queries, mask, packIndex); // [N, H]
         return output.call(intermediate.call(attended), attended).MoveToOuterDisposeScope();
     }
 }

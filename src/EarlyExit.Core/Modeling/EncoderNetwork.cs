@@ -173,30 +173,36 @@ public abstract partial class EncoderNetwork : nn.Module<Tensor, Tensor?, Tensor
     /// <returns>[B, T, H] without <paramref name="queryIndex"/>, [B, Q, H] with it.</returns>
     public Tensor ForwardLayer(int layer, Tensor hidden, AttentionMask mask, Tensor? queryIndex = null)
     {
-        ArgumentNullException.ThrowIfNull(hidden);
-        ArgumentNullException.ThrowIfNull(mask);
-        if (layer < 0 || layer >= NumLayers)
-        {
-            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, {NumLayers}); this {Config.ModelType} encoder has {NumLayers} layers.");
-        }
-
-        if (hidden.ndim != 3 || hidden.shape[2] != HiddenSize)
-        {
-            throw new ArgumentException($"hidden must be [B, T, {HiddenSize}], found shape {Shape(hidden)}.", nameof(hidden));
-        }
-
-        if (mask.BatchSize != hidden.shape[0] || mask.Length != hidden.shape[1])
-        {
-            throw new ArgumentException($"mask is for {mask.BatchSize} rows of {mask.Length} positions but hidden has shape {Shape(hidden)}; select the same rows from both.", nameof(mask));
-        }
-
-        if (queryIndex is not null && (queryIndex.ndim != 2 || queryIndex.shape[0] != hidden.shape[0] || queryIndex.dtype != ScalarType.Int64))
-        {
-            throw new ArgumentException($"queryIndex must be int64 [B, Q] with B = {hidden.shape[0]}, found {queryIndex.dtype} shape {Shape(queryIndex)}.", nameof(queryIndex));
-        }
-
+        CheckLayerArguments(layer, hidden, mask, queryIndex);
         using var scope = NewDisposeScope();
         return RunLayer(layer, hidden, mask, queryIndex).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Runs layer step <paramref name="layer"/> for the positions at <paramref name="queryIndex"/>, as
+    /// <see cref="ForwardLayer"/> does, and returns only the query slots at <paramref name="packIndex"/>, packed
+    /// into one list: what token-level early exit needs when rows have different numbers of active tokens
+    /// (their query index repeats a position to pad). The families this library implements pack right after
+    /// attention, so the feed-forward runs on the packed slots alone.
+    /// </summary>
+    /// <param name="layer">0 .. NumLayers - 1.</param>
+    /// <param name="hidden">[B, T, H].</param>
+    /// <param name="mask">From <see cref="PrepareMask(Tensor)"/>, for the same B rows and T positions.</param>
+    /// <param name="queryIndex">int64 [B, Q]: the positions of each row to compute.</param>
+    /// <param name="packIndex">int64 [N]: the slots to keep, each b * Q + q.</param>
+    /// <returns>[N, H]: slot packIndex[n]'s output, the same as ForwardLayer's [B, Q, H] output flattened and indexed.</returns>
+    public Tensor ForwardLayerPacked(int layer, Tensor hidden, AttentionMask mask, Tensor queryIndex, Tensor packIndex)
+    {
+        ArgumentNullException.ThrowIfNull(queryIndex);
+        ArgumentNullException.ThrowIfNull(packIndex);
+        if (packIndex.ndim != 1 || packIndex.dtype != ScalarType.Int64)
+        {
+            throw new ArgumentException($"packIndex must be int64 [N], found {packIndex.dtype} shape {Shape(packIndex)}.", nameof(packIndex));
+        }
+
+        CheckLayerArguments(layer, hidden, mask, queryIndex);
+        using var scope = NewDisposeScope();
+        return RunLayerPacked(layer, hidden, mask, queryIndex, packIndex).MoveToOuterDisposeScope();
     }
 
     /// <summary>The pooler output tanh(W h[:, 0] + b): [B, T, H] -> [B, H]; null when the encoder has no pooler.</summary>
@@ -273,8 +279,40 @@ public abstract partial class EncoderNetwork : nn.Module<Tensor, Tensor?, Tensor
     /// <summary>One layer step, arguments already checked.</summary>
     protected abstract Tensor RunLayer(int layer, Tensor hidden, AttentionMask mask, Tensor? queryIndex);
 
+    /// <summary>
+    /// One layer step with the query slots at <paramref name="packIndex"/> packed ([N, H]), arguments already
+    /// checked. The default runs <see cref="RunLayer"/> and packs its output; a family packs earlier to save work.
+    /// </summary>
+    protected virtual Tensor RunLayerPacked(int layer, Tensor hidden, AttentionMask mask, Tensor queryIndex, Tensor packIndex) =>
+        RunLayer(layer, hidden, mask, queryIndex).reshape(-1, HiddenSize).index_select(0, packIndex);
+
     /// <summary>The embeddings whose padding row transformers zeroes at initialisation, with that row.</summary>
     protected abstract IEnumerable<(Embedding Embedding, long Row)> PaddingRows();
+
+    private void CheckLayerArguments(int layer, Tensor hidden, AttentionMask mask, Tensor? queryIndex)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(mask);
+        if (layer < 0 || layer >= NumLayers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, {NumLayers}); this {Config.ModelType} encoder has {NumLayers} layers.");
+        }
+
+        if (hidden.ndim != 3 || hidden.shape[2] != HiddenSize)
+        {
+            throw new ArgumentException($"hidden must be [B, T, {HiddenSize}], found shape {Shape(hidden)}.", nameof(hidden));
+        }
+
+        if (mask.BatchSize != hidden.shape[0] || mask.Length != hidden.shape[1])
+        {
+            throw new ArgumentException($"mask is for {mask.BatchSize} rows of {mask.Length} positions but hidden has shape {Shape(hidden)}; select the same rows from both.", nameof(mask));
+        }
+
+        if (queryIndex is not null && (queryIndex.ndim != 2 || queryIndex.shape[0] != hidden.shape[0] || queryIndex.dtype != ScalarType.Int64))
+        {
+            throw new ArgumentException($"queryIndex must be int64 [B, Q] with B = {hidden.shape[0]}, found {queryIndex.dtype} shape {Shape(queryIndex)}.", nameof(queryIndex));
+        }
+    }
 
     private ScalarType ParameterType => parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
 

@@ -167,6 +167,48 @@ public class EncoderNetworkTests
         Assert.Contains("[0, 2)", error.Message);
     }
 
+    [Theory]
+    [MemberData(nameof(TinyEncoders))]
+    public void ForwardLayerPacked_PackIndex_EqualsThoseSlotsOfTheQueriedLayer(string name)
+    {
+        using EncoderNetwork encoder = EncoderTestKit.Create(name);
+        using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
+        using var scope = NewDisposeScope();
+        Tensor hidden = encoder.Embed(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
+        using AttentionMask mask = encoder.PrepareMask(inputs.AttentionMask);
+        // Rows with 3, 1 and 2 real queries, padded by repeating a row's last; the packed slots skip the padding.
+        Tensor queryIndex = tensor(new long[] { 0, 8, 3, 5, 5, 5, 2, 7, 7 }, [3, 3]);
+        Tensor packIndex = tensor(new long[] { 0, 1, 2, 3, 6, 7 });
+
+        for (int layer = 0; layer < encoder.NumLayers; layer++)
+        {
+            Tensor queried = encoder.ForwardLayer(layer, hidden, mask, queryIndex);
+            Tensor packed = encoder.ForwardLayerPacked(layer, hidden, mask, queryIndex, packIndex);
+
+            Assert.Equal(new long[] { 6, encoder.HiddenSize }, packed.shape);
+            Tensor expected = queried.reshape(-1, encoder.HiddenSize).index_select(0, packIndex);
+            Assert.True(TensorComparison.MaxAbsDiff(expected, packed) <= ReshapeTolerance, $"layer {layer}");
+            hidden = encoder.ForwardLayer(layer, hidden, mask);
+        }
+    }
+
+    [Fact]
+    public void ForwardLayerPacked_PackIndexNotInt64Vector_NamesTheShapeWanted()
+    {
+        using EncoderNetwork encoder = EncoderTestKit.Create("tiny-bert");
+        using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
+        using var scope = NewDisposeScope();
+        Tensor hidden = encoder.Embed(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask);
+        using AttentionMask mask = encoder.PrepareMask(inputs.AttentionMask);
+        Tensor queryIndex = tensor(new long[] { 0, 1, 0 }, [3, 1]);
+
+        var error = Assert.Throws<ArgumentException>(() => encoder.ForwardLayerPacked(0, hidden, mask, queryIndex, tensor(new long[] { 0, 1 }, [1, 2])));
+        var wrongRows = Assert.Throws<ArgumentException>(() => encoder.ForwardLayerPacked(0, hidden, mask, queryIndex.narrow(0, 0, 2), tensor(new long[] { 0 })));
+
+        Assert.Contains("packIndex must be int64 [N]", error.Message);
+        Assert.Contains("queryIndex must be int64 [B, Q] with B = 3", wrongRows.Message);
+    }
+
     [Fact]
     public void ForwardLayer_MaskOfOtherRows_SaysToSelectTheSameRows()
     {
