@@ -201,6 +201,7 @@ public abstract partial class EncoderNetwork : nn.Module<Tensor, Tensor?, Tensor
         }
 
         CheckLayerArguments(layer, hidden, mask, queryIndex);
+        CheckIndexRange(packIndex, queryIndex.shape[0] * queryIndex.shape[1], nameof(packIndex), "a query slot b * Q + q");
         using var scope = NewDisposeScope();
         return RunLayerPacked(layer, hidden, mask, queryIndex, packIndex).MoveToOuterDisposeScope();
     }
@@ -311,6 +312,29 @@ public abstract partial class EncoderNetwork : nn.Module<Tensor, Tensor?, Tensor
         if (queryIndex is not null && (queryIndex.ndim != 2 || queryIndex.shape[0] != hidden.shape[0] || queryIndex.dtype != ScalarType.Int64))
         {
             throw new ArgumentException($"queryIndex must be int64 [B, Q] with B = {hidden.shape[0]}, found {queryIndex.dtype} shape {Shape(queryIndex)}.", nameof(queryIndex));
+        }
+
+        if (queryIndex is not null)
+        {
+            CheckIndexRange(queryIndex, hidden.shape[1], nameof(queryIndex), "a position of its row (0 .. T - 1)");
+        }
+    }
+
+    // Every value of an index must address an existing entry; libtorch's own error names neither the index nor the bound.
+    private static void CheckIndexRange(Tensor index, long bound, string name, string what)
+    {
+        if (index.numel() == 0)
+        {
+            return;
+        }
+
+        using Tensor lowest = index.min();
+        using Tensor highest = index.max();
+        long low = lowest.item<long>();
+        long high = highest.item<long>();
+        if (low < 0 || high >= bound)
+        {
+            throw new ArgumentOutOfRangeException(name, $"{name} holds values {low} .. {high}, but each must be {what}, below {bound}.");
         }
     }
 

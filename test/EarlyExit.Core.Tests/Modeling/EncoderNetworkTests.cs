@@ -193,7 +193,7 @@ public class EncoderNetworkTests
     }
 
     [Fact]
-    public void ForwardLayerPacked_PackIndexNotInt64Vector_NamesTheShapeWanted()
+    public void ForwardLayerPacked_BadIndices_NameTheShapeOrRangeWanted()
     {
         using EncoderNetwork encoder = EncoderTestKit.Create("tiny-bert");
         using EncoderInputs inputs = EncoderTestKit.Inputs(encoder.Config);
@@ -204,9 +204,13 @@ public class EncoderNetworkTests
 
         var error = Assert.Throws<ArgumentException>(() => encoder.ForwardLayerPacked(0, hidden, mask, queryIndex, tensor(new long[] { 0, 1 }, [1, 2])));
         var wrongRows = Assert.Throws<ArgumentException>(() => encoder.ForwardLayerPacked(0, hidden, mask, queryIndex.narrow(0, 0, 2), tensor(new long[] { 0 })));
+        var pastTheSlots = Assert.Throws<ArgumentOutOfRangeException>(() => encoder.ForwardLayerPacked(0, hidden, mask, queryIndex, tensor(new long[] { 0, 3 })));
+        var pastTheRow = Assert.Throws<ArgumentOutOfRangeException>(() => encoder.ForwardLayer(0, hidden, mask, tensor(new long[] { 0, 9, 1 }, [3, 1])));
 
         Assert.Contains("packIndex must be int64 [N]", error.Message);
         Assert.Contains("queryIndex must be int64 [B, Q] with B = 3", wrongRows.Message);
+        Assert.Contains("packIndex holds values 0 .. 3, but each must be a query slot b * Q + q, below 3", pastTheSlots.Message);
+        Assert.Contains("queryIndex holds values 0 .. 9, but each must be a position of its row (0 .. T - 1), below 9", pastTheRow.Message);
     }
 
     [Fact]
