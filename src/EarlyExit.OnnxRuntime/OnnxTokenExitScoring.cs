@@ -4,9 +4,10 @@
 // Each layer graph takes the positions still active (a query index [R, Q], padded with a row's last active
 // position) and computes only them, attending over every token; every other token's state is copied
 // upward unchanged. After attention the real queries of all rows are packed into one list [N, H] (the
-// packed layout of issue 13's item 4), so the feed-forward and the off-ramp skip the padding. The layer's
-// off-ramp graph gives the active tokens' tag probabilities, and Core's TokenExitState decides who stops. Rows whose tokens have all stopped leave the batch: the rest are
-// copied into a smaller batch cut to their longest row, as BatchShrinking does on TorchSharp.
+// packed layout of issue 13's item 4, laid out by Core's TokenQueries as on TorchSharp), so the feed-forward
+// and the off-ramp skip the padding. The layer's off-ramp graph gives the active tokens' tag probabilities,
+// and Core's TokenExitState decides who stops. Rows whose tokens have all stopped leave the batch: the rest
+// are copied into a smaller batch cut to their longest row, as BatchShrinking does on TorchSharp.
 using EarlyExit.Checkpoints;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;

@@ -1,9 +1,10 @@
 // Batched token-level early-exit scoring of a TokenExitNetwork (SENTEE, TOKEE) with halt-and-copy.
 //
-// One batch runs layer by layer. At each layer only the still-active tokens are computed, packed across rows
-// after attention, and the halted ones keep their states (HaltAndCopy.Layer). The off-ramp of the layer gives the active tokens' tag
-// probabilities; the criterion decides on the CPU which tokens (or whole sentences) stop
-// (TokenExitState). Rows whose tokens have all stopped leave the batch (BatchShrinking).
+// One batch runs layer by layer. At each layer only the still-active tokens are computed, packed across
+// rows after attention (TokenQueries), and the halted ones keep their states (HaltAndCopy.Layer). The
+// off-ramp of the layer gives the active tokens' tag probabilities; the criterion decides on the CPU which
+// tokens (or whole sentences) stop (TokenExitState). Rows whose tokens have all stopped leave the batch
+// (BatchShrinking).
 //
 // haltAndCopy = false runs HaltAndCopy.Reference instead: every token through the full layer, then the
 // halted tokens' states restored. Both give the same decisions (tested); only the first saves work.
