@@ -309,15 +309,17 @@ public abstract partial class EncoderNetwork : nn.Module<Tensor, Tensor?, Tensor
             throw new ArgumentException($"mask is for {mask.BatchSize} rows of {mask.Length} positions but hidden has shape {Shape(hidden)}; select the same rows from both.", nameof(mask));
         }
 
-        if (queryIndex is not null && (queryIndex.ndim != 2 || queryIndex.shape[0] != hidden.shape[0] || queryIndex.dtype != ScalarType.Int64))
+        if (queryIndex is null)
+        {
+            return;
+        }
+
+        if (queryIndex.ndim != 2 || queryIndex.shape[0] != hidden.shape[0] || queryIndex.dtype != ScalarType.Int64)
         {
             throw new ArgumentException($"queryIndex must be int64 [B, Q] with B = {hidden.shape[0]}, found {queryIndex.dtype} shape {Shape(queryIndex)}.", nameof(queryIndex));
         }
 
-        if (queryIndex is not null)
-        {
-            CheckIndexRange(queryIndex, hidden.shape[1], nameof(queryIndex), "a position of its row (0 .. T - 1)");
-        }
+        CheckIndexRange(queryIndex, hidden.shape[1], nameof(queryIndex), "a position of its row (0 .. T - 1)");
     }
 
     // Every value of an index must address an existing entry; libtorch's own error names neither the index nor the bound.
