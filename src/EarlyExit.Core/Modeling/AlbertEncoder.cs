@@ -78,6 +78,10 @@ public sealed partial class AlbertEncoder : EncoderNetwork
         encoder.Group(GroupOf(layer)).call(hidden, mask, queryIndex);
 
     /// <inheritdoc />
+    protected override Tensor RunLayerPacked(int layer, Tensor hidden, AttentionMask mask, Tensor queryIndex, Tensor packIndex) =>
+        encoder.Group(GroupOf(layer)).ForwardPacked(hidden, mask, queryIndex, packIndex);
+
+    /// <inheritdoc />
     protected override IEnumerable<(Embedding Embedding, long Row)> PaddingRows() => embeddings.PaddingRows();
 }
 
@@ -128,6 +132,19 @@ internal sealed partial class AlbertLayerGroup : nn.Module<Tensor, AttentionMask
 
         return albert_layers[last].call(hidden, mask, queryIndex).MoveToOuterDisposeScope();
     }
+
+    /// <summary>As forward, with the last inner layer's query slots at packIndex [N] (each b * Q + q) packed: -> [N, H].</summary>
+    public Tensor ForwardPacked(Tensor hidden, AttentionMask mask, Tensor queryIndex, Tensor packIndex)
+    {
+        using var scope = NewDisposeScope();
+        int last = albert_layers.Count - 1;
+        for (int i = 0; i < last; i++)
+        {
+            hidden = albert_layers[i].call(hidden, mask, null);
+        }
+
+        return albert_layers[last].ForwardPacked(hidden, mask, queryIndex, packIndex).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>One ALBERT layer: attention block, then feed-forward with a residual LayerNorm (transformers' AlbertLayer).</summary>
@@ -158,6 +175,16 @@ internal sealed partial class AlbertLayer : nn.Module<Tensor, AttentionMask, Ten
         Tensor queries = EncoderOps.SelectQueries(hidden, queryIndex); // [B, T, H] -> [B, Q, H]
         Tensor attended = attention.call(hidden, queries, mask);
         Tensor fed = ffn_output.call(EncoderOps.Activate(_activation, ffn.call(attended))); // [B, Q, I] -> [B, Q, H]
+        return full_layer_layer_norm.call(fed + attended).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>hidden [B, T, H], queryIndex [B, Q], packIndex [N] -> [N, H]: the feed-forward runs on the packed slots alone.</summary>
+    public Tensor ForwardPacked(Tensor hidden, AttentionMask mask, Tensor queryIndex, Tensor packIndex)
+    {
+        using var scope = NewDisposeScope();
+        Tensor queries = EncoderOps.SelectQueries(hidden, queryIndex); // [B, T, H] -> [B, Q, H]
+        Tensor attended = attention.ForwardPacked(hidden, queries, mask, packIndex); // [N, H]
+        Tensor fed = ffn_output.call(EncoderOps.Activate(_activation, ffn.call(attended))); // [N, I] -> [N, H]
         return full_layer_layer_norm.call(fed + attended).MoveToOuterDisposeScope();
     }
 }
@@ -195,5 +222,16 @@ internal sealed partial class AlbertAttention : nn.Module<Tensor, Tensor, Attent
         double p = training ? attention_dropout.p : 0.0;
         Tensor context = EncoderOps.Attend(query, key, value, _heads, hidden, queries, mask, p);
         return LayerNorm.call(queries + output_dropout.call(dense.call(context))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>As forward, with the query slots at packIndex [N] (each b * Q + q) packed after attention: -> [N, H].</summary>
+    public Tensor ForwardPacked(Tensor hidden, Tensor queries, AttentionMask mask, Tensor packIndex)
+    {
+        using var scope = NewDisposeScope();
+        double p = training ? attention_dropout.p : 0.0;
+        long width = queries.shape[2];
+        Tensor context = EncoderOps.Attend(query, key, value, _heads, hidden, queries, mask, p).reshape(-1, width).index_select(0, packIndex); // [B, Q, H] -> [N, H]
+        Tensor residual = queries.reshape(-1, width).index_select(0, packIndex); // [B, Q, H] -> [N, H]
+        return LayerNorm.call(residual + output_dropout.call(dense.call(context))).MoveToOuterDisposeScope();
     }
 }

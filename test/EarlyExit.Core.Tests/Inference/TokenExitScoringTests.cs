@@ -70,6 +70,22 @@ public class TokenExitScoringTests(TrainedToyNer fixture) : IClassFixture<Traine
 
     [Theory]
     [MemberData(nameof(Criteria))]
+    public void ScoreBatch_Unpacked_GivesThePackedTagsAndExits(string text)
+    {
+        TokenExitCriterion criterion = TokenExitCriterion.Parse(text);
+
+        TokenPrediction[] packed = TokenExitScoring.ScoreBatch(fixture.Model, fixture.Inputs, criterion, ToyNer.PadId, haltAndCopy: true, recorded: null);
+        TokenPrediction[] unpacked = TokenExitScoring.ScoreBatch(fixture.Model, fixture.Inputs, criterion, ToyNer.PadId, haltAndCopy: true, recorded: null, packed: false);
+
+        for (int i = 0; i < packed.Length; i++)
+        {
+            Assert.Equal(packed[i].TokenExitLayers, unpacked[i].TokenExitLayers);
+            Assert.Equal(packed[i].TokenClasses, unpacked[i].TokenClasses);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Criteria))]
     public void ScoreBatch_Batched_EqualsEachSentenceAlone(string text)
     {
         TokenExitCriterion criterion = TokenExitCriterion.Parse(text);
