@@ -10,6 +10,8 @@
 # when one is missing it is trained first (bench/sweeps.sh --train-only true --methods PALBERT: about 3
 # minutes; bench/conll-ner.sh --train-only true: about 8 minutes). --model FILE scores another model as it
 # is (bench/sst2-full.sh); --criteria a,b,c chooses the early-exit settings; --out DIR the results' folder.
+# --compare-spinning adds the ONNX Runtime backend with other thread settings; --profile-onnx times each of
+# its graphs against model.onnx instead (onnx-profile.md).
 # The timing itself takes about 6 minutes on 2 CPU cores (--ner with PASSES=5: about 15); run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."

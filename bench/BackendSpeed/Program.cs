@@ -14,7 +14,9 @@
 // [--warm-up row|batch|api] [--cold-backend onnx|torch] it prints instead what the first calls cost on
 // each backend (one row, 32 rows, 32 other rows, all rows twice), appended to cold-start.md. --regroup adds the
 // ONNX Runtime backend with 16 batches through the layers together, the rows still running regrouped
-// across them after each layer; --first-layout runs the first layout only.
+// across them after each layer; --first-layout runs the first layout only. --compare-spinning adds the ONNX
+// Runtime backend with no spinning and with spinning while a graph runs, next to its default settings.
+// --profile-onnx times each graph of the backend against model.onnx instead (OnnxProfile.cs).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -66,7 +68,14 @@ var clock = Stopwatch.StartNew();
 torchModel.ExportOnnx(onnxFolder);
 double exportSeconds = clock.Elapsed.TotalSeconds;
 long FolderBytes(IEnumerable<string> files) => files.Sum(f => new FileInfo(Path.Combine(onnxFolder, f)).Length);
-using var onnx = OnnxTextClassifier.Load(onnxFolder, new OnnxRuntimeOptions { IntraOpThreads = threads, AllowSpinning = args.Contains("--spin") });
+using var onnx = OnnxTextClassifier.Load(onnxFolder, new OnnxRuntimeOptions { IntraOpThreads = threads });
+// --compare-spinning: the backend's other thread settings side by side with its default.
+var spinning = new (string Name, OnnxRuntimeOptions Options)[]
+{
+    ("no spinning", new OnnxRuntimeOptions { IntraOpThreads = threads, AllowSpinning = false }),
+    ("spinning while a graph runs (the default, again)", new OnnxRuntimeOptions { IntraOpThreads = threads, AllowSpinning = true, StopSpinningAfterRun = true }),
+};
+var spinningVariants = args.Contains("--compare-spinning") ? spinning.Select(v => (v.Name, Classifier: OnnxTextClassifier.Load(onnxFolder, v.Options))).ToArray() : [];
 using var anchor = new InferenceSession(Path.Combine(onnxFolder, "model.onnx"), new SessionOptions { IntraOpNumThreads = threads });
 
 // Tokenization, timed apart: the median of the passes.
@@ -80,6 +89,16 @@ for (int pass = 0; pass <= passes; pass++)
     {
         tokenizeSeconds.Add(clock.Elapsed.TotalSeconds);
     }
+}
+
+if (args.Contains("--profile-onnx"))
+{
+    string profile = OnnxProfile.Run(onnxFolder, inputs, torchModel.PadTokenId, threads, passes);
+    Console.WriteLine(profile);
+    Directory.CreateDirectory(outFolder);
+    File.WriteAllText(Path.Combine(outFolder, "onnx-profile.md"),
+        $"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}. Command: `PASSES={passes} bash bench/backend-speed.sh{command}`. Model: {modelPath}; ONNX Runtime {OrtVersion()}, {threads} threads.{Environment.NewLine}{Environment.NewLine}{profile}");
+    return 0;
 }
 
 if (args.Contains("--cold"))
@@ -161,6 +180,10 @@ foreach (string name in criteria)
     ExitCriterion criterion = ExitCriterion.Parse(name);
     scorers.Add(($"TorchSharp backend, {name}", (call, batchSize) => Classes(EarlyExitScoring.Predict(torchModel.Model, call, criterion, torchModel.PadTokenId, batchSize))));
     scorers.Add(($"ONNX Runtime backend, {name}", (call, batchSize) => Classes(onnx.Predict(call, criterion, batchSize))));
+    foreach (var (variant, classifier) in spinningVariants)
+    {
+        scorers.Add(($"ONNX Runtime backend, {variant}, {name}", (call, batchSize) => Classes(classifier.Predict(call, criterion, batchSize))));
+    }
     if (args.Contains("--regroup"))
     {
         // 16 batches through the layers together, the rows still running regrouped after each layer.
@@ -213,7 +236,7 @@ foreach (var (layoutName, calls, batchSize) in layouts)
 
 var report = new StringBuilder();
 report.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}. Command: `PASSES={passes} bash bench/backend-speed.sh{command}`.");
-report.AppendLine($"Model: {modelPath} (PALBERT fine-tuned from all-MiniLM-L6-v2 by bench/sweeps.sh), exported to ONNX in {exportSeconds:0.0} s. " +
+report.AppendLine($"Model: {modelPath} (PALBERT fine-tuned from all-MiniLM-L6-v2 by bench/sweeps.sh, or by bench/sst2-full.sh for its own model), exported to ONNX in {exportSeconds:0.0} s. " +
     $"Input: the {inputs.Length} SST-2 dev sentences, {inputs.Average(i => i.Length):0.0} tokens on average. {threads} threads for ONNX Runtime and TorchSharp ({TorchSharp.torch.get_num_threads()}). " +
     $"Median of {passes} passes after a warm-up pass; the passes of all scorers interleave.");
 report.AppendLine();
@@ -234,6 +257,11 @@ Directory.CreateDirectory(outFolder);
 File.WriteAllText(Path.Combine(outFolder, "backend-speed.md"), report.ToString());
 Console.WriteLine();
 Console.WriteLine(report);
+foreach (var (_, classifier) in spinningVariants)
+{
+    classifier.Dispose();
+}
+
 return 0;
 
 static (int Class, int Exit)[] Classes(ClassificationPrediction[] predictions) => predictions.Select(p => (p.PredictedClass, p.ExitLayer)).ToArray();

@@ -124,6 +124,25 @@ public sealed class OnnxTextClassifierTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Load_EachSpinningSetting_ScoresTheSame()
+    {
+        string folder = Export(halting: true);
+        string[] texts = ["a good film", "bad", "neither good nor bad, and rather long for a test of this size", "ok then"];
+        using OnnxTextClassifier byDefault = OnnxTextClassifier.Load(folder);
+        var expected = byDefault.Predict(texts, criterion: ExitCriterion.QExit(0.4), batchSize: 2);
+
+        var defaults = new OnnxRuntimeOptions();
+        Assert.True(defaults.AllowSpinning && defaults.StopSpinningAfterRun, "the defaults spin while a graph runs only");
+        foreach (var options in new[] { new OnnxRuntimeOptions { AllowSpinning = false }, new OnnxRuntimeOptions { StopSpinningAfterRun = false }, new OnnxRuntimeOptions { IntraOpThreads = 1 } })
+        {
+            using OnnxTextClassifier classifier = OnnxTextClassifier.Load(folder, options);
+            var actual = classifier.Predict(texts, criterion: ExitCriterion.QExit(0.4), batchSize: 2);
+            Assert.Equal(expected.Select(p => p.ExitLayer), actual.Select(p => p.ExitLayer));
+            Assert.Equal(expected.SelectMany(p => p.Probabilities), actual.SelectMany(p => p.Probabilities), (a, b) => Math.Abs(a - b) <= 1e-5f);
+        }
+    }
+
     private string Export(bool halting, ClassifierHeads heads = ClassifierHeads.Shared, string? folder = null)
     {
         using EarlyExitTextClassifier classifier = Create(halting, heads);
