@@ -153,7 +153,7 @@ if (args.Contains("--cold"))
     // Each run is a new process, so the runs append to one file.
     Directory.CreateDirectory(outFolder);
     File.AppendAllText(Path.Combine(outFolder, "cold-start.md"),
-        $"### {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, `bash bench/backend-speed.sh{command}`{Environment.NewLine}" +
+        $"### {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, `{RuntimeSettings()}bash bench/backend-speed.sh{command}`{Environment.NewLine}" +
         $"{BenchSupport.Machine()}; model {modelPath}; full depth, batches of 32.{Environment.NewLine}{Environment.NewLine}{string.Join(Environment.NewLine, lines)}{Environment.NewLine}{Environment.NewLine}");
     return 0;
 }
@@ -279,6 +279,10 @@ static (int Class, int Exit)[] Anchor(InferenceSession session, TokenizedInput[]
 
     return result;
 }
+
+// The .NET JIT settings of the environment that change what the first calls cost, as a command prefix.
+static string RuntimeSettings() => string.Concat(new[] { "DOTNET_TieredCompilation", "DOTNET_TieredPGO", "DOTNET_ReadyToRun" }
+    .Where(v => Environment.GetEnvironmentVariable(v) is not null).Select(v => $"{v}={Environment.GetEnvironmentVariable(v)} "));
 
 static string OrtVersion() => typeof(InferenceSession).Assembly.GetName().Version?.ToString(3) ?? "?";
 
