@@ -9,6 +9,11 @@
 // (Inference/TokenExitScoring) gets the same result while computing queries and feed-forward only for
 // the tokens still active (EncoderNetwork.ForwardLayer with a queryIndex).
 //
+// Auxiliary tag tasks (AuxiliaryTagTask, issue 14): one more linear head per task, after the task's
+// layer, on the same states as that layer's off-ramp (so, under halt-and-copy, a halted token's copied
+// state). They are trained with the off-ramps and never decide exits. Their heads are registered and
+// initialised after the off-ramps, so a network without tasks keeps its parameter names and seeded weights.
+//
 // Shapes: B rows, T tokens, H hidden, C tags, L layers.
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,10 +22,21 @@ namespace EarlyExit.Modeling;
 
 /// <summary>Every layer's token logits, from <see cref="TokenExitNetwork.Forward"/>.</summary>
 /// <param name="Logits">[L, B, T, C].</param>
-public sealed record TokenLayerwiseOutput(Tensor Logits) : IDisposable
+/// <param name="Auxiliary">Each auxiliary task's logits [B, T, C_t], in the order of <see cref="TokenExitNetwork.AuxiliaryTasks"/>; null for none.</param>
+public sealed record TokenLayerwiseOutput(Tensor Logits, IReadOnlyList<Tensor>? Auxiliary = null) : IDisposable
 {
+    /// <summary>Each auxiliary task's logits [B, T, C_t] (empty without tasks).</summary>
+    public IReadOnlyList<Tensor> Auxiliary { get; } = Auxiliary ?? [];
+
     /// <inheritdoc />
-    public void Dispose() => Logits.Dispose();
+    public void Dispose()
+    {
+        Logits.Dispose();
+        foreach (Tensor logits in Auxiliary)
+        {
+            logits.Dispose();
+        }
+    }
 }
 
 /// <summary>An encoder with a token classifier (off-ramp) after every layer, for early-exit sequence labelling.</summary>
@@ -29,13 +45,17 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
     private readonly EncoderNetwork encoder;
     private readonly Dropout dropout;
     private readonly ModuleList<Linear> classifiers;
+    private readonly ModuleList<Linear> auxiliary;
 
     /// <summary>Puts an off-ramp after every layer of <paramref name="encoder"/>, which the classifier then owns.</summary>
     /// <param name="encoder">The backbone.</param>
     /// <param name="numLabels">C, the number of tags (at least 2).</param>
     /// <param name="dropoutProbability">Dropout on the hidden states before each off-ramp.</param>
-    /// <param name="seed">Seed of the off-ramps' initial weights (normal(0, initializer_range), zero biases).</param>
-    public TokenExitNetwork(EncoderNetwork encoder, int numLabels, double dropoutProbability = 0.1, long seed = EncoderNetwork.DefaultSeed)
+    /// <param name="seed">Seed of the heads' initial weights (normal(0, initializer_range), zero biases).</param>
+    /// <param name="auxiliaryTasks">Auxiliary tag tasks, each with its head after its layer; null or empty for none.</param>
+    /// <exception cref="ArgumentException">An auxiliary task is invalid for this encoder, or two share a name.</exception>
+    public TokenExitNetwork(EncoderNetwork encoder, int numLabels, double dropoutProbability = 0.1, long seed = EncoderNetwork.DefaultSeed,
+        IReadOnlyList<AuxiliaryTagTask>? auxiliaryTasks = null)
         : base(nameof(TokenExitNetwork))
     {
         ArgumentNullException.ThrowIfNull(encoder);
@@ -45,6 +65,7 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
             throw new ArgumentOutOfRangeException(nameof(dropoutProbability), dropoutProbability, "Dropout must be in [0, 1).");
         }
 
+        AuxiliaryTasks = CheckTasks(auxiliaryTasks ?? [], encoder.NumLayers);
         NumLabels = numLabels;
         DropoutProbability = dropoutProbability;
         this.encoder = encoder;
@@ -52,12 +73,13 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
         {
             dropout = nn.Dropout(dropoutProbability);
             classifiers = nn.ModuleList(Enumerable.Range(0, encoder.NumLayers).Select(_ => nn.Linear(encoder.HiddenSize, numLabels)).ToArray());
+            auxiliary = nn.ModuleList(AuxiliaryTasks.Select(t => nn.Linear(encoder.HiddenSize, t.NumLabels)).ToArray());
         }
 
         RegisterComponents();
         using var generator = new Generator(unchecked((ulong)seed), CPU);
         using var noGrad = no_grad();
-        foreach (Linear linear in classifiers)
+        foreach (Linear linear in classifiers.Concat(auxiliary))
         {
             using Tensor sample = empty(linear.weight!.shape, ScalarType.Float32, CPU).normal_(0.0, encoder.Config.InitializerRange, generator);
             linear.weight.copy_(sample);
@@ -76,6 +98,21 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
 
     /// <summary>Dropout before each off-ramp.</summary>
     public double DropoutProbability { get; }
+
+    /// <summary>The auxiliary tag tasks, in the order of their heads (empty for none).</summary>
+    public IReadOnlyList<AuxiliaryTagTask> AuxiliaryTasks { get; }
+
+    /// <summary>Auxiliary task <paramref name="task"/>'s logits for hidden states [B, T, H] (or [N, H]) after its layer: [B, T, C_t].</summary>
+    public Tensor AuxiliaryLogits(int task, Tensor hidden)
+    {
+        if (task < 0 || task >= AuxiliaryTasks.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(task), task, $"task must be in [0, {AuxiliaryTasks.Count}): the network has {AuxiliaryTasks.Count} auxiliary tasks.");
+        }
+
+        using var scope = NewDisposeScope();
+        return auxiliary[task].call(dropout.call(hidden)).MoveToOuterDisposeScope();
+    }
 
     /// <summary>Off-ramp <paramref name="layer"/>'s logits for hidden states [B, T, H] (or [B, Q, H]): [B, T, C].</summary>
     public Tensor TokenLogits(int layer, Tensor hidden)
@@ -116,6 +153,7 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
         Tensor hidden = encoder.Embed(inputIds, tokenTypeIds, attentionMask);
         using AttentionMask mask = encoder.PrepareMask(attentionMask);
         var logits = new List<Tensor>(NumLayers);
+        var auxiliaryLogits = new Tensor[AuxiliaryTasks.Count];
         for (int layer = 0; layer < NumLayers; layer++)
         {
             Tensor next = encoder.ForwardLayer(layer, hidden, mask);
@@ -127,10 +165,36 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
 
             hidden = next;
             logits.Add(TokenLogits(layer, hidden));
+            for (int task = 0; task < AuxiliaryTasks.Count; task++)
+            {
+                if (AuxiliaryTasks[task].Layer == layer + 1)
+                {
+                    auxiliaryLogits[task] = AuxiliaryLogits(task, hidden);
+                }
+            }
         }
 
         Tensor stacked = stack(logits); // L x [B, T, C] -> [L, B, T, C]
-        return new TokenLayerwiseOutput(stacked.MoveToOuterDisposeScope());
+        scope.MoveToOuter(auxiliaryLogits);
+        return new TokenLayerwiseOutput(stacked.MoveToOuterDisposeScope(), auxiliaryLogits);
+    }
+
+    private static AuxiliaryTagTask[] CheckTasks(IReadOnlyList<AuxiliaryTagTask> tasks, int layers)
+    {
+        if (tasks.Any(t => t is null))
+        {
+            throw new ArgumentException("An auxiliary task is null.", "auxiliaryTasks");
+        }
+
+        var problems = tasks.SelectMany(t => t.Problems(layers)).ToList();
+        problems.AddRange(tasks.GroupBy(t => t.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1)
+            .Select(g => $"{g.Count()} auxiliary tasks are named '{g.Key}'; give each task its own name."));
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid auxiliary tasks: " + string.Join(" ", problems), "auxiliaryTasks");
+        }
+
+        return [.. tasks];
     }
 
     /// <summary>Frees the weights now (see ModuleTensors), then the native module.</summary>

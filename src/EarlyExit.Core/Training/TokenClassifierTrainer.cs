@@ -9,7 +9,8 @@
 // copied states that inference produces.
 //
 // Labels are per token: the first piece of each word carries the word's tag, every other token
-// (other pieces, special tokens) is ignored (-100).
+// (other pieces, special tokens) is ignored (-100). Auxiliary tag tasks (TokenExitNetwork.AuxiliaryTasks)
+// add Weight_t * CE_t of their head, on the same first pieces, to the loss of both stages.
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
@@ -23,13 +24,20 @@ namespace EarlyExit.Training;
 /// <summary>One training sentence (or chunk of one): its word encoding and one 0-based tag per word.</summary>
 /// <param name="Input">The words encoded with <see cref="TextTokenizer.EncodeWords"/>.</param>
 /// <param name="WordLabels">The tag of every word.</param>
-internal sealed record TokenExample(TokenizedInput Input, int[] WordLabels)
+/// <param name="AuxiliaryWordLabels">Per auxiliary task of the model, the task's tag of every word; null without tasks.</param>
+internal sealed record TokenExample(TokenizedInput Input, int[] WordLabels, IReadOnlyList<int[]>? AuxiliaryWordLabels = null)
 {
     /// <summary>The label id of tokens without a label (not a word's first piece).</summary>
     public const int Ignored = -100;
 
     /// <summary>The per-token labels: the word's tag on its first piece, <see cref="Ignored"/> elsewhere.</summary>
-    public long[] TokenLabels()
+    public long[] TokenLabels() => TokenLabels(WordLabels);
+
+    /// <summary>Auxiliary task <paramref name="task"/>'s per-token labels, laid out as <see cref="TokenLabels()"/>.</summary>
+    public long[] AuxiliaryTokenLabels(int task) =>
+        TokenLabels(AuxiliaryWordLabels is { } all && task < all.Count ? all[task] : throw new InvalidOperationException($"The example has no labels for auxiliary task {task}."));
+
+    private long[] TokenLabels(int[] wordLabels)
     {
         int[] wordIds = Input.WordIds ?? throw new InvalidOperationException("The input has no word ids; encode words with TextTokenizer.EncodeWords.");
         var labels = new long[Input.Length];
@@ -37,7 +45,7 @@ internal sealed record TokenExample(TokenizedInput Input, int[] WordLabels)
         for (int t = 0; t < labels.Length; t++)
         {
             int word = wordIds[t];
-            labels[t] = word >= 0 && word != previous && word < WordLabels.Length ? WordLabels[word] : Ignored;
+            labels[t] = word >= 0 && word != previous && word < wordLabels.Length ? wordLabels[word] : Ignored;
             previous = word >= 0 ? word : previous;
         }
 
@@ -162,26 +170,37 @@ internal static class TokenClassifierTrainer
         return (weighted / normaliser).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The mean cross-entropy of one auxiliary head's logits [B, T, C_t] against token labels [B, T] (ignored: -100); 0 when no token is labelled.</summary>
+    public static Tensor AuxiliaryLoss(Tensor logits, Tensor labels)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(labels);
+        using var scope = NewDisposeScope();
+        Tensor ce = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), labels.reshape(-1), ignore_index: TokenExample.Ignored, reduction: nn.Reduction.Sum); // [B*T, C_t] -> sum
+        Tensor counted = labels.ne(TokenExample.Ignored).sum().to_type(ScalarType.Float32).clamp_min(1);
+        return (ce / counted).MoveToOuterDisposeScope();
+    }
+
     private static double Step(TokenExitNetwork model, ScheduledAdamW optimizer, double factor, IReadOnlyList<TokenExample> training,
         int[] rows, int padTokenId, double maxGradientNorm, Device device, Random? selfSampling)
     {
         using var scope = NewDisposeScope();
         TokenExample[] examples = rows.Select(r => training[r]).ToArray();
         using TokenBatch batch = TokenBatch.Collate(examples.Select(e => e.Input).ToArray(), padTokenId, device);
-        long[] labels = new long[batch.Count * batch.Length];
-        Array.Fill(labels, TokenExample.Ignored);
-        for (int b = 0; b < examples.Length; b++)
-        {
-            examples[b].TokenLabels().CopyTo(labels, b * batch.Length);
-        }
-
-        Tensor target = tensor(labels, [batch.Count, batch.Length], ScalarType.Int64, device);
+        Tensor target = TokenTargets(examples, batch, device, e => e.TokenLabels());
         Tensor? haltLayers = selfSampling is null ? null : SampleHalting(model, examples, batch.Length, padTokenId, selfSampling, device);
         model.train();
         using TokenLayerwiseOutput output = haltLayers is null
             ? model.Forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask)
             : model.ForwardWithHalting(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, haltLayers);
         Tensor loss = Loss(output.Logits, target, haltLayers);
+        for (int task = 0; task < model.AuxiliaryTasks.Count; task++)
+        {
+            int t = task;
+            Tensor auxiliaryTarget = TokenTargets(examples, batch, device, e => e.AuxiliaryTokenLabels(t));
+            loss = loss + (model.AuxiliaryTasks[task].Weight * AuxiliaryLoss(output.Auxiliary[task], auxiliaryTarget));
+        }
+
         double value = loss.item<float>();
         if (!double.IsFinite(value))
         {
@@ -197,6 +216,19 @@ internal static class TokenClassifierTrainer
 
         optimizer.Step(factor);
         return value;
+    }
+
+    // The per-token labels of a batch's rows, padded with Ignored: [B, T].
+    private static Tensor TokenTargets(TokenExample[] examples, TokenBatch batch, Device device, Func<TokenExample, long[]> labelsOf)
+    {
+        long[] labels = new long[batch.Count * batch.Length];
+        Array.Fill(labels, TokenExample.Ignored);
+        for (int b = 0; b < examples.Length; b++)
+        {
+            labelsOf(examples[b]).CopyTo(labels, b * batch.Length);
+        }
+
+        return tensor(labels, [batch.Count, batch.Length], ScalarType.Int64, device);
     }
 
     // Self-sampling: per sentence, random per-word halting layers, full depth, or the model's own TOKEE
@@ -257,6 +289,13 @@ internal static class TokenClassifierTrainer
                     problems.Add($"The {what} sentence {i} has a tag outside 0..{model.NumLabels - 1}.");
                     break;
                 }
+
+                string? auxiliary = AuxiliaryProblem(model, examples[i], what, i);
+                if (auxiliary is not null)
+                {
+                    problems.Add(auxiliary);
+                    break;
+                }
             }
         }
 
@@ -264,6 +303,32 @@ internal static class TokenClassifierTrainer
         {
             throw new ArgumentException("Cannot train: " + string.Join(" ", problems));
         }
+    }
+
+    private static string? AuxiliaryProblem(TokenExitNetwork model, TokenExample example, string what, int index)
+    {
+        IReadOnlyList<AuxiliaryTagTask> tasks = model.AuxiliaryTasks;
+        int given = example.AuxiliaryWordLabels?.Count ?? 0;
+        if (given != tasks.Count)
+        {
+            return $"The {what} sentence {index} has labels for {given} auxiliary tasks, but the model has {tasks.Count} ({string.Join(", ", tasks.Select(t => t.Name))}).";
+        }
+
+        for (int task = 0; task < tasks.Count; task++)
+        {
+            int[] labels = example.AuxiliaryWordLabels![task];
+            if (labels is null || labels.Length != example.WordLabels.Length)
+            {
+                return $"The {what} sentence {index} has {labels?.Length ?? 0} '{tasks[task].Name}' tags for {example.WordLabels.Length} words; give every word one.";
+            }
+
+            if (labels.Any(l => (uint)l >= (uint)tasks[task].NumLabels))
+            {
+                return $"The {what} sentence {index} has a '{tasks[task].Name}' tag outside 0..{tasks[task].NumLabels - 1}.";
+            }
+        }
+
+        return null;
     }
 
     private static double WordAccuracy(IReadOnlyList<int[]> gold, IReadOnlyList<int[]> predicted)
