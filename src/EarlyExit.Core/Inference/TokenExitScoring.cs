@@ -20,7 +20,8 @@ namespace EarlyExit.Inference;
 /// <param name="TokenExitLayers">The 1-based layer every token stopped at.</param>
 /// <param name="WordClasses">The predicted tag of every word: its first piece's.</param>
 /// <param name="WordExitLayers">The 1-based layer every word stopped at (its pieces stop together).</param>
-internal sealed record TokenPrediction(int[] TokenClasses, int[] TokenExitLayers, int[] WordClasses, int[] WordExitLayers)
+/// <param name="AuxiliaryWordClasses">Per auxiliary task of the model, every word's tag (its first piece's, read at the task's layer); null without tasks.</param>
+internal sealed record TokenPrediction(int[] TokenClasses, int[] TokenExitLayers, int[] WordClasses, int[] WordExitLayers, IReadOnlyList<int[]>? AuxiliaryWordClasses = null)
 {
     /// <summary>The deepest layer any token of the row reached.</summary>
     public int ExitLayer => TokenExitLayers.Length == 0 ? 0 : TokenExitLayers.Max();
@@ -71,7 +72,7 @@ internal static class TokenExitScoring
             return [];
         }
 
-        var rows = inputs.Select((input, i) => new TokenExitState(input, i, model.NumLabels, model.NumLayers, record: recorded is not null)).ToArray();
+        var rows = inputs.Select((input, i) => new TokenExitState(input, i, model.NumLabels, model.NumLayers, record: recorded is not null, auxiliaryTasks: model.AuxiliaryTasks.Count)).ToArray();
         if (recorded is not null)
         {
             rows.CopyTo(recorded, 0);
@@ -110,6 +111,11 @@ internal static class TokenExitScoring
                         active[b].Observe(layer, model.NumLayers, probabilities.AsSpan(layout.First[b] * tags, active[b].ActiveCount * tags), criterion);
                     }
 
+                    // Auxiliary heads read the tasks of this layer from every row still running, and the tasks of
+                    // later layers from the rows that leave now: their states stay as they are from here on.
+                    int reached = layer + 1;
+                    ReadAuxiliary(model, active, nextHidden, Enumerable.Range(0, active.Length), task => task.Layer == reached);
+                    ReadAuxiliary(model, active, nextHidden, Enumerable.Range(0, active.Length).Where(b => active[b].ActiveCount == 0), task => task.Layer > reached);
                     remaining = active.Where(r => r.ActiveCount > 0).ToArray();
                     if (remaining.Length == 0)
                     {
@@ -144,5 +150,29 @@ internal static class TokenExitScoring
         }
 
         return rows.Select(r => r.ToPrediction()).ToArray();
+    }
+
+    // The auxiliary tasks chosen by `which`, read from the states [R, T, H] of the rows at `positions` of `active`.
+    private static void ReadAuxiliary(TokenExitNetwork model, TokenExitState[] active, Tensor states, IEnumerable<int> positions, Func<AuxiliaryTagTask, bool> which)
+    {
+        long[] rows = positions.Select(p => (long)p).ToArray();
+        int[] tasks = Enumerable.Range(0, model.AuxiliaryTasks.Count).Where(t => which(model.AuxiliaryTasks[t])).ToArray();
+        if (rows.Length == 0 || tasks.Length == 0)
+        {
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        Tensor selected = rows.Length == active.Length ? states : states.index_select(0, tensor(rows, ScalarType.Int64, states.device)); // [R, T, H] -> [r, T, H]
+        int length = (int)states.shape[1];
+        foreach (int task in tasks)
+        {
+            long[] classes = model.AuxiliaryLogits(task, selected).argmax(-1).cpu().data<long>().ToArray(); // [r, T]
+            for (int i = 0; i < rows.Length; i++)
+            {
+                TokenExitState row = active[rows[i]];
+                row.SetAuxiliary(task, classes.AsSpan(i * length, row.Length));
+            }
+        }
     }
 }

@@ -30,8 +30,9 @@ internal sealed class TokenExitState
 
     private readonly int[]? _recordedClasses;        // [layers, tokens] when recording
     private readonly double[]? _recordedUncertainty; // [layers, tokens] when recording
+    private readonly int[][] _auxiliaryClasses;       // [task][tokens], each task's tag of every token
 
-    public TokenExitState(TokenizedInput input, int index, int labels, int layers, bool record = false)
+    public TokenExitState(TokenizedInput input, int index, int labels, int layers, bool record = false, int auxiliaryTasks = 0)
     {
         _wordIds = input.WordIds ?? throw new ArgumentException($"Input {index} has no word ids; encode pre-split words with TextTokenizer.EncodeWords.");
         Length = input.Length;
@@ -45,6 +46,7 @@ internal sealed class TokenExitState
         _wordValues = new double[_wordCount];
         _seen = new bool[_wordCount];
         _tokenValues = new double[Length];
+        _auxiliaryClasses = Enumerable.Range(0, auxiliaryTasks).Select(_ => new int[Length]).ToArray();
         if (record)
         {
             _recordedClasses = new int[layers * Length];
@@ -135,21 +137,36 @@ internal sealed class TokenExitState
         }
     }
 
+    /// <summary>Auxiliary task <paramref name="task"/>'s tag of every token of the row (its first <see cref="Length"/> entries).</summary>
+    public void SetAuxiliary(int task, ReadOnlySpan<long> classes)
+    {
+        int[] target = _auxiliaryClasses[task];
+        for (int t = 0; t < target.Length; t++)
+        {
+            target[t] = (int)classes[t];
+        }
+    }
+
     public TokenPrediction ToPrediction()
     {
-        var wordClasses = new int[_wordCount];
-        var wordExits = new int[_wordCount];
+        int[][]? auxiliary = _auxiliaryClasses.Length == 0 ? null : _auxiliaryClasses.Select(FirstPieces).ToArray();
+        return new TokenPrediction(_classes, _exitLayers, FirstPieces(_classes), FirstPieces(_exitLayers), auxiliary);
+    }
+
+    // Each word's value: its first piece's.
+    private int[] FirstPieces(int[] tokenValues)
+    {
+        var words = new int[_wordCount];
         for (int t = Length - 1; t >= 0; t--)
         {
             // Walking backwards leaves each word's first piece as the one written last.
             if (_wordIds[t] >= 0)
             {
-                wordClasses[_wordIds[t]] = _classes[t];
-                wordExits[_wordIds[t]] = _exitLayers[t];
+                words[_wordIds[t]] = tokenValues[t];
             }
         }
 
-        return new TokenPrediction(_classes, _exitLayers, wordClasses, wordExits);
+        return words;
     }
 
     // Each word's uncertainty: the largest over its pieces, or its first piece's (a reused buffer).
