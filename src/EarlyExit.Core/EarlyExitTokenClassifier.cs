@@ -7,7 +7,9 @@
 //
 // *** Saved format (a folder; the ML.NET model zip stores the same files) ***
 //   token-classifier.json  FormatVersion, MinReadableVersion, Tags, MaxSequenceLength, ExitCriterion,
-//                          Dropout, EncoderHasPooler
+//                          Dropout, EncoderHasPooler, AuxiliaryTasks (version 2: name, tags, layer and
+//                          weight of each auxiliary tag task; absent without tasks, which version 1
+//                          readers can still read)
 //   config.json            the encoder's Hugging Face config
 //   model.safetensors      every weight of the TokenExitNetwork under its state_dict name
 //   tokenizer files        as the backbone had them
@@ -28,12 +30,20 @@ namespace EarlyExit;
 public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCriterion>
 {
     /// <summary>The saved format: its name, the version this code writes, its settings file.</summary>
-    internal static readonly SavedFolderFormat Format = new("earlyexit-token-classifier", Version: 1, SettingsFile: "token-classifier.json", What: "early-exit token classifier");
+    internal static readonly SavedFolderFormat Format = new("earlyexit-token-classifier", Version: 2, SettingsFile: "token-classifier.json", What: "early-exit token classifier");
 
-    private EarlyExitTokenClassifier(TokenExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion)
+    private EarlyExitTokenClassifier(TokenExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion,
+        IReadOnlyList<string[]> auxiliaryTags)
         : base(model, model.Encoder, tokenizer, tokenizerFiles, tags, maxSequenceLength, criterion)
     {
+        AuxiliaryTags = auxiliaryTags;
     }
+
+    /// <summary>The auxiliary tag tasks trained beside the tags, each with its head after its layer (empty for none).</summary>
+    public IReadOnlyList<AuxiliaryTagTask> AuxiliaryTasks => Model.AuxiliaryTasks;
+
+    /// <summary>Each auxiliary task's tag names, in the order of <see cref="AuxiliaryTasks"/>.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> AuxiliaryTags { get; }
 
     /// <summary>The network.</summary>
     public TokenExitNetwork Model => (TokenExitNetwork)Network;
@@ -48,15 +58,23 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     /// <param name="criterion">The default exit criterion.</param>
     /// <param name="dropout">Dropout before the off-ramps.</param>
     /// <param name="seed">Seed of the off-ramps' initial weights.</param>
-    internal static EarlyExitTokenClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion, double dropout, long seed)
+    /// <param name="auxiliary">Auxiliary tag tasks with their tag names (the task's NumLabels is their count); null for none.</param>
+    internal static EarlyExitTokenClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion, double dropout, long seed,
+        IReadOnlyList<AuxiliaryTaskTags>? auxiliary = null)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(tags);
         ArgumentNullException.ThrowIfNull(criterion);
         ModelFolder.CheckNames(tags, "tag");
+        auxiliary ??= [];
+        foreach (AuxiliaryTaskTags task in auxiliary)
+        {
+            ModelFolder.CheckNames(task.Tags, $"'{task.Name}' tag");
+        }
+
         CheckMaxSequenceLength(backbone, maxSequenceLength, backbone.Tokenizer.SpecialTokenCount(pair: false) + 1);
-        return CreateOn(backbone, encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed),
-            (model, tokenizerFiles) => new EarlyExitTokenClassifier(model, backbone.Tokenizer, tokenizerFiles, tags.ToArray(), maxSequenceLength, criterion));
+        return CreateOn(backbone, encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed, auxiliary.Select(a => a.Task).ToArray()),
+            (model, tokenizerFiles) => new EarlyExitTokenClassifier(model, backbone.Tokenizer, tokenizerFiles, tags.ToArray(), maxSequenceLength, criterion, auxiliary.Select(a => a.Tags).ToArray()));
     }
 
     /// <summary>Encodes a sentence the way the labeller scores it: chunks of whole words that fit <see cref="MaxSequenceLength"/>.</summary>
@@ -103,15 +121,24 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     /// <summary>Writes the labeller into <paramref name="folder"/> (see the file header for the format).</summary>
     public override void Save(string folder)
     {
-        var settings = new SavedSettings(Format.Name, Format.Version, 1, Labels.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler);
+        SavedAuxiliaryTask[]? auxiliary = AuxiliaryTasks.Count == 0 ? null
+            : AuxiliaryTasks.Select((t, i) => new SavedAuxiliaryTask(t.Name, AuxiliaryTags[i].ToArray(), t.Layer, t.Weight)).ToArray();
+        var settings = new SavedSettings(Format.Name, Format.Version, auxiliary is null ? 1 : 2, Labels.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler, auxiliary);
         WriteFolder(folder, Format, settings);
     }
 
     private protected override void PredictWarmUp(int rows, int batchSize) =>
         Predict(Enumerable.Repeat(WarmUpInput.Words, rows).ToArray(), TokenExitCriterion.Full(), batchSize);
 
-    private protected override OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save, bool fullDepth) =>
-        OnnxFolder.ExportTokens(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);
+    private protected override OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save, bool fullDepth)
+    {
+        if (AuxiliaryTasks.Count > 0)
+        {
+            throw new NotSupportedException($"This labeller has auxiliary tag tasks ({string.Join(", ", AuxiliaryTasks.Select(t => t.Name))}), which the ONNX export does not carry yet. Score it on TorchSharp, or train it without auxiliary tasks to export it.");
+        }
+
+        return OnnxFolder.ExportTokens(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);
+    }
 
     /// <summary>Reads a labeller written by <see cref="Save"/>.</summary>
     /// <param name="folder">The folder.</param>
@@ -124,11 +151,28 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         SavedSettings settings = ModelFolder.ReadSettings<SavedSettings>(folder, Format);
         ModelFolder.CheckNames(settings.Tags, "tag");
         TokenExitCriterion criterion = TokenExitCriterion.Parse(settings.ExitCriterion);
-        return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => new TokenExitNetwork(encoder, settings.Tags.Length, settings.Dropout),
-            config => $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags)",
-            (model, tokenizer, tokenizerFiles) => new EarlyExitTokenClassifier(model, tokenizer, tokenizerFiles, settings.Tags, settings.MaxSequenceLength, criterion));
+        SavedAuxiliaryTask[] auxiliary = settings.AuxiliaryTasks ?? [];
+        foreach (SavedAuxiliaryTask task in auxiliary)
+        {
+            ModelFolder.CheckNames(task.Tags ?? [], $"'{task.Name}' tag");
+        }
+
+        AuxiliaryTagTask[] tasks = auxiliary.Select(t => new AuxiliaryTagTask(t.Name, t.Tags.Length, t.Layer, t.Weight)).ToArray();
+        return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => new TokenExitNetwork(encoder, settings.Tags.Length, settings.Dropout, auxiliaryTasks: tasks),
+            config => $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags{string.Concat(tasks.Select(t => $", '{t.Name}' after layer {t.Layer}"))})",
+            (model, tokenizer, tokenizerFiles) => new EarlyExitTokenClassifier(model, tokenizer, tokenizerFiles, settings.Tags, settings.MaxSequenceLength, criterion, auxiliary.Select(a => a.Tags).ToArray()));
     }
 
-    private sealed record SavedSettings(string Format, int FormatVersion, int MinReadableVersion, string[] Tags, int MaxSequenceLength, string ExitCriterion, double Dropout, bool EncoderHasPooler)
+    private sealed record SavedSettings(string Format, int FormatVersion, int MinReadableVersion, string[] Tags, int MaxSequenceLength, string ExitCriterion, double Dropout, bool EncoderHasPooler,
+        SavedAuxiliaryTask[]? AuxiliaryTasks = null)
         : IVersionedSettings;
+
+    private sealed record SavedAuxiliaryTask(string Name, string[] Tags, int Layer, double Weight);
+}
+
+/// <summary>An auxiliary tag task with its tag names (for <see cref="EarlyExitTokenClassifier"/>): NumLabels is their count.</summary>
+internal sealed record AuxiliaryTaskTags(string Name, string[] Tags, int Layer, double Weight)
+{
+    /// <summary>The network's view of the task.</summary>
+    public AuxiliaryTagTask Task => new(Name, Tags.Length, Layer, Weight);
 }

@@ -11,7 +11,8 @@ namespace EarlyExit.Inference;
 /// <summary>The labels of one sentence: a tag and an exit layer per word.</summary>
 /// <param name="Tags">The 0-based tag of every word.</param>
 /// <param name="ExitLayers">The 1-based layer every word stopped at.</param>
-public sealed record SentencePrediction(int[] Tags, int[] ExitLayers)
+/// <param name="AuxiliaryTags">Per auxiliary task of the labeller, the 0-based tag of every word; null without tasks.</param>
+public sealed record SentencePrediction(int[] Tags, int[] ExitLayers, IReadOnlyList<int[]>? AuxiliaryTags = null)
 {
     /// <summary>The deepest layer any word of the sentence reached (0 for an empty sentence).</summary>
     public int ExitLayer => ExitLayers.Length == 0 ? 0 : ExitLayers.Max();
@@ -62,33 +63,55 @@ internal sealed class SentenceChunks
     public int SentenceCount => _sentenceLengths.Length;
 
     /// <summary>
-    /// Each sentence's word tags and exit layers, from each chunk's (whose arrays end at the chunk's last
-    /// word with tokens); words without tokens get TokenlessWords' tag and exit layer 1.
+    /// Each sentence's word tags and exit layers (and auxiliary tags), from each chunk's (whose arrays end at the
+    /// chunk's last word with tokens); words without tokens get TokenlessWords' tag and exit layer 1, and for an
+    /// auxiliary task the nearest tokenised word's tag.
     /// </summary>
-    public SentencePrediction[] Predictions(IReadOnlyList<int[]> chunkWordTags, IReadOnlyList<int[]> chunkWordExits)
+    /// <param name="chunkWordTags">Each chunk's word tags.</param>
+    /// <param name="chunkWordExits">Each chunk's word exit layers.</param>
+    /// <param name="chunkAuxiliary">Each chunk's word tags per auxiliary task, or null without tasks.</param>
+    public SentencePrediction[] Predictions(IReadOnlyList<int[]> chunkWordTags, IReadOnlyList<int[]> chunkWordExits, IReadOnlyList<IReadOnlyList<int[]>>? chunkAuxiliary = null)
     {
-        var tags = _sentenceLengths.Select(n => new int[n]).ToArray();
-        var exits = _sentenceLengths.Select(n => new int[n]).ToArray();
         var tokenless = _sentenceLengths.Select(n => new bool[n]).ToArray();
-        for (int i = 0; i < _chunks.Length; i++)
+        foreach (var (sentence, chunk) in _chunks)
         {
-            var (sentence, chunk) = _chunks[i];
-            int tokenised = Math.Min(chunk.Count, chunkWordTags[i].Length);
-            Array.Copy(chunkWordTags[i], 0, tags[sentence], chunk.Start, tokenised);
-            Array.Copy(chunkWordExits[i], 0, exits[sentence], chunk.Start, tokenised);
             Array.Copy(TokenlessWords.Find(chunk.Input, chunk.Count), 0, tokenless[sentence], chunk.Start, chunk.Count);
         }
 
-        for (int s = 0; s < tags.Length; s++)
+        int[][] tags = Stitch(chunkWordTags, tokenless, _tokenlessWordTag);
+        int[][] exits = Stitch(chunkWordExits, tokenless, tokenlessWordTag: null);
+        int tasks = chunkAuxiliary is { Count: > 0 } ? chunkAuxiliary[0].Count : 0;
+        int[][][] auxiliary = Enumerable.Range(0, tasks).Select(t => Stitch(chunkAuxiliary!.Select(c => c[t]).ToArray(), tokenless, tokenlessWordTag: -1)).ToArray();
+        return tags.Select((t, s) => new SentencePrediction(t, exits[s], chunkAuxiliary is null ? null : auxiliary.Select(a => a[s]).ToArray())).ToArray();
+    }
+
+    // Each sentence's words' values from its chunks'. Words without tokens get exit layer 1 (no tokenlessWordTag),
+    // or a tag by TokenlessWords' rule.
+    private int[][] Stitch(IReadOnlyList<int[]> chunkValues, bool[][] tokenless, int? tokenlessWordTag)
+    {
+        var values = _sentenceLengths.Select(n => new int[n]).ToArray();
+        for (int i = 0; i < _chunks.Length; i++)
         {
-            TokenlessWords.FillTags(tags[s], tokenless[s], _tokenlessWordTag);
-            for (int w = 0; w < tags[s].Length; w++)
+            var (sentence, chunk) = _chunks[i];
+            Array.Copy(chunkValues[i], 0, values[sentence], chunk.Start, Math.Min(chunk.Count, chunkValues[i].Length));
+        }
+
+        for (int s = 0; s < values.Length; s++)
+        {
+            if (tokenlessWordTag is int tag)
             {
-                exits[s][w] = tokenless[s][w] ? 1 : exits[s][w];
+                TokenlessWords.FillTags(values[s], tokenless[s], tag);
+            }
+            else
+            {
+                for (int w = 0; w < values[s].Length; w++)
+                {
+                    values[s][w] = tokenless[s][w] ? 1 : values[s][w];
+                }
             }
         }
 
-        return tags.Select((t, s) => new SentencePrediction(t, exits[s])).ToArray();
+        return values;
     }
 
     /// <summary>Each chunk's words' values, from each sentence's.</summary>
@@ -97,5 +120,6 @@ internal sealed class SentenceChunks
 
     /// <summary>Each sentence's prediction from its chunks' predictions.</summary>
     public SentencePrediction[] Assemble(IReadOnlyList<TokenPrediction> scored) =>
-        Predictions(scored.Select(p => p.WordClasses).ToArray(), scored.Select(p => p.WordExitLayers).ToArray());
+        Predictions(scored.Select(p => p.WordClasses).ToArray(), scored.Select(p => p.WordExitLayers).ToArray(),
+            scored.Count > 0 && scored[0].AuxiliaryWordClasses is not null ? scored.Select(p => p.AuxiliaryWordClasses!).ToArray() : null);
 }

@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+using EarlyExit.Devices;
+using EarlyExit.ExitCriteria;
+using EarlyExit.Hub;
+using EarlyExit.Inference;
+using EarlyExit.Modeling;
+using EarlyExit.Tests.TestSupport;
+using EarlyExit.Tests.Training;
+
+namespace EarlyExit.Tests;
+
+/// <summary>A labeller with auxiliary tag tasks: its tags per sentence, saved and loaded, and what it refuses.</summary>
+[Collection("Torch")]
+public sealed class AuxiliaryTokenClassifierTests : IDisposable
+{
+    private static readonly AuxiliaryTaskTags[] s_tasks = [new("pos", ["NN", "VB", "DT"], Layer: 1, Weight: 0.5), new("chunk", ["B-NP", "I-NP"], Layer: 2, Weight: 1)];
+
+    private readonly string _root = Directory.CreateTempSubdirectory("auxiliary-classifier-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Save_ThenLoad_KeepsTheTasksAndTheirTags()
+    {
+        using EarlyExitTokenClassifier labeller = Create(s_tasks);
+        string[][] sentences = Sentences();
+        SentencePrediction[] before = labeller.Predict(sentences, TokenExitCriterion.Tokee(0.99, 1));
+
+        labeller.Save(Path.Combine(_root, "saved"));
+        using EarlyExitTokenClassifier loaded = EarlyExitTokenClassifier.Load(Path.Combine(_root, "saved"), DeviceOption.Cpu);
+        SentencePrediction[] after = loaded.Predict(sentences, TokenExitCriterion.Tokee(0.99, 1));
+
+        JsonNode settings = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "saved", "token-classifier.json")))!;
+        Assert.Equal(2, (int)settings["MinReadableVersion"]!);
+        Assert.Equal(s_tasks.Select(t => t.Task), loaded.AuxiliaryTasks);
+        Assert.Equal(s_tasks.Select(t => t.Tags), loaded.AuxiliaryTags);
+        for (int s = 0; s < sentences.Length; s++)
+        {
+            Assert.Equal(before[s].Tags, after[s].Tags);
+            Assert.Equal(2, after[s].AuxiliaryTags!.Count);
+            Assert.Equal(before[s].AuxiliaryTags![0], after[s].AuxiliaryTags![0]);
+            Assert.Equal(before[s].AuxiliaryTags![1], after[s].AuxiliaryTags![1]);
+        }
+    }
+
+    [Fact]
+    public void Predict_LongSentenceAndTokenlessWord_GivesEveryWordAnAuxiliaryTag()
+    {
+        using EarlyExitTokenClassifier labeller = Create(s_tasks);
+        string[][] sentences = Sentences();
+
+        SentencePrediction[] predictions = labeller.Predict(sentences);
+
+        Assert.True(labeller.Encode(sentences[0]).Count > 1, "the first sentence should need several chunks");
+        for (int s = 0; s < sentences.Length; s++)
+        {
+            Assert.Equal(sentences[s].Length, predictions[s].AuxiliaryTags![0].Length);
+            Assert.All(predictions[s].AuxiliaryTags![0], t => Assert.InRange(t, 0, 2));
+            Assert.All(predictions[s].AuxiliaryTags![1], t => Assert.InRange(t, 0, 1));
+        }
+
+        int[] pos = predictions[1].AuxiliaryTags![0]; // "john \u200b smith": the word without tokens takes a neighbour's tag
+        Assert.Contains(pos[1], new[] { pos[0], pos[2] });
+    }
+
+    [Fact]
+    public void Save_WithoutTasks_StaysReadableByTheFirstReader()
+    {
+        using EarlyExitTokenClassifier labeller = Create([]);
+
+        labeller.Save(Path.Combine(_root, "plain"));
+
+        JsonNode settings = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "plain", "token-classifier.json")))!;
+        Assert.Equal(1, (int)settings["MinReadableVersion"]!);
+        Assert.Null(settings["AuxiliaryTasks"]);
+        Assert.All(labeller.Predict(Sentences()), p => Assert.Null(p.AuxiliaryTags));
+    }
+
+    [Fact]
+    public void ExportOnnx_WithTasks_RefusesNamingThemAndTheWayOut()
+    {
+        using EarlyExitTokenClassifier labeller = Create(s_tasks);
+
+        var error = Assert.Throws<NotSupportedException>(() => labeller.ExportOnnx(Path.Combine(_root, "onnx")));
+
+        Assert.Contains("auxiliary tag tasks (pos, chunk)", error.Message);
+        Assert.Contains("Score it on TorchSharp", error.Message);
+    }
+
+    [Fact]
+    public void Create_TaskWithOneTag_NamesTheTask()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Create([new AuxiliaryTaskTags("pos", ["NN"], 1, 1)]));
+
+        Assert.Contains("'pos' tags", error.Message);
+    }
+
+    private static string[][] Sentences() =>
+    [
+        Enumerable.Range(0, 12).SelectMany(_ => new[] { "john", "smith", "visited", "paris" }).ToArray(),
+        ["john", "\u200b", "smith"],
+        ["mary", "lives", "in", "rome"],
+    ];
+
+    private static EarlyExitTokenClassifier Create(IReadOnlyList<AuxiliaryTaskTags> tasks)
+    {
+        using PretrainedEncoder backbone = PretrainedEncoder.FromPreset("tiny-bert", new PretrainedEncoderOptions
+        {
+            Device = DeviceOption.Cpu,
+            Seed = 2,
+            Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
+        });
+        return EarlyExitTokenClassifier.Create(backbone, ToyNer.Tags, 24, TokenExitCriterion.Tokee(0.3), dropout: 0, seed: 1, tasks);
+    }
+}
