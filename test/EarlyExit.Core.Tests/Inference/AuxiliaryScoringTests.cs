@@ -1,4 +1,3 @@
-using EarlyExit.Checkpoints;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.Modeling;
@@ -22,7 +21,7 @@ public class AuxiliaryScoringTests
     public void ScoreBatch_AuxiliaryTags_EqualTheHaltAndCopyReference(string text)
     {
         TokenExitCriterion criterion = TokenExitCriterion.Parse(text);
-        using TokenExitNetwork model = Model();
+        using TokenExitNetwork model = ToyNer.Model(2, s_tasks);
         List<TokenizedInput> inputs = ToyNer.Examples(12, seed: 3).Select(e => e.Input).ToList();
 
         TokenPrediction[] scored = TokenExitScoring.ScoreBatch(model, inputs, criterion, ToyNer.PadId);
@@ -71,11 +70,4 @@ public class AuxiliaryScoringTests
         Assert.All(scored, p => Assert.Null(p.AuxiliaryWordClasses));
     }
 
-    private static TokenExitNetwork Model()
-    {
-        EncoderConfig config = EncoderPresets.Get("tiny-bert") with { NumHiddenLayers = 4, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
-        var model = new TokenExitNetwork(EncoderNetwork.Create(config, seed: 2), ToyNer.Tags.Length, dropoutProbability: 0, seed: 2, auxiliaryTasks: s_tasks);
-        model.eval();
-        return model;
-    }
 }

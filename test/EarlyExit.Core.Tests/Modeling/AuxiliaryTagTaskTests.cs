@@ -1,4 +1,3 @@
-using EarlyExit.Checkpoints;
 using EarlyExit.Modeling;
 using EarlyExit.Tests.Training;
 using EarlyExit.Tokenization;
@@ -16,8 +15,8 @@ public class AuxiliaryTagTaskTests
     [Fact]
     public void Constructor_WithTasks_KeepsTheOffRampsAndAddsOnlyAuxiliaryHeads()
     {
-        using TokenExitNetwork plain = Model(tasks: null);
-        using TokenExitNetwork withTasks = Model(s_tasks);
+        using TokenExitNetwork plain = ToyNer.Model(5);
+        using TokenExitNetwork withTasks = ToyNer.Model(5, s_tasks);
 
         var plainWeights = plain.state_dict();
         var taskWeights = withTasks.state_dict();
@@ -31,7 +30,7 @@ public class AuxiliaryTagTaskTests
     [Fact]
     public void Forward_AuxiliaryLogits_ReadTheStateAfterTheirLayer()
     {
-        using TokenExitNetwork model = Model(s_tasks);
+        using TokenExitNetwork model = ToyNer.Model(5, s_tasks);
         using TokenBatch batch = Batch();
         using var scope = NewDisposeScope();
 
@@ -49,7 +48,7 @@ public class AuxiliaryTagTaskTests
     [Fact]
     public void ForwardWithHalting_TokensHaltedBelowTheTaskLayer_AreReadFromTheirCopiedState()
     {
-        using TokenExitNetwork model = Model(s_tasks);
+        using TokenExitNetwork model = ToyNer.Model(5, s_tasks);
         using TokenBatch batch = Batch();
         using var scope = NewDisposeScope();
         Tensor haltAfterOne = full(batch.Count, batch.Length, 1L, ScalarType.Int64);
@@ -63,7 +62,7 @@ public class AuxiliaryTagTaskTests
     [Fact]
     public void Forward_WithoutTasks_GivesNoAuxiliaryLogits()
     {
-        using TokenExitNetwork model = Model(tasks: null);
+        using TokenExitNetwork model = ToyNer.Model(5);
         using TokenBatch batch = Batch();
 
         using TokenLayerwiseOutput output = model.Forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask);
@@ -82,7 +81,7 @@ public class AuxiliaryTagTaskTests
     [InlineData(" ", 7, 1, 1.0, "has no name")]
     public void Constructor_InvalidTask_NamesTheTaskAndTheFix(string name, int tags, int layer, double weight, string expected)
     {
-        var error = Assert.Throws<ArgumentException>(() => Model([new AuxiliaryTagTask(name, tags, layer, weight)]));
+        var error = Assert.Throws<ArgumentException>(() => ToyNer.Model(5, [new AuxiliaryTagTask(name, tags, layer, weight)]));
 
         Assert.Contains(expected, error.Message);
         Assert.Equal("auxiliaryTasks", error.ParamName);
@@ -91,18 +90,11 @@ public class AuxiliaryTagTaskTests
     [Fact]
     public void Constructor_TwoTasksOfOneName_AsksForDistinctNames()
     {
-        var error = Assert.Throws<ArgumentException>(() => Model([new AuxiliaryTagTask("pos", 7, 1, 1), new AuxiliaryTagTask("POS", 5, 2, 1)]));
+        var error = Assert.Throws<ArgumentException>(() => ToyNer.Model(5, [new AuxiliaryTagTask("pos", 7, 1, 1), new AuxiliaryTagTask("POS", 5, 2, 1)]));
 
         Assert.Contains("2 auxiliary tasks are named 'pos'", error.Message);
     }
 
-    private static TokenExitNetwork Model(IReadOnlyList<AuxiliaryTagTask>? tasks)
-    {
-        EncoderConfig config = EncoderPresets.Get("tiny-bert") with { NumHiddenLayers = 4, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
-        var model = new TokenExitNetwork(EncoderNetwork.Create(config, seed: 5), ToyNer.Tags.Length, dropoutProbability: 0, seed: 5, auxiliaryTasks: tasks);
-        model.eval();
-        return model;
-    }
 
     private static TokenBatch Batch() =>
         TokenBatch.Collate(ToyNer.Examples(3, seed: 9).Select(e => e.Input).ToArray(), ToyNer.PadId, CPU);

@@ -1,4 +1,3 @@
-using EarlyExit.Checkpoints;
 using EarlyExit.Modeling;
 using EarlyExit.Tokenization;
 using EarlyExit.Training;
@@ -17,7 +16,7 @@ public class AuxiliaryTrainingTests
     public void Train_EntityTypeAtLayerOne_LearnsItThere()
     {
         var task = new AuxiliaryTagTask("entity", 4, Layer: 1, Weight: 1);
-        using TokenExitNetwork model = Model(task);
+        using TokenExitNetwork model = ToyNer.Model(1, [task]);
         List<TokenExample> test = WithEntities(ToyNer.Examples(60, seed: 42));
         double before = Accuracy(model, test);
 
@@ -44,7 +43,7 @@ public class AuxiliaryTrainingTests
     [Fact]
     public void Train_ExamplesWithoutTheTasksLabels_NamesTheCountAndTheTasks()
     {
-        using TokenExitNetwork model = Model(new AuxiliaryTagTask("entity", 4, Layer: 1, Weight: 1));
+        using TokenExitNetwork model = ToyNer.Model(1, [new AuxiliaryTagTask("entity", 4, Layer: 1, Weight: 1)]);
         List<TokenExample> missing = ToyNer.Examples(4, seed: 1);
         List<TokenExample> short_ = WithEntities(ToyNer.Examples(4, seed: 1)).Select(e => e with { AuxiliaryWordLabels = [e.AuxiliaryWordLabels![0][..^1]] }).ToList();
         List<TokenExample> outside = WithEntities(ToyNer.Examples(4, seed: 1)).Select(e => e with { AuxiliaryWordLabels = [e.AuxiliaryWordLabels![0].Select(_ => 4).ToArray()] }).ToList();
@@ -58,11 +57,6 @@ public class AuxiliaryTrainingTests
         Assert.Contains("'entity' tag outside 0..3", outOfRange.Message);
     }
 
-    private static TokenExitNetwork Model(AuxiliaryTagTask task)
-    {
-        EncoderConfig config = EncoderPresets.Get("tiny-bert") with { NumHiddenLayers = 4, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
-        return new TokenExitNetwork(EncoderNetwork.Create(config, seed: 1), ToyNer.Tags.Length, dropoutProbability: 0, seed: 1, auxiliaryTasks: [task]);
-    }
 
     private static List<TokenExample> WithEntities(List<TokenExample> examples) =>
         examples.Select(e => e with { AuxiliaryWordLabels = [e.WordLabels.Select(t => s_entityOfTag[t]).ToArray()] }).ToList();
