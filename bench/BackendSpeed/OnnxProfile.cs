@@ -1,9 +1,9 @@
 // Where the ONNX Runtime backend's full-depth time goes against the anchor (issue 13): each graph of the
 // per-layer export (embeddings, every layer, every exit) timed on its own, run after run as the backend
 // chains them, next to model.onnx (the whole model in one graph) on the same batches. Sorted batches of
-// 32 and one row at a time, under three thread settings: the backend's (no spinning), the anchor's
-// (ONNX Runtime's default: idle workers spin), and spinning while a graph runs but stopped when it
-// returns (session.force_spinning_stop). Every setting runs each layout once to warm up, then --passes
+// 32 and one row at a time, under three thread settings: no spinning, the anchor's (ONNX Runtime's
+// default: idle workers spin), and spinning while a graph runs but stopped when it returns
+// (session.force_spinning_stop), the backend's default since this profile was first run. Every setting runs each layout once to warm up, then --passes
 // times interleaved; the table gives the median pass. Run by bench/backend-speed.sh --profile-onnx.
 using System.Diagnostics;
 using System.Text;
@@ -34,7 +34,7 @@ internal static class OnnxProfile
             report.AppendLine("### Where the ONNX Runtime backend's full-depth time goes");
             report.AppendLine();
             report.AppendLine($"Each graph timed on its own over all {inputs.Length} rows (ms, median of {passes} passes; all settings interleave). " +
-                "Spinning: off is the backend's default, on is ONNX Runtime's (the anchor's), stop-after-run spins while a graph runs and stops when it returns.");
+                "Spinning: off never spins, on is ONNX Runtime's default (the anchor's), stop-after-run spins while a graph runs and stops when it returns (the backend's default).");
             report.AppendLine();
             report.AppendLine("| batch | spinning | model.onnx | embeddings | layers | exits | backend total | backend ÷ model.onnx | graph runs | per layer (ms) | per exit (ms) |");
             report.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |");

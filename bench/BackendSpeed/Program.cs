@@ -69,13 +69,6 @@ torchModel.ExportOnnx(onnxFolder);
 double exportSeconds = clock.Elapsed.TotalSeconds;
 long FolderBytes(IEnumerable<string> files) => files.Sum(f => new FileInfo(Path.Combine(onnxFolder, f)).Length);
 using var onnx = OnnxTextClassifier.Load(onnxFolder, new OnnxRuntimeOptions { IntraOpThreads = threads });
-// --compare-spinning: the backend's other thread settings side by side with its default.
-var spinning = new (string Name, OnnxRuntimeOptions Options)[]
-{
-    ("no spinning", new OnnxRuntimeOptions { IntraOpThreads = threads, AllowSpinning = false }),
-    ("spinning while a graph runs (the default, again)", new OnnxRuntimeOptions { IntraOpThreads = threads, AllowSpinning = true, StopSpinningAfterRun = true }),
-};
-var spinningVariants = args.Contains("--compare-spinning") ? spinning.Select(v => (v.Name, Classifier: OnnxTextClassifier.Load(onnxFolder, v.Options))).ToArray() : [];
 using var anchor = new InferenceSession(Path.Combine(onnxFolder, "model.onnx"), new SessionOptions { IntraOpNumThreads = threads });
 
 // Tokenization, timed apart: the median of the passes.
@@ -157,6 +150,14 @@ if (args.Contains("--cold"))
         $"{BenchSupport.Machine()}; model {modelPath}; full depth, batches of 32.{Environment.NewLine}{Environment.NewLine}{string.Join(Environment.NewLine, lines)}{Environment.NewLine}{Environment.NewLine}");
     return 0;
 }
+
+// --compare-spinning: the backend's other thread settings side by side with its default.
+var spinning = new (string Name, OnnxRuntimeOptions Options)[]
+{
+    ("no spinning", new OnnxRuntimeOptions { IntraOpThreads = threads, AllowSpinning = false }),
+    ("spinning while a graph runs (the default, again)", new OnnxRuntimeOptions { IntraOpThreads = threads, AllowSpinning = true, StopSpinningAfterRun = true }),
+};
+var spinningVariants = args.Contains("--compare-spinning") ? spinning.Select(v => (v.Name, Classifier: OnnxTextClassifier.Load(onnxFolder, v.Options))).ToArray() : [];
 
 // A layout says which rows each call gets and the batch size. Every scorer sorts a call's rows by length
 // and runs them in batches of that size: the anchor as a user of ONNX Runtime would, ours as Predict does.

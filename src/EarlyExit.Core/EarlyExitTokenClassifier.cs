@@ -13,6 +13,7 @@
 //   config.json            the encoder's Hugging Face config
 //   model.safetensors      every weight of the TokenExitNetwork under its state_dict name
 //   tokenizer files        as the backbone had them
+using System.Text.Json.Serialization;
 using EarlyExit.Checkpoints;
 using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
@@ -158,13 +159,26 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         }
 
         AuxiliaryTagTask[] tasks = auxiliary.Select(t => new AuxiliaryTagTask(t.Name, t.Tags.Length, t.Layer, t.Weight)).ToArray();
-        return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => new TokenExitNetwork(encoder, settings.Tags.Length, settings.Dropout, auxiliaryTasks: tasks),
+        return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => LoadedNetwork(encoder, settings.Tags.Length, settings.Dropout, tasks, Path.Combine(folder, Format.SettingsFile)),
             config => $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags{string.Concat(tasks.Select(t => $", '{t.Name}' after layer {t.Layer}"))})",
             (model, tokenizer, tokenizerFiles) => new EarlyExitTokenClassifier(model, tokenizer, tokenizerFiles, settings.Tags, settings.MaxSequenceLength, criterion, auxiliary.Select(a => a.Tags).ToArray()));
     }
 
+    // The network the settings describe; auxiliary tasks they describe wrongly are the file's fault, and the error names it.
+    private static TokenExitNetwork LoadedNetwork(EncoderNetwork encoder, int tags, double dropout, AuxiliaryTagTask[] tasks, string settingsPath)
+    {
+        try
+        {
+            return new TokenExitNetwork(encoder, tags, dropout, auxiliaryTasks: tasks);
+        }
+        catch (ArgumentException e) when (e.ParamName == "auxiliaryTasks")
+        {
+            throw new InvalidDataException($"'{settingsPath}' describes auxiliary tasks this model cannot have: {e.Message}", e);
+        }
+    }
+
     private sealed record SavedSettings(string Format, int FormatVersion, int MinReadableVersion, string[] Tags, int MaxSequenceLength, string ExitCriterion, double Dropout, bool EncoderHasPooler,
-        SavedAuxiliaryTask[]? AuxiliaryTasks = null)
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SavedAuxiliaryTask[]? AuxiliaryTasks = null)
         : IVersionedSettings;
 
     private sealed record SavedAuxiliaryTask(string Name, string[] Tags, int Layer, double Weight);

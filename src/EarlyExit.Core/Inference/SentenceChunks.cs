@@ -11,7 +11,7 @@ namespace EarlyExit.Inference;
 /// <summary>The labels of one sentence: a tag and an exit layer per word.</summary>
 /// <param name="Tags">The 0-based tag of every word.</param>
 /// <param name="ExitLayers">The 1-based layer every word stopped at.</param>
-/// <param name="AuxiliaryTags">Per auxiliary task of the labeller, the 0-based tag of every word; null without tasks.</param>
+/// <param name="AuxiliaryTags">Per auxiliary task of the labeller, the 0-based tag of every word; null without tasks, and in a sweep's replayed predictions (which record the off-ramps only).</param>
 public sealed record SentencePrediction(int[] Tags, int[] ExitLayers, IReadOnlyList<int[]>? AuxiliaryTags = null)
 {
     /// <summary>The deepest layer any word of the sentence reached (0 for an empty sentence).</summary>

@@ -308,6 +308,11 @@ internal static class TokenClassifierTrainer
     private static string? AuxiliaryProblem(TokenExitNetwork model, TokenExample example, string what, int index)
     {
         IReadOnlyList<AuxiliaryTagTask> tasks = model.AuxiliaryTasks;
+        if (what == "validation" && example.AuxiliaryWordLabels is null)
+        {
+            return null; // validation scores the model's own tags only
+        }
+
         int given = example.AuxiliaryWordLabels?.Count ?? 0;
         if (given != tasks.Count)
         {

@@ -58,6 +58,19 @@ public class AuxiliaryTrainingTests
     }
 
 
+    [Fact]
+    public void Train_ValidationWithoutTheTasksLabels_ScoresTheTagsAlone()
+    {
+        using TokenExitNetwork model = ToyNer.Model(1, [new AuxiliaryTagTask("entity", 4, Layer: 1, Weight: 1)]);
+        TokenTrainingOptions options = ToyNer.FastOptions();
+        options.Epochs = 1;
+        options.SelfSamplingEpochs = 0;
+
+        TrainingReport report = TokenClassifierTrainer.Train(model, WithEntities(ToyNer.Examples(16, seed: 1)), ToyNer.Examples(8, seed: 2), options, ToyNer.PadId);
+
+        Assert.NotNull(report.Epochs[0].ValidationScore);
+    }
+
     private static List<TokenExample> WithEntities(List<TokenExample> examples) =>
         examples.Select(e => e with { AuxiliaryWordLabels = [e.WordLabels.Select(t => s_entityOfTag[t]).ToArray()] }).ToList();
 
