@@ -124,26 +124,25 @@ internal sealed partial class AlbertLayerGroup : nn.Module<Tensor, AttentionMask
     public override Tensor forward(Tensor hidden, AttentionMask mask, Tensor? queryIndex)
     {
         using var scope = NewDisposeScope();
-        int last = albert_layers.Count - 1;
-        for (int i = 0; i < last; i++)
-        {
-            hidden = albert_layers[i].call(hidden, mask, null);
-        }
-
-        return albert_layers[last].call(hidden, mask, queryIndex).MoveToOuterDisposeScope();
+        return albert_layers[^1].call(AllButLast(hidden, mask), mask, queryIndex).MoveToOuterDisposeScope();
     }
 
     /// <summary>As forward, with the last inner layer's query slots at packIndex [N] (each b * Q + q) packed: -> [N, H].</summary>
     public Tensor ForwardPacked(Tensor hidden, AttentionMask mask, Tensor queryIndex, Tensor packIndex)
     {
         using var scope = NewDisposeScope();
-        int last = albert_layers.Count - 1;
-        for (int i = 0; i < last; i++)
+        return albert_layers[^1].ForwardPacked(AllButLast(hidden, mask), mask, queryIndex, packIndex).MoveToOuterDisposeScope();
+    }
+
+    // Every inner layer but the last, on all positions (in the caller's dispose scope).
+    private Tensor AllButLast(Tensor hidden, AttentionMask mask)
+    {
+        for (int i = 0; i < albert_layers.Count - 1; i++)
         {
             hidden = albert_layers[i].call(hidden, mask, null);
         }
 
-        return albert_layers[last].ForwardPacked(hidden, mask, queryIndex, packIndex).MoveToOuterDisposeScope();
+        return hidden;
     }
 }
 
@@ -173,9 +172,7 @@ internal sealed partial class AlbertLayer : nn.Module<Tensor, AttentionMask, Ten
     {
         using var scope = NewDisposeScope();
         Tensor queries = EncoderOps.SelectQueries(hidden, queryIndex); // [B, T, H] -> [B, Q, H]
-        Tensor attended = attention.call(hidden, queries, mask);
-        Tensor fed = ffn_output.call(EncoderOps.Activate(_activation, ffn.call(attended))); // [B, Q, I] -> [B, Q, H]
-        return full_layer_layer_norm.call(fed + attended).MoveToOuterDisposeScope();
+        return FeedForward(attention.call(hidden, queries, mask)).MoveToOuterDisposeScope();
     }
 
     /// <summary>hidden [B, T, H], queryIndex [B, Q], packIndex [N] -> [N, H]: the feed-forward runs on the packed slots alone.</summary>
@@ -183,10 +180,12 @@ internal sealed partial class AlbertLayer : nn.Module<Tensor, AttentionMask, Ten
     {
         using var scope = NewDisposeScope();
         Tensor queries = EncoderOps.SelectQueries(hidden, queryIndex); // [B, T, H] -> [B, Q, H]
-        Tensor attended = attention.ForwardPacked(hidden, queries, mask, packIndex); // [N, H]
-        Tensor fed = ffn_output.call(EncoderOps.Activate(_activation, ffn.call(attended))); // [N, I] -> [N, H]
-        return full_layer_layer_norm.call(fed + attended).MoveToOuterDisposeScope();
+        return FeedForward(attention.ForwardPacked(hidden, queries, mask, packIndex)).MoveToOuterDisposeScope(); // [N, H]
     }
+
+    // The feed-forward with its residual LayerNorm, position by position: [..., H] -> [..., H] (in the caller's dispose scope).
+    private Tensor FeedForward(Tensor attended) =>
+        full_layer_layer_norm.call(ffn_output.call(EncoderOps.Activate(_activation, ffn.call(attended))) + attended); // [..., I] -> [..., H]
 }
 
 /// <summary>ALBERT's attention block, projections and output in one module (transformers' AlbertAttention).</summary>
@@ -220,8 +219,7 @@ internal sealed partial class AlbertAttention : nn.Module<Tensor, Tensor, Attent
     {
         using var scope = NewDisposeScope();
         double p = training ? attention_dropout.p : 0.0;
-        Tensor context = EncoderOps.Attend(query, key, value, _heads, hidden, queries, mask, p);
-        return LayerNorm.call(queries + output_dropout.call(dense.call(context))).MoveToOuterDisposeScope();
+        return Output(EncoderOps.Attend(query, key, value, _heads, hidden, queries, mask, p), queries).MoveToOuterDisposeScope();
     }
 
     /// <summary>As forward, with the query slots at packIndex [N] (each b * Q + q) packed after attention: -> [N, H].</summary>
@@ -232,6 +230,9 @@ internal sealed partial class AlbertAttention : nn.Module<Tensor, Tensor, Attent
         long width = queries.shape[2];
         Tensor context = EncoderOps.Attend(query, key, value, _heads, hidden, queries, mask, p).reshape(-1, width).index_select(0, packIndex); // [B, Q, H] -> [N, H]
         Tensor residual = queries.reshape(-1, width).index_select(0, packIndex); // [B, Q, H] -> [N, H]
-        return LayerNorm.call(residual + output_dropout.call(dense.call(context))).MoveToOuterDisposeScope();
+        return Output(context, residual).MoveToOuterDisposeScope();
     }
+
+    // The output projection with its residual LayerNorm, position by position (in the caller's dispose scope).
+    private Tensor Output(Tensor context, Tensor residual) => LayerNorm.call(residual + output_dropout.call(dense.call(context)));
 }
