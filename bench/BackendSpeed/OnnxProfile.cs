@@ -26,7 +26,11 @@ internal static class OnnxProfile
         OnnxManifest manifest = OnnxFolder.ReadManifest(onnxFolder, OnnxFolder.Format);
         var settings = new[] { Spinning.Off, Spinning.On, Spinning.StopAfterRun };
         var graphs = settings.Select(s => OnnxGraphs.Open(onnxFolder, manifest, Options(threads, s))).ToArray();
-        var anchors = settings.Select(s => new InferenceSession(Path.Combine(onnxFolder, "model.onnx"), Anchor(threads, s))).ToArray();
+        var anchors = settings.Select(s =>
+        {
+            using SessionOptions options = Anchor(threads, s);
+            return new InferenceSession(Path.Combine(onnxFolder, "model.onnx"), options);
+        }).ToArray();
         try
         {
             TokenizedInput[] byLength = inputs.OrderBy(i => i.Length).ToArray();

@@ -70,7 +70,7 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         auxiliary ??= [];
         foreach (AuxiliaryTaskTags task in auxiliary)
         {
-            ModelFolder.CheckNames(task.Tags, $"'{task.Name}' tag");
+            CheckTaskTags(task.Name, task.Tags);
         }
 
         CheckMaxSequenceLength(backbone, maxSequenceLength, backbone.Tokenizer.SpecialTokenCount(pair: false) + 1);
@@ -155,7 +155,7 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         SavedAuxiliaryTask[] auxiliary = settings.AuxiliaryTasks ?? [];
         foreach (SavedAuxiliaryTask task in auxiliary)
         {
-            ModelFolder.CheckNames(task.Tags ?? [], $"'{task.Name}' tag");
+            CheckTaskTags(task.Name, task.Tags);
         }
 
         AuxiliaryTagTask[] tasks = auxiliary.Select(t => new AuxiliaryTagTask(t.Name, t.Tags.Length, t.Layer, t.Weight)).ToArray();
@@ -163,6 +163,9 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
             config => $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags{string.Concat(tasks.Select(t => $", '{t.Name}' after layer {t.Layer}"))})",
             (model, tokenizer, tokenizerFiles) => new EarlyExitTokenClassifier(model, tokenizer, tokenizerFiles, settings.Tags, settings.MaxSequenceLength, criterion, auxiliary.Select(a => a.Tags).ToArray()));
     }
+
+    // An auxiliary task's tag names, as the labeller's own: at least two, distinct (none read from a file count as none).
+    private static void CheckTaskTags(string name, string[]? tags) => ModelFolder.CheckNames(tags ?? [], $"'{name}' tag");
 
     // The network the settings describe; auxiliary tasks they describe wrongly are the file's fault, and the error names it.
     private static TokenExitNetwork LoadedNetwork(EncoderNetwork encoder, int tags, double dropout, AuxiliaryTagTask[] tasks, string settingsPath)

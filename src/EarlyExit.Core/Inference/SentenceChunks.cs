@@ -78,37 +78,35 @@ internal sealed class SentenceChunks
             Array.Copy(TokenlessWords.Find(chunk.Input, chunk.Count), 0, tokenless[sentence], chunk.Start, chunk.Count);
         }
 
-        int[][] tags = Stitch(chunkWordTags, tokenless, _tokenlessWordTag);
-        int[][] exits = Stitch(chunkWordExits, tokenless, tokenlessWordTag: null);
+        int[][] tags = Stitch(chunkWordTags);
+        int[][] exits = Stitch(chunkWordExits);
         int tasks = chunkAuxiliary is { Count: > 0 } ? chunkAuxiliary[0].Count : 0;
-        int[][][] auxiliary = Enumerable.Range(0, tasks).Select(t => Stitch(chunkAuxiliary!.Select(c => c[t]).ToArray(), tokenless, tokenlessWordTag: -1)).ToArray();
+        int[][][] auxiliary = Enumerable.Range(0, tasks).Select(t => Stitch(chunkAuxiliary!.Select(c => c[t]).ToArray())).ToArray();
+        for (int s = 0; s < tags.Length; s++)
+        {
+            TokenlessWords.FillTags(tags[s], tokenless[s], _tokenlessWordTag);
+            foreach (int[][] task in auxiliary)
+            {
+                TokenlessWords.FillTags(task[s], tokenless[s], outsideTag: -1); // a task has no outside tag: the nearest tokenised word's
+            }
+
+            for (int w = 0; w < exits[s].Length; w++)
+            {
+                exits[s][w] = tokenless[s][w] ? 1 : exits[s][w];
+            }
+        }
+
         return tags.Select((t, s) => new SentencePrediction(t, exits[s], chunkAuxiliary is null ? null : auxiliary.Select(a => a[s]).ToArray())).ToArray();
     }
 
-    // Each sentence's words' values from its chunks'. Words without tokens get exit layer 1 (no tokenlessWordTag),
-    // or a tag by TokenlessWords' rule.
-    private int[][] Stitch(IReadOnlyList<int[]> chunkValues, bool[][] tokenless, int? tokenlessWordTag)
+    // Each sentence's words' values, side by side from its chunks'.
+    private int[][] Stitch(IReadOnlyList<int[]> chunkValues)
     {
         var values = _sentenceLengths.Select(n => new int[n]).ToArray();
         for (int i = 0; i < _chunks.Length; i++)
         {
             var (sentence, chunk) = _chunks[i];
             Array.Copy(chunkValues[i], 0, values[sentence], chunk.Start, Math.Min(chunk.Count, chunkValues[i].Length));
-        }
-
-        for (int s = 0; s < values.Length; s++)
-        {
-            if (tokenlessWordTag is int tag)
-            {
-                TokenlessWords.FillTags(values[s], tokenless[s], tag);
-            }
-            else
-            {
-                for (int w = 0; w < values[s].Length; w++)
-                {
-                    values[s][w] = tokenless[s][w] ? 1 : values[s][w];
-                }
-            }
         }
 
         return values;

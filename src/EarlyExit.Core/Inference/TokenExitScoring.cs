@@ -113,9 +113,12 @@ internal static class TokenExitScoring
 
                     // Auxiliary heads read the tasks of this layer from every row still running, and the tasks of
                     // later layers from the rows that leave now: their states stay as they are from here on.
-                    int reached = layer + 1;
-                    ReadAuxiliary(model, active, nextHidden, Enumerable.Range(0, active.Length), task => task.Layer == reached);
-                    ReadAuxiliary(model, active, nextHidden, Enumerable.Range(0, active.Length).Where(b => active[b].ActiveCount == 0), task => task.Layer > reached);
+                    if (model.AuxiliaryTasks.Count > 0)
+                    {
+                        int reached = layer + 1;
+                        ReadAuxiliary(model, active, nextHidden, Enumerable.Range(0, active.Length), task => task.Layer == reached);
+                        ReadAuxiliary(model, active, nextHidden, Enumerable.Range(0, active.Length).Where(b => active[b].ActiveCount == 0), task => task.Layer > reached);
+                    }
                     remaining = active.Where(r => r.ActiveCount > 0).ToArray();
                     if (remaining.Length == 0)
                     {

@@ -279,7 +279,8 @@ internal static class TokenClassifierTrainer
             problems.Add("The training data has no sentences.");
         }
 
-        foreach (var (examples, what) in new[] { (training, "training"), (validation ?? [], "validation") })
+        // Validation scores the model's own tags only, so its sentences may come without auxiliary labels.
+        foreach (var (examples, what, auxiliaryRequired) in new[] { (training, "training", true), (validation ?? [], "validation", false) })
         {
             for (int i = 0; i < examples.Count; i++)
             {
@@ -290,7 +291,7 @@ internal static class TokenClassifierTrainer
                     break;
                 }
 
-                string? auxiliary = AuxiliaryProblem(model, examples[i], what, i);
+                string? auxiliary = auxiliaryRequired || examples[i].AuxiliaryWordLabels is not null ? AuxiliaryProblem(model, examples[i], what, i) : null;
                 if (auxiliary is not null)
                 {
                     problems.Add(auxiliary);
@@ -308,11 +309,6 @@ internal static class TokenClassifierTrainer
     private static string? AuxiliaryProblem(TokenExitNetwork model, TokenExample example, string what, int index)
     {
         IReadOnlyList<AuxiliaryTagTask> tasks = model.AuxiliaryTasks;
-        if (what == "validation" && example.AuxiliaryWordLabels is null)
-        {
-            return null; // validation scores the model's own tags only
-        }
-
         int given = example.AuxiliaryWordLabels?.Count ?? 0;
         if (given != tasks.Count)
         {
