@@ -1,5 +1,6 @@
 // The token-level transformer's mapper: the words column (a vector of strings, or one string split on
-// whitespace) to PredictedLabel (a key per word), TokenExitLayers and ExitLayer. Batched scoring, the
+// whitespace) to PredictedLabel (a key per word), TokenExitLayers, ExitLayer and each auxiliary task's
+// predicted tags (a key per word). Batched scoring, the
 // lazy view and single-row rows come from Scoring/BatchScoring.cs; each chunk goes to the transformer's
 // backend (Core's EarlyExitTokenClassifier.Predict, or OnnxTokenClassifier.Predict on ONNX Runtime: chunks
 // of whole words, halt-and-copy) with the transformer's criterion and batch size.
@@ -32,19 +33,32 @@ internal sealed class TokenEarlyExitNerMapper : BatchScoringMapper<string[], Sen
 
     public override Delegate OutputGetter(DataViewSchema.Column column, Func<SentencePrediction> current) => (column.Index - InputSchema.Count) switch
     {
-        0 => (ValueGetter<VBuffer<uint>>)((ref VBuffer<uint> value) => VectorValues.Write(current().Tags.Select(KeyIndex.ToKey).ToArray(), ref value)),
+        0 => Keys(() => current().Tags),
         1 => (ValueGetter<VBuffer<int>>)((ref VBuffer<int> value) => VectorValues.Write(current().ExitLayers, ref value)),
         2 => (ValueGetter<int>)((ref int value) => value = current().ExitLayer),
+        int output and > 2 when output - 3 < _parent.TaskTags.Count => Keys(() => current().AuxiliaryTags![output - 3]),
         _ => throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' is not an output of the token-exit NER transformer."),
     };
 
+    private static ValueGetter<VBuffer<uint>> Keys(Func<int[]> tags) =>
+        (ref VBuffer<uint> value) => VectorValues.Write(tags().Select(KeyIndex.ToKey).ToArray(), ref value);
+
     private static void AddOutputs(DataViewSchema.Builder builder, TokenEarlyExitNerTransformer parent)
     {
-        var keyValues = new DataViewSchema.Annotations.Builder();
-        parent.Tags.AddKeyValues(keyValues);
-        builder.AddColumn(parent.Columns.PredictedLabel, new VectorDataViewType(new KeyDataViewType(typeof(uint), parent.Tags.Values.Count)), keyValues.ToAnnotations());
+        AddTags(builder, parent.Columns.PredictedLabel, parent.Tags);
         builder.AddColumn(parent.Columns.TokenExitLayers, new VectorDataViewType(NumberDataViewType.Int32));
         builder.AddColumn(parent.Columns.ExitLayer, NumberDataViewType.Int32);
+        for (int task = 0; task < parent.TaskTags.Count; task++)
+        {
+            AddTags(builder, parent.Columns.AuxiliaryPredictedLabels![task], parent.TaskTags[task]);
+        }
+    }
+
+    private static void AddTags(DataViewSchema.Builder builder, string name, LabelKeyValues tags)
+    {
+        var keyValues = new DataViewSchema.Annotations.Builder();
+        tags.AddKeyValues(keyValues);
+        builder.AddColumn(name, new VectorDataViewType(new KeyDataViewType(typeof(uint), tags.Values.Count)), keyValues.ToAnnotations());
     }
 }
 

@@ -38,8 +38,17 @@ public sealed partial class TokenEarlyExitNerTrainer
         /// <value>The default value is <c>tokee:0.3:5</c>.</value>
         public TokenExitCriterion ExitCriterion { get; set; } = TokenExitCriterion.Tokee(TokenExitDefaults.TokeeThreshold);
 
+        /// <summary>
+        /// Auxiliary tag tasks learnt beside the label, each from its own tag column by a head after its
+        /// layer (hierarchical multi-task learning: e.g. part of speech after layer 1, chunks after layer 2).
+        /// Each task's predicted tags become an output column.
+        /// </summary>
+        /// <value>The default value is empty (no auxiliary tasks).</value>
+        public IList<TokenAuxiliaryTask> AuxiliaryTasks { get; set; } = [];
+
         /// <inheritdoc />
-        internal override IEnumerable<string> OutputColumnNames() => [PredictedLabelColumnName, TokenExitLayersColumnName];
+        internal override IEnumerable<string> OutputColumnNames() =>
+            new[] { PredictedLabelColumnName, TokenExitLayersColumnName }.Concat((AuxiliaryTasks ?? []).Select(t => t?.OutputColumnName ?? ""));
 
         internal TokenTrainingOptions ToTrainingOptions() => WithFineTuning(new TokenTrainingOptions
         {
@@ -51,11 +60,44 @@ public sealed partial class TokenEarlyExitNerTrainer
 
         private protected override IEnumerable<(string Name, string Option)> InputColumns() => [(TokensColumnName, nameof(TokensColumnName))];
 
+        /// <summary>The auxiliary tasks (empty for none; the options were checked when the trainer was created).</summary>
+        internal IReadOnlyList<TokenAuxiliaryTask> Tasks => AuxiliaryTasks is null ? [] : [.. AuxiliaryTasks];
+
         private protected override IEnumerable<string> LineProblems()
         {
             if (!(Dropout is >= 0 and < 1))
             {
                 yield return $"Dropout is {Dropout}; it must be in [0, 1).";
+            }
+
+            if (AuxiliaryTasks is null)
+            {
+                yield return "AuxiliaryTasks is null; leave it empty for no auxiliary tasks.";
+                yield break;
+            }
+
+            for (int i = 0; i < AuxiliaryTasks.Count; i++)
+            {
+                if (AuxiliaryTasks[i] is not TokenAuxiliaryTask task)
+                {
+                    yield return $"AuxiliaryTasks[{i}] is null.";
+                    continue;
+                }
+
+                foreach (string problem in task.Problems(i, LabelColumnName))
+                {
+                    yield return problem;
+                }
+            }
+
+            foreach (string column in AuxiliaryTasks.OfType<TokenAuxiliaryTask>().Select(t => t.LabelColumnName).GroupBy(c => c).Where(g => g.Count() > 1).Select(g => g.Key))
+            {
+                yield return $"Two auxiliary tasks read column '{column}'; give each task its own tag column.";
+            }
+
+            foreach (string output in OutputColumnNames().Append(ExitLayerColumnName).Where(c => !string.IsNullOrWhiteSpace(c)).GroupBy(c => c).Where(g => g.Count() > 1).Select(g => g.Key))
+            {
+                yield return $"Two output columns are named '{output}'; give each output (predicted tags, exit layers, each auxiliary task's predictions) its own name.";
             }
         }
     }

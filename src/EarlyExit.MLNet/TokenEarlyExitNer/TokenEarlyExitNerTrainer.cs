@@ -1,7 +1,7 @@
 // The ML.NET trainer of token-level early-exit sequence labellers (Li et al., ACL 2021).
 //
-// Fit: check the schema (before anything expensive) -> read the words and tag keys of every row
-// (lengths must agree) -> load the backbone -> build the off-ramps -> split long sentences into chunks
+// Fit: check the schema (before anything expensive) -> read the words, tag keys and auxiliary task keys
+// of every row (lengths must agree) -> load the backbone -> build the off-ramps -> split long sentences into chunks
 // of whole words -> train (joint epochs, then self-sampling; Core's TokenClassifierTrainer) with
 // entity-level F1 (conlleval's rules) on validation -> TokenEarlyExitNerTransformer.
 using EarlyExit.MLNet.Interop;
@@ -28,6 +28,8 @@ namespace EarlyExit.MLNet.TokenEarlyExitNer;
 /// <item><term>PredictedLabel (output)</term><description>Vector of Key&lt;UInt32&gt;, one tag per word, with the label's key values.</description></item>
 /// <item><term>TokenExitLayers (output)</term><description>Vector of Int32, each word's 1-based exit layer.</description></item>
 /// <item><term>ExitLayer (output)</term><description>Int32, the deepest layer any word of the row reached.</description></item>
+/// <item><term>Each auxiliary task's label (input)</term><description>Vector of Key&lt;UInt32&gt;, one task tag per word (<see cref="TokenAuxiliaryTask.LabelColumnName"/>); needed in training data, optional in validation data.</description></item>
+/// <item><term>Each auxiliary task's prediction (output)</term><description>Vector of Key&lt;UInt32&gt;, the task's tag of each word, with the task label's key values (<see cref="TokenAuxiliaryTask.PredictedLabelColumnName"/>).</description></item>
 /// </list>
 /// </remarks>
 public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEarlyExitNerTrainer.Options, TokenEarlyExitNerTransformer>
@@ -45,31 +47,25 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
     public override TokenEarlyExitNerTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(trainData);
-        var (tokens, label, tagCount) = CheckColumns(trainData.Schema, "training data");
-        if (validationData is not null)
-        {
-            CheckColumns(validationData.Schema, "validation data");
-        }
-
-        LabelKeyValues tags = LabelKeyValues.FromColumn(label, tagCount);
-        if (tagCount < 2)
-        {
-            throw new ArgumentException($"Column '{TrainerOptions.LabelColumnName}' has only {tagCount} tag value(s) ({string.Join(", ", tags.Values)}); a sequence labeller needs at least two.");
-        }
-
+        IReadOnlyList<TokenAuxiliaryTask> tasks = TrainerOptions.Tasks;
+        TagColumns train = CheckColumns(trainData.Schema, "training data", tasksRequired: true);
+        TagColumns? valid = validationData is null ? null : CheckColumns(validationData.Schema, "validation data", tasksRequired: false);
+        LabelKeyValues tags = TagValues(train.Label, TrainerOptions.LabelColumnName);
+        LabelKeyValues[] taskTags = train.Tasks.Select((column, t) => TagValues(column!.Value, tasks[t].LabelColumnName)).ToArray();
         TrainerFitting.RequireValidationSource(TrainerOptions, validationData);
 
         using IChannel ch = Host.Start("Training");
-        List<Sentence> sentences = ReadSentences(trainData, tokens, label, ch, "training");
-        List<Sentence>? validationSentences = validationData is null ? null
-            : ReadSentences(validationData, validationData.Schema[TrainerOptions.TokensColumnName], validationData.Schema[TrainerOptions.LabelColumnName], ch, "validation");
+        List<Sentence> sentences = ReadSentences(trainData, train, ch, "training");
+        List<Sentence>? validationSentences = validationData is null ? null : ReadSentences(validationData, valid!, ch, "validation");
         if (validationSentences is null && TrainerOptions.ValidationFraction > 0)
         {
             (sentences, validationSentences) = TrainerFitting.Split(sentences, TrainerOptions.ValidationFraction, TrainerOptions.Seed, "sentences");
         }
 
         using PretrainedEncoder backbone = TrainerFitting.LoadBackbone(TrainerOptions, ch);
-        var classifier = EarlyExitTokenClassifier.Create(backbone, tags.Values, TrainerOptions.MaxSequenceLength, TrainerOptions.ExitCriterion, TrainerOptions.Dropout, TrainerOptions.Seed);
+        CheckTaskLayers(tasks, backbone.Encoder.NumLayers);
+        var classifier = EarlyExitTokenClassifier.Create(backbone, tags.Values, TrainerOptions.MaxSequenceLength, TrainerOptions.ExitCriterion, TrainerOptions.Dropout, TrainerOptions.Seed,
+            tasks.Select((t, i) => new AuxiliaryTaskTags(t.LabelColumnName, taskTags[i].Values.ToArray(), t.Layer, t.Weight)).ToArray());
         return TrainerFitting.TrainAndWrap(classifier, ch, () =>
         {
             List<TokenExample> training = Examples(classifier, sentences);
@@ -86,84 +82,138 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
         },
         report =>
         {
-            var columns = new TokenEarlyExitNerColumns(TrainerOptions.TokensColumnName, TrainerOptions.PredictedLabelColumnName, TrainerOptions.TokenExitLayersColumnName, TrainerOptions.ExitLayerColumnName, TrainerOptions.BatchSize);
-            return new TokenEarlyExitNerTransformer(Env, new SharedModel<EarlyExitTokenClassifier>(classifier), columns, tags, TrainerOptions.ExitCriterion, report);
+            var columns = new TokenEarlyExitNerColumns(TrainerOptions.TokensColumnName, TrainerOptions.PredictedLabelColumnName, TrainerOptions.TokenExitLayersColumnName, TrainerOptions.ExitLayerColumnName, TrainerOptions.BatchSize,
+                tasks.Count == 0 ? null : tasks.Select(t => t.OutputColumnName).ToArray());
+            return new TokenEarlyExitNerTransformer(Env, new SharedModel<EarlyExitTokenClassifier>(classifier), columns, tags, TrainerOptions.ExitCriterion, report, taskTags);
         });
     }
 
-    /// <summary>The input schema plus PredictedLabel (vector of keys), TokenExitLayers (vector of Int32) and ExitLayer (Int32).</summary>
+    /// <summary>The input schema plus PredictedLabel (vector of keys), TokenExitLayers (vector of Int32), ExitLayer (Int32) and each auxiliary task's predicted tags (vector of keys).</summary>
     public override SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SchemaShape.Column label = InputColumns.RequireShape(inputSchema, TrainerOptions.LabelColumnName, "LabelColumnName");
-        if (!label.IsKey || label.Kind == SchemaShape.Column.VectorKind.Scalar)
-        {
-            throw LabelNotKeyVector(label.ItemType?.ToString());
-        }
-
         SchemaShape.Column words = InputColumns.RequireShape(inputSchema, TrainerOptions.TokensColumnName, "TokensColumnName");
         if (words.ItemType is not TextDataViewType)
         {
             throw new ArgumentOutOfRangeException("TokensColumnName", $"Column '{TrainerOptions.TokensColumnName}' must hold the words as a vector of strings or one string, found {words.ItemType}.");
         }
 
-        SchemaShape.Column keyValues = label.Annotations.FirstOrDefault(a => a.Name == OutputSchemaShapes.Kinds.KeyValues);
-        var predicted = MLNetInternals.CreateColumn(TrainerOptions.PredictedLabelColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.UInt32, isKey: true,
-            keyValues.Name is null ? null : new SchemaShape([keyValues]));
-        var outputs = new[]
+        var outputs = new List<SchemaShape.Column>
         {
-            predicted,
+            PredictedTags(inputSchema, TrainerOptions.LabelColumnName, "LabelColumnName", TrainerOptions.PredictedLabelColumnName),
             MLNetInternals.CreateColumn(TrainerOptions.TokenExitLayersColumnName, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Int32),
             OutputSchemaShapes.Int32Scalar(TrainerOptions.ExitLayerColumnName),
         };
+        outputs.AddRange(TrainerOptions.Tasks.Select((t, i) => PredictedTags(inputSchema, t.LabelColumnName, $"AuxiliaryTasks[{i}].LabelColumnName", t.OutputColumnName)));
         var names = outputs.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         return new SchemaShape(inputSchema.Where(c => !names.Contains(c.Name)).Concat(outputs));
     }
 
-    private (DataViewSchema.Column Tokens, DataViewSchema.Column Label, int TagCount) CheckColumns(DataViewSchema schema, string what)
+    /// <summary>The output shape of predicted tags read from the key-vector column <paramref name="input"/>: a vector of keys with its key values.</summary>
+    private static SchemaShape.Column PredictedTags(SchemaShape inputSchema, string input, string option, string output)
+    {
+        SchemaShape.Column label = InputColumns.RequireShape(inputSchema, input, option);
+        if (!label.IsKey || label.Kind == SchemaShape.Column.VectorKind.Scalar)
+        {
+            throw KeyVectorExpected(input, option, label.ItemType?.ToString());
+        }
+
+        SchemaShape.Column keyValues = label.Annotations.FirstOrDefault(a => a.Name == OutputSchemaShapes.Kinds.KeyValues);
+        return MLNetInternals.CreateColumn(output, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.UInt32, isKey: true,
+            keyValues.Name is null ? null : new SchemaShape([keyValues]));
+    }
+
+    private TagColumns CheckColumns(DataViewSchema schema, string what, bool tasksRequired)
     {
         DataViewSchema.Column tokens = WordColumns.Require(schema, TrainerOptions.TokensColumnName, "TokensColumnName", what);
         DataViewSchema.Column label = InputColumns.Require(schema, TrainerOptions.LabelColumnName, "LabelColumnName", what);
-        if (label.Type is not VectorDataViewType { ItemType: KeyDataViewType key } || key.RawType != typeof(uint))
+        RequireKeyVector(label.Type, TrainerOptions.LabelColumnName, "LabelColumnName");
+        var tasks = new DataViewSchema.Column?[TrainerOptions.Tasks.Count];
+        for (int t = 0; t < tasks.Length; t++)
         {
-            throw LabelNotKeyVector(label.Type.ToString());
+            string name = TrainerOptions.Tasks[t].LabelColumnName;
+            string option = $"AuxiliaryTasks[{t}].LabelColumnName";
+            tasks[t] = tasksRequired ? InputColumns.Require(schema, name, option, what) : schema.GetColumnOrNull(name);
+            if (tasks[t] is { } column)
+            {
+                RequireKeyVector(column.Type, name, option);
+            }
         }
 
-        return (tokens, label, (int)key.Count);
+        return new TagColumns(tokens, label, tasks);
     }
 
-    private ArgumentOutOfRangeException LabelNotKeyVector(string? found) => new(
-        "LabelColumnName",
-        $"Column '{TrainerOptions.LabelColumnName}' must be a vector of Key<UInt32> (one tag per word), found {found}; add mlContext.Transforms.Conversion.MapValueToKey(\"{TrainerOptions.LabelColumnName}\") over the vector of tag strings before the trainer.");
+    private static LabelKeyValues TagValues(DataViewSchema.Column column, string name)
+    {
+        int count = (int)((KeyDataViewType)((VectorDataViewType)column.Type).ItemType).Count;
+        LabelKeyValues tags = LabelKeyValues.FromColumn(column, count);
+        if (count < 2)
+        {
+            throw new ArgumentException($"Column '{name}' has only {count} tag value(s) ({string.Join(", ", tags.Values)}); a sequence labeller needs at least two.");
+        }
 
-    private List<Sentence> ReadSentences(IDataView data, DataViewSchema.Column tokens, DataViewSchema.Column label, IChannel ch, string what)
+        return tags;
+    }
+
+    private static void CheckTaskLayers(IReadOnlyList<TokenAuxiliaryTask> tasks, int layers)
+    {
+        string[] problems = tasks.Select((t, i) => (t, i)).Where(x => x.t.Layer > layers)
+            .Select(x => $"AuxiliaryTasks[{x.i}] ('{x.t.LabelColumnName}') has Layer {x.t.Layer}, but the backbone has {layers} layers; use 1 to {layers}.").ToArray();
+        if (problems.Length > 0)
+        {
+            throw new ArgumentOutOfRangeException("AuxiliaryTasks", string.Join(" ", problems));
+        }
+    }
+
+    private static void RequireKeyVector(DataViewType type, string name, string option)
+    {
+        if (type is not VectorDataViewType { ItemType: KeyDataViewType key } || key.RawType != typeof(uint))
+        {
+            throw KeyVectorExpected(name, option, type.ToString());
+        }
+    }
+
+    private static ArgumentOutOfRangeException KeyVectorExpected(string name, string option, string? found) => new(
+        option,
+        $"Column '{name}' ({option}) must be a vector of Key<UInt32> (one tag per word), found {found}; add mlContext.Transforms.Conversion.MapValueToKey(\"{name}\") over the vector of tag strings before the trainer.");
+
+    private List<Sentence> ReadSentences(IDataView data, TagColumns columns, IChannel ch, string what)
     {
         var sentences = new List<Sentence>();
         long empty = 0;
         long missingLabels = 0;
         string? firstMissing = null;
-        using DataViewRowCursor cursor = data.GetRowCursor([tokens, label]);
-        Func<string[]> readWords = WordColumns.Reader(cursor, tokens);
-        ValueGetter<VBuffer<uint>> getTags = cursor.GetGetter<VBuffer<uint>>(label);
-        VBuffer<uint> keys = default;
+        DataViewSchema.Column[] tagColumns = [columns.Label, .. columns.Tasks.OfType<DataViewSchema.Column>()];
+        using DataViewRowCursor cursor = data.GetRowCursor([columns.Tokens, .. tagColumns]);
+        Func<string[]> readWords = WordColumns.Reader(cursor, columns.Tokens);
+        Func<uint[]>[] readTags = tagColumns.Select(c => KeyReader(cursor, c)).ToArray();
         while (cursor.MoveNext())
         {
             string[] words = readWords();
-            getTags(ref keys);
-            uint[] values = keys.DenseValues().ToArray();
             long row = cursor.Position;
-            if (words.Length != values.Length)
+            var keys = new uint[tagColumns.Length][];
+            string? missing = null;
+            for (int c = 0; c < tagColumns.Length; c++)
             {
-                throw new ArgumentException(
-                    $"Row {row} of the {what} has {words.Length} words in '{TrainerOptions.TokensColumnName}' but {values.Length} tags in '{TrainerOptions.LabelColumnName}'; give one tag per word.");
+                keys[c] = readTags[c]();
+                if (words.Length != keys[c].Length)
+                {
+                    throw new ArgumentException(
+                        $"Row {row} of the {what} has {words.Length} words in '{TrainerOptions.TokensColumnName}' but {keys[c].Length} tags in '{tagColumns[c].Name}'; give one tag per word.");
+                }
+
+                // A missing label skips its row, as in the Palbert trainers (ML.NET's rule); here a sentence
+                // with any word whose tag (or task tag) is missing (key 0: empty, or a value the mapping does not know).
+                int at = Array.IndexOf(keys[c], 0u);
+                if (at >= 0)
+                {
+                    missing ??= $"row {row}, word {at} ('{words[at]}') of '{tagColumns[c].Name}'";
+                }
             }
 
-            // A missing label skips its row, as in the Palbert trainers (ML.NET's rule); here a sentence
-            // with any word whose tag is missing (key 0: empty, or a value the label mapping does not know).
-            int missing = Array.IndexOf(values, 0u);
-            if (missing >= 0)
+            if (missing is not null)
             {
-                firstMissing ??= $"row {row}, word {missing} ('{words[missing]}')";
+                firstMissing ??= missing;
                 missingLabels++;
                 continue;
             }
@@ -174,7 +224,8 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
                 continue;
             }
 
-            sentences.Add(new Sentence(words, values.Select(v => KeyIndex.ToIndex(v)!.Value).ToArray())); // key 0 was refused above
+            int[][] indices = keys.Select(k => k.Select(v => KeyIndex.ToIndex(v)!.Value).ToArray()).ToArray(); // key 0 was refused above
+            sentences.Add(new Sentence(words, indices[0], columns.Tasks.All(t => t is not null) && indices.Length > 1 ? indices[1..] : null));
         }
 
         if (empty > 0)
@@ -185,7 +236,7 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
         if (missingLabels > 0)
         {
             ch.Warning(MessageSensitivity.None,
-                $"Skipped {missingLabels} {what} sentence(s) with a missing tag (key 0: an empty tag, or a value the label mapping does not know), the first at {firstMissing}.");
+                $"Skipped {missingLabels} {what} sentence(s) with a missing tag (key 0: an empty tag, or a value the tag mapping does not know), the first at {firstMissing}.");
         }
 
         if (sentences.Count == 0)
@@ -196,11 +247,30 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
         return sentences;
     }
 
+    private static Func<uint[]> KeyReader(DataViewRow row, DataViewSchema.Column column)
+    {
+        ValueGetter<VBuffer<uint>> getter = row.GetGetter<VBuffer<uint>>(column);
+        VBuffer<uint> keys = default;
+        return () =>
+        {
+            getter(ref keys);
+            return keys.DenseValues().ToArray();
+        };
+    }
+
     private static List<TokenExample> Examples(EarlyExitTokenClassifier classifier, List<Sentence> sentences) =>
-        sentences.SelectMany(s => classifier.Encode(s.Words).Select(c => new TokenExample(c.Input, s.Tags[c.Start..(c.Start + c.Count)]))).ToList();
+        sentences.SelectMany(s => classifier.Encode(s.Words).Select(c =>
+        {
+            Range words = c.Start..(c.Start + c.Count);
+            return new TokenExample(c.Input, s.Tags[words], s.Tasks?.Select(t => t[words]).ToArray());
+        })).ToList();
 
     private static string[][] Names(IReadOnlyList<int[]> sentences, LabelKeyValues tags) =>
         sentences.Select(s => s.Select(t => tags.Values[t]).ToArray()).ToArray();
 
-    private sealed record Sentence(string[] Words, int[] Tags);
+    /// <summary>A row's words, its tags and each auxiliary task's tags (null when the data has no task columns: validation only).</summary>
+    private sealed record Sentence(string[] Words, int[] Tags, int[][]? Tasks);
+
+    /// <summary>The columns the trainer reads: words, tags, and each auxiliary task's tags (null where validation data lacks one).</summary>
+    private sealed record TagColumns(DataViewSchema.Column Tokens, DataViewSchema.Column Label, DataViewSchema.Column?[] Tasks);
 }

@@ -19,7 +19,8 @@ namespace EarlyExit.MLNet.TokenEarlyExitNer;
 /// <param name="TokenExitLayers">Each word's exit layer (vector of Int32).</param>
 /// <param name="ExitLayer">The deepest exit layer of the row (Int32).</param>
 /// <param name="BatchSize">Sentences (chunks) scored together.</param>
-public sealed record TokenEarlyExitNerColumns(string Tokens, string PredictedLabel, string TokenExitLayers, string ExitLayer, int BatchSize);
+/// <param name="AuxiliaryPredictedLabels">The predicted tags of each auxiliary task (vector of keys), in the order of the labeller's tasks; null for none.</param>
+public sealed record TokenEarlyExitNerColumns(string Tokens, string PredictedLabel, string TokenExitLayers, string ExitLayer, int BatchSize, IReadOnlyList<string>? AuxiliaryPredictedLabels = null);
 
 /// <summary>
 /// A fitted token-level early-exit sequence labeller (SENTEE / TOKEE with halt-and-copy) as an ML.NET
@@ -28,6 +29,7 @@ public sealed record TokenEarlyExitNerColumns(string Tokens, string PredictedLab
 /// <item><term>PredictedLabel</term><description>Vector of Key&lt;UInt32&gt;, one tag per word, with the label's key values.</description></item>
 /// <item><term>TokenExitLayers</term><description>Vector of Int32: the 1-based layer each word stopped at.</description></item>
 /// <item><term>ExitLayer</term><description>Int32: the deepest layer any word of the row reached.</description></item>
+/// <item><term>Each auxiliary task's output</term><description>Vector of Key&lt;UInt32&gt;: the task's tag of each word, read at the task's layer, with the task label's key values.</description></item>
 /// </list>
 /// A sentence longer than the model's maximum length is labelled in chunks of whole words. Change the
 /// criterion (mode, threshold, window) with <c>WithExitCriterion</c>, without retraining.
@@ -40,20 +42,25 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
 
     // *** Binary format ***
     // Model.key body: string  settings JSON (SavedSettings: columns, tag key values, exit criterion, classifier file
-    //                         names, and the scoring backend, which earlier writers left out: TorchSharp)
+    //                         names, the scoring backend, which earlier writers left out: TorchSharp, and the
+    //                         auxiliary tasks' key values, absent without tasks)
     // entries:        labeller/<file>  each file of EarlyExitTokenClassifier.Save
     // Version 0x00010001: the first.
-    private static readonly ModelFormat s_format = new("EETOKNER", versionWritten: 0x00010001, versionReadable: 0x00010001,
+    // Version 0x00010002: auxiliary tasks (Columns.AuxiliaryPredictedLabels and AuxiliaryTags). Version-1
+    //                     readers can read a model without tasks; one with tasks they refuse through the
+    //                     labeller's own format version (token-classifier.json MinReadableVersion 2).
+    private static readonly ModelFormat s_format = new("EETOKNER", versionWritten: 0x00010002, versionReadable: 0x00010001,
         minVersionReadable: 0x00010001, LoaderSignature);
 
     private const string ClassifierFolder = "labeller";
 
     internal TokenEarlyExitNerTransformer(IHostEnvironment env, SharedModel<EarlyExitTokenClassifier> classifier, TokenEarlyExitNerColumns columns, LabelKeyValues tags, TokenExitCriterion criterion, TrainingReport? report,
-        SharedModel<OnnxClassifier<TokenExitCriterion>>? onnx = null)
-        : base(env, nameof(TokenEarlyExitNerTransformer), classifier, onnx, tags, criterion, columns.BatchSize, report)
+        IReadOnlyList<LabelKeyValues> taskTags, SharedModel<OnnxClassifier<TokenExitCriterion>>? onnx = null)
+        : base(env, nameof(TokenEarlyExitNerTransformer), CheckTasks(classifier, columns, taskTags), onnx, tags, criterion, columns.BatchSize, report)
     {
         Columns = columns;
         Tags = tags;
+        TaskTags = taskTags;
     }
 
     static ModelFormat IModelPersistable<TokenEarlyExitNerTransformer>.Format => s_format;
@@ -63,6 +70,9 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
 
     /// <summary>The tags' key values.</summary>
     internal LabelKeyValues Tags { get; }
+
+    /// <summary>Each auxiliary task's key values, in the order of the labeller's tasks (empty for none).</summary>
+    internal IReadOnlyList<LabelKeyValues> TaskTags { get; }
 
     /// <summary>
     /// Sweeps token exit criteria on labelled sentences: one full-depth pass records every layer's
@@ -86,21 +96,32 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
 
     void IModelPersistable<TokenEarlyExitNerTransformer>.SaveModel(ModelWriter writer)
     {
-        WriteModel(writer, ClassifierFolder, files => new SavedSettings(Columns, Tags.TypeName, Tags.Values.ToArray(), Tags.HasAnnotation, ExitCriterion.Name, files, Backend));
+        WriteModel(writer, ClassifierFolder, files => new SavedSettings(Columns, Tags.TypeName, Tags.Values.ToArray(), Tags.HasAnnotation, ExitCriterion.Name, files, Backend,
+            TaskTags.Count == 0 ? null : TaskTags.Select(t => new SavedKeyValues(t.TypeName, t.Values.ToArray(), t.HasAnnotation)).ToArray()));
     }
 
     /// <summary>Reads a transformer written by SaveModel; the model runs on <c>$EARLYEXIT_DEVICE</c> (default auto).</summary>
     static TokenEarlyExitNerTransformer IModelPersistable<TokenEarlyExitNerTransformer>.LoadModel(IHostEnvironment env, ModelReader reader) =>
         ReadModel<SavedSettings>(reader, ClassifierFolder, "token-exit NER transformer", settings => settings.Files, settings => settings.Backend, EarlyExitTokenClassifier.Load,
             (settings, classifier) => new TokenEarlyExitNerTransformer(env, classifier, settings.Columns,
-                LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated), TokenExitCriterion.Parse(settings.ExitCriterion), report: null));
+                LabelKeyValues.FromSaved(settings.TagType, settings.Tags, settings.TagsAnnotated), TokenExitCriterion.Parse(settings.ExitCriterion), report: null,
+                (settings.AuxiliaryTags ?? []).Select(t => LabelKeyValues.FromSaved(t.TagType, t.Tags, t.TagsAnnotated)).ToArray()));
 
     /// <summary>Labels sentences on this transformer's backend.</summary>
     internal SentencePrediction[] Predict(IReadOnlyList<IReadOnlyList<string>> sentences, TokenExitCriterion criterion, int batchSize) =>
         Onnx is OnnxTokenClassifier onnx ? onnx.Predict(sentences, criterion, batchSize) : Classifier.Predict(sentences, criterion, batchSize);
 
+    /// <summary>Returns <paramref name="classifier"/> when the columns and key values match its auxiliary tasks (checked before the base takes it).</summary>
+    private static SharedModel<EarlyExitTokenClassifier> CheckTasks(SharedModel<EarlyExitTokenClassifier> classifier, TokenEarlyExitNerColumns columns, IReadOnlyList<LabelKeyValues> taskTags)
+    {
+        int tasks = classifier.Model.AuxiliaryTasks.Count;
+        int outputs = columns.AuxiliaryPredictedLabels?.Count ?? 0;
+        return outputs == tasks && taskTags.Count == tasks ? classifier : throw new InvalidDataException(
+            $"The labeller has {tasks} auxiliary task(s) but the transformer names {outputs} output column(s) and {taskTags.Count} tag set(s) for them; the model file is inconsistent, train it again.");
+    }
+
     private protected override TokenEarlyExitNerTransformer With(SharedModel<EarlyExitTokenClassifier> classifier, SharedModel<OnnxClassifier<TokenExitCriterion>>? onnx, TokenExitCriterion criterion, int batchSize) =>
-        new(Host, classifier, Columns with { BatchSize = batchSize }, Tags, criterion, TrainingReport, onnx);
+        new(Host, classifier, Columns with { BatchSize = batchSize }, Tags, criterion, TrainingReport, TaskTags, onnx);
 
     private protected override OnnxClassifier<TokenExitCriterion> CreateOnnx(EarlyExitTokenClassifier classifier, OnnxRuntimeOptions? options) => OnnxTokenClassifier.FromClassifier(classifier, options);
 
@@ -111,5 +132,8 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
     private protected override void SaveTo(ModelSaveContext ctx) => ModelPersistence.Save(this, ctx);
 
     private sealed record SavedSettings(TokenEarlyExitNerColumns Columns, string TagType, string[] Tags, bool TagsAnnotated, string ExitCriterion, string[] Files,
-        [property: JsonConverter(typeof(JsonStringEnumConverter<ScoringBackend>))] ScoringBackend Backend = ScoringBackend.TorchSharp);
+        [property: JsonConverter(typeof(JsonStringEnumConverter<ScoringBackend>))] ScoringBackend Backend = ScoringBackend.TorchSharp,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SavedKeyValues[]? AuxiliaryTags = null);
+
+    private sealed record SavedKeyValues(string TagType, string[] Tags, bool TagsAnnotated);
 }
