@@ -163,19 +163,39 @@ internal static class TrainingRun
         IEnumerable<TRow> train, IEnumerable<TRow>? valid, string labelColumn, string predictedLabelColumn, Func<TTransformer, TrainingReport> report)
         where TRow : class
         where TOptions : EarlyExitTrainerOptions
+        where TTransformer : class, ITransformer, IDisposable =>
+        Fit(ml, console, progress, trainer, logSource, ml.Data.LoadFromEnumerable(train), valid is null ? null : ml.Data.LoadFromEnumerable(valid),
+            [(labelColumn, predictedLabelColumn)], report);
+
+    /// <summary>
+    /// As the row overload, over views with several tag columns: the first of <paramref name="labels"/> is the label,
+    /// the others are auxiliary tag columns (input and predicted column), keyed on the training view alone: the
+    /// validation view holds the label only.
+    /// </summary>
+    public static (TransformerChain<ITransformer> Model, TTransformer Transformer, double Seconds) Fit<TOptions, TTransformer>(
+        MLContext ml, CliConsole console, TrainingProgressReporter progress, EarlyExitTrainer<TOptions, TTransformer> trainer, string logSource,
+        IDataView trainView, IDataView? validView, IReadOnlyList<(string Input, string Predicted)> labels, Func<TTransformer, TrainingReport> report)
+        where TOptions : EarlyExitTrainerOptions
         where TTransformer : class, ITransformer, IDisposable
     {
         var clock = Stopwatch.StartNew();
-        IDataView trainView = ml.Data.LoadFromEnumerable(train);
-        var toKey = ml.Transforms.Conversion.MapValueToKey(labelColumn, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(trainView);
+        var toKey = ml.Transforms.Conversion.MapValueToKey(labels[0].Input, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(trainView);
         IDataView trainKeyed = toKey.Transform(trainView);
-        IDataView? validKeyed = valid is null ? null : toKey.Transform(ml.Data.LoadFromEnumerable(valid));
+        IDataView? validKeyed = validView is null ? null : toKey.Transform(validView);
+        var stages = new List<ITransformer> { toKey };
+        if (labels.Count > 1)
+        {
+            var taskKeys = ml.Transforms.Conversion.MapValueToKey(labels.Skip(1).Select(l => new InputOutputColumnPair(l.Input)).ToArray(), keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+                .Fit(trainKeyed);
+            trainKeyed = taskKeys.Transform(trainKeyed);
+            stages.Add(taskKeys);
+        }
 
         TTransformer transformer = progress.Run(console, ml, logSource, () => trainer.Fit(trainKeyed, validKeyed));
         try
         {
-            var toValue = ml.Transforms.Conversion.MapKeyToValue(predictedLabelColumn).Fit(transformer.Transform(trainKeyed));
-            var model = new TransformerChain<ITransformer>(toKey, transformer, toValue);
+            var toValue = ml.Transforms.Conversion.MapKeyToValue(labels.Select(l => new InputOutputColumnPair(l.Predicted)).ToArray()).Fit(transformer.Transform(trainKeyed));
+            var model = new TransformerChain<ITransformer>([.. stages, transformer, toValue]);
             double seconds = clock.Elapsed.TotalSeconds;
             TrainingReport trained = report(transformer);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,

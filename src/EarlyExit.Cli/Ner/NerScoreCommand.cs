@@ -1,10 +1,12 @@
 // earlyexit ner score: a model zip + a CoNLL file -> the file's words labelled, one word per line:
 // `word exit-layer gold predicted` (conlleval reads the last two columns as gold and predicted, so any
 // conlleval checks the figures of `ner evaluate`), or `word exit-layer predicted` for a words-only file.
+// A model trained with auxiliary tasks also writes each task's predicted tag after the exit layer.
 // Sentences stay separated by blank lines; tags are in the model's scheme (gold tags converted to it).
 using System.CommandLine;
 using System.Globalization;
 using EarlyExit.Cli.Output;
+using EarlyExit.Inference;
 using EarlyExit.Sequence;
 using Microsoft.ML;
 
@@ -53,13 +55,16 @@ internal sealed class NerScoreCommand(CliConsole console)
         LabelledSentences labelled = NerScoring.Label(model.Ner, data.Words, _exit.Criterion(parse), parse.GetValue(_options.BatchSize), Terminal, "scoring", cancellationToken,
             _options.BackendOf(parse));
         string[][] predicted = NerScoring.TagNames(model.Ner, labelled);
+        EarlyExitTokenClassifier classifier = model.Ner.Classifier;
         AtomicFile.Write(outPath, temporary =>
         {
             using var conll = new ConllWriter(temporary);
             for (int s = 0; s < data.Sentences.Count; s++)
             {
-                string[] exits = labelled.Predictions[s].ExitLayers.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
-                conll.WriteSentence(gold is null ? [data.Words[s], exits, predicted[s]] : [data.Words[s], exits, gold[s], predicted[s]]);
+                SentencePrediction prediction = labelled.Predictions[s];
+                string[] exits = prediction.ExitLayers.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
+                IEnumerable<string[]> tasks = Enumerable.Range(0, classifier.AuxiliaryTasks.Count).Select(t => prediction.AuxiliaryTags![t].Select(tag => classifier.AuxiliaryTags[t][tag]).ToArray());
+                conll.WriteSentence([data.Words[s], exits, .. tasks, .. gold is null ? Array.Empty<string[]>() : [gold[s]], predicted[s]]);
             }
         }, cancellationToken);
 
@@ -69,7 +74,8 @@ internal sealed class NerScoreCommand(CliConsole console)
         Terminal.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Labelled {data.Sentences.Count:N0} sentences ({words:N0} words) of '{dataPath}' with {labelled.Criterion.Name} in {seconds:0.00} s " +
             $"({(seconds > 0 ? data.Sentences.Count / seconds : 0):0.0} sentences/s); mean word exit layer {meanExit:0.00} of {model.Ner.NumLayers}. " +
-            $"Wrote '{outPath}' ({(gold is null ? "word, exit layer, predicted" : $"word, exit layer, gold, predicted; {TagSchemes.Name(model.Scheme)} tags")})."));
+            $"Wrote '{outPath}' (word, exit layer, {string.Concat(classifier.AuxiliaryTasks.Select(t => $"{t.Name} (layer {t.Layer}), "))}" +
+            $"{(gold is null ? "predicted" : $"gold, predicted; {TagSchemes.Name(model.Scheme)} tags")})."));
         return ExitCodes.Success;
     }
 

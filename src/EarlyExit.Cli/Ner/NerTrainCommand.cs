@@ -48,6 +48,7 @@ internal sealed class NerTrainCommand(CliConsole console)
         $"Epochs of self-sampling after them (stage 2: random, full and the model's own TOKEE halting, with copied states). Default: {s_defaults.SelfSamplingEpochs}.", 0);
     private readonly Option<double?> _dropout = new("--dropout") { Description = $"Dropout before the token classifiers, in [0, 1). Default: {CommonOptions.Invariant(s_defaults.Dropout)}.", HelpName = "X" };
     private readonly Option<int?> _maxTrainSentences = CommonOptions.Integer("--max-train-sentences", "Train on at most N sentences drawn at random (seeded by --seed), for quick runs.", 1);
+    private readonly Option<NerAuxiliaryTask[]> _auxiliaryTasks = NerAuxiliaryTask.Option();
 
     protected override void AddOptions(Command command)
     {
@@ -57,6 +58,7 @@ internal sealed class NerTrainCommand(CliConsole console)
         _training.AddBackbone(command);
         _exit.AddTo(command);
         _training.AddTraining(command, _selfSamplingEpochs, _dropout, _maxTrainSentences);
+        command.Add(_auxiliaryTasks);
     }
 
     protected override int Run(ParseResult parse, CancellationToken cancellationToken)
@@ -70,7 +72,9 @@ internal sealed class NerTrainCommand(CliConsole console)
 
         var ml = new MLContext(seed);
         var progress = new TrainingProgressReporter();
+        NerAuxiliaryTask[] tasks = parse.GetValue(_auxiliaryTasks) ?? [];
         TokenEarlyExitNerTrainer.Options options = Options(parse, progress, cancellationToken);
+        options.AuxiliaryTasks = tasks.Select(t => t.ToOptions()).ToList();
         TokenEarlyExitNerTrainer trainer = TrainingRun.CreateTrainer(() => ml.MulticlassClassification.Trainers.TokenEarlyExitNer(options));
         TrainingRun.CheckOutputs(outPath, metricsPath, trainPath, validPath);
 
@@ -102,8 +106,14 @@ internal sealed class NerTrainCommand(CliConsole console)
             $"{(valid is null ? "" : $", validating on {valid.Sentences.Count:N0} sentences of '{validPath}'")}; " +
             $"{TagSchemes.Name(train.Scheme!.Value)} tags{(train.Scheme == scheme ? "" : $" converted to {TagSchemes.Name(scheme)}")}: {string.Join(", ", tags)}."));
 
+        if (tasks.Length > 0)
+        {
+            Terminal.WriteLine($"Auxiliary tasks: {string.Join(", ", tasks.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} (column {t.Column}) after layer {t.Layer}, weight {t.Weight}")))}.");
+        }
+
         (TransformerChain<ITransformer> model, TokenEarlyExitNerTransformer ner, double trainSeconds) = TrainingRun.Fit(ml, Terminal, progress, trainer, "TokenEarlyExitNer",
-            Rows(train, trainTags), valid is null ? null : Rows(valid, validTags!), nameof(ConllSentenceRow.Label), TokenEarlyExitNerTrainer.DefaultColumnNames.PredictedLabel,
+            NerAuxiliaryTask.Rows(train, trainTags, tasks), valid is null ? null : NerAuxiliaryTask.Rows(valid, validTags!, []),
+            [(nameof(ConllSentenceRow.Label), TokenEarlyExitNerTrainer.DefaultColumnNames.PredictedLabel), .. tasks.Select(t => (t.Name, t.PredictedColumn))],
             n => n.TrainingReport!);
         try
         {
@@ -143,9 +153,6 @@ internal sealed class NerTrainCommand(CliConsole console)
 
     private NerData Read(ParseResult parse, string path, CancellationToken cancellationToken) =>
         NerData.Read(path, _files.Reader(parse), _files.Scheme(parse), tagsRequired: true, _files.TagColumnGiven(parse), cancellationToken);
-
-    private static ConllSentenceRow[] Rows(NerData data, string[][] tags) =>
-        data.Sentences.Select((s, i) => new ConllSentenceRow { Tokens = data.Words[i], Label = tags[i], Line = s.FirstLine }).ToArray();
 
     private TokenEarlyExitNerTrainer.Options Options(ParseResult parse, TrainingProgressReporter progress, CancellationToken cancellationToken)
     {

@@ -1,0 +1,276 @@
+// Hierarchical multi-task token heads on CoNLL-2003 (issue 14): two labellers fine-tuned from the
+// pretrained all-MiniLM-L6-v2 with the same settings and seed, one on the entity tags alone and one
+// with auxiliary tasks too (part of speech read after layer 1, chunks after layer 2, the defaults of
+// --tasks). On dev and test it reports, per model and exit criterion:
+//   - entity F1 (conlleval's rules) and the mean word exit layer;
+//   - each auxiliary task's word accuracy at its layer, beside two references: the majority tag and
+//     each word's most frequent training tag (unknown words: the majority tag);
+//   - the mean exit layer of the words of each frequent part-of-speech class, under TOKEE, for both
+//     models: does a model that settles part of speech low let those words stop earlier?
+//
+//   bash bench/conll-multitask.sh     (about 25 minutes on 2 CPU cores: two trainings, then scoring)
+//
+// Writes <out>/conll-multitask.json and <out>/conll-multitask.md (the README tables). The models are kept
+// in bench/out/conll-multitask-*.zip; a second run with them only scores.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using EarlyExit.ExitCriteria;
+using EarlyExit.MLNet;
+using EarlyExit.MLNet.TokenEarlyExitNer;
+using EarlyExit.Sequence;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var settings = Settings.Parse(args);
+string conll = Path.Combine(BenchSupport.FindShared("data/conll2003"), "data", "conll2003");
+Directory.CreateDirectory(settings.Out);
+string[] criteria = ["full", "layer:1", "layer:2", "sentee:0.2", "tokee:0.3:3", "tokee:0.3:1"];
+const string PosClassCriterion = "tokee:0.3:1";
+
+var ml = new MLContext(seed: settings.Seed);
+IDataView Load(string file) => ml.Data.LoadFromConllFile(Path.Combine(conll, file), convertTo: TagScheme.Iob2, otherColumns: ConllDataLoader.Conll2003Columns);
+IDataView train = ml.Data.TakeRows(Load("train.txt"), settings.TrainSentences);
+var splits = new[] { ("dev", Load("valid.txt")), ("test", Load("test.txt")) };
+Baselines baselines = Baselines.From(train);
+
+var variants = new[]
+{
+    new Variant("NER alone", "conll-multitask-ner.zip", []),
+    new Variant($"NER + {string.Join(" + ", settings.Tasks.Select(t => $"{t.Column}@{t.Layer}"))}", "conll-multitask-tasks.zip", settings.Tasks),
+};
+
+var results = new List<Result>();
+var exitsByPos = new Dictionary<string, Dictionary<string, (long Words, double Mean)>>();
+double[] trainSeconds = new double[variants.Length];
+for (int v = 0; v < variants.Length; v++)
+{
+    Variant variant = variants[v];
+    (ITransformer model, trainSeconds[v]) = TrainOrLoad(ml, train, variant, settings);
+    ITransformer[] stages = ((IEnumerable<ITransformer>)model).ToArray();
+    TokenEarlyExitNerTransformer ner = stages.OfType<TokenEarlyExitNerTransformer>().Single();
+    foreach (var (split, data) in splits)
+    {
+        IDataView keyed = stages[0].Transform(data);
+        foreach (string text in criteria)
+        {
+            using TokenEarlyExitNerTransformer scorer = ner.WithExitCriterion(TokenExitCriterion.Parse(text));
+            var watch = Stopwatch.StartNew();
+            List<Scored> rows = Score(stages[^1], scorer.Transform(keyed), data.GetColumn<string[]>("Label").ToArray(), variant.Tasks);
+            double seconds = watch.Elapsed.TotalSeconds;
+            EntityEvaluationResult entities = EntityEvaluation.Evaluate(rows.Select(r => (IReadOnlyList<string>)r.Gold).ToArray(), rows.Select(r => (IReadOnlyList<string>)r.Predicted).ToArray());
+            double meanExit = rows.SelectMany(r => r.Exits).Average();
+            var taskAccuracy = variant.Tasks.Select((t, i) => (t.Column, Accuracy(rows.Select(r => r.TaskGold[i]), rows.Select(r => r.TaskPredicted[i])))).ToDictionary(x => x.Column, x => x.Item2);
+            results.Add(new Result(variant.Name, split, text, entities.Overall.F1, entities.Overall.Precision, entities.Overall.Recall, meanExit, ner.NumLayers / meanExit, taskAccuracy, rows.Count / seconds));
+            Console.WriteLine($"{variant.Name,-28} {split,-4} {text,-12} F1 {entities.Overall.F1:0.000} mean exit {meanExit:0.00} " +
+                string.Join(" ", taskAccuracy.Select(a => $"{a.Key} {a.Value:0.000}")));
+            if (split == "dev" && text == PosClassCriterion)
+            {
+                exitsByPos[variant.Name] = rows.SelectMany(r => r.PartOfSpeech.Zip(r.Exits)).GroupBy(p => p.First)
+                    .ToDictionary(g => g.Key, g => ((long)g.Count(), g.Average(p => (double)p.Second)));
+            }
+        }
+    }
+
+    ner.Dispose();
+}
+
+var report = new { Machine = BenchSupport.Machine(), Settings = settings, TrainSeconds = trainSeconds, Baselines = baselines.Summary(splits.Select(s => (s.Item1, s.Item2)).ToArray()), Results = results, ExitsByPartOfSpeech = exitsByPos };
+File.WriteAllText(Path.Combine(settings.Out, "conll-multitask.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+File.WriteAllText(Path.Combine(settings.Out, "conll-multitask.md"), Markdown(results, exitsByPos, baselines.Summary(splits.Select(s => (s.Item1, s.Item2)).ToArray()), variants, settings, trainSeconds));
+Console.WriteLine($"done: {Path.Combine(settings.Out, "conll-multitask.md")}");
+return 0;
+
+static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView train, Variant variant, Settings settings)
+{
+    string path = Path.Combine(settings.Models, variant.File);
+    string timeFile = path + ".train-seconds";
+    if (File.Exists(path))
+    {
+        double seconds = double.Parse(File.ReadAllText(timeFile), CultureInfo.InvariantCulture);
+        Console.WriteLine($"loaded {path} (trained in {seconds:0} s); delete it to retrain");
+        return (ml.Model.Load(path, out _), seconds);
+    }
+
+    var options = new TokenEarlyExitNerTrainer.Options
+    {
+        Backbone = settings.Backbone,
+        Epochs = settings.Epochs,
+        SelfSamplingEpochs = 1,
+        BatchSize = 32,
+        LearningRate = 1e-4,
+        MaxSequenceLength = 128,
+        ExitCriterion = TokenExitCriterion.Full(),
+        Seed = settings.Seed,
+        Device = EarlyExit.Devices.DeviceOption.Cpu,
+        AuxiliaryTasks = variant.Tasks.Select(t => new TokenAuxiliaryTask(Key(t.Column), t.Layer, t.Weight, Predicted(t.Column))).ToList(),
+    };
+    var clock = Stopwatch.StartNew();
+    IEstimator<ITransformer> keys = ml.Transforms.Conversion.MapValueToKey("Label");
+    foreach (string column in ConllDataLoader.Conll2003Columns.Keys)
+    {
+        keys = keys.Append(ml.Transforms.Conversion.MapValueToKey(Key(column), column));
+    }
+
+    IEstimator<ITransformer> toValues = variant.Tasks.Aggregate((IEstimator<ITransformer>)ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"),
+        (chain, t) => chain.Append(ml.Transforms.Conversion.MapKeyToValue(Predicted(t.Column))));
+    ITransformer model = keys.Append(ml.MulticlassClassification.Trainers.TokenEarlyExitNer(options)).Append(toValues).Fit(train);
+    double trained = clock.Elapsed.TotalSeconds;
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    ml.Model.Save(model, train.Schema, path);
+    File.WriteAllText(timeFile, trained.ToString("R", CultureInfo.InvariantCulture));
+    Console.WriteLine($"{variant.Name}: trained in {trained:0} s; saved {path}");
+    return (model, trained);
+}
+
+// One pass over the labelled rows (the lazy view scores as it is read), through the fitted key-to-value stage.
+static List<Scored> Score(ITransformer toValues, IDataView labelled, string[][] gold, IReadOnlyList<TaskSpec> tasks)
+{
+    IDataView view = toValues.Transform(labelled);
+    string[] taskColumns = tasks.SelectMany(t => new[] { t.Column, Predicted(t.Column) }).ToArray();
+    DataViewSchema.Column[] columns = new[] { "PredictedLabel", "PartOfSpeech" }.Concat(taskColumns).Select(c => view.Schema[c]).Append(view.Schema["TokenExitLayers"]).ToArray();
+    var rows = new List<Scored>();
+    using DataViewRowCursor cursor = view.GetRowCursor(columns);
+    Func<string[]>[] text = columns[..^1].Select(c => Strings(cursor, c)).ToArray();
+    ValueGetter<VBuffer<int>> exits = cursor.GetGetter<VBuffer<int>>(columns[^1]);
+    VBuffer<int> exitValues = default;
+    while (cursor.MoveNext())
+    {
+        string[][] values = text.Select(read => read()).ToArray();
+        exits(ref exitValues);
+        rows.Add(new Scored(gold[rows.Count], values[0], values[1], exitValues.DenseValues().ToArray(),
+            Enumerable.Range(0, tasks.Count).Select(i => values[2 + (2 * i)]).ToArray(), Enumerable.Range(0, tasks.Count).Select(i => values[3 + (2 * i)]).ToArray()));
+    }
+
+    return rows;
+}
+
+static Func<string[]> Strings(DataViewRow row, DataViewSchema.Column column)
+{
+    ValueGetter<VBuffer<ReadOnlyMemory<char>>> getter = row.GetGetter<VBuffer<ReadOnlyMemory<char>>>(column);
+    VBuffer<ReadOnlyMemory<char>> value = default;
+    return () =>
+    {
+        getter(ref value);
+        return value.DenseValues().Select(v => v.ToString()).ToArray();
+    };
+}
+
+static double Accuracy(IEnumerable<string[]> gold, IEnumerable<string[]> predicted)
+{
+    var pairs = gold.Zip(predicted).SelectMany(p => p.First.Zip(p.Second)).ToArray();
+    return pairs.Count(p => p.First == p.Second) / (double)pairs.Length;
+}
+
+static string Key(string column) => column + "Key";
+
+static string Predicted(string column) => "Predicted" + column;
+
+static string Markdown(List<Result> results, Dictionary<string, Dictionary<string, (long Words, double Mean)>> exitsByPos, IReadOnlyList<BaselineRow> baselines, Variant[] variants, Settings settings, double[] trainSeconds)
+{
+    var text = new StringBuilder();
+    text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; {settings.Backbone} fine-tuned (pretrained, 6 layers, hidden 384) twice with the same settings: " +
+        $"{settings.TrainSentences} training sentences, {settings.Epochs} joint epoch(s) + 1 self-sampling epoch, batch 32, learning rate 1e-4, seed {settings.Seed} " +
+        $"({string.Join(", ", variants.Select((v, i) => $"{v.Name}: {trainSeconds[i] / 60:0} min"))}). Task weights: {string.Join(", ", settings.Tasks.Select(t => $"{t.Column} {t.Weight}"))}. " +
+        "Entity F1 by conlleval's rules on IOB2 tags; task accuracy per word, read at the task's layer (from a halted word's copied state under TOKEE). Command: `bash bench/conll-multitask.sh`.");
+    text.AppendLine();
+    string[] taskNames = settings.Tasks.Select(t => t.Column).ToArray();
+    text.AppendLine($"| model | split | exit criterion | entity F1 | mean word exit layer | token-layer speed-up |{string.Concat(taskNames.Select(t => $" {t} accuracy |"))}");
+    text.AppendLine($"| --- | --- | --- | ---: | ---: | ---: |{string.Concat(taskNames.Select(_ => " ---: |"))}");
+    foreach (Result r in results)
+    {
+        text.AppendLine($"| {r.Model} | {r.Split} | `{r.Criterion}` | {r.F1:0.000} | {r.MeanTokenExitLayer:0.00} | {r.TokenLayerSpeedup:0.00}x |" +
+            string.Concat(taskNames.Select(t => r.TaskAccuracy.TryGetValue(t, out double a) ? $" {a:0.000} |" : " |")));
+    }
+
+    text.AppendLine();
+    text.AppendLine("References for the task accuracies (no network): the majority tag, and each word's most frequent tag in the training sentences (unknown words: the majority tag).");
+    text.AppendLine();
+    text.AppendLine("| task | split | majority tag | accuracy | most frequent tag per word |");
+    text.AppendLine("| --- | --- | --- | ---: | ---: |");
+    foreach (BaselineRow b in baselines)
+    {
+        text.AppendLine($"| {b.Task} | {b.Split} | {b.Majority} | {b.MajorityAccuracy:0.000} | {b.PerWordAccuracy:0.000} |");
+    }
+
+    text.AppendLine();
+    text.AppendLine($"Mean exit layer of dev words by gold part of speech under `{PosClassCriterion}` (the 15 most frequent classes):");
+    text.AppendLine();
+    text.AppendLine($"| part of speech | words |{string.Concat(variants.Select(v => $" {v.Name} |"))} difference |");
+    text.AppendLine($"| --- | ---: |{string.Concat(variants.Select(_ => " ---: |"))} ---: |");
+    Dictionary<string, (long Words, double Mean)> first = exitsByPos[variants[0].Name];
+    foreach (var (pos, (words, _)) in first.OrderByDescending(p => p.Value.Words).Take(15))
+    {
+        double[] means = variants.Select(v => exitsByPos[v.Name][pos].Mean).ToArray();
+        text.AppendLine($"| {pos} | {words} |{string.Concat(means.Select(m => $" {m:0.00} |"))} {means[^1] - means[0]:+0.00;-0.00;0.00} |");
+    }
+
+    return text.ToString();
+}
+
+internal sealed record TaskSpec(string Column, int Layer, double Weight);
+
+internal sealed record Variant(string Name, string File, IReadOnlyList<TaskSpec> Tasks);
+
+internal sealed record Scored(string[] Gold, string[] Predicted, string[] PartOfSpeech, int[] Exits, string[][] TaskGold, string[][] TaskPredicted);
+
+internal sealed record Result(string Model, string Split, string Criterion, double F1, double Precision, double Recall, double MeanTokenExitLayer, double TokenLayerSpeedup,
+    IReadOnlyDictionary<string, double> TaskAccuracy, double SentencesPerSecond);
+
+internal sealed record BaselineRow(string Task, string Split, string Majority, double MajorityAccuracy, double PerWordAccuracy);
+
+// The no-network references for each task column: the majority tag and each word's most frequent tag in training.
+internal sealed class Baselines
+{
+    private readonly Dictionary<string, (string Majority, Dictionary<string, string> PerWord)> _tasks = [];
+
+    public static Baselines From(IDataView train)
+    {
+        var baselines = new Baselines();
+        string[][] words = train.GetColumn<string[]>("Tokens").ToArray();
+        foreach (string task in ConllDataLoader.Conll2003Columns.Keys)
+        {
+            var pairs = words.Zip(train.GetColumn<string[]>(task)).SelectMany(p => p.First.Zip(p.Second)).ToArray();
+            string majority = pairs.GroupBy(p => p.Second).MaxBy(g => g.Count())!.Key;
+            var perWord = pairs.GroupBy(p => p.First).ToDictionary(g => g.Key, g => g.GroupBy(p => p.Second).MaxBy(t => t.Count())!.Key);
+            baselines._tasks[task] = (majority, perWord);
+        }
+
+        return baselines;
+    }
+
+    public IReadOnlyList<BaselineRow> Summary(IReadOnlyList<(string Split, IDataView Data)> splits) =>
+        _tasks.SelectMany(t => splits.Select(s =>
+        {
+            var pairs = s.Data.GetColumn<string[]>("Tokens").Zip(s.Data.GetColumn<string[]>(t.Key)).SelectMany(p => p.First.Zip(p.Second)).ToArray();
+            double majority = pairs.Count(p => p.Second == t.Value.Majority) / (double)pairs.Length;
+            double perWord = pairs.Count(p => t.Value.PerWord.GetValueOrDefault(p.First, t.Value.Majority) == p.Second) / (double)pairs.Length;
+            return new BaselineRow(t.Key, s.Split, t.Value.Majority, majority, perWord);
+        })).ToArray();
+}
+
+internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string Out, string Models, string Backbone, IReadOnlyList<TaskSpec> Tasks)
+{
+    public static Settings Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            values[args[i].TrimStart('-')] = args[i + 1];
+        }
+
+        // --tasks "PartOfSpeech:1:1,Chunk:2:1": column:layer:weight, columns of ConllDataLoader.Conll2003Columns.
+        TaskSpec[] tasks = (values.GetValueOrDefault("tasks") ?? "PartOfSpeech:1:1,Chunk:2:1").Split(',').Select(t => t.Split(':'))
+            .Select(p => new TaskSpec(p[0], int.Parse(p[1], CultureInfo.InvariantCulture), double.Parse(p[2], CultureInfo.InvariantCulture))).ToArray();
+        return new Settings(
+            int.Parse(values.GetValueOrDefault("train-sentences") ?? "14041", CultureInfo.InvariantCulture),
+            int.Parse(values.GetValueOrDefault("epochs") ?? "1", CultureInfo.InvariantCulture),
+            int.Parse(values.GetValueOrDefault("seed") ?? "42", CultureInfo.InvariantCulture),
+            values.GetValueOrDefault("out") ?? Path.Combine("bench", "results"),
+            values.GetValueOrDefault("models") ?? Path.Combine("bench", "out"),
+            values.GetValueOrDefault("backbone") ?? "sentence-transformers/all-MiniLM-L6-v2",
+            tasks);
+    }
+}

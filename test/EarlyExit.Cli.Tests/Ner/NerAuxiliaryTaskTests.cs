@@ -1,0 +1,68 @@
+using EarlyExit.Cli.Tests.TestSupport;
+using EarlyExit.Sequence;
+
+namespace EarlyExit.Cli.Tests.Ner;
+
+/// <summary><c>ner train --auxiliary-task</c>: part of speech and chunks of the CoNLL file learnt beside the tags, written by <c>ner score</c>.</summary>
+[Collection(CliCollection.Name)]
+public sealed class NerAuxiliaryTaskTests(ConllModelFixture conll) : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task Train_PosAndChunkTasks_ScoreWritesTheirTagsAfterTheExitLayer()
+    {
+        string model = _folder.File("tasks.zip");
+        string scored = _folder.File("scored.txt");
+
+        CliResult train = await CliRun.RunAsync(
+            ["ner", "train", "--train", conll.TrainPath, "--valid", conll.ValidPath, "--epochs", "2", "--self-sampling-epochs", "0", "--out", model,
+            "--auxiliary-task", "pos:1:1", "--auxiliary-task", "chunk:2:2:0.5", .. conll.FastTraining]);
+        CliResult score = await CliRun.RunAsync("ner", "score", "--model", model, "--data", conll.ValidPath, "--out", scored);
+        CliResult onnx = await CliRun.RunAsync("ner", "score", "--model", model, "--data", conll.ValidPath, "--out", _folder.File("onnx.txt"), "--backend", "onnx");
+
+        Assert.True(train.ExitCode == 0, train.ToString());
+        Assert.Contains("Auxiliary tasks: pos (column 1) after layer 1, weight 1, chunk (column 2) after layer 2, weight 0.5.", train.Output);
+        Assert.True(score.ExitCode == 0, score.ToString());
+        Assert.Contains("(word, exit layer, pos (layer 1), chunk (layer 2), gold, predicted;", score.Output);
+        ConllCorpus gold = ConllReader.Read(conll.ValidPath);
+        ConllCorpus written = ConllReader.Read(scored);
+        Assert.Equal(gold.Sentences.Count, written.Sentences.Count);
+        Assert.All(written.Sentences, s => Assert.Equal(6, s.ColumnCount));
+        HashSet<string> trainPos = ConllReader.Read(conll.TrainPath).Sentences.SelectMany(s => s.Column(1)).ToHashSet();
+        HashSet<string> trainChunks = ConllReader.Read(conll.TrainPath).Sentences.SelectMany(s => s.Column(2)).ToHashSet();
+        Assert.All(written.Sentences.SelectMany(s => s.Column(2)), tag => Assert.Contains(tag, trainPos));
+        Assert.All(written.Sentences.SelectMany(s => s.Column(3)), tag => Assert.Contains(tag, trainChunks));
+        Assert.Equal(gold.Sentences.Select(s => s.Words), written.Sentences.Select(s => s.Words));
+        Assert.Equal(ExitCodes.Error, onnx.ExitCode);
+        Assert.Contains("auxiliary tag tasks (pos, chunk)", onnx.Error);
+    }
+
+    [Theory]
+    [InlineData("pos:1", "expected NAME:COLUMN:LAYER[:WEIGHT]")]
+    [InlineData("pos:x:1", "COLUMN 'x' must be a 0-based column number")]
+    [InlineData("pos:1:0", "LAYER '0' must be a layer number, 1 or more")]
+    [InlineData("pos:1:1:-2", "WEIGHT '-2' must be a positive number")]
+    [InlineData("Label:1:1", "NAME 'Label' must be letters, digits or '_', and not Tokens, Label, Line")]
+    public async Task Train_MalformedAuxiliaryTask_IsAUsageErrorBeforeReadingData(string task, string expected)
+    {
+        CliResult result = await CliRun.RunAsync(["ner", "train", "--train", _folder.File("never-read.txt"), "--out", _folder.File("m.zip"), "--auxiliary-task", task, .. conll.FastTraining]);
+
+        Assert.True(result.ExitCode == ExitCodes.Usage, result.ToString());
+        Assert.Contains($"--auxiliary-task '{task}': {expected}", result.Error);
+    }
+
+    [Fact]
+    public async Task Train_TaskColumnPastTheFilesColumns_NamesTheFileLineAndTask()
+    {
+        string data = _folder.Write("two.txt", "EU B-ORG\nrejects O\n\nPeter B-PER\nBlackburn I-PER\n");
+
+        CliResult result = await CliRun.RunAsync(["ner", "train", "--train", data, "--out", _folder.File("m.zip"), "--auxiliary-task", "pos:2:1", .. conll.FastTraining]);
+
+        Assert.Equal(ExitCodes.Error, result.ExitCode);
+        Assert.Contains("two.txt' line 1: --auxiliary-task pos reads column 2, but the sentence's lines have 2 columns (0 to 1).", result.Error);
+        Assert.False(File.Exists(_folder.File("m.zip")));
+    }
+}
