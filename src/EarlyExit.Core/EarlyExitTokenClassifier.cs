@@ -9,7 +9,8 @@
 //   token-classifier.json  FormatVersion, MinReadableVersion, Tags, MaxSequenceLength, ExitCriterion,
 //                          Dropout, EncoderHasPooler, AuxiliaryTasks (version 2: name, tags, layer and
 //                          weight of each auxiliary tag task; absent without tasks, which version 1
-//                          readers can still read)
+//                          readers can still read), OffRampInput (version 3: LayerAttention or
+//                          DifferenceAttention; absent for Layer, which older readers can still read)
 //   config.json            the encoder's Hugging Face config
 //   model.safetensors      every weight of the TokenExitNetwork under its state_dict name
 //   tokenizer files        as the backbone had them
@@ -31,7 +32,7 @@ namespace EarlyExit;
 public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCriterion>
 {
     /// <summary>The saved format: its name, the version this code writes, its settings file.</summary>
-    internal static readonly SavedFolderFormat Format = new("earlyexit-token-classifier", Version: 2, SettingsFile: "token-classifier.json", What: "early-exit token classifier");
+    internal static readonly SavedFolderFormat Format = new("earlyexit-token-classifier", Version: 3, SettingsFile: "token-classifier.json", What: "early-exit token classifier");
 
     private EarlyExitTokenClassifier(TokenExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion,
         IReadOnlyList<string[]> auxiliaryTags)
@@ -60,8 +61,9 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     /// <param name="dropout">Dropout before the off-ramps.</param>
     /// <param name="seed">Seed of the off-ramps' initial weights.</param>
     /// <param name="auxiliary">Auxiliary tag tasks with their tag names (the task's NumLabels is their count); null for none.</param>
+    /// <param name="offRampInput">What each off-ramp reads.</param>
     internal static EarlyExitTokenClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion, double dropout, long seed,
-        IReadOnlyList<AuxiliaryTaskTags>? auxiliary = null)
+        IReadOnlyList<AuxiliaryTaskTags>? auxiliary = null, TokenOffRampInput offRampInput = TokenOffRampInput.Layer)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(tags);
@@ -74,7 +76,7 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         }
 
         CheckMaxSequenceLength(backbone, maxSequenceLength, backbone.Tokenizer.SpecialTokenCount(pair: false) + 1);
-        return CreateOn(backbone, encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed, auxiliary.Select(a => a.Task).ToArray()),
+        return CreateOn(backbone, encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed, auxiliary.Select(a => a.Task).ToArray(), offRampInput),
             (model, tokenizerFiles) => new EarlyExitTokenClassifier(model, backbone.Tokenizer, tokenizerFiles, tags.ToArray(), maxSequenceLength, criterion, auxiliary.Select(a => a.Tags).ToArray()));
     }
 
@@ -124,7 +126,10 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     {
         SavedAuxiliaryTask[]? auxiliary = AuxiliaryTasks.Count == 0 ? null
             : AuxiliaryTasks.Select((t, i) => new SavedAuxiliaryTask(t.Name, AuxiliaryTags[i].ToArray(), t.Layer, t.Weight)).ToArray();
-        var settings = new SavedSettings(Format.Name, Format.Version, auxiliary is null ? 1 : 2, Labels.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler, auxiliary);
+        TokenOffRampInput? offRampInput = Model.ReadsLayerHistory ? Model.OffRampInput : null;
+        int minReadable = offRampInput is not null ? 3 : auxiliary is not null ? 2 : 1;
+        var settings = new SavedSettings(Format.Name, Format.Version, minReadable, Labels.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler, auxiliary,
+            offRampInput);
         WriteFolder(folder, Format, settings);
     }
 
@@ -136,6 +141,11 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         if (AuxiliaryTasks.Count > 0)
         {
             throw new NotSupportedException($"This labeller has auxiliary tag tasks ({string.Join(", ", AuxiliaryTasks.Select(t => t.Name))}), which the ONNX export does not carry yet. Score it on TorchSharp, or train it without auxiliary tasks to export it.");
+        }
+
+        if (Model.ReadsLayerHistory)
+        {
+            throw new NotSupportedException($"This labeller's off-ramps read {Model.OffRampInput}, which the ONNX export does not carry yet. Score it on TorchSharp, or train it with off-ramps that read their layer (the default) to export it.");
         }
 
         return OnnxFolder.ExportTokens(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);
@@ -159,8 +169,10 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         }
 
         AuxiliaryTagTask[] tasks = auxiliary.Select(t => new AuxiliaryTagTask(t.Name, t.Tags.Length, t.Layer, t.Weight)).ToArray();
-        return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => LoadedNetwork(encoder, settings.Tags.Length, settings.Dropout, tasks, Path.Combine(folder, Format.SettingsFile)),
-            config => $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags{string.Concat(tasks.Select(t => $", '{t.Name}' after layer {t.Layer}"))})",
+        TokenOffRampInput offRampInput = settings.OffRampInput ?? TokenOffRampInput.Layer;
+        return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => LoadedNetwork(encoder, settings.Tags.Length, settings.Dropout, tasks, offRampInput, Path.Combine(folder, Format.SettingsFile)),
+            config => $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags{string.Concat(tasks.Select(t => $", '{t.Name}' after layer {t.Layer}"))}" +
+                $"{(offRampInput == TokenOffRampInput.Layer ? "" : $", off-ramps reading {offRampInput}")})",
             (model, tokenizer, tokenizerFiles) => new EarlyExitTokenClassifier(model, tokenizer, tokenizerFiles, settings.Tags, settings.MaxSequenceLength, criterion, auxiliary.Select(a => a.Tags).ToArray()));
     }
 
@@ -168,20 +180,21 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     private static void CheckTaskTags(string name, string[]? tags) => ModelFolder.CheckNames(tags ?? [], $"'{name}' tag");
 
     // The network the settings describe; auxiliary tasks they describe wrongly are the file's fault, and the error names it.
-    private static TokenExitNetwork LoadedNetwork(EncoderNetwork encoder, int tags, double dropout, AuxiliaryTagTask[] tasks, string settingsPath)
+    private static TokenExitNetwork LoadedNetwork(EncoderNetwork encoder, int tags, double dropout, AuxiliaryTagTask[] tasks, TokenOffRampInput offRampInput, string settingsPath)
     {
         try
         {
-            return new TokenExitNetwork(encoder, tags, dropout, auxiliaryTasks: tasks);
+            return new TokenExitNetwork(encoder, tags, dropout, auxiliaryTasks: tasks, offRampInput: offRampInput);
         }
-        catch (ArgumentException e) when (e.ParamName == "auxiliaryTasks")
+        catch (ArgumentException e) when (e.ParamName is "auxiliaryTasks" or "offRampInput")
         {
-            throw new InvalidDataException($"'{settingsPath}' describes auxiliary tasks this model cannot have: {e.Message}", e);
+            throw new InvalidDataException($"'{settingsPath}' describes a network this model cannot have: {e.Message}", e);
         }
     }
 
     private sealed record SavedSettings(string Format, int FormatVersion, int MinReadableVersion, string[] Tags, int MaxSequenceLength, string ExitCriterion, double Dropout, bool EncoderHasPooler,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SavedAuxiliaryTask[]? AuxiliaryTasks = null)
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SavedAuxiliaryTask[]? AuxiliaryTasks = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(JsonStringEnumConverter<TokenOffRampInput>))] TokenOffRampInput? OffRampInput = null)
         : IVersionedSettings;
 
     private sealed record SavedAuxiliaryTask(string Name, string[] Tags, int Layer, double Weight);

@@ -6,6 +6,10 @@
 // tokens (or whole sentences) stop (TokenExitState). Rows whose tokens have all stopped leave the batch
 // (BatchShrinking).
 //
+// Off-ramps with layer attention (TokenExitNetwork.ReadsLayerHistory) also read the active tokens'
+// earlier states: the batch then keeps every layer's states [R, T, H] (the embeddings' first), shrunk
+// with the batch when rows leave, and gathers the active tokens from each.
+//
 // haltAndCopy = false runs HaltAndCopy.Reference instead: every token through the full layer, then the
 // halted tokens' states restored. Both give the same decisions (tested); only the first saves work.
 using EarlyExit.ExitCriteria;
@@ -87,6 +91,7 @@ internal static class TokenExitScoring
         Tensor attention = batch.AttentionMask;
         AttentionMask mask = encoder.PrepareMask(attention);
         TokenExitState[] active = rows;
+        List<Tensor>? history = model.ReadsLayerHistory ? [hidden] : null; // the states after the embeddings and each layer so far
         try
         {
             for (int layer = 0; layer < model.NumLayers && active.Length > 0; layer++)
@@ -100,12 +105,16 @@ internal static class TokenExitScoring
                     TokenQueries layout = TokenQueries.Of(active, (int)hidden.shape[1], packed);
                     Tensor queryIndex = tensor(layout.Index, [active.Length, layout.Queries], ScalarType.Int64, device); // [R, Q]
                     Tensor packIndex = tensor(layout.Pack, ScalarType.Int64, device); // [N]
+                    Tensor tokenIndex = tensor(layout.Tokens, ScalarType.Int64, device); // [N], flat positions in [R * T]
                     (nextHidden, Tensor activeStates) = haltAndCopy
-                        ? HaltAndCopy.Layer(encoder, layer, hidden, mask, queryIndex, packIndex, tensor(layout.Tokens, ScalarType.Int64, device))
+                        ? HaltAndCopy.Layer(encoder, layer, hidden, mask, queryIndex, packIndex, tokenIndex)
                         : HaltAndCopy.Reference(encoder, layer, hidden, mask, queryIndex, packIndex);
 
                     int tags = model.NumLabels;
-                    float[] probabilities = model.TokenLogits(layer, activeStates).softmax(-1).cpu().data<float>().ToArray(); // [N, C]
+                    Tensor logits = history is null ? model.TokenLogits(layer, activeStates)
+                        : model.OffRampLogits(layer, [.. history.Select(h => h.reshape(-1, h.shape[2]).index_select(0, tokenIndex)), activeStates]); // each [N, H]
+                    history?.Add(nextHidden);
+                    float[] probabilities = logits.softmax(-1).cpu().data<float>().ToArray(); // [N, C]
                     for (int b = 0; b < active.Length; b++)
                     {
                         active[b].Observe(layer, model.NumLayers, probabilities.AsSpan(layout.First[b] * tags, active[b].ActiveCount * tags), criterion);
@@ -132,6 +141,17 @@ internal static class TokenExitScoring
                         long longest = remaining.Max(r => r.Length);
                         (Tensor keepIndex, nextAttention) = BatchShrinking.Keep(attention, keep, longest);
                         nextHidden = BatchShrinking.Rows(nextHidden, keepIndex, longest);
+                        if (history is not null)
+                        {
+                            for (int k = 0; k < history.Count - 1; k++)
+                            {
+                                Tensor kept = BatchShrinking.Rows(history[k], keepIndex, longest).MoveToOuterDisposeScope();
+                                history[k].Dispose();
+                                history[k] = kept;
+                            }
+
+                            history[^1] = nextHidden;
+                        }
                     }
 
                     nextHidden.MoveToOuterDisposeScope();
@@ -142,7 +162,11 @@ internal static class TokenExitScoring
                     BatchShrinking.Swap(encoder, ref attention, ref mask, nextAttention, batch.AttentionMask);
                 }
 
-                hidden.Dispose();
+                if (history is null)
+                {
+                    hidden.Dispose(); // else kept in the history
+                }
+
                 hidden = nextHidden;
                 active = remaining;
             }

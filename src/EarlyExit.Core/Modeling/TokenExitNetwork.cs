@@ -14,6 +14,11 @@
 // state). They are trained with the off-ramps and never decide exits. Their heads are registered and
 // initialised after the off-ramps, so a network without tasks keeps its parameter names and seeded weights.
 //
+// Layer attention (TokenOffRampInput, issue 14): the off-ramp after layer i may read a learned attention
+// over the token's states after layers 1..i, or over their differences (Modeling/LayerAttention.cs),
+// instead of layer i's state alone. Its pools are registered after the auxiliary heads. Whoever runs
+// the layers keeps the states (OffRampLogits takes them), since scoring holds them per row.
+//
 // Shapes: B rows, T tokens, H hidden, C tags, L layers.
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -46,6 +51,7 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
     private readonly Dropout dropout;
     private readonly ModuleList<Linear> classifiers;
     private readonly ModuleList<Linear> auxiliary;
+    private readonly ModuleList<LayerAttentionPool> attention;
 
     /// <summary>Puts an off-ramp after every layer of <paramref name="encoder"/>, which the classifier then owns.</summary>
     /// <param name="encoder">The backbone.</param>
@@ -53,9 +59,10 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
     /// <param name="dropoutProbability">Dropout on the hidden states before each off-ramp.</param>
     /// <param name="seed">Seed of the heads' initial weights (normal(0, initializer_range), zero biases).</param>
     /// <param name="auxiliaryTasks">Auxiliary tag tasks, each with its head after its layer; null or empty for none.</param>
+    /// <param name="offRampInput">What each off-ramp reads: its layer's state (default), or a learned attention over the states or differences of the layers so far.</param>
     /// <exception cref="ArgumentException">An auxiliary task is invalid for this encoder, or two share a name.</exception>
     public TokenExitNetwork(EncoderNetwork encoder, int numLabels, double dropoutProbability = 0.1, long seed = EncoderNetwork.DefaultSeed,
-        IReadOnlyList<AuxiliaryTagTask>? auxiliaryTasks = null)
+        IReadOnlyList<AuxiliaryTagTask>? auxiliaryTasks = null, TokenOffRampInput offRampInput = TokenOffRampInput.Layer)
         : base(nameof(TokenExitNetwork))
     {
         ArgumentNullException.ThrowIfNull(encoder);
@@ -65,7 +72,13 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
             throw new ArgumentOutOfRangeException(nameof(dropoutProbability), dropoutProbability, "Dropout must be in [0, 1).");
         }
 
+        if (!Enum.IsDefined(offRampInput))
+        {
+            throw new ArgumentOutOfRangeException(nameof(offRampInput), offRampInput, $"Use one of {string.Join(", ", Enum.GetNames<TokenOffRampInput>())}.");
+        }
+
         AuxiliaryTasks = CheckTasks(auxiliaryTasks ?? [], encoder.NumLayers);
+        OffRampInput = offRampInput;
         NumLabels = numLabels;
         DropoutProbability = dropoutProbability;
         this.encoder = encoder;
@@ -74,6 +87,8 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
             dropout = nn.Dropout(dropoutProbability);
             classifiers = nn.ModuleList(Enumerable.Range(0, encoder.NumLayers).Select(_ => nn.Linear(encoder.HiddenSize, numLabels)).ToArray());
             auxiliary = nn.ModuleList(AuxiliaryTasks.Select(t => nn.Linear(encoder.HiddenSize, t.NumLabels)).ToArray());
+            attention = nn.ModuleList(offRampInput == TokenOffRampInput.Layer ? []
+                : Enumerable.Range(1, encoder.NumLayers).Select(values => new LayerAttentionPool(encoder.HiddenSize, values)).ToArray());
         }
 
         RegisterComponents();
@@ -98,6 +113,12 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
 
     /// <summary>Dropout before each off-ramp.</summary>
     public double DropoutProbability { get; }
+
+    /// <summary>What each off-ramp reads.</summary>
+    public TokenOffRampInput OffRampInput { get; }
+
+    /// <summary>Whether the off-ramps read earlier layers' states too (<see cref="OffRampLogits"/> needs them).</summary>
+    public bool ReadsLayerHistory => OffRampInput != TokenOffRampInput.Layer;
 
     /// <summary>The auxiliary tag tasks, in the order of their heads (empty for none).</summary>
     public IReadOnlyList<AuxiliaryTagTask> AuxiliaryTasks { get; }
@@ -124,6 +145,31 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
 
         using var scope = NewDisposeScope();
         return classifiers[layer].call(dropout.call(hidden)).MoveToOuterDisposeScope(); // [B, T, H] -> [B, T, C]
+    }
+
+    /// <summary>
+    /// Off-ramp <paramref name="layer"/>'s logits from the token states so far: <paramref name="history"/>[0] the
+    /// embeddings' output, [k] the states after layer k (1-based), each [..., H] for the same tokens; at least
+    /// <paramref name="layer"/> + 2 of them. With <see cref="TokenOffRampInput.Layer"/> only [layer + 1] is read.
+    /// </summary>
+    public Tensor OffRampLogits(int layer, IReadOnlyList<Tensor> history)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        if (history.Count < layer + 2)
+        {
+            throw new ArgumentException($"Off-ramp {layer} reads the embeddings and layers 1 to {layer + 1}; given {history.Count} states.", nameof(history));
+        }
+
+        if (!ReadsLayerHistory)
+        {
+            return TokenLogits(layer, history[layer + 1]);
+        }
+
+        using var scope = NewDisposeScope();
+        Tensor values = OffRampInput == TokenOffRampInput.LayerAttention
+            ? stack(history.Skip(1).Take(layer + 1)) // [J, ..., H]
+            : stack(Enumerable.Range(1, layer + 1).Select(j => history[j] - history[j - 1]));
+        return TokenLogits(layer, attention[layer].call(values)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Runs every layer (no halting): each off-ramp's token logits.</summary>
@@ -153,6 +199,7 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
         Tensor hidden = encoder.Embed(inputIds, tokenTypeIds, attentionMask);
         using AttentionMask mask = encoder.PrepareMask(attentionMask);
         var logits = new List<Tensor>(NumLayers);
+        var history = new List<Tensor>(NumLayers + 1) { hidden };
         var auxiliaryLogits = new Tensor[AuxiliaryTasks.Count];
         for (int layer = 0; layer < NumLayers; layer++)
         {
@@ -164,7 +211,8 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
             }
 
             hidden = next;
-            logits.Add(TokenLogits(layer, hidden));
+            history.Add(hidden);
+            logits.Add(OffRampLogits(layer, history));
             for (int task = 0; task < AuxiliaryTasks.Count; task++)
             {
                 if (AuxiliaryTasks[task].Layer == layer + 1)

@@ -70,11 +70,11 @@ internal static class ToyNer
     public static List<TokenExample> Examples(int count, int seed) =>
         Sentences(count, seed).Select(s => new TokenExample(Tokenizer.EncodeWords(s.Words, 64), s.Tags)).ToList();
 
-    /// <summary>A 4-layer tiny BERT with an off-ramp per layer (and the heads of <paramref name="auxiliaryTasks"/>).</summary>
-    public static TokenExitNetwork Model(long seed = 1, IReadOnlyList<AuxiliaryTagTask>? auxiliaryTasks = null)
+    /// <summary>A 4-layer tiny BERT with an off-ramp per layer reading <paramref name="offRampInput"/> (and the heads of <paramref name="auxiliaryTasks"/>).</summary>
+    public static TokenExitNetwork Model(long seed = 1, IReadOnlyList<AuxiliaryTagTask>? auxiliaryTasks = null, TokenOffRampInput offRampInput = TokenOffRampInput.Layer)
     {
         EncoderConfig config = EncoderPresets.Get("tiny-bert") with { NumHiddenLayers = 4, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
-        return new TokenExitNetwork(EncoderNetwork.Create(config, seed: seed), Tags.Length, dropoutProbability: 0, seed: seed, auxiliaryTasks);
+        return new TokenExitNetwork(EncoderNetwork.Create(config, seed: seed), Tags.Length, dropoutProbability: 0, seed: seed, auxiliaryTasks, offRampInput);
     }
 
     public static TokenTrainingOptions FastOptions() => new()

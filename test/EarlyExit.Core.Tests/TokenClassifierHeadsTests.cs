@@ -9,9 +9,9 @@ using EarlyExit.Tests.Training;
 
 namespace EarlyExit.Tests;
 
-/// <summary>A labeller with auxiliary tag tasks: its tags per sentence, saved and loaded, and what it refuses.</summary>
+/// <summary>A labeller with more than the paper's heads (auxiliary tag tasks, layer-attention off-ramps): its tags per sentence, saved and loaded, and what it refuses.</summary>
 [Collection("Torch")]
-public sealed class AuxiliaryTokenClassifierTests : IDisposable
+public sealed class TokenClassifierHeadsTests : IDisposable
 {
     private static readonly AuxiliaryTaskTags[] s_tasks = [new("pos", ["NN", "VB", "DT"], Layer: 1, Weight: 0.5), new("chunk", ["B-NP", "I-NP"], Layer: 2, Weight: 1)];
 
@@ -73,6 +73,7 @@ public sealed class AuxiliaryTokenClassifierTests : IDisposable
         JsonNode settings = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "plain", "token-classifier.json")))!;
         Assert.Equal(1, (int)settings["MinReadableVersion"]!);
         Assert.False(settings.AsObject().ContainsKey("AuxiliaryTasks"));
+        Assert.False(settings.AsObject().ContainsKey("OffRampInput"));
         Assert.All(labeller.Predict(Sentences()), p => Assert.Null(p.AuxiliaryTags));
     }
 
@@ -106,6 +107,56 @@ public sealed class AuxiliaryTokenClassifierTests : IDisposable
         Assert.Contains("Score it on TorchSharp", error.Message);
     }
 
+    [Theory]
+    [InlineData(TokenOffRampInput.LayerAttention)]
+    [InlineData(TokenOffRampInput.DifferenceAttention)]
+    public void Save_ThenLoad_LayerAttention_KeepsTheInputAndTheTags(TokenOffRampInput input)
+    {
+        using EarlyExitTokenClassifier labeller = Create([], input);
+        string[][] sentences = Sentences();
+        SentencePrediction[] before = labeller.Predict(sentences, TokenExitCriterion.Tokee(0.99, 1));
+
+        labeller.Save(Path.Combine(_root, "attention"));
+        using EarlyExitTokenClassifier loaded = EarlyExitTokenClassifier.Load(Path.Combine(_root, "attention"), DeviceOption.Cpu);
+        SentencePrediction[] after = loaded.Predict(sentences, TokenExitCriterion.Tokee(0.99, 1));
+
+        JsonNode settings = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "attention", "token-classifier.json")))!;
+        Assert.Equal(3, (int)settings["MinReadableVersion"]!);
+        Assert.Equal(input.ToString(), (string)settings["OffRampInput"]!);
+        Assert.Equal(input, loaded.Model.OffRampInput);
+        Assert.Equal(before.Select(p => p.Tags), after.Select(p => p.Tags));
+        Assert.Equal(before.Select(p => p.ExitLayers), after.Select(p => p.ExitLayers));
+    }
+
+    [Fact]
+    public void Load_UnknownOffRampInput_NamesTheFile()
+    {
+        using (EarlyExitTokenClassifier labeller = Create([], TokenOffRampInput.LayerAttention))
+        {
+            labeller.Save(Path.Combine(_root, "unknown"));
+        }
+
+        string path = Path.Combine(_root, "unknown", "token-classifier.json");
+        JsonNode settings = JsonNode.Parse(File.ReadAllText(path))!;
+        settings["OffRampInput"] = "Telepathy";
+        File.WriteAllText(path, settings.ToJsonString());
+
+        var error = Assert.Throws<InvalidDataException>(() => EarlyExitTokenClassifier.Load(Path.Combine(_root, "unknown"), DeviceOption.Cpu));
+
+        Assert.Contains(path, error.Message);
+    }
+
+    [Fact]
+    public void ExportOnnx_LayerAttention_RefusesNamingTheInputAndTheWayOut()
+    {
+        using EarlyExitTokenClassifier labeller = Create([], TokenOffRampInput.DifferenceAttention);
+
+        var error = Assert.Throws<NotSupportedException>(() => labeller.ExportOnnx(Path.Combine(_root, "onnx")));
+
+        Assert.Contains("off-ramps read DifferenceAttention", error.Message);
+        Assert.Contains("Score it on TorchSharp", error.Message);
+    }
+
     [Fact]
     public void Create_TaskWithOneTag_NamesTheTask()
     {
@@ -121,7 +172,7 @@ public sealed class AuxiliaryTokenClassifierTests : IDisposable
         ["mary", "lives", "in", "rome"],
     ];
 
-    private static EarlyExitTokenClassifier Create(IReadOnlyList<AuxiliaryTaskTags> tasks)
+    private static EarlyExitTokenClassifier Create(IReadOnlyList<AuxiliaryTaskTags> tasks, TokenOffRampInput offRampInput = TokenOffRampInput.Layer)
     {
         using PretrainedEncoder backbone = PretrainedEncoder.FromPreset("tiny-bert", new PretrainedEncoderOptions
         {
@@ -129,6 +180,6 @@ public sealed class AuxiliaryTokenClassifierTests : IDisposable
             Seed = 2,
             Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
         });
-        return EarlyExitTokenClassifier.Create(backbone, ToyNer.Tags, 24, TokenExitCriterion.Tokee(0.3), dropout: 0, seed: 1, tasks);
+        return EarlyExitTokenClassifier.Create(backbone, ToyNer.Tags, 24, TokenExitCriterion.Tokee(0.3), dropout: 0, seed: 1, tasks, offRampInput);
     }
 }
