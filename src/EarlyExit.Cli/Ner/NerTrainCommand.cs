@@ -14,6 +14,7 @@ using System.Globalization;
 using EarlyExit.Cli.Output;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.TokenEarlyExitNer;
+using EarlyExit.Modeling;
 using EarlyExit.Sequence;
 using EarlyExit.Training;
 using Microsoft.ML;
@@ -49,6 +50,15 @@ internal sealed class NerTrainCommand(CliConsole console)
     private readonly Option<double?> _dropout = new("--dropout") { Description = $"Dropout before the token classifiers, in [0, 1). Default: {CommonOptions.Invariant(s_defaults.Dropout)}.", HelpName = "X" };
     private readonly Option<int?> _maxTrainSentences = CommonOptions.Integer("--max-train-sentences", "Train on at most N sentences drawn at random (seeded by --seed), for quick runs.", 1);
     private readonly Option<NerAuxiliaryTask[]> _auxiliaryTasks = NerAuxiliaryTask.Option();
+    private readonly Option<TokenOffRampInput?> _offRampInput = CommonOptions.Choice("--off-ramp-input",
+        "What each layer's token classifier reads: layer (that layer's state, the paper's), layer-attention (a learned attention over the token's states after layers 1..i) " +
+        "or difference-attention (over what each of those layers added). The attention inputs score on TorchSharp only. Default: layer.",
+        new Dictionary<string, TokenOffRampInput>
+        {
+            ["layer"] = TokenOffRampInput.Layer,
+            ["layer-attention"] = TokenOffRampInput.LayerAttention,
+            ["difference-attention"] = TokenOffRampInput.DifferenceAttention,
+        });
 
     protected override void AddOptions(Command command)
     {
@@ -59,6 +69,7 @@ internal sealed class NerTrainCommand(CliConsole console)
         _exit.AddTo(command);
         _training.AddTraining(command, _selfSamplingEpochs, _dropout, _maxTrainSentences);
         command.Add(_auxiliaryTasks);
+        command.Add(_offRampInput);
     }
 
     protected override int Run(ParseResult parse, CancellationToken cancellationToken)
@@ -128,7 +139,9 @@ internal sealed class NerTrainCommand(CliConsole console)
             }
 
             TrainingRun.Save<ConllSentenceRow>(ml, Terminal, model, outPath,
-                $"Saved '{outPath}': {ner.NumLayers} layers, {ner.ClassNames.Count} {TagSchemes.Name(scheme)} tags, exit criterion {ner.ExitCriterion.Name}.",
+                $"Saved '{outPath}': {ner.NumLayers} layers, {ner.ClassNames.Count} {TagSchemes.Name(scheme)} tags, exit criterion {ner.ExitCriterion.Name}" +
+                $"{(options.OffRampInput == TokenOffRampInput.Layer ? "" : $", off-ramps reading {options.OffRampInput}")}" +
+                $"{string.Concat(ner.Classifier.AuxiliaryTasks.Select(t => $", task {t.Name} after layer {t.Layer}"))}.",
                 metricsPath, () => new NerTrainingMetrics
                 {
                     TrainingSentences = train.Sentences.Count,
@@ -160,6 +173,7 @@ internal sealed class NerTrainCommand(CliConsole console)
         options.ExitCriterion = _exit.Criterion(parse) ?? options.ExitCriterion;
         options.SelfSamplingEpochs = parse.GetValue(_selfSamplingEpochs) ?? options.SelfSamplingEpochs;
         options.Dropout = parse.GetValue(_dropout) ?? options.Dropout;
+        options.OffRampInput = parse.GetValue(_offRampInput) ?? options.OffRampInput;
         return options;
     }
 }

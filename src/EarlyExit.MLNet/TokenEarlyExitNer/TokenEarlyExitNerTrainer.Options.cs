@@ -1,6 +1,7 @@
 using EarlyExit.Devices;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Hub;
+using EarlyExit.Modeling;
 using EarlyExit.Training;
 
 namespace EarlyExit.MLNet.TokenEarlyExitNer;
@@ -39,6 +40,14 @@ public sealed partial class TokenEarlyExitNerTrainer
         public TokenExitCriterion ExitCriterion { get; set; } = TokenExitCriterion.Tokee(TokenExitDefaults.TokeeThreshold);
 
         /// <summary>
+        /// What each off-ramp reads after layer i: layer i's state (the paper's off-ramps), or a learned attention over
+        /// the token's states after layers 1..i (<see cref="TokenOffRampInput.LayerAttention"/>) or over what each of
+        /// those layers added (<see cref="TokenOffRampInput.DifferenceAttention"/>). Scored on TorchSharp only.
+        /// </summary>
+        /// <value>The default value is <see cref="TokenOffRampInput.Layer"/>.</value>
+        public TokenOffRampInput OffRampInput { get; set; } = TokenOffRampInput.Layer;
+
+        /// <summary>
         /// Auxiliary tag tasks learnt beside the label, each from its own tag column by a head after its
         /// layer (hierarchical multi-task learning: e.g. part of speech after layer 1, chunks after layer 2).
         /// Each task's predicted tags become an output column.
@@ -68,6 +77,11 @@ public sealed partial class TokenEarlyExitNerTrainer
             if (!(Dropout is >= 0 and < 1))
             {
                 yield return $"Dropout is {Dropout}; it must be in [0, 1).";
+            }
+
+            if (!Enum.IsDefined(OffRampInput))
+            {
+                yield return $"OffRampInput is {OffRampInput}; use {string.Join(", ", Enum.GetNames<TokenOffRampInput>())}.";
             }
 
             if (AuxiliaryTasks is null)

@@ -65,7 +65,7 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
         using PretrainedEncoder backbone = TrainerFitting.LoadBackbone(TrainerOptions, ch);
         CheckTaskLayers(tasks, backbone.Encoder.NumLayers);
         var classifier = EarlyExitTokenClassifier.Create(backbone, tags.Values, TrainerOptions.MaxSequenceLength, TrainerOptions.ExitCriterion, TrainerOptions.Dropout, TrainerOptions.Seed,
-            tasks.Select((t, i) => new AuxiliaryTaskTags(t.LabelColumnName, taskTags[i].Values.ToArray(), t.Layer, t.Weight)).ToArray());
+            tasks.Select((t, i) => new AuxiliaryTaskTags(t.LabelColumnName, taskTags[i].Values.ToArray(), t.Layer, t.Weight)).ToArray(), TrainerOptions.OffRampInput);
         return TrainerFitting.TrainAndWrap(classifier, ch, () =>
         {
             List<TokenExample> training = Examples(classifier, sentences);

@@ -3,9 +3,12 @@ using EarlyExit.Sequence;
 
 namespace EarlyExit.Cli.Tests.Ner;
 
-/// <summary><c>ner train --auxiliary-task</c>: part of speech and chunks of the CoNLL file learnt beside the tags, written by <c>ner score</c>.</summary>
+/// <summary>
+/// <c>ner train</c>'s heads beyond the paper's: <c>--auxiliary-task</c> (part of speech and chunks of the CoNLL file
+/// learnt beside the tags, written by <c>ner score</c>) and <c>--off-ramp-input</c> (layer attention).
+/// </summary>
 [Collection(CliCollection.Name)]
-public sealed class NerAuxiliaryTaskTests(ConllModelFixture conll) : IDisposable
+public sealed class NerTrainHeadsTests(ConllModelFixture conll) : IDisposable
 {
     private readonly TempFolder _folder = new();
 
@@ -38,6 +41,23 @@ public sealed class NerAuxiliaryTaskTests(ConllModelFixture conll) : IDisposable
         Assert.Equal(gold.Sentences.Select(s => s.Words), written.Sentences.Select(s => s.Words));
         Assert.Equal(ExitCodes.Error, onnx.ExitCode);
         Assert.Contains("auxiliary tag tasks (pos, chunk)", onnx.Error);
+    }
+
+    [Fact]
+    public async Task Train_OffRampInputLayerAttention_IsSavedAndScores()
+    {
+        string model = _folder.File("attention.zip");
+
+        CliResult train = await CliRun.RunAsync(
+            ["ner", "train", "--train", conll.TrainPath, "--epochs", "1", "--self-sampling-epochs", "0", "--out", model, "--off-ramp-input", "layer-attention", .. conll.FastTraining]);
+        CliResult evaluate = await CliRun.RunAsync("ner", "evaluate", "--model", model, "--data", conll.ValidPath, "--mode", "tokee", "--threshold", "0.5");
+        CliResult unknown = await CliRun.RunAsync(["ner", "train", "--train", conll.TrainPath, "--out", _folder.File("never.zip"), "--off-ramp-input", "telepathy", .. conll.FastTraining]);
+
+        Assert.True(train.ExitCode == 0, train.ToString());
+        Assert.Contains("off-ramps reading LayerAttention", train.Output);
+        Assert.True(evaluate.ExitCode == 0, evaluate.ToString());
+        Assert.Equal(ExitCodes.Usage, unknown.ExitCode);
+        Assert.Contains("--off-ramp-input 'telepathy' is not valid; use one of: layer, layer-attention, difference-attention.", unknown.Error);
     }
 
     [Theory]
