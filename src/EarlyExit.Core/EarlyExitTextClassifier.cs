@@ -15,6 +15,8 @@
 // version-1 reader would ignore the pooling and pool [CLS] instead, build a narrower halting head, or
 // misread the one output.
 // Cls-pooling files stay readable by version 1, and version-1 files (no Pooling) read as Cls.
+// Version 3 adds Heads.Halting LayerAttention (issue 14); those files say MinReadableVersion 3, since older
+// readers do not know the value.
 // A reader accepts files whose MinReadableVersion is at most its own FormatVersion; raise
 // MinReadableVersion only when old readers would misread new files.
 using EarlyExit.Checkpoints;
@@ -39,7 +41,7 @@ namespace EarlyExit;
 public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
 {
     /// <summary>The saved format: its name, the version this code writes, its settings file.</summary>
-    internal static readonly SavedFolderFormat Format = new("earlyexit-text-classifier", Version: 2, SettingsFile: "classifier.json", What: "early-exit text classifier");
+    internal static readonly SavedFolderFormat Format = new("earlyexit-text-classifier", Version: 3, SettingsFile: "classifier.json", What: "early-exit text classifier");
 
     private EarlyExitTextClassifier(EarlyExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> labels, int maxSequenceLength, ExitCriterion criterion)
         : base(model, model.Encoder, tokenizer, tokenizerFiles, labels, maxSequenceLength, criterion)
@@ -134,7 +136,7 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
         {
             Format = Format.Name,
             FormatVersion = Format.Version,
-            MinReadableVersion = Model.Config.Pooling == HeadPooling.Cls && !IsRegression && !Model.Config.HaltingReadsConfidence ? 1 : 2,
+            MinReadableVersion = Model.ReadsPooledHistory ? 3 : Model.Config.Pooling == HeadPooling.Cls && !IsRegression && !Model.Config.HaltingReadsConfidence ? 1 : 2,
             Labels = Labels.ToArray(),
             MaxSequenceLength = MaxSequenceLength,
             ExitCriterion = ExitCriterion.Name,
@@ -148,7 +150,9 @@ public sealed class EarlyExitTextClassifier : EarlyExitClassifier<ExitCriterion>
         Predict(Enumerable.Repeat<string?>(WarmUpInput.Text, rows).ToArray(), textPairs: null, ExitCriterion.Full(), batchSize);
 
     private protected override OnnxManifest ExportOnnxGraphs(Action<string, byte[]> save, bool fullDepth) =>
-        OnnxFolder.Export(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);
+        Model.ReadsPooledHistory
+            ? throw new NotSupportedException($"This classifier's halting head reads {HaltingVariant.LayerAttention}, which the ONNX export does not carry yet. Score it on TorchSharp, or train it with another halting head (Concat, the default) to export it.")
+            : OnnxFolder.Export(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);
 
     /// <summary>Reads a classifier written by <see cref="Save"/>.</summary>
     /// <param name="folder">The folder.</param>

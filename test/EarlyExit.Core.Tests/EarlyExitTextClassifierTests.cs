@@ -119,6 +119,26 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
     }
 
     [Fact]
+    public void Save_LayerAttentionHalting_IsKeptAndUnreadableForOlderReaders_AndNotExported()
+    {
+        using PretrainedEncoder backbone = Backbone();
+        using EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(
+            backbone, ["negative", "positive"], new EarlyExitNetworkConfig { NumLabels = 2, Halting = HaltingVariant.LayerAttention }, 64, ExitCriterion.QExit(), seed: 1);
+        string[] texts = ToyClassification.Sentences(12, seed: 4).Select(s => s.Text).ToArray();
+        string folder = Path.Combine(_root, "layer-attention");
+
+        classifier.Save(folder);
+        using EarlyExitTextClassifier loaded = EarlyExitTextClassifier.Load(folder, DeviceOption.Cpu);
+        var export = Assert.Throws<NotSupportedException>(() => classifier.ExportOnnx(Path.Combine(_root, "layer-attention-onnx")));
+
+        string settings = File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.Format.SettingsFile));
+        Assert.Contains("\"MinReadableVersion\": 3", settings);
+        Assert.Equal(HaltingVariant.LayerAttention, loaded.Model.Config.Halting);
+        Assert.Equal(classifier.Predict(texts).SelectMany(p => p.HaltingDistribution!), loaded.Predict(texts).SelectMany(p => p.HaltingDistribution!));
+        Assert.Contains("halting head reads LayerAttention", export.Message);
+    }
+
+    [Fact]
     public void Load_HeadsSettingsTheModelRefuses_ThrowsNamingTheSetting()
     {
         using (EarlyExitTextClassifier classifier = Trained(epochs: 0))

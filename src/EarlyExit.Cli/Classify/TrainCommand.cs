@@ -37,6 +37,7 @@ internal sealed class TrainCommand(CliConsole console)
         ["concat"] = HaltingVariant.Concat,
         ["difference"] = HaltingVariant.Difference,
         ["linear"] = HaltingVariant.Linear,
+        ["layer-attention"] = HaltingVariant.LayerAttention,
         ["none"] = HaltingVariant.None,
     };
 
@@ -76,7 +77,7 @@ internal sealed class TrainCommand(CliConsole console)
     private readonly DataFormatOptions _format = new();
     private readonly Option<double?> _haltingLearningRate = CommonOptions.Positive("--halting-learning-rate", $"Peak learning rate of the halting head. Default: {CommonOptions.Invariant(PalbertDefaults.HaltingLearningRate)}.");
     private readonly Option<TrainingObjective?> _objective = CommonOptions.Choice("--objective", "Training loss: ponder (PALBERT), pabee, joint (DeeBERT-style) or last-layer (plain full-depth fine-tuning). Default: ponder.", s_objectives);
-    private readonly Option<HaltingVariant?> _halting = CommonOptions.Choice("--halting", "Halting head: concat (PALBERT), difference, linear (PonderNet) or none (PABEE, DeeBERT). Default: concat.", s_halting);
+    private readonly Option<HaltingVariant?> _halting = CommonOptions.Choice("--halting", "Halting head: concat (PALBERT), difference, linear (PonderNet), layer-attention (a learned attention over the pooled states of every layer so far; TorchSharp only) or none (PABEE, DeeBERT). Default: concat.", s_halting);
     private readonly Option<ClassifierHeads?> _heads = CommonOptions.Choice("--heads", "One classifier for all layers (shared) or one per layer. Default: shared.", s_heads);
     private readonly Option<HeadPooling?> _pooling = CommonOptions.Choice("--pooling",
         "What the exit heads read of each layer: cls ([CLS] through the pooler), mean (mean of the token states) or auto (what the checkpoint declares, else cls). Default: auto.", s_pooling);

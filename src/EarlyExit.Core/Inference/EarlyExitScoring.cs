@@ -4,6 +4,8 @@
 // batch, the criterion's decider says which rows exit, and those rows leave: the hidden states,
 // attention mask and pooled states are cut to the remaining rows (and to their longest remaining
 // length), so deeper layers only compute what is still needed. Results come back in input order.
+// A layer-attention halting head (HaltingVariant.LayerAttention) reads every earlier layer's pooled
+// states too: the batch then keeps them, cut with the rows.
 //
 // The per-row decisions depend only on that row's own outputs, so a row gets the same prediction
 // and exit layer whether it is scored alone or in a batch (up to float rounding of batched matmuls).
@@ -83,6 +85,7 @@ internal static class EarlyExitScoring
         Tensor attention = batch.AttentionMask; // owned by the batch until rows leave
         AttentionMask mask = encoder.PrepareMask(attention);
         Tensor previous = model.InitialPooled(rows, device);
+        List<Tensor>? earlier = model.ReadsPooledHistory ? [] : null; // every earlier layer's pooled states [R, H], for a layer-attention halting head
         try
         {
             for (int layer = 0; layer < layers && active.Length > 0; layer++)
@@ -93,7 +96,7 @@ internal static class EarlyExitScoring
                 using (var layerScope = NewDisposeScope())
                 {
                     Tensor output = encoder.ForwardLayer(layer, hidden, mask);
-                    LayerHeadsOutput heads = model.Step(layer, output, previous, attention);
+                    LayerHeadsOutput heads = model.Step(layer, output, previous, attention, earlier);
                     // [R, C] row-major: class probabilities, or a regression model's values as they are.
                     float[] probabilities = (model.IsRegression ? heads.Logits : heads.Logits.softmax(-1)).cpu().data<float>().ToArray();
                     float[] halting = heads.HaltingLogit?.sigmoid().cpu().data<float>().ToArray() ?? []; // [R]
@@ -114,9 +117,22 @@ internal static class EarlyExitScoring
                         (Tensor index, nextAttention) = BatchShrinking.Keep(attention, keep.ToArray(), longest);
                         nextHidden = BatchShrinking.Rows(output, index, longest);
                         nextPrevious = heads.Pooled.index_select(0, index); // [R, H] -> [R', H]
+                        if (earlier is not null)
+                        {
+                            for (int k = 0; k < earlier.Count; k++)
+                            {
+                                Tensor kept = earlier[k].index_select(0, index).MoveToOuterDisposeScope();
+                                earlier[k].Dispose();
+                                earlier[k] = kept;
+                            }
+                        }
                     }
 
                     layerScope.MoveToOuter(nextHidden, nextPrevious);
+                    if (earlier is not null)
+                    {
+                        earlier.Add(nextPrevious.clone().MoveToOuterDisposeScope()); // its own copy: `previous` is disposed after the next layer
+                    }
                 }
 
                 if (nextAttention is not null)

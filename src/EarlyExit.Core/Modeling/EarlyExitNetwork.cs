@@ -108,7 +108,7 @@ public sealed record EarlyExitNetworkConfig
 
         if (!Enum.IsDefined(Halting))
         {
-            problems.Add($"Halting is {Halting}; use None, Linear, Concat or Difference.");
+            problems.Add($"Halting is {Halting}; use None, Linear, Concat, Difference or LayerAttention.");
         }
 
         if (Pooling is not (HeadPooling.Cls or HeadPooling.Mean))
@@ -208,7 +208,7 @@ public sealed partial class EarlyExitNetwork : nn.Module<Tensor, Tensor?, Tensor
 
             halting = config.Halting == HaltingVariant.None
                 ? null
-                : new HaltingHead(config.Halting, hidden, config.HaltingHiddenLayers, config.HaltingDropout, config.HaltingReadsConfidence);
+                : new HaltingHead(config.Halting, hidden, config.HaltingHiddenLayers, config.HaltingDropout, config.HaltingReadsConfidence, encoder.NumLayers);
         }
 
         if (config.IsRegression)
@@ -265,6 +265,9 @@ public sealed partial class EarlyExitNetwork : nn.Module<Tensor, Tensor?, Tensor
     /// <summary>Whether the model has a halting (lambda) head.</summary>
     public bool HasHaltingHead => halting is not null;
 
+    /// <summary>Whether the halting head reads every earlier layer's pooled state (<see cref="HaltingVariant.LayerAttention"/>): <see cref="Step"/> then needs them.</summary>
+    public bool ReadsPooledHistory => halting?.ReadsHistory ?? false;
+
     /// <summary>The parameters of the halting head (trained with their own learning rate); empty without one.</summary>
     public IEnumerable<Parameter> HaltingParameters() => halting?.parameters() ?? [];
 
@@ -272,13 +275,20 @@ public sealed partial class EarlyExitNetwork : nn.Module<Tensor, Tensor?, Tensor
     /// The heads of layer <paramref name="layer"/> (0-based) on that layer's output
     /// <paramref name="hidden"/> [B, T, H]; <paramref name="previousPooled"/> is the previous layer's
     /// pooled state [B, H] (zeros before the first layer), read by the halting head;
-    /// <paramref name="attentionMask"/> [B, T] (1 for real tokens, 0 for padding) says which tokens mean pooling averages.
+    /// <paramref name="attentionMask"/> [B, T] (1 for real tokens, 0 for padding) says which tokens mean pooling averages;
+    /// <paramref name="earlierPooled"/> holds the pooled states of every earlier layer, oldest first, when
+    /// <see cref="ReadsPooledHistory"/> (else it may be null).
     /// </summary>
-    public LayerHeadsOutput Step(int layer, Tensor hidden, Tensor previousPooled, Tensor attentionMask)
+    public LayerHeadsOutput Step(int layer, Tensor hidden, Tensor previousPooled, Tensor attentionMask, IReadOnlyList<Tensor>? earlierPooled = null)
     {
         if (layer < 0 || layer >= NumLayers)
         {
             throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, {NumLayers}).");
+        }
+
+        if (ReadsPooledHistory && earlierPooled?.Count != layer)
+        {
+            throw new ArgumentException($"The halting head of layer {layer} reads the pooled states of the {layer} layers before it; given {earlierPooled?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}.", nameof(earlierPooled));
         }
 
         using var scope = NewDisposeScope();
@@ -290,7 +300,7 @@ public sealed partial class EarlyExitNetwork : nn.Module<Tensor, Tensor?, Tensor
             logits = (logits * target_scale) + target_mean; // [B, 1]: standardised -> the target's units
         }
 
-        Tensor? haltingLogit = halting?.Forward(pooled, previousPooled, Config.HaltingReadsConfidence ? Confidence(logits) : null); // [B]
+        Tensor? haltingLogit = halting?.Forward(layer, pooled, previousPooled, earlierPooled ?? [], Config.HaltingReadsConfidence ? Confidence(logits) : null); // [B]
         scope.MoveToOuter(pooled, logits);
         haltingLogit?.MoveToOuterDisposeScope();
         return new LayerHeadsOutput(pooled, logits, haltingLogit);
@@ -311,10 +321,12 @@ public sealed partial class EarlyExitNetwork : nn.Module<Tensor, Tensor?, Tensor
         Tensor previous = InitialPooled(inputIds.shape[0], hidden.device);
         var logits = new List<Tensor>(NumLayers);
         var haltingLogits = new List<Tensor>(NumLayers);
+        var earlier = new List<Tensor>(NumLayers);
         for (int layer = 0; layer < NumLayers; layer++)
         {
             hidden = encoder.ForwardLayer(layer, hidden, mask);
-            LayerHeadsOutput heads = Step(layer, hidden, previous, attentionMask);
+            LayerHeadsOutput heads = Step(layer, hidden, previous, attentionMask, earlier);
+            earlier.Add(heads.Pooled);
             logits.Add(heads.Logits);
             if (heads.HaltingLogit is not null)
             {

@@ -49,7 +49,8 @@ public abstract class PalbertOptionsBase : EarlyExitTrainerOptions
     public TrainingObjective Objective { get; set; } = TrainingObjective.Ponder;
 
     /// <summary>
-    /// The halting head: Concat (PALBERT), Difference, Linear (PonderNet) or None (PABEE, DeeBERT). Only the
+    /// The halting head: Concat (PALBERT), Difference, Linear (PonderNet), LayerAttention (a learned attention over
+    /// the pooled states of every layer so far; scored on TorchSharp only) or None (PABEE, DeeBERT). Only the
     /// Ponder objective trains a halting head, so the other objectives build none whatever this says.
     /// </summary>
     /// <value>The default value is <see cref="HaltingVariant.Concat"/>.</value>

@@ -79,6 +79,23 @@ public sealed class TrainCommandTests(Sst2ModelFixture sst2) : IDisposable
     }
 
     [Fact]
+    public async Task Train_HaltingLayerAttention_EvaluatesOnTorchSharp_AndOnnxRuntimeRefusesIt()
+    {
+        string model = _folder.File("attention.zip");
+        string[] columns = ["--text-column", "sentence", "--label-column", "label"];
+
+        CliResult train = await CliRun.RunAsync(
+            ["classify", "train", "--train", SharedAssets.Data("SST-2/train.tsv"), .. columns, "--max-train-rows", "200", "--halting", "layer-attention", "--out", model, .. CliRun.FastTraining(sst2.SharedRoot)]);
+        CliResult evaluate = await CliRun.RunAsync(["classify", "evaluate", "--model", model, "--data", SharedAssets.Data("SST-2/dev.tsv"), .. columns]);
+        CliResult onnx = await CliRun.RunAsync(["classify", "evaluate", "--model", model, "--data", SharedAssets.Data("SST-2/dev.tsv"), .. columns, "--backend", "onnx"]);
+
+        Assert.True(train.ExitCode == 0, train.ToString());
+        Assert.True(evaluate.ExitCode == 0, evaluate.ToString());
+        Assert.Equal(ExitCodes.Error, onnx.ExitCode);
+        Assert.Contains("halting head reads LayerAttention", onnx.Error);
+    }
+
+    [Fact]
     public async Task Train_MrpcWithByteOrderMarkAndHashNames_TrainsAndEvaluatesPairs()
     {
         string model = _folder.File("mrpc.zip");

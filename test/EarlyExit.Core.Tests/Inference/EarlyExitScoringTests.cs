@@ -1,6 +1,7 @@
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
 using EarlyExit.Modeling;
+using EarlyExit.Tests.TestSupport;
 using EarlyExit.Tests.Training;
 using EarlyExit.Tokenization;
 using EarlyExit.Training;
@@ -123,12 +124,5 @@ public class EarlyExitScoringTests(TrainedToyModel fixture) : IClassFixture<Trai
         ClassificationPrediction[] single = EarlyExitScoring.ScoreBatch(fixture.Model, fixture.Inputs, ExitCriterion.Patience(1), ToyClassification.PadId);
 
         Assert.Equal(single.Select(p => (p.ExitLayer, p.PredictedClass)), predicted.Select(p => (p.ExitLayer, p.PredictedClass)));
-    }
-
-    private sealed class Close(float tolerance) : IEqualityComparer<float>
-    {
-        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
-
-        public int GetHashCode(float obj) => 0;
     }
 }

@@ -1,17 +1,20 @@
-// Hierarchical multi-task token heads on CoNLL-2003 (issue 14): two labellers fine-tuned from the
-// pretrained all-MiniLM-L6-v2 with the same settings and seed, one on the entity tags alone and one
-// with auxiliary tasks too (part of speech read after layer 1, chunks after layer 2, the defaults of
-// --tasks). On dev and test it reports, per model and exit criterion:
+// Token heads beyond the paper's on CoNLL-2003 (issue 14): labellers fine-tuned from the pretrained
+// all-MiniLM-L6-v2 with the same settings and seed, differing in their heads (--variants, default all):
+//   ner                   the entity tags alone, off-ramps reading their layer (the baseline)
+//   tasks                 with auxiliary tasks too (part of speech after layer 1, chunks after layer 2: --tasks)
+//   layer-attention       off-ramps reading a learned attention over the states of layers 1..i
+//   difference-attention  off-ramps reading a learned attention over what each layer added
+// On dev and test it reports, per model and exit criterion:
 //   - entity F1 (conlleval's rules) and the mean word exit layer;
 //   - each auxiliary task's word accuracy at its layer, beside two references: the majority tag and
 //     each word's most frequent training tag (unknown words: the majority tag);
 //   - the mean exit layer of the words of each frequent part-of-speech class, under TOKEE, for both
 //     models: does a model that settles part of speech low let those words stop earlier?
 //
-//   bash bench/conll-multitask.sh     (about 25 minutes on 2 CPU cores: two trainings, then scoring)
+//   bash bench/conll-heads.sh     (about 90 minutes on 2 CPU cores: five trainings, then scoring)
 //
-// Writes <out>/conll-multitask.json and <out>/conll-multitask.md (the README tables). The models are kept
-// in bench/out/conll-multitask-*.zip; a second run with them only scores.
+// Writes <out>/conll-heads.json and <out>/conll-heads.md (the README tables). The models are kept in
+// bench/out/conll-heads-<variant>.zip; a second run with them only scores.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -19,6 +22,7 @@ using System.Text.Json;
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.TokenEarlyExitNer;
+using EarlyExit.Modeling;
 using EarlyExit.Sequence;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -27,7 +31,7 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var settings = Settings.Parse(args);
 string conll = Path.Combine(BenchSupport.FindShared("data/conll2003"), "data", "conll2003");
 Directory.CreateDirectory(settings.Out);
-string[] criteria = ["full", "layer:1", "layer:2", "sentee:0.2", "tokee:0.3:3", "tokee:0.3:1"];
+string[] criteria = ["full", "layer:1", "layer:2", "tokee:0.3:3", "tokee:0.3:1"];
 const string PosClassCriterion = "tokee:0.3:1";
 
 var ml = new MLContext(seed: settings.Seed);
@@ -36,11 +40,17 @@ IDataView train = ml.Data.TakeRows(Load("train.txt"), settings.TrainSentences);
 var splits = new[] { ("dev", Load("valid.txt")), ("test", Load("test.txt")) };
 Baselines baselines = Baselines.From(train);
 
-var variants = new[]
+var allVariants = new[]
 {
-    new Variant("NER alone", "conll-multitask-ner.zip", []),
-    new Variant($"NER + {string.Join(" + ", settings.Tasks.Select(t => $"{t.Column}@{t.Layer}"))}", "conll-multitask-tasks.zip", settings.Tasks),
+    new Variant("ner", "NER alone", [], TokenOffRampInput.Layer),
+    new Variant("tasks", $"NER + {string.Join(" + ", settings.Tasks.Select(t => $"{t.Column}@{t.Layer}"))}", settings.Tasks, TokenOffRampInput.Layer),
+    new Variant("layer-attention", "layer attention", [], TokenOffRampInput.LayerAttention),
+    new Variant("difference-attention", "difference attention", [], TokenOffRampInput.DifferenceAttention),
+    new Variant("tasks-light", $"NER + {string.Join(" + ", settings.Tasks.Select(t => $"{t.Column}@{t.Layer}"))}, weights x{settings.LightFactor}",
+        settings.Tasks.Select(t => t with { Weight = t.Weight * settings.LightFactor }).ToArray(), TokenOffRampInput.Layer),
 };
+Variant[] variants = settings.Variants.Select(key => allVariants.SingleOrDefault(v => v.Key == key)
+    ?? throw new ArgumentException($"--variants: unknown '{key}'; use {string.Join(", ", allVariants.Select(v => v.Key))}.")).ToArray();
 
 var results = new List<Result>();
 var exitsByPos = new Dictionary<string, Dictionary<string, (long Words, double Mean)>>();
@@ -75,17 +85,21 @@ for (int v = 0; v < variants.Length; v++)
     }
 
     ner.Dispose();
+
+    // The report so far, rewritten after each model, so an interrupted run keeps what it measured.
+    Variant[] done = variants[..(v + 1)];
+    IReadOnlyList<BaselineRow> references = baselines.Summary(splits.Select(s => (s.Item1, s.Item2)).ToArray());
+    var report = new { Machine = BenchSupport.Machine(), Settings = settings, TrainSeconds = trainSeconds[..(v + 1)], Baselines = references, Results = results, ExitsByPartOfSpeech = exitsByPos };
+    File.WriteAllText(Path.Combine(settings.Out, "conll-heads.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+    File.WriteAllText(Path.Combine(settings.Out, "conll-heads.md"), Markdown(results, exitsByPos, references, done, settings, trainSeconds));
 }
 
-var report = new { Machine = BenchSupport.Machine(), Settings = settings, TrainSeconds = trainSeconds, Baselines = baselines.Summary(splits.Select(s => (s.Item1, s.Item2)).ToArray()), Results = results, ExitsByPartOfSpeech = exitsByPos };
-File.WriteAllText(Path.Combine(settings.Out, "conll-multitask.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
-File.WriteAllText(Path.Combine(settings.Out, "conll-multitask.md"), Markdown(results, exitsByPos, baselines.Summary(splits.Select(s => (s.Item1, s.Item2)).ToArray()), variants, settings, trainSeconds));
-Console.WriteLine($"done: {Path.Combine(settings.Out, "conll-multitask.md")}");
+Console.WriteLine($"done: {Path.Combine(settings.Out, "conll-heads.md")}");
 return 0;
 
 static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView train, Variant variant, Settings settings)
 {
-    string path = Path.Combine(settings.Models, variant.File);
+    string path = Path.Combine(settings.Models, $"conll-heads-{variant.Key}.zip");
     string timeFile = path + ".train-seconds";
     if (File.Exists(path))
     {
@@ -106,6 +120,7 @@ static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView 
         Seed = settings.Seed,
         Device = EarlyExit.Devices.DeviceOption.Cpu,
         AuxiliaryTasks = variant.Tasks.Select(t => new TokenAuxiliaryTask(Key(t.Column), t.Layer, t.Weight, Predicted(t.Column))).ToList(),
+        OffRampInput = variant.OffRampInput,
     };
     var clock = Stopwatch.StartNew();
     IEstimator<ITransformer> keys = ml.Transforms.Conversion.MapValueToKey("Label");
@@ -171,10 +186,10 @@ static string Predicted(string column) => "Predicted" + column;
 static string Markdown(List<Result> results, Dictionary<string, Dictionary<string, (long Words, double Mean)>> exitsByPos, IReadOnlyList<BaselineRow> baselines, Variant[] variants, Settings settings, double[] trainSeconds)
 {
     var text = new StringBuilder();
-    text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; {settings.Backbone} fine-tuned (pretrained, 6 layers, hidden 384) twice with the same settings: " +
+    text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; {settings.Backbone} fine-tuned (pretrained, 6 layers, hidden 384) {variants.Length} times with the same settings: " +
         $"{settings.TrainSentences} training sentences, {settings.Epochs} joint epoch(s) + 1 self-sampling epoch, batch 32, learning rate 1e-4, seed {settings.Seed} " +
         $"({string.Join(", ", variants.Select((v, i) => $"{v.Name}: {trainSeconds[i] / 60:0} min"))}). Task weights: {string.Join(", ", settings.Tasks.Select(t => $"{t.Column} {t.Weight}"))}. " +
-        "Entity F1 by conlleval's rules on IOB2 tags; task accuracy per word, read at the task's layer (from a halted word's copied state under TOKEE). Command: `bash bench/conll-multitask.sh`.");
+        "Entity F1 by conlleval's rules on IOB2 tags; task accuracy per word, read at the task's layer (from a halted word's copied state under TOKEE). Command: `bash bench/conll-heads.sh`.");
     text.AppendLine();
     string[] taskNames = settings.Tasks.Select(t => t.Column).ToArray();
     text.AppendLine($"| model | split | exit criterion | entity F1 | mean word exit layer | token-layer speed-up |{string.Concat(taskNames.Select(t => $" {t} accuracy |"))}");
@@ -198,13 +213,13 @@ static string Markdown(List<Result> results, Dictionary<string, Dictionary<strin
     text.AppendLine();
     text.AppendLine($"Mean exit layer of dev words by gold part of speech under `{PosClassCriterion}` (the 15 most frequent classes):");
     text.AppendLine();
-    text.AppendLine($"| part of speech | words |{string.Concat(variants.Select(v => $" {v.Name} |"))} difference |");
-    text.AppendLine($"| --- | ---: |{string.Concat(variants.Select(_ => " ---: |"))} ---: |");
+    text.AppendLine($"| part of speech | words |{string.Concat(variants.Select(v => $" {v.Name} |"))}");
+    text.AppendLine($"| --- | ---: |{string.Concat(variants.Select(_ => " ---: |"))}");
     Dictionary<string, (long Words, double Mean)> first = exitsByPos[variants[0].Name];
     foreach (var (pos, (words, _)) in first.OrderByDescending(p => p.Value.Words).Take(15))
     {
         double[] means = variants.Select(v => exitsByPos[v.Name][pos].Mean).ToArray();
-        text.AppendLine($"| {pos} | {words} |{string.Concat(means.Select(m => $" {m:0.00} |"))} {means[^1] - means[0]:+0.00;-0.00;0.00} |");
+        text.AppendLine($"| {pos} | {words} |{string.Concat(means.Select(m => $" {m:0.00} |"))}");
     }
 
     return text.ToString();
@@ -212,7 +227,7 @@ static string Markdown(List<Result> results, Dictionary<string, Dictionary<strin
 
 internal sealed record TaskSpec(string Column, int Layer, double Weight);
 
-internal sealed record Variant(string Name, string File, IReadOnlyList<TaskSpec> Tasks);
+internal sealed record Variant(string Key, string Name, IReadOnlyList<TaskSpec> Tasks, TokenOffRampInput OffRampInput);
 
 internal sealed record Scored(string[] Gold, string[] Predicted, string[] PartOfSpeech, int[] Exits, string[][] TaskGold, string[][] TaskPredicted);
 
@@ -251,7 +266,7 @@ internal sealed class Baselines
         })).ToArray();
 }
 
-internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string Out, string Models, string Backbone, IReadOnlyList<TaskSpec> Tasks)
+internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string Out, string Models, string Backbone, IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<string> Variants, double LightFactor)
 {
     public static Settings Parse(string[] args)
     {
@@ -271,6 +286,8 @@ internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string
             values.GetValueOrDefault("out") ?? Path.Combine("bench", "results"),
             values.GetValueOrDefault("models") ?? Path.Combine("bench", "out"),
             values.GetValueOrDefault("backbone") ?? "sentence-transformers/all-MiniLM-L6-v2",
-            tasks);
+            tasks,
+            (values.GetValueOrDefault("variants") ?? "ner,tasks,layer-attention,difference-attention,tasks-light").Split(','),
+            double.Parse(values.GetValueOrDefault("light-factor") ?? "0.1", CultureInfo.InvariantCulture));
     }
 }
