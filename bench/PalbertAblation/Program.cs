@@ -14,7 +14,7 @@
 //   dotnet run -c Release --project bench/PalbertAblation -- --rows 2000 --configs "base: beta0:beta=0"
 //
 // A configuration is NAME:key=value,key=value with keys prior, beta, kl (prior|halting), halting
-// (concat|difference|linear), halting-lr, lr, heads (shared|per-layer), pooling (auto|cls|mean),
+// (concat|difference|linear|layer-attention), halting-lr, lr, heads (shared|per-layer), pooling (auto|cls|mean),
 // confidence (true: the λ-head also reads the classifier's confidence), epochs. Writes <out>/palbert-ablation.{json,md}.
 using System.Diagnostics;
 using System.Globalization;
@@ -176,7 +176,7 @@ internal sealed record AblationConfig(string Name, IReadOnlyDictionary<string, s
     public EarlyExitNetworkConfig Heads() => new()
     {
         NumLabels = 2,
-        Halting = Get("halting") switch { null or "concat" => HaltingVariant.Concat, "difference" => HaltingVariant.Difference, "linear" => HaltingVariant.Linear, var v => throw Bad("halting", v) },
+        Halting = Get("halting") switch { null or "concat" => HaltingVariant.Concat, "difference" => HaltingVariant.Difference, "linear" => HaltingVariant.Linear, "layer-attention" => HaltingVariant.LayerAttention, var v => throw Bad("halting", v) },
         Heads = Get("heads") switch { null or "shared" => ClassifierHeads.Shared, "per-layer" => ClassifierHeads.PerLayer, var v => throw Bad("heads", v) },
         Pooling = Get("pooling") switch { null or "auto" => HeadPooling.Auto, "cls" => HeadPooling.Cls, "mean" => HeadPooling.Mean, var v => throw Bad("pooling", v) },
         HaltingReadsConfidence = Get("confidence") switch { null or "false" => false, "true" => true, var v => throw Bad("confidence", v) },

@@ -29,15 +29,7 @@ public class AuxiliaryScoringTests
         // The reference: every layer on every token, each token frozen after the layer it exited at.
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        using TokenBatch batch = TokenBatch.Collate(inputs, ToyNer.PadId, CPU);
-        long[] halt = new long[batch.Count * batch.Length];
-        Array.Fill(halt, model.NumLayers);
-        for (int b = 0; b < inputs.Count; b++)
-        {
-            scored[b].TokenExitLayers.Select(l => (long)l).ToArray().CopyTo(halt, b * batch.Length);
-        }
-
-        using TokenLayerwiseOutput reference = model.ForwardWithHalting(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, tensor(halt, [batch.Count, batch.Length]));
+        using TokenLayerwiseOutput reference = ToyNer.ReferenceForward(model, inputs, scored, out int length);
         for (int task = 0; task < s_tasks.Length; task++)
         {
             long[] expected = reference.Auxiliary[task].argmax(-1).data<long>().ToArray(); // [B, T]
@@ -49,7 +41,7 @@ public class AuxiliaryScoringTests
                 for (int w = 0; w < words.Length; w++)
                 {
                     int firstPiece = Array.IndexOf(wordIds, w);
-                    Assert.True(expected[(b * batch.Length) + firstPiece] == words[w], $"{criterion}, task {s_tasks[task].Name}, row {b}, word {w}");
+                    Assert.True(expected[(b * length) + firstPiece] == words[w], $"{criterion}, task {s_tasks[task].Name}, row {b}, word {w}");
                 }
             }
         }

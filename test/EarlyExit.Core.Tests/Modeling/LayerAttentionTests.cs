@@ -109,15 +109,7 @@ public class LayerAttentionTests(TrainedAttentionNer trained) : IClassFixture<Tr
         // The reference: every layer on every token, each token frozen after the layer it exited at; its tag is its exit layer's.
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        using TokenBatch batch = TokenBatch.Collate(inputs, ToyNer.PadId, CPU);
-        long[] halt = new long[batch.Count * batch.Length];
-        Array.Fill(halt, model.NumLayers);
-        for (int b = 0; b < inputs.Count; b++)
-        {
-            scored[b].TokenExitLayers.Select(l => (long)l).ToArray().CopyTo(halt, b * batch.Length);
-        }
-
-        using TokenLayerwiseOutput reference = model.ForwardWithHalting(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, tensor(halt, [batch.Count, batch.Length]));
+        using TokenLayerwiseOutput reference = ToyNer.ReferenceForward(model, inputs, scored, out int length);
         long[] classes = reference.Logits.argmax(-1).data<long>().ToArray(); // [L, B, T]
         for (int b = 0; b < inputs.Count; b++)
         {
@@ -126,7 +118,7 @@ public class LayerAttentionTests(TrainedAttentionNer trained) : IClassFixture<Tr
             for (int t = 0; t < scored[b].TokenClasses.Length; t++)
             {
                 int layer = scored[b].TokenExitLayers[t] - 1;
-                Assert.True(classes[(((layer * batch.Count) + b) * batch.Length) + t] == scored[b].TokenClasses[t], $"{input} {criterion}: row {b}, token {t}");
+                Assert.True(classes[(((layer * inputs.Count) + b) * length) + t] == scored[b].TokenClasses[t], $"{input} {criterion}: row {b}, token {t}");
             }
         }
 

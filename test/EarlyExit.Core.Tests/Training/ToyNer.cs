@@ -1,8 +1,10 @@
 using EarlyExit.Checkpoints;
+using EarlyExit.Inference;
 using EarlyExit.Modeling;
 using EarlyExit.Tests.TestSupport;
 using EarlyExit.Tokenization;
 using EarlyExit.Training;
+using static TorchSharp.torch;
 
 namespace EarlyExit.Tests.Training;
 
@@ -75,6 +77,24 @@ internal static class ToyNer
     {
         EncoderConfig config = EncoderPresets.Get("tiny-bert") with { NumHiddenLayers = 4, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
         return new TokenExitNetwork(EncoderNetwork.Create(config, seed: seed), Tags.Length, dropoutProbability: 0, seed: seed, auxiliaryTasks, offRampInput);
+    }
+
+    /// <summary>
+    /// The halt-and-copy reference for <paramref name="scored"/>: every layer on every token of <paramref name="inputs"/> (one batch),
+    /// each token frozen after the layer it exited at. Call inside a no_grad dispose scope; the batch's width is <paramref name="length"/>.
+    /// </summary>
+    public static TokenLayerwiseOutput ReferenceForward(TokenExitNetwork model, IReadOnlyList<TokenizedInput> inputs, IReadOnlyList<TokenPrediction> scored, out int length)
+    {
+        using TokenBatch batch = TokenBatch.Collate(inputs, PadId, CPU);
+        long[] halt = new long[batch.Count * batch.Length];
+        Array.Fill(halt, model.NumLayers);
+        for (int b = 0; b < inputs.Count; b++)
+        {
+            scored[b].TokenExitLayers.Select(l => (long)l).ToArray().CopyTo(halt, b * batch.Length);
+        }
+
+        length = batch.Length;
+        return model.ForwardWithHalting(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, tensor(halt, [batch.Count, batch.Length]));
     }
 
     public static TokenTrainingOptions FastOptions() => new()
