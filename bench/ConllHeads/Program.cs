@@ -67,13 +67,11 @@ for (int v = 0; v < variants.Length; v++)
         foreach (string text in criteria)
         {
             using TokenEarlyExitNerTransformer scorer = ner.WithExitCriterion(TokenExitCriterion.Parse(text));
-            var watch = Stopwatch.StartNew();
             List<Scored> rows = Score(stages[^1], scorer.Transform(keyed), data.GetColumn<string[]>("Label").ToArray(), variant.Tasks);
-            double seconds = watch.Elapsed.TotalSeconds;
             EntityEvaluationResult entities = EntityEvaluation.Evaluate(rows.Select(r => (IReadOnlyList<string>)r.Gold).ToArray(), rows.Select(r => (IReadOnlyList<string>)r.Predicted).ToArray());
             double meanExit = rows.SelectMany(r => r.Exits).Average();
             var taskAccuracy = variant.Tasks.Select((t, i) => (t.Column, Accuracy(rows.Select(r => r.TaskGold[i]), rows.Select(r => r.TaskPredicted[i])))).ToDictionary(x => x.Column, x => x.Item2);
-            results.Add(new Result(variant.Name, split, text, entities.Overall.F1, entities.Overall.Precision, entities.Overall.Recall, meanExit, ner.NumLayers / meanExit, taskAccuracy, rows.Count / seconds));
+            results.Add(new Result(variant.Name, split, text, entities.Overall.F1, entities.Overall.Precision, entities.Overall.Recall, meanExit, ner.NumLayers / meanExit, taskAccuracy));
             Console.WriteLine($"{variant.Name,-28} {split,-4} {text,-12} F1 {entities.Overall.F1:0.000} mean exit {meanExit:0.00} " +
                 string.Join(" ", taskAccuracy.Select(a => $"{a.Key} {a.Value:0.000}")));
             if (split == "dev" && text == PosClassCriterion)
@@ -101,8 +99,18 @@ static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView 
 {
     string path = Path.Combine(settings.Models, $"conll-heads-{variant.Key}.zip");
     string timeFile = path + ".train-seconds";
+    // What the model was trained with, kept beside it: a kept model trained otherwise is refused, so its
+    // figures never appear under this run's settings.
+    string trainedWith = JsonSerializer.Serialize(new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString() });
+    string settingsFile = path + ".settings.json";
     if (File.Exists(path))
     {
+        string kept = File.Exists(settingsFile) ? File.ReadAllText(settingsFile) : "(none)";
+        if (kept != trainedWith)
+        {
+            throw new InvalidOperationException($"{path} was trained with {kept}, this run asks for {trainedWith}; delete it (and its .train-seconds and .settings.json) to retrain.");
+        }
+
         double seconds = double.Parse(File.ReadAllText(timeFile), CultureInfo.InvariantCulture);
         Console.WriteLine($"loaded {path} (trained in {seconds:0} s); delete it to retrain");
         return (ml.Model.Load(path, out _), seconds);
@@ -136,6 +144,7 @@ static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView 
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     ml.Model.Save(model, train.Schema, path);
     File.WriteAllText(timeFile, trained.ToString("R", CultureInfo.InvariantCulture));
+    File.WriteAllText(settingsFile, trainedWith);
     Console.WriteLine($"{variant.Name}: trained in {trained:0} s; saved {path}");
     return (model, trained);
 }
@@ -189,7 +198,8 @@ static string Markdown(List<Result> results, Dictionary<string, Dictionary<strin
     text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; {settings.Backbone} fine-tuned (pretrained, 6 layers, hidden 384) {variants.Length} times with the same settings: " +
         $"{settings.TrainSentences} training sentences, {settings.Epochs} joint epoch(s) + 1 self-sampling epoch, batch 32, learning rate 1e-4, seed {settings.Seed} " +
         $"({string.Join(", ", variants.Select((v, i) => $"{v.Name}: {trainSeconds[i] / 60:0} min"))}). Task weights: {string.Join(", ", settings.Tasks.Select(t => $"{t.Column} {t.Weight}"))}. " +
-        "Entity F1 by conlleval's rules on IOB2 tags; task accuracy per word, read at the task's layer (from a halted word's copied state under TOKEE). Command: `bash bench/conll-heads.sh`.");
+        "Entity F1 by conlleval's rules on IOB2 tags; task accuracy per word, read at the task's layer (from a halted word's copied state under TOKEE; " +
+        "a row that leaves the batch before that layer is read from the state it leaves with, so under `layer:1` the chunk head reads layer 1). Command: `bash bench/conll-heads.sh`.");
     text.AppendLine();
     string[] taskNames = settings.Tasks.Select(t => t.Column).ToArray();
     text.AppendLine($"| model | split | exit criterion | entity F1 | mean word exit layer | token-layer speed-up |{string.Concat(taskNames.Select(t => $" {t} accuracy |"))}");
@@ -232,7 +242,7 @@ internal sealed record Variant(string Key, string Name, IReadOnlyList<TaskSpec> 
 internal sealed record Scored(string[] Gold, string[] Predicted, string[] PartOfSpeech, int[] Exits, string[][] TaskGold, string[][] TaskPredicted);
 
 internal sealed record Result(string Model, string Split, string Criterion, double F1, double Precision, double Recall, double MeanTokenExitLayer, double TokenLayerSpeedup,
-    IReadOnlyDictionary<string, double> TaskAccuracy, double SentencesPerSecond);
+    IReadOnlyDictionary<string, double> TaskAccuracy);
 
 internal sealed record BaselineRow(string Task, string Split, string Majority, double MajorityAccuracy, double PerWordAccuracy);
 

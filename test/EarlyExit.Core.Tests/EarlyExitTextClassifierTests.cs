@@ -124,6 +124,7 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         using PretrainedEncoder backbone = Backbone();
         using EarlyExitTextClassifier classifier = EarlyExitTextClassifier.Create(
             backbone, ["negative", "positive"], new EarlyExitNetworkConfig { NumLabels = 2, Halting = HaltingVariant.LayerAttention }, 64, ExitCriterion.QExit(), seed: 1);
+        TokenClassifierHeadsTests.FillAttention(classifier.Model.named_parameters(), "halting.pools."); // zero pools would load the same as new ones
         string[] texts = ToyClassification.Sentences(12, seed: 4).Select(s => s.Text).ToArray();
         string folder = Path.Combine(_root, "layer-attention");
 
@@ -134,7 +135,9 @@ public sealed class EarlyExitTextClassifierTests : IDisposable
         string settings = File.ReadAllText(Path.Combine(folder, EarlyExitTextClassifier.Format.SettingsFile));
         Assert.Contains("\"MinReadableVersion\": 3", settings);
         Assert.Equal(HaltingVariant.LayerAttention, loaded.Model.Config.Halting);
-        Assert.Equal(classifier.Predict(texts).SelectMany(p => p.HaltingDistribution!), loaded.Predict(texts).SelectMany(p => p.HaltingDistribution!));
+        Assert.Equal(classifier.Predict(texts, criterion: ExitCriterion.Full()).SelectMany(p => p.HaltingDistribution!), loaded.Predict(texts, criterion: ExitCriterion.Full()).SelectMany(p => p.HaltingDistribution!));
+        Assert.All(loaded.Model.named_parameters().Where(p => p.name.StartsWith("halting.pools.", StringComparison.Ordinal)),
+            p => Assert.True(p.parameter.allclose(classifier.Model.get_parameter(p.name)!, rtol: 0, atol: 0), $"{p.name} was not loaded"));
         Assert.Contains("halting head reads LayerAttention", export.Message);
     }
 

@@ -113,19 +113,35 @@ public sealed class TokenClassifierHeadsTests : IDisposable
     public void Save_ThenLoad_LayerAttention_KeepsTheInputAndTheTags(TokenOffRampInput input)
     {
         using EarlyExitTokenClassifier labeller = Create([], input);
+        FillAttention(labeller.Model.named_parameters(), "attention."); // zero pools would load the same as new ones
         string[][] sentences = Sentences();
-        SentencePrediction[] before = labeller.Predict(sentences, TokenExitCriterion.Tokee(0.99, 1));
+        SentencePrediction[] before = labeller.Predict(sentences, TokenExitCriterion.Full());
 
         labeller.Save(Path.Combine(_root, "attention"));
         using EarlyExitTokenClassifier loaded = EarlyExitTokenClassifier.Load(Path.Combine(_root, "attention"), DeviceOption.Cpu);
-        SentencePrediction[] after = loaded.Predict(sentences, TokenExitCriterion.Tokee(0.99, 1));
+        SentencePrediction[] after = loaded.Predict(sentences, TokenExitCriterion.Full());
+        using EarlyExitTokenClassifier fresh = Create([], input);
 
         JsonNode settings = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "attention", "token-classifier.json")))!;
         Assert.Equal(3, (int)settings["MinReadableVersion"]!);
         Assert.Equal(input.ToString(), (string)settings["OffRampInput"]!);
         Assert.Equal(input, loaded.Model.OffRampInput);
         Assert.Equal(before.Select(p => p.Tags), after.Select(p => p.Tags));
-        Assert.Equal(before.Select(p => p.ExitLayers), after.Select(p => p.ExitLayers));
+        Assert.All(loaded.Model.named_parameters().Where(p => p.name.StartsWith("attention.", StringComparison.Ordinal)),
+            p => Assert.True(p.parameter.allclose(labeller.Model.get_parameter(p.name)!, rtol: 0, atol: 0), $"{p.name} was not loaded"));
+        Assert.Contains(fresh.Model.named_parameters().Where(p => p.name.StartsWith("attention.", StringComparison.Ordinal)),
+            p => !p.parameter.allclose(labeller.Model.get_parameter(p.name)!, rtol: 0, atol: 0));
+    }
+
+    /// <summary>Gives the parameters under <paramref name="prefix"/> seeded random values.</summary>
+    internal static void FillAttention(IEnumerable<(string name, TorchSharp.Modules.Parameter parameter)> parameters, string prefix)
+    {
+        using var noGrad = TorchSharp.torch.no_grad();
+        var generator = new TorchSharp.torch.Generator(5);
+        foreach (var (name, parameter) in parameters.Where(p => p.name.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            parameter.copy_(TorchSharp.torch.randn(parameter.shape, generator: generator));
+        }
     }
 
     [Fact]

@@ -36,9 +36,9 @@ internal sealed record NerAuxiliaryTask(string Name, int Column, int Layer, doub
                 try
                 {
                     NerAuxiliaryTask task = Parse(text);
-                    if (tasks.Any(t => t.Name == task.Name))
+                    if (tasks.Any(t => string.Equals(t.Name, task.Name, StringComparison.OrdinalIgnoreCase)))
                     {
-                        throw new FormatException($"task '{task.Name}' is given twice; give each task its own name.");
+                        throw new FormatException($"task '{task.Name}' is given twice (names ignore case); give each task its own name.");
                     }
 
                     tasks.Add(task);

@@ -286,7 +286,7 @@ public sealed partial class EarlyExitNetwork : nn.Module<Tensor, Tensor?, Tensor
             throw new ArgumentOutOfRangeException(nameof(layer), layer, $"layer must be in [0, {NumLayers}).");
         }
 
-        if (ReadsPooledHistory && earlierPooled?.Count != layer)
+        if (ReadsPooledHistory && (earlierPooled?.Count ?? 0) != layer)
         {
             throw new ArgumentException($"The halting head of layer {layer} reads the pooled states of the {layer} layers before it; given {earlierPooled?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}.", nameof(earlierPooled));
         }

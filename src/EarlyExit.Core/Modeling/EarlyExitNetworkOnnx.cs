@@ -72,8 +72,14 @@ public sealed partial class EarlyExitNetwork
 internal sealed partial class HaltingHead
 {
     /// <summary>The ONNX form of <see cref="Forward"/>: pooled and previous [B, H] (and confidence [B, 2]) to the halting logit [B].</summary>
+    /// <exception cref="NotSupportedException">A layer-attention head, which has no ONNX form yet.</exception>
     public string Onnx(OnnxGraph g, string pooled, string previous, string? confidence)
     {
+        if (ReadsHistory)
+        {
+            throw new NotSupportedException($"The {HaltingVariant.LayerAttention} halting head has no ONNX form yet.");
+        }
+
         string x = _variant switch
         {
             HaltingVariant.Concat => g.Op("Concat", [pooled, previous], OnnxAttribute.Of("axis", 1L)),

@@ -104,9 +104,10 @@ public sealed partial class TokenEarlyExitNerTrainer
                 }
             }
 
-            foreach (string column in AuxiliaryTasks.OfType<TokenAuxiliaryTask>().Select(t => t.LabelColumnName).GroupBy(c => c).Where(g => g.Count() > 1).Select(g => g.Key))
+            // Columns differ by case in ML.NET, but the task names (the columns) must differ ignoring case, as the saved labeller's do.
+            foreach (string column in AuxiliaryTasks.OfType<TokenAuxiliaryTask>().Select(t => t.LabelColumnName).GroupBy(c => c, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key))
             {
-                yield return $"Two auxiliary tasks read column '{column}'; give each task its own tag column.";
+                yield return $"Two auxiliary tasks read column '{column}' (task names ignore case); give each task its own tag column.";
             }
 
             foreach (string output in OutputColumnNames().Append(ExitLayerColumnName).Where(c => !string.IsNullOrWhiteSpace(c)).GroupBy(c => c).Where(g => g.Count() > 1).Select(g => g.Key))

@@ -28,7 +28,7 @@ namespace EarlyExit.MLNet.TokenEarlyExitNer;
 /// <item><term>PredictedLabel (output)</term><description>Vector of Key&lt;UInt32&gt;, one tag per word, with the label's key values.</description></item>
 /// <item><term>TokenExitLayers (output)</term><description>Vector of Int32, each word's 1-based exit layer.</description></item>
 /// <item><term>ExitLayer (output)</term><description>Int32, the deepest layer any word of the row reached.</description></item>
-/// <item><term>Each auxiliary task's label (input)</term><description>Vector of Key&lt;UInt32&gt;, one task tag per word (<see cref="TokenAuxiliaryTask.LabelColumnName"/>); needed in training data, optional in validation data.</description></item>
+/// <item><term>Each auxiliary task's label (input)</term><description>Vector of Key&lt;UInt32&gt;, one task tag per word (<see cref="TokenAuxiliaryTask.LabelColumnName"/>); needed in training data; validation data's is not read (validation scores the tags alone).</description></item>
 /// <item><term>Each auxiliary task's prediction (output)</term><description>Vector of Key&lt;UInt32&gt;, the task's tag of each word, with the task label's key values (<see cref="TokenAuxiliaryTask.PredictedLabelColumnName"/>).</description></item>
 /// </list>
 /// </remarks>
@@ -48,10 +48,10 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
     {
         ArgumentNullException.ThrowIfNull(trainData);
         IReadOnlyList<TokenAuxiliaryTask> tasks = TrainerOptions.Tasks;
-        TagColumns train = CheckColumns(trainData.Schema, "training data", tasksRequired: true);
-        TagColumns? valid = validationData is null ? null : CheckColumns(validationData.Schema, "validation data", tasksRequired: false);
+        TagColumns train = CheckColumns(trainData.Schema, "training data", readTasks: true);
+        TagColumns? valid = validationData is null ? null : CheckColumns(validationData.Schema, "validation data", readTasks: false); // validation scores the tags alone
         LabelKeyValues tags = TagValues(train.Label, TrainerOptions.LabelColumnName);
-        LabelKeyValues[] taskTags = train.Tasks.Select((column, t) => TagValues(column!.Value, tasks[t].LabelColumnName)).ToArray();
+        LabelKeyValues[] taskTags = train.Tasks.Select((column, t) => TagValues(column, tasks[t].LabelColumnName)).ToArray();
         TrainerFitting.RequireValidationSource(TrainerOptions, validationData);
 
         using IChannel ch = Host.Start("Training");
@@ -123,21 +123,19 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
             keyValues.Name is null ? null : new SchemaShape([keyValues]));
     }
 
-    private TagColumns CheckColumns(DataViewSchema schema, string what, bool tasksRequired)
+    private TagColumns CheckColumns(DataViewSchema schema, string what, bool readTasks)
     {
         DataViewSchema.Column tokens = WordColumns.Require(schema, TrainerOptions.TokensColumnName, "TokensColumnName", what);
         DataViewSchema.Column label = InputColumns.Require(schema, TrainerOptions.LabelColumnName, "LabelColumnName", what);
         RequireKeyVector(label.Type, TrainerOptions.LabelColumnName, "LabelColumnName");
-        var tasks = new DataViewSchema.Column?[TrainerOptions.Tasks.Count];
+        var tasks = new DataViewSchema.Column[readTasks ? TrainerOptions.Tasks.Count : 0];
         for (int t = 0; t < tasks.Length; t++)
         {
             string name = TrainerOptions.Tasks[t].LabelColumnName;
             string option = $"AuxiliaryTasks[{t}].LabelColumnName";
-            tasks[t] = tasksRequired ? InputColumns.Require(schema, name, option, what) : schema.GetColumnOrNull(name);
-            if (tasks[t] is { } column)
-            {
-                RequireKeyVector(column.Type, name, option);
-            }
+            DataViewSchema.Column column = InputColumns.Require(schema, name, option, what);
+            RequireKeyVector(column.Type, name, option);
+            tasks[t] = column;
         }
 
         return new TagColumns(tokens, label, tasks);
@@ -183,7 +181,7 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
         long empty = 0;
         long missingLabels = 0;
         string? firstMissing = null;
-        DataViewSchema.Column[] tagColumns = [columns.Label, .. columns.Tasks.OfType<DataViewSchema.Column>()];
+        DataViewSchema.Column[] tagColumns = [columns.Label, .. columns.Tasks];
         using DataViewRowCursor cursor = data.GetRowCursor([columns.Tokens, .. tagColumns]);
         Func<string[]> readWords = WordColumns.Reader(cursor, columns.Tokens);
         Func<uint[]>[] readTags = tagColumns.Select(c => KeyReader(cursor, c)).ToArray();
@@ -225,7 +223,7 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
             }
 
             int[][] indices = keys.Select(k => k.Select(v => KeyIndex.ToIndex(v)!.Value).ToArray()).ToArray(); // key 0 was refused above
-            sentences.Add(new Sentence(words, indices[0], columns.Tasks.All(t => t is not null) && indices.Length > 1 ? indices[1..] : null));
+            sentences.Add(new Sentence(words, indices[0], columns.Tasks.Length > 0 ? indices[1..] : null));
         }
 
         if (empty > 0)
@@ -268,9 +266,9 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
     private static string[][] Names(IReadOnlyList<int[]> sentences, LabelKeyValues tags) =>
         sentences.Select(s => s.Select(t => tags.Values[t]).ToArray()).ToArray();
 
-    /// <summary>A row's words, its tags and each auxiliary task's tags (null when the data has no task columns: validation only).</summary>
+    /// <summary>A row's words, its tags and each auxiliary task's tags (null for validation, which scores the tags alone).</summary>
     private sealed record Sentence(string[] Words, int[] Tags, int[][]? Tasks);
 
-    /// <summary>The columns the trainer reads: words, tags, and each auxiliary task's tags (null where validation data lacks one).</summary>
-    private sealed record TagColumns(DataViewSchema.Column Tokens, DataViewSchema.Column Label, DataViewSchema.Column?[] Tasks);
+    /// <summary>The columns the trainer reads: words, tags, and each auxiliary task's tags (none for validation).</summary>
+    private sealed record TagColumns(DataViewSchema.Column Tokens, DataViewSchema.Column Label, DataViewSchema.Column[] Tasks);
 }

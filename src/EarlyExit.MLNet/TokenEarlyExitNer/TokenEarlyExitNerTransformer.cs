@@ -47,9 +47,9 @@ public sealed class TokenEarlyExitNerTransformer : EarlyExitTransformer<TokenEar
     // entries:        labeller/<file>  each file of EarlyExitTokenClassifier.Save
     // Version 0x00010001: the first.
     // Version 0x00010002: auxiliary tasks (Columns.AuxiliaryPredictedLabels and AuxiliaryTags). Version-1
-    //                     readers can read a model without tasks; one with tasks they refuse through the
-    //                     labeller's own format version (token-classifier.json MinReadableVersion 2).
-    private static readonly ModelFormat s_format = new("EETOKNER", versionWritten: 0x00010002, versionReadable: 0x00010001,
+    //                     readers would ignore those fields and load a model with tasks without its task
+    //                     columns, so they are refused (versionReadable); this reader reads both versions.
+    private static readonly ModelFormat s_format = new("EETOKNER", versionWritten: 0x00010002, versionReadable: 0x00010002,
         minVersionReadable: 0x00010001, LoaderSignature);
 
     private const string ClassifierFolder = "labeller";

@@ -228,6 +228,26 @@ public sealed class TokenAuxiliaryTaskTests(AuxiliaryNerFixture fixture) : IClas
     }
 
     [Fact]
+    public void Fit_ValidationTaskColumn_IsNotRead()
+    {
+        // Validation scores the tags alone: its task column may be anything (here strings, not keys), and its
+        // task tags unknown to the training keys would otherwise skip validation sentences.
+        var ml = new MLContext(seed: 1);
+        IDataView training = ml.Data.LoadFromEnumerable(AuxiliaryNerFixture.Rows(16, seed: 1));
+        IDataView validation = ml.Data.LoadFromEnumerable(AuxiliaryNerFixture.Rows(8, seed: 2));
+        var keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(training);
+        var taskKeys = ml.Transforms.Conversion.MapValueToKey("Entity").Fit(keys.Transform(training));
+        TokenEarlyExitNerTrainer.Options options = AuxiliaryNerFixture.Options();
+        options.Epochs = 1;
+        options.SelfSamplingEpochs = 0;
+
+        using TokenEarlyExitNerTransformer ner = ml.MulticlassClassification.Trainers.TokenEarlyExitNer(options)
+            .Fit(taskKeys.Transform(keys.Transform(training)), keys.Transform(validation));
+
+        Assert.NotNull(ner.TrainingReport!.Epochs[0].ValidationScore);
+    }
+
+    [Fact]
     public void WithBackend_OnnxRuntime_RefusesTheTasksByName()
     {
         var error = Assert.Throws<NotSupportedException>(() => fixture.Ner.WithBackend(ScoringBackend.OnnxRuntime));
