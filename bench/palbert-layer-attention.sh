@@ -8,4 +8,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet run -c Release --project bench/PalbertAblation -- --rows "${ROWS:-4000}" --seed "${SEED:-42}" --out bench/results/palbert-layer-attention \
+  --command "bash bench/palbert-layer-attention.sh" \
   --configs "defaults: difference:halting=difference layer-attention:halting=layer-attention" "$@"

@@ -110,7 +110,7 @@ static string Markdown(List<AblationResult> results, AblationSettings settings, 
 {
     var text = new StringBuilder();
     text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; backbone {settings.Backbone}; {rows} SST-2 training rows, seed {settings.Seed}; SST-2 dev (872 rows). " +
-        "Command: `bash bench/palbert-ablation.sh`.");
+        $"Command: `{settings.Command}`.");
     text.AppendLine();
     text.AppendLine("| config | change | full | accuracy at layer 1..L | λ mean per layer | λ spread across rows | qexit:0.5 (acc @ mean exit) | best Q-exit within 0.01 | best patience within 0.01 | best entropy within 0.01 | sampled |");
     text.AppendLine("| --- | --- | ---: | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -201,7 +201,7 @@ internal sealed record AblationConfig(string Name, IReadOnlyDictionary<string, s
     private FormatException Bad(string key, string value) => new($"Configuration '{Name}': {key}={value} is not known.");
 }
 
-internal sealed record AblationSettings(string Backbone, int Rows, int Epochs, double LearningRate, int Seed, string Out, IReadOnlyList<AblationConfig> Configs)
+internal sealed record AblationSettings(string Backbone, int Rows, int Epochs, double LearningRate, int Seed, string Out, IReadOnlyList<AblationConfig> Configs, string Command)
 {
     public static AblationSettings Parse(string[] args)
     {
@@ -219,7 +219,8 @@ internal sealed record AblationSettings(string Backbone, int Rows, int Epochs, d
             double.Parse(values.GetValueOrDefault("lr") ?? "1e-4", CultureInfo.InvariantCulture),
             int.Parse(values.GetValueOrDefault("seed") ?? "42", CultureInfo.InvariantCulture),
             values.GetValueOrDefault("out") ?? Path.Combine("bench", "results"),
-            configs.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(AblationConfig.Parse).ToArray());
+            configs.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(AblationConfig.Parse).ToArray(),
+            values.GetValueOrDefault("command") ?? "bash bench/palbert-ablation.sh"); // what the report names as its command
     }
 }
 
