@@ -4,7 +4,8 @@
 // step, shared:
 //   inside the layer's dispose scope   Keep: the kept rows' index and their attention, cut to length
 //                                      (the attention moved out of the scope); the caller selects its own
-//                                      per-row tensors with the index (Rows for [R, T, ...] states)
+//                                      per-row tensors with the index (Rows for [R, T, ...] states;
+//                                      CutEach for the layer histories kept across layers)
 //   after the layer's dispose scope    Swap: the new attention's prepared mask replaces the old one, and
 //                                      the old attention is freed unless the TokenBatch owns it
 using EarlyExit.Modeling;
@@ -30,6 +31,20 @@ internal static class BatchShrinking
     /// <summary>The kept rows of a [R, T, ...] tensor, cut to <paramref name="longest"/> positions.</summary>
     public static Tensor Rows(Tensor states, Tensor index, long longest) =>
         states.index_select(0, index).narrow(1, 0, longest); // [R, T, H] -> [R', T', H]
+
+    /// <summary>
+    /// Replaces each tensor of <paramref name="kept"/> (held across layers, so in the outer dispose scope) by <paramref name="cut"/>
+    /// of it, moved to the outer scope, and frees the old one. For the layer histories of layer-attention heads.
+    /// </summary>
+    public static void CutEach(IList<Tensor> kept, Func<Tensor, Tensor> cut)
+    {
+        for (int k = 0; k < kept.Count; k++)
+        {
+            Tensor next = cut(kept[k]).MoveToOuterDisposeScope();
+            kept[k].Dispose();
+            kept[k] = next;
+        }
+    }
 
     /// <summary>
     /// Makes <paramref name="next"/> the running attention: prepares its mask in place of <paramref name="mask"/> and

@@ -119,12 +119,7 @@ internal static class EarlyExitScoring
                         nextPrevious = heads.Pooled.index_select(0, index); // [R, H] -> [R', H]
                         if (earlier is not null)
                         {
-                            for (int k = 0; k < earlier.Count; k++)
-                            {
-                                Tensor kept = earlier[k].index_select(0, index).MoveToOuterDisposeScope();
-                                earlier[k].Dispose();
-                                earlier[k] = kept;
-                            }
+                            BatchShrinking.CutEach(earlier, pooled => pooled.index_select(0, index)); // [R, H] -> [R', H]
                         }
                     }
 

@@ -143,14 +143,9 @@ internal static class TokenExitScoring
                         nextHidden = BatchShrinking.Rows(nextHidden, keepIndex, longest);
                         if (history is not null)
                         {
-                            for (int k = 0; k < history.Count - 1; k++)
-                            {
-                                Tensor kept = BatchShrinking.Rows(history[k], keepIndex, longest).MoveToOuterDisposeScope();
-                                history[k].Dispose();
-                                history[k] = kept;
-                            }
-
-                            history[^1] = nextHidden;
+                            history.RemoveAt(history.Count - 1); // this layer's uncut states, freed with the layer's scope
+                            BatchShrinking.CutEach(history, states => BatchShrinking.Rows(states, keepIndex, longest));
+                            history.Add(nextHidden);
                         }
                     }
 
