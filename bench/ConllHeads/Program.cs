@@ -4,6 +4,7 @@
 //   tasks                 with auxiliary tasks too (part of speech after layer 1, chunks after layer 2: --tasks)
 //   layer-attention       off-ramps reading a learned attention over the states of layers 1..i
 //   difference-attention  off-ramps reading a learned attention over what each layer added
+//   words-K               layers K..6 on words: each word's pieces averaged into one position before layer K
 // On dev and test it reports, per model and exit criterion:
 //   - entity F1 (conlleval's rules) and the mean word exit layer;
 //   - each auxiliary task's word accuracy at its layer, beside two references: the majority tag and
@@ -11,14 +12,21 @@
 //   - the mean exit layer of the words of each frequent part-of-speech class, under TOKEE, for both
 //     models: does a model that settles part of speech low let those words stop earlier?
 //
-//   bash bench/conll-heads.sh     (about 90 minutes on 2 CPU cores: five trainings, then scoring)
+// With --time-passes N it also times labelling the dev sentences with each model (EarlyExitTokenClassifier.
+// Predict, tokenization included) under full depth and TOKEE: N passes, the models taken in turn within each
+// pass, the median per model, and its ratio to the first model's; and counts the positions the layers
+// compute (tokens, or words after pooling).
 //
-// Writes <out>/conll-heads.json and <out>/conll-heads.md (the README tables). The models are kept in
-// bench/out/conll-heads-<variant>.zip; a second run with them only scores.
+//   bash bench/conll-heads.sh     (about 90 minutes on 2 CPU cores: five trainings, then scoring)
+//   bash bench/word-pooling.sh    (words-K against NER alone, with timing)
+//
+// Writes <out>/<report>.json and <out>/<report>.md (the README tables; --report, default conll-heads). The
+// models are kept in <models>/conll-heads-<variant>.zip; a second run with them only scores.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using EarlyExit;
 using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet;
 using EarlyExit.MLNet.TokenEarlyExitNer;
@@ -31,7 +39,7 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var settings = Settings.Parse(args);
 string conll = Path.Combine(BenchSupport.FindShared("data/conll2003"), "data", "conll2003");
 Directory.CreateDirectory(settings.Out);
-string[] criteria = ["full", "layer:1", "layer:2", "tokee:0.3:3", "tokee:0.3:1"];
+string[] criteria = settings.Criteria.ToArray();
 const string PosClassCriterion = "tokee:0.3:1";
 
 var ml = new MLContext(seed: settings.Seed);
@@ -40,19 +48,21 @@ IDataView train = ml.Data.TakeRows(Load("train.txt"), settings.TrainSentences);
 var splits = new[] { ("dev", Load("valid.txt")), ("test", Load("test.txt")) };
 Baselines baselines = Baselines.From(train);
 
-var allVariants = new[]
-{
+Variant[] allVariants =
+[
     new Variant("ner", "NER alone", [], TokenOffRampInput.Layer),
+    .. Enumerable.Range(1, 6).Select(k => new Variant($"words-{k}", $"words from layer {k}", [], TokenOffRampInput.Layer, k)),
     new Variant("tasks", $"NER + {string.Join(" + ", settings.Tasks.Select(t => $"{t.Column}@{t.Layer}"))}", settings.Tasks, TokenOffRampInput.Layer),
     new Variant("layer-attention", "layer attention", [], TokenOffRampInput.LayerAttention),
     new Variant("difference-attention", "difference attention", [], TokenOffRampInput.DifferenceAttention),
     new Variant("tasks-light", $"NER + {string.Join(" + ", settings.Tasks.Select(t => $"{t.Column}@{t.Layer}"))}, weights x{settings.LightFactor}",
         settings.Tasks.Select(t => t with { Weight = t.Weight * settings.LightFactor }).ToArray(), TokenOffRampInput.Layer),
-};
+];
 Variant[] variants = settings.Variants.Select(key => allVariants.SingleOrDefault(v => v.Key == key)
     ?? throw new ArgumentException($"--variants: unknown '{key}'; use {string.Join(", ", allVariants.Select(v => v.Key))}.")).ToArray();
 
 var results = new List<Result>();
+var kept = new List<(Variant Variant, TokenEarlyExitNerTransformer Ner)>(); // for timing
 var exitsByPos = new Dictionary<string, Dictionary<string, (long Words, double Mean)>>();
 double[] trainSeconds = new double[variants.Length];
 for (int v = 0; v < variants.Length; v++)
@@ -74,7 +84,7 @@ for (int v = 0; v < variants.Length; v++)
             results.Add(new Result(variant.Name, split, text, entities.Overall.F1, entities.Overall.Precision, entities.Overall.Recall, meanExit, ner.NumLayers / meanExit, taskAccuracy));
             Console.WriteLine($"{variant.Name,-28} {split,-4} {text,-12} F1 {entities.Overall.F1:0.000} mean exit {meanExit:0.00} " +
                 string.Join(" ", taskAccuracy.Select(a => $"{a.Key} {a.Value:0.000}")));
-            if (split == "dev" && text == PosClassCriterion)
+            if (split == "dev" && text == PosClassCriterion && criteria.Contains(PosClassCriterion))
             {
                 exitsByPos[variant.Name] = rows.SelectMany(r => r.PartOfSpeech.Zip(r.Exits)).GroupBy(p => p.First)
                     .ToDictionary(g => g.Key, g => ((long)g.Count(), g.Average(p => (double)p.Second)));
@@ -82,18 +92,87 @@ for (int v = 0; v < variants.Length; v++)
         }
     }
 
-    ner.Dispose();
+    if (settings.TimePasses > 0)
+    {
+        kept.Add((variant, ner));
+    }
+    else
+    {
+        ner.Dispose();
+    }
 
     // The report so far, rewritten after each model, so an interrupted run keeps what it measured.
     Variant[] done = variants[..(v + 1)];
     IReadOnlyList<BaselineRow> references = baselines.Summary(splits.Select(s => (s.Item1, s.Item2)).ToArray());
-    var report = new { Machine = BenchSupport.Machine(), Settings = settings, TrainSeconds = trainSeconds[..(v + 1)], Baselines = references, Results = results, ExitsByPartOfSpeech = exitsByPos };
-    File.WriteAllText(Path.Combine(settings.Out, "conll-heads.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
-    File.WriteAllText(Path.Combine(settings.Out, "conll-heads.md"), Markdown(results, exitsByPos, references, done, settings, trainSeconds));
+    WriteReport(done, references, timed: []);
 }
 
-Console.WriteLine($"done: {Path.Combine(settings.Out, "conll-heads.md")}");
+// Timing: every model labels the dev sentences in turn, pass after pass (so slow spells of the machine fall on all).
+var timings = new List<Timing>();
+if (kept.Count > 0)
+{
+    IReadOnlyList<string>[] devWords = splits[0].Item2.GetColumn<string[]>("Tokens").Select(w => (IReadOnlyList<string>)w).ToArray();
+    foreach (string text in settings.TimedCriteria)
+    {
+        var seconds = kept.ToDictionary(k => k.Variant.Key, _ => new List<double>());
+        foreach (var (_, ner) in kept)
+        {
+            ner.Classifier.Predict(devWords.Take(64).ToArray(), TokenExitCriterion.Parse(text), 32); // warm-up
+        }
+
+        for (int pass = 0; pass < settings.TimePasses; pass++)
+        {
+            foreach (var (variant, ner) in kept)
+            {
+                var clock = Stopwatch.StartNew();
+                ner.Classifier.Predict(devWords, TokenExitCriterion.Parse(text), 32);
+                seconds[variant.Key].Add(clock.Elapsed.TotalSeconds);
+            }
+        }
+
+        double baseline = Median(seconds[kept[0].Variant.Key]);
+        foreach (var (variant, ner) in kept)
+        {
+            double median = Median(seconds[variant.Key]);
+            (double tokens, double positions) = Positions(ner.Classifier, devWords, variant.WordPoolingLayer);
+            timings.Add(new Timing(variant.Name, text, devWords.Length, seconds[variant.Key], median, baseline / median, tokens, positions));
+            Console.WriteLine($"{variant.Name,-28} {text,-12} {median:0.00} s (median of {settings.TimePasses}), {baseline / median:0.00}x; positions per layer {positions:0.0} of {tokens:0.0} tokens");
+        }
+    }
+
+    WriteReport(variants, baselines.Summary(splits.Select(s => (s.Item1, s.Item2)).ToArray()), timings);
+    foreach (var (_, ner) in kept)
+    {
+        ner.Dispose();
+    }
+}
+
+Console.WriteLine($"done: {Path.Combine(settings.Out, settings.Report + ".md")}");
 return 0;
+
+void WriteReport(Variant[] done, IReadOnlyList<BaselineRow> references, IReadOnlyList<Timing> timed)
+{
+    var report = new { Machine = BenchSupport.Machine(), Settings = settings, TrainSeconds = trainSeconds[..done.Length], Baselines = references, Results = results, ExitsByPartOfSpeech = exitsByPos, Timings = timed };
+    File.WriteAllText(Path.Combine(settings.Out, settings.Report + ".json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+    File.WriteAllText(Path.Combine(settings.Out, settings.Report + ".md"), Markdown(results, exitsByPos, references, done, settings, trainSeconds, timed));
+}
+
+static double Median(List<double> values)
+{
+    double[] sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+// Mean tokens per sentence (up to the model's length), and mean positions each layer computes at full depth: tokens before the pooling layer, units (words and special tokens) from it.
+static (double Tokens, double Positions) Positions(EarlyExitTokenClassifier classifier, IReadOnlyList<string>[] sentences, int wordPoolingLayer)
+{
+    var chunks = sentences.Select(s => classifier.Tokenizer.EncodeWords(s, classifier.MaxSequenceLength).WordIds!).ToArray();
+    double tokens = chunks.Average(ids => ids.Length);
+    double units = chunks.Average(ids => ids.Where((id, t) => id < 0 || t == 0 || ids[t - 1] != id).Count());
+    int layers = classifier.NumLayers;
+    double positions = wordPoolingLayer == 0 ? tokens : (((wordPoolingLayer - 1) * tokens) + ((layers - wordPoolingLayer + 1) * units)) / layers;
+    return (tokens, positions);
+}
 
 static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView train, Variant variant, Settings settings)
 {
@@ -101,7 +180,10 @@ static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView 
     string timeFile = path + ".train-seconds";
     // What the model was trained with, kept beside it: a kept model trained otherwise is refused, so its
     // figures never appear under this run's settings.
-    string trainedWith = JsonSerializer.Serialize(new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString() });
+    object described = variant.WordPoolingLayer == 0
+        ? new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString() }
+        : new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString(), variant.WordPoolingLayer };
+    string trainedWith = JsonSerializer.Serialize(described);
     string settingsFile = path + ".settings.json";
     if (File.Exists(path))
     {
@@ -129,6 +211,7 @@ static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView 
         Device = EarlyExit.Devices.DeviceOption.Cpu,
         AuxiliaryTasks = variant.Tasks.Select(t => new TokenAuxiliaryTask(Key(t.Column), t.Layer, t.Weight, Predicted(t.Column))).ToList(),
         OffRampInput = variant.OffRampInput,
+        WordPoolingLayer = variant.WordPoolingLayer,
     };
     var clock = Stopwatch.StartNew();
     IEstimator<ITransformer> keys = ml.Transforms.Conversion.MapValueToKey("Label");
@@ -192,22 +275,43 @@ static string Key(string column) => column + "Key";
 
 static string Predicted(string column) => "Predicted" + column;
 
-static string Markdown(List<Result> results, Dictionary<string, Dictionary<string, (long Words, double Mean)>> exitsByPos, IReadOnlyList<BaselineRow> baselines, Variant[] variants, Settings settings, double[] trainSeconds)
+static string Markdown(List<Result> results, Dictionary<string, Dictionary<string, (long Words, double Mean)>> exitsByPos, IReadOnlyList<BaselineRow> baselines, Variant[] variants, Settings settings, double[] trainSeconds,
+    IReadOnlyList<Timing> timings)
 {
     var text = new StringBuilder();
+    string[] taskNames = variants.SelectMany(v => v.Tasks).Select(t => t.Column).Distinct().ToArray();
     text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; {settings.Backbone} fine-tuned (pretrained, 6 layers, hidden 384) {variants.Length} times with the same settings: " +
         $"{settings.TrainSentences} training sentences, {settings.Epochs} joint epoch(s) + 1 self-sampling epoch, batch 32, learning rate 1e-4, seed {settings.Seed} " +
-        $"({string.Join(", ", variants.Select((v, i) => $"{v.Name}: {trainSeconds[i] / 60:0} min"))}). Task weights: {string.Join(", ", settings.Tasks.Select(t => $"{t.Column} {t.Weight}"))}. " +
+        $"({string.Join(", ", variants.Select((v, i) => $"{v.Name}: {trainSeconds[i] / 60:0} min"))}). {(taskNames.Length == 0 ? "" : $"Task weights: {string.Join(", ", settings.Tasks.Select(t => $"{t.Column} {t.Weight}"))}. ")}" +
         "Entity F1 by conlleval's rules on IOB2 tags; task accuracy per word, read at the task's layer (from a halted word's copied state under TOKEE; " +
-        "a row that leaves the batch before that layer is read from the state it leaves with, so under `layer:1` the chunk head reads layer 1). Command: `bash bench/conll-heads.sh`.");
+        "a row that leaves the batch before that layer is read from the state it leaves with, so under `layer:1` the chunk head reads layer 1). " +
+        $"Command: `{settings.Command}`.");
     text.AppendLine();
-    string[] taskNames = settings.Tasks.Select(t => t.Column).ToArray();
     text.AppendLine($"| model | split | exit criterion | entity F1 | mean word exit layer | token-layer speed-up |{string.Concat(taskNames.Select(t => $" {t} accuracy |"))}");
     text.AppendLine($"| --- | --- | --- | ---: | ---: | ---: |{string.Concat(taskNames.Select(_ => " ---: |"))}");
     foreach (Result r in results)
     {
         text.AppendLine($"| {r.Model} | {r.Split} | `{r.Criterion}` | {r.F1:0.000} | {r.MeanTokenExitLayer:0.00} | {r.TokenLayerSpeedup:0.00}x |" +
             string.Concat(taskNames.Select(t => r.TaskAccuracy.TryGetValue(t, out double a) ? $" {a:0.000} |" : " |")));
+    }
+
+    if (timings.Count > 0)
+    {
+        text.AppendLine();
+        text.AppendLine($"Time to label the {timings[0].Sentences} dev sentences (TorchSharp, CPU, batch 32, tokenization included): median of {settings.TimePasses} passes, the models in turn within each pass; " +
+            $"speed-up against {variants[0].Name} in the same run. Positions per layer: the mean over layers of the positions each layer computes per sentence at full depth (tokens; words and special tokens once pooled).");
+        text.AppendLine();
+        text.AppendLine("| model | exit criterion | seconds (median) | speed-up | positions per layer | tokens per sentence |");
+        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: |");
+        foreach (Timing t in timings)
+        {
+            text.AppendLine($"| {t.Model} | `{t.Criterion}` | {t.MedianSeconds:0.00} | {t.Speedup:0.00}x | {t.Positions:0.0} | {t.Tokens:0.0} |");
+        }
+    }
+
+    if (!exitsByPos.ContainsKey(variants[0].Name))
+    {
+        return text.ToString();
     }
 
     text.AppendLine();
@@ -237,7 +341,9 @@ static string Markdown(List<Result> results, Dictionary<string, Dictionary<strin
 
 internal sealed record TaskSpec(string Column, int Layer, double Weight);
 
-internal sealed record Variant(string Key, string Name, IReadOnlyList<TaskSpec> Tasks, TokenOffRampInput OffRampInput);
+internal sealed record Variant(string Key, string Name, IReadOnlyList<TaskSpec> Tasks, TokenOffRampInput OffRampInput, int WordPoolingLayer = 0);
+
+internal sealed record Timing(string Model, string Criterion, int Sentences, IReadOnlyList<double> Seconds, double MedianSeconds, double Speedup, double Tokens, double Positions);
 
 internal sealed record Scored(string[] Gold, string[] Predicted, string[] PartOfSpeech, int[] Exits, string[][] TaskGold, string[][] TaskPredicted);
 
@@ -276,8 +382,10 @@ internal sealed class Baselines
         })).ToArray();
 }
 
-internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string Out, string Models, string Backbone, IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<string> Variants, double LightFactor)
+internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string Out, string Models, string Backbone, IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<string> Variants, double LightFactor,
+    string Report, IReadOnlyList<string> Criteria, int TimePasses, IReadOnlyList<string> TimedCriteria, string Command)
 {
+
     public static Settings Parse(string[] args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -298,6 +406,11 @@ internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string
             values.GetValueOrDefault("backbone") ?? "sentence-transformers/all-MiniLM-L6-v2",
             tasks,
             (values.GetValueOrDefault("variants") ?? "ner,tasks,layer-attention,difference-attention,tasks-light").Split(','),
-            double.Parse(values.GetValueOrDefault("light-factor") ?? "0.1", CultureInfo.InvariantCulture));
+            double.Parse(values.GetValueOrDefault("light-factor") ?? "0.1", CultureInfo.InvariantCulture),
+            values.GetValueOrDefault("report") ?? "conll-heads",
+            (values.GetValueOrDefault("criteria") ?? "full,layer:1,layer:2,tokee:0.3:3,tokee:0.3:1").Split(','),
+            int.Parse(values.GetValueOrDefault("time-passes") ?? "0", CultureInfo.InvariantCulture),
+            (values.GetValueOrDefault("timed-criteria") ?? "full,tokee:0.3:3").Split(','),
+            values.GetValueOrDefault("command") ?? "bash bench/conll-heads.sh");
     }
 }

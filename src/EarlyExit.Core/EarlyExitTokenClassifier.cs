@@ -10,7 +10,9 @@
 //                          Dropout, EncoderHasPooler, AuxiliaryTasks (version 2: name, tags, layer and
 //                          weight of each auxiliary tag task; absent without tasks, which version 1
 //                          readers can still read), OffRampInput (version 3: LayerAttention or
-//                          DifferenceAttention; absent for Layer, which older readers can still read)
+//                          DifferenceAttention; absent for Layer, which older readers can still read),
+//                          WordPoolingLayer (version 4: the first layer that runs on words; absent for
+//                          none, which older readers can still read)
 //   config.json            the encoder's Hugging Face config
 //   model.safetensors      every weight of the TokenExitNetwork under its state_dict name
 //   tokenizer files        as the backbone had them
@@ -32,7 +34,7 @@ namespace EarlyExit;
 public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCriterion>
 {
     /// <summary>The saved format: its name, the version this code writes, its settings file.</summary>
-    internal static readonly SavedFolderFormat Format = new("earlyexit-token-classifier", Version: 3, SettingsFile: "token-classifier.json", What: "early-exit token classifier");
+    internal static readonly SavedFolderFormat Format = new("earlyexit-token-classifier", Version: 4, SettingsFile: "token-classifier.json", What: "early-exit token classifier");
 
     private EarlyExitTokenClassifier(TokenExitNetwork model, TextTokenizer tokenizer, IReadOnlyDictionary<string, byte[]> tokenizerFiles, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion,
         IReadOnlyList<string[]> auxiliaryTags)
@@ -62,8 +64,9 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     /// <param name="seed">Seed of the off-ramps' initial weights.</param>
     /// <param name="auxiliary">Auxiliary tag tasks with their tag names (the task's NumLabels is their count); null for none.</param>
     /// <param name="offRampInput">What each off-ramp reads.</param>
+    /// <param name="wordPoolingLayer">The first layer that runs on words (their pieces averaged), or 0 for none.</param>
     internal static EarlyExitTokenClassifier Create(PretrainedEncoder backbone, IReadOnlyList<string> tags, int maxSequenceLength, TokenExitCriterion criterion, double dropout, long seed,
-        IReadOnlyList<AuxiliaryTaskTags>? auxiliary = null, TokenOffRampInput offRampInput = TokenOffRampInput.Layer)
+        IReadOnlyList<AuxiliaryTaskTags>? auxiliary = null, TokenOffRampInput offRampInput = TokenOffRampInput.Layer, int wordPoolingLayer = 0)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentNullException.ThrowIfNull(tags);
@@ -76,7 +79,7 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         }
 
         CheckMaxSequenceLength(backbone, maxSequenceLength, backbone.Tokenizer.SpecialTokenCount(pair: false) + 1);
-        return CreateOn(backbone, encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed, auxiliary.Select(a => a.Task).ToArray(), offRampInput),
+        return CreateOn(backbone, encoder => new TokenExitNetwork(encoder, tags.Count, dropout, seed, auxiliary.Select(a => a.Task).ToArray(), offRampInput, wordPoolingLayer),
             (model, tokenizerFiles) => new EarlyExitTokenClassifier(model, backbone.Tokenizer, tokenizerFiles, tags.ToArray(), maxSequenceLength, criterion, auxiliary.Select(a => a.Tags).ToArray()));
     }
 
@@ -127,9 +130,10 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         SavedAuxiliaryTask[]? auxiliary = AuxiliaryTasks.Count == 0 ? null
             : AuxiliaryTasks.Select((t, i) => new SavedAuxiliaryTask(t.Name, AuxiliaryTags[i].ToArray(), t.Layer, t.Weight)).ToArray();
         TokenOffRampInput? offRampInput = Model.ReadsLayerHistory ? Model.OffRampInput : null;
-        int minReadable = offRampInput is not null ? 3 : auxiliary is not null ? 2 : 1;
+        int? wordPoolingLayer = Model.PoolsWords ? Model.WordPoolingLayer : null;
+        int minReadable = wordPoolingLayer is not null ? 4 : offRampInput is not null ? 3 : auxiliary is not null ? 2 : 1;
         var settings = new SavedSettings(Format.Name, Format.Version, minReadable, Labels.ToArray(), MaxSequenceLength, ExitCriterion.Name, Model.DropoutProbability, Model.Encoder.HasPooler, auxiliary,
-            offRampInput);
+            offRampInput, wordPoolingLayer);
         WriteFolder(folder, Format, settings);
     }
 
@@ -146,6 +150,11 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
         if (Model.ReadsLayerHistory)
         {
             throw new NotSupportedException($"This labeller's off-ramps read {Model.OffRampInput}, which the ONNX export does not carry yet. Score it on TorchSharp, or train it with off-ramps that read their layer (the default) to export it.");
+        }
+
+        if (Model.PoolsWords)
+        {
+            throw new NotSupportedException($"This labeller runs on words from layer {Model.WordPoolingLayer}, which the ONNX export does not carry yet. Score it on TorchSharp, or train it without word pooling to export it.");
         }
 
         return OnnxFolder.ExportTokens(Model, Labels, MaxSequenceLength, ExitCriterion.Name, PadTokenId, fullDepth, save);
@@ -170,9 +179,11 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
 
         AuxiliaryTagTask[] tasks = auxiliary.Select(t => new AuxiliaryTagTask(t.Name, t.Tags.Length, t.Layer, t.Weight)).ToArray();
         TokenOffRampInput offRampInput = settings.OffRampInput ?? TokenOffRampInput.Layer;
-        return ReadFolder(folder, device, settings.EncoderHasPooler, encoder => LoadedNetwork(encoder, settings.Tags.Length, settings.Dropout, tasks, offRampInput, Path.Combine(folder, Format.SettingsFile)),
+        int wordPoolingLayer = settings.WordPoolingLayer ?? 0;
+        return ReadFolder(folder, device, settings.EncoderHasPooler,
+            encoder => LoadedNetwork(encoder, settings.Tags.Length, settings.Dropout, tasks, offRampInput, wordPoolingLayer, Path.Combine(folder, Format.SettingsFile)),
             config => $"token classifier ({config.ModelType}, {config.NumHiddenLayers} layers, {settings.Tags.Length} tags{string.Concat(tasks.Select(t => $", '{t.Name}' after layer {t.Layer}"))}" +
-                $"{(offRampInput == TokenOffRampInput.Layer ? "" : $", off-ramps reading {offRampInput}")})",
+                $"{(offRampInput == TokenOffRampInput.Layer ? "" : $", off-ramps reading {offRampInput}")}{(wordPoolingLayer == 0 ? "" : $", words pooled from layer {wordPoolingLayer}")})",
             (model, tokenizer, tokenizerFiles) => new EarlyExitTokenClassifier(model, tokenizer, tokenizerFiles, settings.Tags, settings.MaxSequenceLength, criterion, auxiliary.Select(a => a.Tags).ToArray()));
     }
 
@@ -180,13 +191,13 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
     private static void CheckTaskTags(string name, string[]? tags) => ModelFolder.CheckNames(tags ?? [], $"'{name}' tag");
 
     // The network the settings describe; auxiliary tasks they describe wrongly are the file's fault, and the error names it.
-    private static TokenExitNetwork LoadedNetwork(EncoderNetwork encoder, int tags, double dropout, AuxiliaryTagTask[] tasks, TokenOffRampInput offRampInput, string settingsPath)
+    private static TokenExitNetwork LoadedNetwork(EncoderNetwork encoder, int tags, double dropout, AuxiliaryTagTask[] tasks, TokenOffRampInput offRampInput, int wordPoolingLayer, string settingsPath)
     {
         try
         {
-            return new TokenExitNetwork(encoder, tags, dropout, auxiliaryTasks: tasks, offRampInput: offRampInput);
+            return new TokenExitNetwork(encoder, tags, dropout, auxiliaryTasks: tasks, offRampInput: offRampInput, wordPoolingLayer: wordPoolingLayer);
         }
-        catch (ArgumentException e) when (e.ParamName is "auxiliaryTasks" or "offRampInput")
+        catch (ArgumentException e) when (e.ParamName is "auxiliaryTasks" or "offRampInput" or "wordPoolingLayer")
         {
             throw new InvalidDataException($"'{settingsPath}' describes a network this model cannot have: {e.Message}", e);
         }
@@ -194,7 +205,8 @@ public sealed class EarlyExitTokenClassifier : EarlyExitClassifier<TokenExitCrit
 
     private sealed record SavedSettings(string Format, int FormatVersion, int MinReadableVersion, string[] Tags, int MaxSequenceLength, string ExitCriterion, double Dropout, bool EncoderHasPooler,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SavedAuxiliaryTask[]? AuxiliaryTasks = null,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(JsonStringEnumConverter<TokenOffRampInput>))] TokenOffRampInput? OffRampInput = null)
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonConverter(typeof(JsonStringEnumConverter<TokenOffRampInput>))] TokenOffRampInput? OffRampInput = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? WordPoolingLayer = null)
         : IVersionedSettings;
 
     private sealed record SavedAuxiliaryTask(string Name, string[] Tags, int Layer, double Weight);

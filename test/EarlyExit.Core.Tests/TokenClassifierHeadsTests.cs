@@ -80,17 +80,7 @@ public sealed class TokenClassifierHeadsTests : IDisposable
     [Fact]
     public void Load_SettingsWithABadTask_NamesTheFile()
     {
-        using (EarlyExitTokenClassifier labeller = Create(s_tasks))
-        {
-            labeller.Save(Path.Combine(_root, "bad"));
-        }
-
-        string path = Path.Combine(_root, "bad", "token-classifier.json");
-        JsonNode settings = JsonNode.Parse(File.ReadAllText(path))!;
-        settings["AuxiliaryTasks"]![1]!["Layer"] = 9;
-        File.WriteAllText(path, settings.ToJsonString());
-
-        var error = Assert.Throws<InvalidDataException>(() => EarlyExitTokenClassifier.Load(Path.Combine(_root, "bad"), DeviceOption.Cpu));
+        (string path, InvalidDataException error) = LoadEdited(Create(s_tasks), "bad", settings => settings["AuxiliaryTasks"]![1]!["Layer"] = 9);
 
         Assert.Contains(path, error.Message);
         Assert.Contains("'chunk' reads layer 9; choose a layer in 1..2", error.Message);
@@ -147,17 +137,7 @@ public sealed class TokenClassifierHeadsTests : IDisposable
     [Fact]
     public void Load_UnknownOffRampInput_NamesTheFile()
     {
-        using (EarlyExitTokenClassifier labeller = Create([], TokenOffRampInput.LayerAttention))
-        {
-            labeller.Save(Path.Combine(_root, "unknown"));
-        }
-
-        string path = Path.Combine(_root, "unknown", "token-classifier.json");
-        JsonNode settings = JsonNode.Parse(File.ReadAllText(path))!;
-        settings["OffRampInput"] = "Telepathy";
-        File.WriteAllText(path, settings.ToJsonString());
-
-        var error = Assert.Throws<InvalidDataException>(() => EarlyExitTokenClassifier.Load(Path.Combine(_root, "unknown"), DeviceOption.Cpu));
+        (string path, InvalidDataException error) = LoadEdited(Create([], TokenOffRampInput.LayerAttention), "unknown", settings => settings["OffRampInput"] = "Telepathy");
 
         Assert.Contains(path, error.Message);
     }
@@ -174,11 +154,70 @@ public sealed class TokenClassifierHeadsTests : IDisposable
     }
 
     [Fact]
+    public void Save_ThenLoad_WordPooling_KeepsTheLayerAndTheTags()
+    {
+        using EarlyExitTokenClassifier labeller = Create(s_tasks, wordPoolingLayer: 2);
+        string[][] sentences = [.. Sentences(), ["annas", "smithson", "visited", "londoners"]];
+        SentencePrediction[] before = labeller.Predict(sentences, TokenExitCriterion.Tokee(0.99, 1));
+
+        labeller.Save(Path.Combine(_root, "words"));
+        using EarlyExitTokenClassifier loaded = EarlyExitTokenClassifier.Load(Path.Combine(_root, "words"), DeviceOption.Cpu);
+        SentencePrediction[] after = loaded.Predict(sentences, TokenExitCriterion.Tokee(0.99, 1));
+
+        JsonNode settings = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "words", "token-classifier.json")))!;
+        Assert.Equal(4, (int)settings["MinReadableVersion"]!);
+        Assert.Equal(2, (int)settings["WordPoolingLayer"]!);
+        Assert.Equal(2, loaded.Model.WordPoolingLayer);
+        Assert.Equal(before.Select(p => p.Tags), after.Select(p => p.Tags));
+        Assert.Equal(before.Select(p => p.AuxiliaryTags![1]), after.Select(p => p.AuxiliaryTags![1]));
+        for (int s = 0; s < sentences.Length; s++)
+        {
+            Assert.Equal(sentences[s].Length, after[s].Tags.Length); // chunked, a tokenless word included: every word has a tag
+            Assert.Equal(sentences[s].Length, after[s].AuxiliaryTags![1].Length);
+        }
+    }
+
+    [Fact]
+    public void Load_PoolingLayerPastTheEncoder_NamesTheFile()
+    {
+        (string path, InvalidDataException error) = LoadEdited(Create([], wordPoolingLayer: 1), "deep", settings => settings["WordPoolingLayer"] = 3);
+
+        Assert.Contains(path, error.Message);
+        Assert.Contains("a layer in 1..2", error.Message);
+    }
+
+    [Fact]
+    public void ExportOnnx_WordPooling_RefusesNamingTheLayerAndTheWayOut()
+    {
+        using EarlyExitTokenClassifier labeller = Create([], wordPoolingLayer: 2);
+
+        var error = Assert.Throws<NotSupportedException>(() => labeller.ExportOnnx(Path.Combine(_root, "onnx")));
+
+        Assert.Contains("runs on words from layer 2", error.Message);
+        Assert.Contains("train it without word pooling", error.Message);
+    }
+
+    [Fact]
     public void Create_TaskWithOneTag_NamesTheTask()
     {
         var error = Assert.Throws<ArgumentException>(() => Create([new AuxiliaryTaskTags("pos", ["NN"], 1, 1)]));
 
         Assert.Contains("'pos' tags", error.Message);
+    }
+
+    // Saves (and disposes) the labeller in folder `name`, edits its settings file, and returns the error of loading it.
+    private (string SettingsPath, InvalidDataException Error) LoadEdited(EarlyExitTokenClassifier labeller, string name, Action<JsonNode> edit)
+    {
+        using (labeller)
+        {
+            labeller.Save(Path.Combine(_root, name));
+        }
+
+        string path = Path.Combine(_root, name, "token-classifier.json");
+        JsonNode settings = JsonNode.Parse(File.ReadAllText(path))!;
+        edit(settings);
+        File.WriteAllText(path, settings.ToJsonString());
+        return (path, Assert.Throws<InvalidDataException>(() => EarlyExitTokenClassifier.Load(Path.Combine(_root, name), DeviceOption.Cpu)));
     }
 
     private static string[][] Sentences() =>
@@ -188,7 +227,7 @@ public sealed class TokenClassifierHeadsTests : IDisposable
         ["mary", "lives", "in", "rome"],
     ];
 
-    private static EarlyExitTokenClassifier Create(IReadOnlyList<AuxiliaryTaskTags> tasks, TokenOffRampInput offRampInput = TokenOffRampInput.Layer)
+    private static EarlyExitTokenClassifier Create(IReadOnlyList<AuxiliaryTaskTags> tasks, TokenOffRampInput offRampInput = TokenOffRampInput.Layer, int wordPoolingLayer = 0)
     {
         using PretrainedEncoder backbone = PretrainedEncoder.FromPreset("tiny-bert", new PretrainedEncoderOptions
         {
@@ -196,6 +235,6 @@ public sealed class TokenClassifierHeadsTests : IDisposable
             Seed = 2,
             Hub = new HubOptions { MirrorDirectory = SharedAssets.Root, Offline = true, CacheDirectory = Path.Combine(Path.GetTempPath(), "earlyexit-test-cache") },
         });
-        return EarlyExitTokenClassifier.Create(backbone, ToyNer.Tags, 24, TokenExitCriterion.Tokee(0.3), dropout: 0, seed: 1, tasks, offRampInput);
+        return EarlyExitTokenClassifier.Create(backbone, ToyNer.Tags, 24, TokenExitCriterion.Tokee(0.3), dropout: 0, seed: 1, tasks, offRampInput, wordPoolingLayer);
     }
 }

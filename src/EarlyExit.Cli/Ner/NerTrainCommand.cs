@@ -60,6 +60,10 @@ internal sealed class NerTrainCommand(CliConsole console)
             ["difference-attention"] = TokenOffRampInput.DifferenceAttention,
         });
 
+    private readonly Option<int?> _wordPoolingLayer = CommonOptions.Integer("--word-pooling-layer",
+        "The first layer that runs on words: before it each word's pieces are averaged into one position, so it and the layers after it " +
+        "compute over words instead of pieces (faster on long, split words). Scores on TorchSharp only. Default: none (every layer on pieces).", 1, "K");
+
     protected override void AddOptions(Command command)
     {
         _training.AddInputs(command);
@@ -70,6 +74,7 @@ internal sealed class NerTrainCommand(CliConsole console)
         _training.AddTraining(command, _selfSamplingEpochs, _dropout, _maxTrainSentences);
         command.Add(_auxiliaryTasks);
         command.Add(_offRampInput);
+        command.Add(_wordPoolingLayer);
     }
 
     protected override int Run(ParseResult parse, CancellationToken cancellationToken)
@@ -141,6 +146,7 @@ internal sealed class NerTrainCommand(CliConsole console)
             TrainingRun.Save<ConllSentenceRow>(ml, Terminal, model, outPath,
                 $"Saved '{outPath}': {ner.NumLayers} layers, {ner.ClassNames.Count} {TagSchemes.Name(scheme)} tags, exit criterion {ner.ExitCriterion.Name}" +
                 $"{(options.OffRampInput == TokenOffRampInput.Layer ? "" : $", off-ramps reading {options.OffRampInput}")}" +
+                $"{(options.WordPoolingLayer == 0 ? "" : $", on words from layer {options.WordPoolingLayer}")}" +
                 $"{string.Concat(ner.Classifier.AuxiliaryTasks.Select(t => $", task {t.Name} after layer {t.Layer}"))}.",
                 metricsPath, () => new NerTrainingMetrics
                 {
@@ -174,6 +180,7 @@ internal sealed class NerTrainCommand(CliConsole console)
         options.SelfSamplingEpochs = parse.GetValue(_selfSamplingEpochs) ?? options.SelfSamplingEpochs;
         options.Dropout = parse.GetValue(_dropout) ?? options.Dropout;
         options.OffRampInput = parse.GetValue(_offRampInput) ?? options.OffRampInput;
+        options.WordPoolingLayer = parse.GetValue(_wordPoolingLayer) ?? options.WordPoolingLayer;
         return options;
     }
 }

@@ -10,6 +10,11 @@
 // earlier states: the batch then keeps every layer's states [R, T, H] (the embeddings' first), shrunk
 // with the batch when rows leave, and gathers the active tokens from each.
 //
+// Networks that pool words (TokenExitNetwork.WordPoolingLayer k) average each running row's word pieces
+// before layer k (PoolWords): the batch's states become [R, U, H] with a mask over units, the layer history
+// is pooled alike, and the rows' TokenExitStates switch their query positions to units, so the layout,
+// shrinking and auxiliary reads below work on units while every decision stays per token.
+//
 // haltAndCopy = false runs HaltAndCopy.Reference instead: every token through the full layer, then the
 // halted tokens' states restored. Both give the same decisions (tested); only the first saves work.
 using EarlyExit.ExitCriteria;
@@ -96,6 +101,11 @@ internal static class TokenExitScoring
         {
             for (int layer = 0; layer < model.NumLayers && active.Length > 0; layer++)
             {
+                if (layer + 1 == model.WordPoolingLayer)
+                {
+                    PoolWords(encoder, active, ref hidden, ref attention, ref mask, history, batch.AttentionMask);
+                }
+
                 Tensor nextHidden;
                 Tensor? nextAttention = null;
                 TokenExitState[] remaining;
@@ -117,7 +127,7 @@ internal static class TokenExitScoring
                     float[] probabilities = logits.softmax(-1).cpu().data<float>().ToArray(); // [N, C]
                     for (int b = 0; b < active.Length; b++)
                     {
-                        active[b].Observe(layer, model.NumLayers, probabilities.AsSpan(layout.First[b] * tags, active[b].ActiveCount * tags), criterion);
+                        active[b].Observe(layer, model.NumLayers, probabilities.AsSpan(layout.First[b] * tags, (layout.First[b + 1] - layout.First[b]) * tags), criterion);
                     }
 
                     // Auxiliary heads read the tasks of this layer from every row still running, and the tasks of
@@ -138,7 +148,7 @@ internal static class TokenExitScoring
                     {
                         // Finished rows leave the batch; the rest keep only their longest length.
                         long[] keep = active.Select((r, b) => (r, b)).Where(p => p.r.ActiveCount > 0).Select(p => (long)p.b).ToArray();
-                        long longest = remaining.Max(r => r.Length);
+                        long longest = remaining.Max(r => r.Positions);
                         (Tensor keepIndex, nextAttention) = BatchShrinking.Keep(attention, keep, longest);
                         nextHidden = BatchShrinking.Rows(nextHidden, keepIndex, longest);
                         if (history is not null)
@@ -174,6 +184,31 @@ internal static class TokenExitScoring
         return rows.Select(r => r.ToPrediction()).ToArray();
     }
 
+    // Averages each active row's word pieces into one position (see the file header): the states [R, T, H]
+    // (or, when off-ramps read the layer history, every state of it) become [R, U, H], the attention [R, U].
+    private static void PoolWords(EncoderNetwork encoder, TokenExitState[] active, ref Tensor hidden, ref Tensor attention, ref AttentionMask mask, List<Tensor>? history, Tensor batchAttention)
+    {
+        Tensor unitAttention;
+        using (NewDisposeScope())
+        {
+            WordPooling words = WordPooling.Plan(active.Select(r => r.PoolWords()).ToArray(), hidden.shape[1], hidden.dtype, hidden.device);
+            unitAttention = words.Mask.MoveToOuterDisposeScope();
+            if (history is null)
+            {
+                Tensor pooled = words.Pool(hidden).MoveToOuterDisposeScope();
+                hidden.Dispose();
+                hidden = pooled;
+            }
+            else
+            {
+                BatchShrinking.CutEach(history, words.Pool); // hidden is the history's last state
+                hidden = history[^1];
+            }
+        }
+
+        BatchShrinking.Swap(encoder, ref attention, ref mask, unitAttention, batchAttention);
+    }
+
     // The auxiliary tasks chosen by `which`, read from the states [R, T, H] of the rows at `positions` of `active`.
     private static void ReadAuxiliary(TokenExitNetwork model, TokenExitState[] active, Tensor states, IEnumerable<int> positions, Func<AuxiliaryTagTask, bool> which)
     {
@@ -193,7 +228,7 @@ internal static class TokenExitScoring
             for (int i = 0; i < rows.Length; i++)
             {
                 TokenExitState row = active[rows[i]];
-                row.SetAuxiliary(task, classes.AsSpan(i * length, row.Length));
+                row.SetAuxiliary(task, classes.AsSpan(i * length, row.Positions));
             }
         }
     }

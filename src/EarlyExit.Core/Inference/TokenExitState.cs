@@ -1,7 +1,14 @@
 // The CPU side of token-level early exit: per row, which tokens are still active, each token's latest
 // tag and uncertainty, and the SENTEE / TOKEE / fixed-layer decisions. TokenExitScoring feeds it the
 // probabilities of each layer; Sweeps/TokenExitRecord replays recorded tags and uncertainties through it.
+//
+// Decisions are always per token. When the network pools words (TokenExitNetwork.WordPoolingLayer), the
+// layers from then on compute one position per unit (a word, or a special token; Modeling/WordPooling):
+// PoolWords switches the row's query positions to units, and each layer's probabilities, given per active
+// unit, are read by every token of the unit. The pieces of a word always stop together, so a unit is
+// active exactly when its tokens are.
 using EarlyExit.ExitCriteria;
+using EarlyExit.Modeling;
 using EarlyExit.Tokenization;
 
 namespace EarlyExit.Inference;
@@ -31,6 +38,8 @@ internal sealed class TokenExitState
     private readonly int[]? _recordedClasses;        // [layers, tokens] when recording
     private readonly double[]? _recordedUncertainty; // [layers, tokens] when recording
     private readonly int[][] _auxiliaryClasses;       // [task][tokens], each task's tag of every token
+    private int[]? _units;                             // each token's unit once words are pooled, else null
+    private int _unitCount;
 
     public TokenExitState(TokenizedInput input, int index, int labels, int layers, bool record = false, int auxiliaryTasks = 0)
     {
@@ -61,6 +70,37 @@ internal sealed class TokenExitState
 
     public int ActiveCount { get; private set; }
 
+    /// <summary>The positions the network computes for this row: <see cref="Length"/> tokens, or its units once words are pooled.</summary>
+    public int Positions => _units is null ? Length : _unitCount;
+
+    /// <summary>From now on the row's positions are its units (see the file header); returns each token's unit.</summary>
+    public int[] PoolWords()
+    {
+        _units ??= WordPooling.Units(_wordIds, out _unitCount);
+        return _units;
+    }
+
+    /// <summary>The active positions the network computes, ascending: the active tokens, or once words are pooled their units.</summary>
+    public int[] ActiveQueryPositions()
+    {
+        int[] tokens = ActivePositions();
+        if (_units is null)
+        {
+            return tokens;
+        }
+
+        var units = new List<int>(tokens.Length);
+        foreach (int t in tokens)
+        {
+            if (units.Count == 0 || units[^1] != _units[t])
+            {
+                units.Add(_units[t]);
+            }
+        }
+
+        return [.. units];
+    }
+
     public int[] ActivePositions()
     {
         var positions = new int[ActiveCount];
@@ -76,14 +116,22 @@ internal sealed class TokenExitState
         return positions;
     }
 
-    /// <summary>Reads this layer's probabilities of the active tokens (in position order), then decides who stops.</summary>
+    /// <summary>Reads this layer's probabilities of the active query positions (<see cref="ActiveQueryPositions"/>, in order), then decides who stops.</summary>
     public void Observe(int layer, int layers, ReadOnlySpan<float> probabilities, TokenExitCriterion criterion)
     {
         int[] positions = ActivePositions();
-        for (int q = 0; q < positions.Length; q++)
+        int q = -1;
+        int unit = -1;
+        foreach (int t in positions)
         {
+            // Each token reads its query position's row: its own, or its unit's, shared by the unit's tokens.
+            if (_units is null || _units[t] != unit)
+            {
+                q++;
+                unit = _units?[t] ?? t;
+            }
+
             ReadOnlySpan<float> p = probabilities.Slice(q * _labels, _labels);
-            int t = positions[q];
             _classes[t] = Scores.ArgMax(p);
             _uncertainty[t] = EntropyExitCriterion.NormalizedEntropy(p);
             if (_recordedClasses is not null)
@@ -137,13 +185,13 @@ internal sealed class TokenExitState
         }
     }
 
-    /// <summary>Auxiliary task <paramref name="task"/>'s tag of every token of the row (its first <see cref="Length"/> entries).</summary>
+    /// <summary>Auxiliary task <paramref name="task"/>'s tag of every position of the row (its first <see cref="Positions"/> entries), read by each token.</summary>
     public void SetAuxiliary(int task, ReadOnlySpan<long> classes)
     {
         int[] target = _auxiliaryClasses[task];
         for (int t = 0; t < target.Length; t++)
         {
-            target[t] = (int)classes[t];
+            target[t] = (int)classes[_units?[t] ?? t];
         }
     }
 

@@ -1,5 +1,7 @@
 // Which tokens one layer of token-level early exit computes, laid out for both scoring loops
 // (TokenExitScoring on TorchSharp, OnnxTokenExitScoring on ONNX Runtime):
+// Positions are the rows' query positions (TokenExitState.ActiveQueryPositions): tokens, or once a network
+// has pooled words, units (Modeling/WordPooling).
 //   Index   [R, Q]  each row's active positions, padded to the longest list by repeating the row's last
 //   Pack    [N]     the query slots kept after attention (b * Q + q): the real ones, or every slot unpacked
 //   Tokens  [N]     each kept slot's flat token position in the batch (b * T + t), where its state goes back
@@ -18,7 +20,7 @@ internal sealed class TokenQueries
         First = first;
     }
 
-    /// <summary>Q, the most active tokens of any row.</summary>
+    /// <summary>Q, the most active positions of any row.</summary>
     public int Queries { get; }
 
     /// <summary>[R * Q] row-major: each row's active positions, padded by repeating its last.</summary>
@@ -39,15 +41,16 @@ internal sealed class TokenQueries
     /// <param name="packed">True: keep only the real slots. False: keep every slot, padding included (the layout before packing, for comparison).</param>
     public static TokenQueries Of(IReadOnlyList<TokenExitState> active, int length, bool packed = true)
     {
-        int queries = active.Max(r => r.ActiveCount);
-        int count = packed ? active.Sum(r => r.ActiveCount) : active.Count * queries;
+        int[][] rows = active.Select(r => r.ActiveQueryPositions()).ToArray();
+        int queries = rows.Max(p => p.Length);
+        int count = packed ? rows.Sum(p => p.Length) : active.Count * queries;
         long[] index = new long[active.Count * queries];
         long[] pack = new long[count];
         long[] tokens = new long[count];
         int[] first = new int[active.Count + 1];
         for (int b = 0; b < active.Count; b++)
         {
-            int[] positions = active[b].ActivePositions();
+            int[] positions = rows[b];
             for (int q = 0; q < queries; q++)
             {
                 index[(b * queries) + q] = positions[Math.Min(q, positions.Length - 1)];

@@ -19,7 +19,12 @@
 // instead of layer i's state alone. Its pools are registered after the auxiliary heads. Whoever runs
 // the layers keeps the states (OffRampLogits takes them), since scoring holds them per row.
 //
-// Shapes: B rows, T tokens, H hidden, C tags, L layers.
+// Word pooling (WordPoolingLayer k, issue 14): before layer k the states of each word's pieces are averaged
+// into one position (Modeling/WordPooling.cs), so layers k..L and their off-ramps run on words. Their
+// logits are spread back onto the word's tokens, so every output stays [.., B, T, ..] and a word's tag
+// is still read from its first piece. Pooling needs each token's word id, so Forward takes them.
+//
+// Shapes: B rows, T tokens, U units (words and special tokens), H hidden, C tags, L layers.
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -60,9 +65,11 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
     /// <param name="seed">Seed of the heads' initial weights (normal(0, initializer_range), zero biases).</param>
     /// <param name="auxiliaryTasks">Auxiliary tag tasks, each with its head after its layer; null or empty for none.</param>
     /// <param name="offRampInput">What each off-ramp reads: its layer's state (default), or a learned attention over the states or differences of the layers so far.</param>
+    /// <param name="wordPoolingLayer">The 1-based first layer that runs on words, their pieces averaged into one position; 0 (default) for none.</param>
     /// <exception cref="ArgumentException">An auxiliary task is invalid for this encoder, or two share a name.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="wordPoolingLayer"/> is not 0 and not a layer of the encoder.</exception>
     public TokenExitNetwork(EncoderNetwork encoder, int numLabels, double dropoutProbability = 0.1, long seed = EncoderNetwork.DefaultSeed,
-        IReadOnlyList<AuxiliaryTagTask>? auxiliaryTasks = null, TokenOffRampInput offRampInput = TokenOffRampInput.Layer)
+        IReadOnlyList<AuxiliaryTagTask>? auxiliaryTasks = null, TokenOffRampInput offRampInput = TokenOffRampInput.Layer, int wordPoolingLayer = 0)
         : base(nameof(TokenExitNetwork))
     {
         ArgumentNullException.ThrowIfNull(encoder);
@@ -77,7 +84,14 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
             throw new ArgumentOutOfRangeException(nameof(offRampInput), offRampInput, $"Use one of {string.Join(", ", Enum.GetNames<TokenOffRampInput>())}.");
         }
 
+        if (wordPoolingLayer < 0 || wordPoolingLayer > encoder.NumLayers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(wordPoolingLayer), wordPoolingLayer,
+                $"Word pooling starts at a layer in 1..{encoder.NumLayers} (the first layer that runs on words), or 0 for none.");
+        }
+
         AuxiliaryTasks = CheckTasks(auxiliaryTasks ?? [], encoder.NumLayers);
+        WordPoolingLayer = wordPoolingLayer;
         OffRampInput = offRampInput;
         NumLabels = numLabels;
         DropoutProbability = dropoutProbability;
@@ -119,6 +133,12 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
 
     /// <summary>Whether the off-ramps read earlier layers' states too (<see cref="OffRampLogits"/> needs them).</summary>
     public bool ReadsLayerHistory => OffRampInput != TokenOffRampInput.Layer;
+
+    /// <summary>The 1-based first layer that runs on words (each word's pieces averaged into one position), or 0 when every layer runs on pieces.</summary>
+    public int WordPoolingLayer { get; }
+
+    /// <summary>Whether layers from <see cref="WordPoolingLayer"/> on run on words (<see cref="Forward"/> then needs word ids).</summary>
+    public bool PoolsWords => WordPoolingLayer > 0;
 
     /// <summary>The auxiliary tag tasks, in the order of their heads (empty for none).</summary>
     public IReadOnlyList<AuxiliaryTagTask> AuxiliaryTasks { get; }
@@ -173,7 +193,13 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
     }
 
     /// <summary>Runs every layer (no halting): each off-ramp's token logits.</summary>
-    public TokenLayerwiseOutput Forward(Tensor inputIds, Tensor? tokenTypeIds, Tensor attentionMask) => call(inputIds, tokenTypeIds, attentionMask);
+    /// <param name="inputIds">int64 [B, T].</param>
+    /// <param name="tokenTypeIds">int64 [B, T], or null.</param>
+    /// <param name="attentionMask">[B, T], right-padded.</param>
+    /// <param name="wordIds">int64 [B, T]: each token's word, below 0 for special tokens; needed when the network <see cref="PoolsWords"/>.</param>
+    /// <exception cref="ArgumentException">The network pools words and <paramref name="wordIds"/> is null.</exception>
+    public TokenLayerwiseOutput Forward(Tensor inputIds, Tensor? tokenTypeIds, Tensor attentionMask, Tensor? wordIds = null) =>
+        Run(inputIds, tokenTypeIds, attentionMask, haltLayers: null, wordIds);
 
     /// <summary>
     /// Runs every layer with halt-and-copy: after layer <c>haltLayers[b, t]</c> (1-based; L or more means
@@ -182,50 +208,77 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
     /// <param name="inputIds">int64 [B, T].</param>
     /// <param name="tokenTypeIds">int64 [B, T], or null.</param>
     /// <param name="attentionMask">[B, T].</param>
-    /// <param name="haltLayers">int64 [B, T], the 1-based layer each token halts after.</param>
-    public TokenLayerwiseOutput ForwardWithHalting(Tensor inputIds, Tensor? tokenTypeIds, Tensor attentionMask, Tensor haltLayers)
+    /// <param name="haltLayers">int64 [B, T], the 1-based layer each token halts after (the pieces of a word together, when the network pools words).</param>
+    /// <param name="wordIds">int64 [B, T]: each token's word, below 0 for special tokens; needed when the network <see cref="PoolsWords"/>.</param>
+    public TokenLayerwiseOutput ForwardWithHalting(Tensor inputIds, Tensor? tokenTypeIds, Tensor attentionMask, Tensor haltLayers, Tensor? wordIds = null)
     {
         ArgumentNullException.ThrowIfNull(haltLayers);
-        return Run(inputIds, tokenTypeIds, attentionMask, haltLayers);
+        return Run(inputIds, tokenTypeIds, attentionMask, haltLayers, wordIds);
     }
 
     /// <summary>The module's forward; call <see cref="Forward"/> instead.</summary>
     public override TokenLayerwiseOutput forward(Tensor inputIds, Tensor? tokenTypeIds, Tensor attentionMask) =>
-        Run(inputIds, tokenTypeIds, attentionMask, haltLayers: null);
+        Run(inputIds, tokenTypeIds, attentionMask, haltLayers: null, wordIds: null);
 
-    private TokenLayerwiseOutput Run(Tensor inputIds, Tensor? tokenTypeIds, Tensor attentionMask, Tensor? haltLayers)
+    private TokenLayerwiseOutput Run(Tensor inputIds, Tensor? tokenTypeIds, Tensor attentionMask, Tensor? haltLayers, Tensor? wordIds)
     {
+        if (PoolsWords && wordIds is null)
+        {
+            throw new ArgumentException($"This network runs on words from layer {WordPoolingLayer}; pass each token's word id (below 0 for special tokens).", nameof(wordIds));
+        }
+
         using var scope = NewDisposeScope();
         Tensor hidden = encoder.Embed(inputIds, tokenTypeIds, attentionMask);
-        using AttentionMask mask = encoder.PrepareMask(attentionMask);
+        AttentionMask mask = encoder.PrepareMask(attentionMask);
         var logits = new List<Tensor>(NumLayers);
         var history = new List<Tensor>(NumLayers + 1) { hidden };
         var auxiliaryLogits = new Tensor[AuxiliaryTasks.Count];
-        for (int layer = 0; layer < NumLayers; layer++)
+        WordPooling? words = null; // from WordPoolingLayer on: the states are [B, U, H], and outputs are spread back onto tokens
+        try
         {
-            Tensor next = encoder.ForwardLayer(layer, hidden, mask);
-            if (haltLayers is not null)
+            for (int layer = 0; layer < NumLayers; layer++)
             {
-                Tensor active = haltLayers.gt(layer).unsqueeze(-1); // [B, T] -> [B, T, 1]: still running at this layer
-                next = where(active, next, hidden);
-            }
-
-            hidden = next;
-            history.Add(hidden);
-            logits.Add(OffRampLogits(layer, history));
-            for (int task = 0; task < AuxiliaryTasks.Count; task++)
-            {
-                if (AuxiliaryTasks[task].Layer == layer + 1)
+                if (layer + 1 == WordPoolingLayer)
                 {
-                    auxiliaryLogits[task] = AuxiliaryLogits(task, hidden);
+                    words = WordPooling.Plan(wordIds!, attentionMask, hidden.dtype);
+                    history = history.Select(words.Pool).ToList();
+                    hidden = history[^1];
+                    mask.Dispose();
+                    mask = encoder.PrepareMask(words.Mask);
+                    haltLayers = haltLayers?.gather(1, words.FirstTokens); // [B, T] -> [B, U]: a unit halts with its first token
+                }
+
+                Tensor next = encoder.ForwardLayer(layer, hidden, mask);
+                if (haltLayers is not null)
+                {
+                    Tensor active = haltLayers.gt(layer).unsqueeze(-1); // [B, T] -> [B, T, 1]: still running at this layer
+                    next = where(active, next, hidden);
+                }
+
+                hidden = next;
+                history.Add(hidden);
+                logits.Add(OnTokens(words, OffRampLogits(layer, history)));
+                for (int task = 0; task < AuxiliaryTasks.Count; task++)
+                {
+                    if (AuxiliaryTasks[task].Layer == layer + 1)
+                    {
+                        auxiliaryLogits[task] = OnTokens(words, AuxiliaryLogits(task, hidden));
+                    }
                 }
             }
+        }
+        finally
+        {
+            mask.Dispose();
         }
 
         Tensor stacked = stack(logits); // L x [B, T, C] -> [L, B, T, C]
         scope.MoveToOuter(auxiliaryLogits);
         return new TokenLayerwiseOutput(stacked.MoveToOuterDisposeScope(), auxiliaryLogits);
     }
+
+    // Per-position outputs [B, T or U, C] laid out on tokens.
+    private static Tensor OnTokens(WordPooling? words, Tensor outputs) => words is null ? outputs : words.Spread(outputs);
 
     private static AuxiliaryTagTask[] CheckTasks(IReadOnlyList<AuxiliaryTagTask> tasks, int layers)
     {

@@ -10,7 +10,9 @@
 //
 // Labels are per token: the first piece of each word carries the word's tag, every other token
 // (other pieces, special tokens) is ignored (-100). Auxiliary tag tasks (TokenExitNetwork.AuxiliaryTasks)
-// add Weight_t * CE_t of their head, on the same first pieces, to the loss of both stages.
+// add Weight_t * CE_t of their head, on the same first pieces, to the loss of both stages. A network that
+// pools words (TokenExitNetwork.WordPoolingLayer) gets each token's word id too, and spreads its word
+// positions' logits back onto the tokens, so the same first-piece labels serve every layer.
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
@@ -189,10 +191,11 @@ internal static class TokenClassifierTrainer
         using TokenBatch batch = TokenBatch.Collate(examples.Select(e => e.Input).ToArray(), padTokenId, device);
         Tensor target = TokenTargets(examples, batch, device, e => e.TokenLabels());
         Tensor? haltLayers = selfSampling is null ? null : SampleHalting(model, examples, batch.Length, padTokenId, selfSampling, device);
+        Tensor? wordIds = model.PoolsWords ? TokenTargets(examples, batch, device, e => e.Input.WordIds!.Select(w => (long)w).ToArray()) : null; // padding: Ignored, below 0
         model.train();
         using TokenLayerwiseOutput output = haltLayers is null
-            ? model.Forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask)
-            : model.ForwardWithHalting(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, haltLayers);
+            ? model.Forward(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, wordIds)
+            : model.ForwardWithHalting(batch.InputIds, batch.TokenTypeIds, batch.AttentionMask, haltLayers, wordIds);
         Tensor loss = Loss(output.Logits, target, haltLayers);
         for (int task = 0; task < model.AuxiliaryTasks.Count; task++)
         {
@@ -218,7 +221,7 @@ internal static class TokenClassifierTrainer
         return value;
     }
 
-    // The per-token labels of a batch's rows, padded with Ignored: [B, T].
+    // The per-token labels (or other per-token values) of a batch's rows, padded with Ignored: [B, T].
     private static Tensor TokenTargets(TokenExample[] examples, TokenBatch batch, Device device, Func<TokenExample, long[]> labelsOf)
     {
         long[] labels = new long[batch.Count * batch.Length];

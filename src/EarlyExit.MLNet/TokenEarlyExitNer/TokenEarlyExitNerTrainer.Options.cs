@@ -48,6 +48,14 @@ public sealed partial class TokenEarlyExitNerTrainer
         public TokenOffRampInput OffRampInput { get; set; } = TokenOffRampInput.Layer;
 
         /// <summary>
+        /// The first layer (1-based) that runs on words: before it, each word's pieces are averaged into one position,
+        /// so that layer and the ones after it compute attention and feed-forward over words instead of pieces (and the
+        /// special tokens). 0 runs every layer on pieces. Scored on TorchSharp only.
+        /// </summary>
+        /// <value>The default value is 0 (no pooling).</value>
+        public int WordPoolingLayer { get; set; }
+
+        /// <summary>
         /// Auxiliary tag tasks learnt beside the label, each from its own tag column by a head after its
         /// layer (hierarchical multi-task learning: e.g. part of speech after layer 1, chunks after layer 2).
         /// Each task's predicted tags become an output column.
@@ -82,6 +90,11 @@ public sealed partial class TokenEarlyExitNerTrainer
             if (!Enum.IsDefined(OffRampInput))
             {
                 yield return $"OffRampInput is {OffRampInput}; use {string.Join(", ", Enum.GetNames<TokenOffRampInput>())}.";
+            }
+
+            if (WordPoolingLayer < 0)
+            {
+                yield return $"WordPoolingLayer is {WordPoolingLayer}; use the first layer to run on words (1 or more), or 0 for none.";
             }
 
             if (AuxiliaryTasks is null)

@@ -63,9 +63,10 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
         }
 
         using PretrainedEncoder backbone = TrainerFitting.LoadBackbone(TrainerOptions, ch);
-        CheckTaskLayers(tasks, backbone.Encoder.NumLayers);
+        CheckLayers(tasks, TrainerOptions.WordPoolingLayer, backbone.Encoder.NumLayers);
         var classifier = EarlyExitTokenClassifier.Create(backbone, tags.Values, TrainerOptions.MaxSequenceLength, TrainerOptions.ExitCriterion, TrainerOptions.Dropout, TrainerOptions.Seed,
-            tasks.Select((t, i) => new AuxiliaryTaskTags(t.LabelColumnName, taskTags[i].Values.ToArray(), t.Layer, t.Weight)).ToArray(), TrainerOptions.OffRampInput);
+            tasks.Select((t, i) => new AuxiliaryTaskTags(t.LabelColumnName, taskTags[i].Values.ToArray(), t.Layer, t.Weight)).ToArray(), TrainerOptions.OffRampInput,
+            TrainerOptions.WordPoolingLayer);
         return TrainerFitting.TrainAndWrap(classifier, ch, () =>
         {
             List<TokenExample> training = Examples(classifier, sentences);
@@ -153,13 +154,20 @@ public sealed partial class TokenEarlyExitNerTrainer : EarlyExitTrainer<TokenEar
         return tags;
     }
 
-    private static void CheckTaskLayers(IReadOnlyList<TokenAuxiliaryTask> tasks, int layers)
+    // The options that name layers, against the backbone's depth (the rest were checked when the trainer was created).
+    private static void CheckLayers(IReadOnlyList<TokenAuxiliaryTask> tasks, int wordPoolingLayer, int layers)
     {
         string[] problems = tasks.Select((t, i) => (t, i)).Where(x => x.t.Layer > layers)
             .Select(x => $"AuxiliaryTasks[{x.i}] ('{x.t.LabelColumnName}') has Layer {x.t.Layer}, but the backbone has {layers} layers; use 1 to {layers}.").ToArray();
         if (problems.Length > 0)
         {
             throw new ArgumentOutOfRangeException("AuxiliaryTasks", string.Join(" ", problems));
+        }
+
+        if (wordPoolingLayer > layers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Options.WordPoolingLayer),
+                $"WordPoolingLayer is {wordPoolingLayer}, but the backbone has {layers} layers; use 1 to {layers} (the first layer to run on words), or 0 for none.");
         }
     }
 

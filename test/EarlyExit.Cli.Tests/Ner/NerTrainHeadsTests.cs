@@ -5,7 +5,8 @@ namespace EarlyExit.Cli.Tests.Ner;
 
 /// <summary>
 /// <c>ner train</c>'s heads beyond the paper's: <c>--auxiliary-task</c> (part of speech and chunks of the CoNLL file
-/// learnt beside the tags, written by <c>ner score</c>) and <c>--off-ramp-input</c> (layer attention).
+/// learnt beside the tags, written by <c>ner score</c>), <c>--off-ramp-input</c> (layer attention) and
+/// <c>--word-pooling-layer</c> (layers on words).
 /// </summary>
 [Collection(CliCollection.Name)]
 public sealed class NerTrainHeadsTests(ConllModelFixture conll) : IDisposable
@@ -58,6 +59,33 @@ public sealed class NerTrainHeadsTests(ConllModelFixture conll) : IDisposable
         Assert.True(evaluate.ExitCode == 0, evaluate.ToString());
         Assert.Equal(ExitCodes.Usage, unknown.ExitCode);
         Assert.Contains("--off-ramp-input 'telepathy' is not valid; use one of: layer, layer-attention, difference-attention.", unknown.Error);
+    }
+
+    [Fact]
+    public async Task Train_WordPoolingLayer_IsSavedScoresEveryWord_AndOnnxRefuses()
+    {
+        string model = _folder.File("words.zip");
+        string scored = _folder.File("scored.txt");
+
+        CliResult train = await CliRun.RunAsync(
+            ["ner", "train", "--train", conll.TrainPath, "--epochs", "1", "--self-sampling-epochs", "0", "--out", model, "--word-pooling-layer", "2", .. conll.FastTraining]);
+        CliResult score = await CliRun.RunAsync("ner", "score", "--model", model, "--data", conll.ValidPath, "--out", scored, "--mode", "tokee", "--threshold", "0.5");
+        CliResult onnx = await CliRun.RunAsync("ner", "score", "--model", model, "--data", conll.ValidPath, "--out", _folder.File("onnx.txt"), "--backend", "onnx");
+        CliResult zero = await CliRun.RunAsync(["ner", "train", "--train", conll.TrainPath, "--out", _folder.File("never.zip"), "--word-pooling-layer", "0", .. conll.FastTraining]);
+        CliResult deep = await CliRun.RunAsync(["ner", "train", "--train", conll.TrainPath, "--out", _folder.File("never.zip"), "--word-pooling-layer", "3", .. conll.FastTraining]);
+
+        Assert.True(train.ExitCode == 0, train.ToString());
+        Assert.Contains("on words from layer 2", train.Output);
+        Assert.True(score.ExitCode == 0, score.ToString());
+        ConllCorpus gold = ConllReader.Read(conll.ValidPath);
+        Assert.Equal(gold.Sentences.Select(s => s.Words), ConllReader.Read(scored).Sentences.Select(s => s.Words));
+        Assert.Equal(ExitCodes.Error, onnx.ExitCode);
+        Assert.Contains("runs on words from layer 2", onnx.Error);
+        Assert.Equal(ExitCodes.Usage, zero.ExitCode);
+        Assert.Contains("--word-pooling-layer", zero.Error);
+        Assert.NotEqual(ExitCodes.Success, deep.ExitCode);
+        Assert.Contains("WordPoolingLayer is 3, but the backbone has 2 layers", deep.Error);
+        Assert.False(File.Exists(_folder.File("never.zip")));
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using EarlyExit.ExitCriteria;
 using EarlyExit.MLNet.Interop;
 using EarlyExit.MLNet.Tests.TestSupport;
 using EarlyExit.MLNet.TokenEarlyExitNer;
+using EarlyExit.Modeling;
 using EarlyExit.Sequence;
 using EarlyExit.Tests.TestSupport;
 using EarlyExit.Tests.Training;
@@ -27,6 +28,9 @@ public sealed class TaggedRow
 
     public int ExitLayer { get; set; }
 }
+
+/// <summary>What <see cref="NerFixture.FitSaveLoad"/> tagged with the fitted and the loaded pipeline, and the loaded network's layout.</summary>
+public sealed record NerRoundTrip(List<TaggedRow> Fitted, List<TaggedRow> Loaded, TokenOffRampInput OffRampInput, int WordPoolingLayer);
 
 /// <summary>One token-exit NER pipeline fitted once on the toy NER task.</summary>
 public sealed class NerFixture : IDisposable
@@ -58,8 +62,8 @@ public sealed class NerFixture : IDisposable
 
     public TokenEarlyExitNerTransformer Ner => (TokenEarlyExitNerTransformer)Model.ElementAt(1);
 
-    public static List<SentenceRow> Rows(int count, int seed) =>
-        ToyNer.Sentences(count, seed).Select(s => new SentenceRow { Tokens = s.Words, Label = s.Tags.Select(t => ToyNer.Tags[t]).ToArray() }).ToList();
+    public static List<SentenceRow> Rows(int count, int seed, bool pieces = false) =>
+        ToyNer.Sentences(count, seed, pieces).Select(s => new SentenceRow { Tokens = s.Words, Label = s.Tags.Select(t => ToyNer.Tags[t]).ToArray() }).ToList();
 
     public static TokenEarlyExitNerTrainer.Options Options() => new()
     {
@@ -80,6 +84,31 @@ public sealed class NerFixture : IDisposable
         ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.MulticlassClassification.Trainers.TokenEarlyExitNer(options))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+
+    /// <summary>
+    /// Fits <paramref name="options"/> on <paramref name="training"/>, saves the pipeline to <paramref name="path"/>, loads it in a
+    /// fresh context and tags <paramref name="test"/> with both; also returns the loaded network's layout settings.
+    /// </summary>
+    public static NerRoundTrip FitSaveLoad(TokenEarlyExitNerTrainer.Options options, List<SentenceRow> training, List<SentenceRow> test, string path)
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(training);
+        using var model = Pipeline(ml, options).Fit(data);
+        ml.Model.Save(model, data.Schema, path);
+        var loaded = (TransformerChain<ITransformer>)new MLContext(seed: 3).Model.Load(path, out _);
+        try
+        {
+            TokenExitNetwork network = loaded.OfType<TokenEarlyExitNerTransformer>().Single().Classifier.Model;
+            return new NerRoundTrip(Tag(ml, model, test), Tag(ml, loaded, test), network.OffRampInput, network.WordPoolingLayer);
+        }
+        finally
+        {
+            (loaded as IDisposable)?.Dispose();
+        }
+
+        static List<TaggedRow> Tag(MLContext ml, ITransformer model, List<SentenceRow> rows) =>
+            ml.Data.CreateEnumerable<TaggedRow>(model.Transform(ml.Data.LoadFromEnumerable(rows)), reuseRowObject: false).ToList();
+    }
 
     public List<TaggedRow> Tag(IEnumerable<SentenceRow> rows, ITransformer? model = null) =>
         Context.Data.CreateEnumerable<TaggedRow>((model ?? Model).Transform(Context.Data.LoadFromEnumerable(rows)), reuseRowObject: false).ToList();
