@@ -4,6 +4,8 @@
 //   tasks                 with auxiliary tasks too (part of speech after layer 1, chunks after layer 2: --tasks)
 //   layer-attention       off-ramps reading a learned attention over the states of layers 1..i
 //   difference-attention  off-ramps reading a learned attention over what each layer added
+//   layer-attention-fast, difference-attention-fast
+//                         the same, the pools at a learning rate of their own (--pool-learning-rate, default 1e-2)
 //   words-K               layers K..6 on words: each word's pieces averaged into one position before layer K
 // On dev and test it reports, per model and exit criterion:
 //   - entity F1 (conlleval's rules) and the mean word exit layer;
@@ -55,6 +57,8 @@ Variant[] allVariants =
     new Variant("tasks", $"NER + {string.Join(" + ", settings.Tasks.Select(t => $"{t.Column}@{t.Layer}"))}", settings.Tasks, TokenOffRampInput.Layer),
     new Variant("layer-attention", "layer attention", [], TokenOffRampInput.LayerAttention),
     new Variant("difference-attention", "difference attention", [], TokenOffRampInput.DifferenceAttention),
+    new Variant("layer-attention-fast", $"layer attention, pools at {settings.PoolLearningRate:G3}", [], TokenOffRampInput.LayerAttention, PoolLearningRate: settings.PoolLearningRate),
+    new Variant("difference-attention-fast", $"difference attention, pools at {settings.PoolLearningRate:G3}", [], TokenOffRampInput.DifferenceAttention, PoolLearningRate: settings.PoolLearningRate),
     new Variant("tasks-light", $"NER + {string.Join(" + ", settings.Tasks.Select(t => $"{t.Column}@{t.Layer}"))}, weights x{settings.LightFactor}",
         settings.Tasks.Select(t => t with { Weight = t.Weight * settings.LightFactor }).ToArray(), TokenOffRampInput.Layer),
 ];
@@ -63,6 +67,7 @@ Variant[] variants = settings.Variants.Select(key => allVariants.SingleOrDefault
 
 var results = new List<Result>();
 var kept = new List<(Variant Variant, TokenEarlyExitNerTransformer Ner)>(); // for timing
+var pools = new Dictionary<string, PoolSummary>(); // layer-attention variants: what the last pool learnt
 var exitsByPos = new Dictionary<string, Dictionary<string, (long Words, double Mean)>>();
 double[] trainSeconds = new double[variants.Length];
 for (int v = 0; v < variants.Length; v++)
@@ -71,6 +76,17 @@ for (int v = 0; v < variants.Length; v++)
     (ITransformer model, trainSeconds[v]) = TrainOrLoad(ml, train, variant, settings);
     ITransformer[] stages = ((IEnumerable<ITransformer>)model).ToArray();
     TokenEarlyExitNerTransformer ner = stages.OfType<TokenEarlyExitNerTransformer>().Single();
+    if (variant.OffRampInput != TokenOffRampInput.Layer)
+    {
+        // What the last off-ramp's pool learnt: its bias's softmax over layers 1..6 (the query adds a per-token part) and the query's size.
+        var parameters = ner.Classifier.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        string last = $"attention.{ner.NumLayers - 1}";
+        float[] weights = parameters[last + ".bias"].softmax(0).data<float>().ToArray();
+        float query = parameters[last + ".query"].norm().item<float>();
+        pools[variant.Name] = new PoolSummary(weights, query);
+        Console.WriteLine($"{variant.Name}: last pool's bias softmax {string.Join(" ", weights.Select(w => w.ToString("0.00")))}, |query| {query:0.00}");
+    }
+
     foreach (var (split, data) in splits)
     {
         IDataView keyed = stages[0].Transform(data);
@@ -152,9 +168,9 @@ return 0;
 
 void WriteReport(Variant[] done, IReadOnlyList<BaselineRow> references, IReadOnlyList<Timing> timed)
 {
-    var report = new { Machine = BenchSupport.Machine(), Settings = settings, TrainSeconds = trainSeconds[..done.Length], Baselines = references, Results = results, ExitsByPartOfSpeech = exitsByPos, Timings = timed };
+    var report = new { Machine = BenchSupport.Machine(), Settings = settings, TrainSeconds = trainSeconds[..done.Length], Baselines = references, Results = results, ExitsByPartOfSpeech = exitsByPos, Timings = timed, Pools = pools };
     File.WriteAllText(Path.Combine(settings.Out, settings.Report + ".json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
-    File.WriteAllText(Path.Combine(settings.Out, settings.Report + ".md"), Markdown(results, exitsByPos, references, done, settings, trainSeconds, timed));
+    File.WriteAllText(Path.Combine(settings.Out, settings.Report + ".md"), Markdown(results, exitsByPos, references, done, settings, trainSeconds, timed, pools));
 }
 
 static double Median(List<double> values)
@@ -180,9 +196,12 @@ static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView 
     string timeFile = path + ".train-seconds";
     // What the model was trained with, kept beside it: a kept model trained otherwise is refused, so its
     // figures never appear under this run's settings.
-    object described = variant.WordPoolingLayer == 0
-        ? new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString() }
-        : new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString(), variant.WordPoolingLayer };
+    object described = (variant.WordPoolingLayer, variant.PoolLearningRate) switch
+    {
+        (0, null) => new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString() },
+        (_, null) => new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString(), variant.WordPoolingLayer },
+        _ => new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString(), variant.PoolLearningRate },
+    };
     string trainedWith = JsonSerializer.Serialize(described);
     string settingsFile = path + ".settings.json";
     if (File.Exists(path))
@@ -212,6 +231,7 @@ static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView 
         AuxiliaryTasks = variant.Tasks.Select(t => new TokenAuxiliaryTask(Key(t.Column), t.Layer, t.Weight, Predicted(t.Column))).ToList(),
         OffRampInput = variant.OffRampInput,
         WordPoolingLayer = variant.WordPoolingLayer,
+        LayerAttentionLearningRate = variant.PoolLearningRate,
     };
     var clock = Stopwatch.StartNew();
     IEstimator<ITransformer> keys = ml.Transforms.Conversion.MapValueToKey("Label");
@@ -276,15 +296,16 @@ static string Key(string column) => column + "Key";
 static string Predicted(string column) => "Predicted" + column;
 
 static string Markdown(List<Result> results, Dictionary<string, Dictionary<string, (long Words, double Mean)>> exitsByPos, IReadOnlyList<BaselineRow> baselines, Variant[] variants, Settings settings, double[] trainSeconds,
-    IReadOnlyList<Timing> timings)
+    IReadOnlyList<Timing> timings, IReadOnlyDictionary<string, PoolSummary> pools)
 {
     var text = new StringBuilder();
     string[] taskNames = variants.SelectMany(v => v.Tasks).Select(t => t.Column).Distinct().ToArray();
     text.AppendLine($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {BenchSupport.Machine()}; {settings.Backbone} fine-tuned (pretrained, 6 layers, hidden 384) {variants.Length} times with the same settings: " +
         $"{settings.TrainSentences} training sentences, {settings.Epochs} joint epoch(s) + 1 self-sampling epoch, batch 32, learning rate 1e-4, seed {settings.Seed} " +
         $"({string.Join(", ", variants.Select((v, i) => $"{v.Name}: {trainSeconds[i] / 60:0} min"))}). {(taskNames.Length == 0 ? "" : $"Task weights: {string.Join(", ", settings.Tasks.Select(t => $"{t.Column} {t.Weight}"))}. ")}" +
-        "Entity F1 by conlleval's rules on IOB2 tags; task accuracy per word, read at the task's layer (from a halted word's copied state under TOKEE; " +
-        "a row that leaves the batch before that layer is read from the state it leaves with, so under `layer:1` the chunk head reads layer 1). " +
+        "Entity F1 by conlleval's rules on IOB2 tags" +
+        (taskNames.Length == 0 ? ". " : "; task accuracy per word, read at the task's layer (from a halted word's copied state under TOKEE; " +
+            "a row that leaves the batch before that layer is read from the state it leaves with, so under `layer:1` the chunk head reads layer 1). ") +
         $"Command: `{settings.Command}`.");
     text.AppendLine();
     text.AppendLine($"| model | split | exit criterion | entity F1 | mean word exit layer | token-layer speed-up |{string.Concat(taskNames.Select(t => $" {t} accuracy |"))}");
@@ -293,6 +314,19 @@ static string Markdown(List<Result> results, Dictionary<string, Dictionary<strin
     {
         text.AppendLine($"| {r.Model} | {r.Split} | `{r.Criterion}` | {r.F1:0.000} | {r.MeanTokenExitLayer:0.00} | {r.TokenLayerSpeedup:0.00}x |" +
             string.Concat(taskNames.Select(t => r.TaskAccuracy.TryGetValue(t, out double a) ? $" {a:0.000} |" : " |")));
+    }
+
+    if (pools.Count > 0)
+    {
+        text.AppendLine();
+        text.AppendLine("What the last off-ramp's pool learnt: the softmax of its bias over layers 1..6 (each token's query score adds to it) and the size of its query (both start at zero, an even average).");
+        text.AppendLine();
+        text.AppendLine("| model | weights of layers 1..6 from the bias | query norm |");
+        text.AppendLine("| --- | --- | ---: |");
+        foreach (var (model, pool) in pools)
+        {
+            text.AppendLine($"| {model} | {string.Join(" ", pool.BiasSoftmax.Select(w => w.ToString("0.00", CultureInfo.InvariantCulture)))} | {pool.QueryNorm:0.00} |");
+        }
     }
 
     if (timings.Count > 0)
@@ -341,7 +375,9 @@ static string Markdown(List<Result> results, Dictionary<string, Dictionary<strin
 
 internal sealed record TaskSpec(string Column, int Layer, double Weight);
 
-internal sealed record Variant(string Key, string Name, IReadOnlyList<TaskSpec> Tasks, TokenOffRampInput OffRampInput, int WordPoolingLayer = 0);
+internal sealed record Variant(string Key, string Name, IReadOnlyList<TaskSpec> Tasks, TokenOffRampInput OffRampInput, int WordPoolingLayer = 0, double? PoolLearningRate = null);
+
+internal sealed record PoolSummary(float[] BiasSoftmax, float QueryNorm);
 
 internal sealed record Timing(string Model, string Criterion, int Sentences, IReadOnlyList<double> Seconds, double MedianSeconds, double Speedup, double Tokens, double Positions);
 
@@ -383,7 +419,7 @@ internal sealed class Baselines
 }
 
 internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string Out, string Models, string Backbone, IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<string> Variants, double LightFactor,
-    string Report, IReadOnlyList<string> Criteria, int TimePasses, IReadOnlyList<string> TimedCriteria, string Command)
+    string Report, IReadOnlyList<string> Criteria, int TimePasses, IReadOnlyList<string> TimedCriteria, string Command, double PoolLearningRate)
 {
 
     public static Settings Parse(string[] args)
@@ -411,6 +447,7 @@ internal sealed record Settings(int TrainSentences, int Epochs, int Seed, string
             (values.GetValueOrDefault("criteria") ?? "full,layer:1,layer:2,tokee:0.3:3,tokee:0.3:1").Split(','),
             int.Parse(values.GetValueOrDefault("time-passes") ?? "0", CultureInfo.InvariantCulture),
             (values.GetValueOrDefault("timed-criteria") ?? "full,tokee:0.3:3").Split(','),
-            values.GetValueOrDefault("command") ?? "bash bench/conll-heads.sh");
+            values.GetValueOrDefault("command") ?? "bash bench/conll-heads.sh",
+            double.Parse(values.GetValueOrDefault("pool-learning-rate") ?? "1e-2", CultureInfo.InvariantCulture));
     }
 }

@@ -60,6 +60,9 @@ internal sealed class NerTrainCommand(CliConsole console)
             ["difference-attention"] = TokenOffRampInput.DifferenceAttention,
         });
 
+    private readonly Option<double?> _layerAttentionLearningRate = CommonOptions.Positive("--layer-attention-learning-rate",
+        "Peak learning rate of the attention pools of --off-ramp-input layer-attention or difference-attention, which start as an average of the layers. Default: --learning-rate.");
+
     private readonly Option<int?> _wordPoolingLayer = CommonOptions.Integer("--word-pooling-layer",
         "The first layer that runs on words: before it each word's pieces are averaged into one position, so it and the layers after it " +
         "compute over words instead of pieces (faster on long, split words). Scores on TorchSharp only. Default: none (every layer on pieces).", 1, "K");
@@ -74,6 +77,7 @@ internal sealed class NerTrainCommand(CliConsole console)
         _training.AddTraining(command, _selfSamplingEpochs, _dropout, _maxTrainSentences);
         command.Add(_auxiliaryTasks);
         command.Add(_offRampInput);
+        command.Add(_layerAttentionLearningRate);
         command.Add(_wordPoolingLayer);
     }
 
@@ -180,6 +184,7 @@ internal sealed class NerTrainCommand(CliConsole console)
         options.SelfSamplingEpochs = parse.GetValue(_selfSamplingEpochs) ?? options.SelfSamplingEpochs;
         options.Dropout = parse.GetValue(_dropout) ?? options.Dropout;
         options.OffRampInput = parse.GetValue(_offRampInput) ?? options.OffRampInput;
+        options.LayerAttentionLearningRate = parse.GetValue(_layerAttentionLearningRate) ?? options.LayerAttentionLearningRate;
         options.WordPoolingLayer = parse.GetValue(_wordPoolingLayer) ?? options.WordPoolingLayer;
         return options;
     }

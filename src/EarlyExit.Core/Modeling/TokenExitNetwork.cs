@@ -140,6 +140,9 @@ public sealed partial class TokenExitNetwork : nn.Module<Tensor, Tensor?, Tensor
     /// <summary>Whether layers from <see cref="WordPoolingLayer"/> on run on words (<see cref="Forward"/> then needs word ids).</summary>
     public bool PoolsWords => WordPoolingLayer > 0;
 
+    /// <summary>The learned attention pools of the off-ramps (none when they read their layer), for a learning rate of their own.</summary>
+    internal IEnumerable<Parameter> LayerAttentionParameters() => attention.parameters();
+
     /// <summary>The auxiliary tag tasks, in the order of their heads (empty for none).</summary>
     public IReadOnlyList<AuxiliaryTagTask> AuxiliaryTasks { get; }
 

@@ -12,7 +12,8 @@
 // (other pieces, special tokens) is ignored (-100). Auxiliary tag tasks (TokenExitNetwork.AuxiliaryTasks)
 // add Weight_t * CE_t of their head, on the same first pieces, to the loss of both stages. A network that
 // pools words (TokenExitNetwork.WordPoolingLayer) gets each token's word id too, and spreads its word
-// positions' logits back onto the tokens, so the same first-piece labels serve every layer.
+// positions' logits back onto the tokens, so the same first-piece labels serve every layer. Layer-attention
+// pools may train at a rate of their own (TokenTrainingOptions.LayerAttentionLearningRate).
 using EarlyExit.Evaluation;
 using EarlyExit.ExitCriteria;
 using EarlyExit.Inference;
@@ -66,6 +67,14 @@ internal sealed class TokenTrainingOptions : FineTuningOptions
     /// <value>The default value is <c>tokee:0.3:5</c>.</value>
     public TokenExitCriterion ValidationCriterion { get; set; } = TokenExitCriterion.Tokee(TokenExitDefaults.TokeeThreshold);
 
+    /// <summary>
+    /// The peak learning rate of the off-ramps' layer-attention pools (TokenOffRampInput.LayerAttention or
+    /// DifferenceAttention), which start as a plain average of the layers; null: <see cref="FineTuningOptions.LearningRate"/>,
+    /// in the same groups as the other weights.
+    /// </summary>
+    /// <value>The default value is null.</value>
+    public double? LayerAttentionLearningRate { get; set; }
+
     /// <summary>The tag validation gives words that have no tokens (the index of "O"), or -1 for the nearest tokenised word's tag.</summary>
     /// <value>The default value is -1.</value>
     public int TokenlessWordTag { get; set; } = -1;
@@ -88,6 +97,11 @@ internal sealed class TokenTrainingOptions : FineTuningOptions
         if (ValidationCriterion is null)
         {
             yield return "ValidationCriterion is null.";
+        }
+
+        if (LayerAttentionLearningRate is double rate && !(rate > 0 && double.IsFinite(rate)))
+        {
+            yield return $"LayerAttentionLearningRate is {rate}; it must be a positive number, or null for LearningRate.";
         }
     }
 }
@@ -130,7 +144,9 @@ internal static class TokenClassifierTrainer
         Device device = model.parameters().First().device;
         int epochs = options.Epochs + options.SelfSamplingEpochs;
         long totalSteps = (long)((training.Count + options.BatchSize - 1) / options.BatchSize) * epochs;
-        using var optimizer = new ScheduledAdamW(model, options.LearningRate, options.WeightDecay);
+        using var optimizer = options.LayerAttentionLearningRate is double poolRate
+            ? new ScheduledAdamW(model, options.LearningRate, options.WeightDecay, model.LayerAttentionParameters(), poolRate)
+            : new ScheduledAdamW(model, options.LearningRate, options.WeightDecay);
         var schedule = new LinearWarmupSchedule(totalSteps, options.WarmupFraction);
         int[] lengths = training.Select(e => e.Input.Length).ToArray();
         Func<(double, ClassificationMetrics?)>? validate = validation is { Count: > 0 }

@@ -48,6 +48,14 @@ public sealed partial class TokenEarlyExitNerTrainer
         public TokenOffRampInput OffRampInput { get; set; } = TokenOffRampInput.Layer;
 
         /// <summary>
+        /// The peak learning rate of the layer-attention pools when <see cref="OffRampInput"/> is not
+        /// <see cref="TokenOffRampInput.Layer"/>. The pools start as a plain average of the layers; at the backbone's
+        /// learning rate they barely move in an epoch, so a higher rate of their own lets them choose layers.
+        /// </summary>
+        /// <value>The default value is null: <see cref="EarlyExitTrainerOptions.LearningRate"/>.</value>
+        public double? LayerAttentionLearningRate { get; set; }
+
+        /// <summary>
         /// The first layer (1-based) that runs on words: before it, each word's pieces are averaged into one position,
         /// so that layer and the ones after it compute attention and feed-forward over words instead of pieces (and the
         /// special tokens). 0 runs every layer on pieces. Scored on TorchSharp only.
@@ -71,6 +79,7 @@ public sealed partial class TokenEarlyExitNerTrainer
         {
             SelfSamplingEpochs = SelfSamplingEpochs,
             ValidationCriterion = ExitCriterion,
+            LayerAttentionLearningRate = LayerAttentionLearningRate,
         });
 
         private protected override FineTuningOptions FineTuning() => ToTrainingOptions();
@@ -90,6 +99,11 @@ public sealed partial class TokenEarlyExitNerTrainer
             if (!Enum.IsDefined(OffRampInput))
             {
                 yield return $"OffRampInput is {OffRampInput}; use {string.Join(", ", Enum.GetNames<TokenOffRampInput>())}.";
+            }
+
+            if (LayerAttentionLearningRate is not null && OffRampInput == TokenOffRampInput.Layer)
+            {
+                yield return "LayerAttentionLearningRate is set but OffRampInput is Layer, which has no attention pools; set OffRampInput to LayerAttention or DifferenceAttention, or leave the rate null.";
             }
 
             if (WordPoolingLayer < 0)

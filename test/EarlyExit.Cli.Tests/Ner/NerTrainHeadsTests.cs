@@ -50,15 +50,20 @@ public sealed class NerTrainHeadsTests(ConllModelFixture conll) : IDisposable
         string model = _folder.File("attention.zip");
 
         CliResult train = await CliRun.RunAsync(
-            ["ner", "train", "--train", conll.TrainPath, "--epochs", "1", "--self-sampling-epochs", "0", "--out", model, "--off-ramp-input", "layer-attention", .. conll.FastTraining]);
+            ["ner", "train", "--train", conll.TrainPath, "--epochs", "1", "--self-sampling-epochs", "0", "--out", model, "--off-ramp-input", "layer-attention",
+            "--layer-attention-learning-rate", "0.01", .. conll.FastTraining]);
         CliResult evaluate = await CliRun.RunAsync("ner", "evaluate", "--model", model, "--data", conll.ValidPath, "--mode", "tokee", "--threshold", "0.5");
         CliResult unknown = await CliRun.RunAsync(["ner", "train", "--train", conll.TrainPath, "--out", _folder.File("never.zip"), "--off-ramp-input", "telepathy", .. conll.FastTraining]);
+        CliResult noPools = await CliRun.RunAsync(["ner", "train", "--train", conll.TrainPath, "--out", _folder.File("never.zip"), "--layer-attention-learning-rate", "0.01", .. conll.FastTraining]);
 
         Assert.True(train.ExitCode == 0, train.ToString());
         Assert.Contains("off-ramps reading LayerAttention", train.Output);
         Assert.True(evaluate.ExitCode == 0, evaluate.ToString());
         Assert.Equal(ExitCodes.Usage, unknown.ExitCode);
         Assert.Contains("--off-ramp-input 'telepathy' is not valid; use one of: layer, layer-attention, difference-attention.", unknown.Error);
+        Assert.NotEqual(ExitCodes.Success, noPools.ExitCode);
+        Assert.Contains("LayerAttentionLearningRate is set but OffRampInput is Layer", noPools.Error);
+        Assert.False(File.Exists(_folder.File("never.zip")));
     }
 
     [Fact]

@@ -127,6 +127,37 @@ public class LayerAttentionTests(TrainedAttentionNer trained) : IClassFixture<Tr
     }
 
     [Fact]
+    public void Train_PoolsAtTheirOwnRate_MoveFurtherThanAtTheBackbones()
+    {
+        List<TokenExample> examples = ToyNer.Examples(96, seed: 43);
+        TokenTrainingOptions options = ToyNer.FastOptions();
+        options.Epochs = 1;
+        options.SelfSamplingEpochs = 0;
+        options.LearningRate = 1e-3;
+        using TokenExitNetwork shared = ToyNer.Model(2, offRampInput: TokenOffRampInput.LayerAttention);
+        using TokenExitNetwork own = ToyNer.Model(2, offRampInput: TokenOffRampInput.LayerAttention);
+
+        TokenClassifierTrainer.Train(shared, examples, null, options, ToyNer.PadId);
+        options.LayerAttentionLearningRate = 3e-2;
+        TokenClassifierTrainer.Train(own, examples, null, options, ToyNer.PadId);
+
+        float sharedMoved = shared.LayerAttentionParameters().Sum(p => p.abs().max().item<float>());
+        float ownMoved = own.LayerAttentionParameters().Sum(p => p.abs().max().item<float>());
+        Assert.True(ownMoved > 5 * sharedMoved, $"pools at their own rate moved {ownMoved:0.0000}, at the backbone's {sharedMoved:0.0000}");
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1e-3)]
+    [InlineData(double.NaN)]
+    public void Options_PoolRateNotPositive_IsAProblem(double rate)
+    {
+        var options = new TokenTrainingOptions { LayerAttentionLearningRate = rate };
+
+        Assert.Contains(options.Validate(), p => p.StartsWith($"LayerAttentionLearningRate is {rate}; it must be a positive number", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Network_UnknownInput_IsRefusedNamingTheChoices()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => ToyNer.Model(1, offRampInput: (TokenOffRampInput)7));

@@ -30,6 +30,24 @@ public sealed class TokenOffRampInputTests : IDisposable
     }
 
     [Fact]
+    public void Options_PoolRate_NeedsPoolsAndAPositiveValue()
+    {
+        TokenEarlyExitNerTrainer.Options withoutPools = NerFixture.Options();
+        withoutPools.LayerAttentionLearningRate = 1e-2;
+        TokenEarlyExitNerTrainer.Options negative = NerFixture.Options();
+        negative.OffRampInput = TokenOffRampInput.LayerAttention;
+        negative.LayerAttentionLearningRate = -1;
+
+        var noPools = Assert.Throws<ArgumentException>(() => new MLContext().MulticlassClassification.Trainers.TokenEarlyExitNer(withoutPools));
+        var notPositive = Assert.Throws<ArgumentException>(() => new MLContext().MulticlassClassification.Trainers.TokenEarlyExitNer(negative));
+
+        Assert.Contains("LayerAttentionLearningRate is set but OffRampInput is Layer", noPools.Message);
+        Assert.Contains("LayerAttentionLearningRate is -1; it must be a positive number", notPositive.Message);
+        Assert.Null(new TokenEarlyExitNerTrainer.Options().LayerAttentionLearningRate);
+        Assert.Equal(1e-2, withoutPools.ToTrainingOptions().LayerAttentionLearningRate);
+    }
+
+    [Fact]
     public void Options_UnknownOffRampInput_NamesTheChoices()
     {
         TokenEarlyExitNerTrainer.Options options = NerFixture.Options();
