@@ -1,5 +1,8 @@
+using EarlyExit.ExitCriteria;
+using EarlyExit.MLNet.Sweeps;
 using EarlyExit.MLNet.TokenEarlyExitNer;
 using EarlyExit.Modeling;
+using EarlyExit.Sweeps;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -29,6 +32,29 @@ public sealed class TokenWordPoolingTests : IDisposable
         Assert.Equal(expected.Select(r => r.PredictedLabel), actual.Select(r => r.PredictedLabel));
         Assert.Equal(expected.Select(r => r.TokenExitLayers), actual.Select(r => r.TokenExitLayers));
         Assert.Equal(0, new TokenEarlyExitNerTrainer.Options().WordPoolingLayer);
+    }
+
+    [Theory]
+    [InlineData("layer:1")]
+    [InlineData("sentee:0.3")]
+    public void Sweep_OnWords_ReplaysExactly(string criterion)
+    {
+        var ml = new MLContext(seed: 1);
+        TokenEarlyExitNerTrainer.Options options = NerFixture.Options();
+        options.WordPoolingLayer = 2;
+        using var model = NerFixture.Pipeline(ml, options).Fit(ml.Data.LoadFromEnumerable(NerFixture.Rows(200, seed: 51, pieces: true)));
+        var ner = model.OfType<TokenEarlyExitNerTransformer>().Single();
+        IDataView keyed = model.ElementAt(0).Transform(ml.Data.LoadFromEnumerable(NerFixture.Rows(40, seed: 52, pieces: true)));
+
+        ExitSweep sweep = ner.Sweep(keyed, ExitGrid.ParseTokens($"full {criterion}"), measureSpeed: false);
+        SweepSetting setting = sweep.Settings.Single(s => s.Criterion == TokenExitCriterion.Parse(criterion).Name);
+        using TokenEarlyExitNerTransformer labeller = ner.WithExitCriterion(setting);
+        NerMetrics real = NerEvaluation.Evaluate(labeller.Transform(keyed), labeller.NumLayers);
+
+        Assert.False(setting.Estimated);
+        Assert.Equal(real.Entities.Overall.F1, setting.Metric, 12);
+        Assert.Equal(real.MeanTokenExitLayer, setting.MeanExitLayer, 12);
+        Assert.Equal(real.ExitLayerHistogram, setting.ExitLayerHistogram);
     }
 
     [Fact]
