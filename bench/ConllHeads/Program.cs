@@ -196,12 +196,26 @@ static (ITransformer Model, double Seconds) TrainOrLoad(MLContext ml, IDataView 
     string timeFile = path + ".train-seconds";
     // What the model was trained with, kept beside it: a kept model trained otherwise is refused, so its
     // figures never appear under this run's settings.
-    object described = (variant.WordPoolingLayer, variant.PoolLearningRate) switch
+    // Settings a variant does not use are left out, so models kept from before they existed still match.
+    var described = new Dictionary<string, object>
     {
-        (0, null) => new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString() },
-        (_, null) => new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString(), variant.WordPoolingLayer },
-        _ => new { settings.TrainSentences, settings.Epochs, settings.Seed, settings.Backbone, variant.Tasks, OffRampInput = variant.OffRampInput.ToString(), variant.PoolLearningRate },
+        ["TrainSentences"] = settings.TrainSentences,
+        ["Epochs"] = settings.Epochs,
+        ["Seed"] = settings.Seed,
+        ["Backbone"] = settings.Backbone,
+        ["Tasks"] = variant.Tasks,
+        ["OffRampInput"] = variant.OffRampInput.ToString(),
     };
+    if (variant.WordPoolingLayer != 0)
+    {
+        described["WordPoolingLayer"] = variant.WordPoolingLayer;
+    }
+
+    if (variant.PoolLearningRate is double poolRate)
+    {
+        described["PoolLearningRate"] = poolRate;
+    }
+
     string trainedWith = JsonSerializer.Serialize(described);
     string settingsFile = path + ".settings.json";
     if (File.Exists(path))

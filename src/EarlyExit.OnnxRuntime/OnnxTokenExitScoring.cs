@@ -59,7 +59,7 @@ internal static class OnnxTokenExitScoring
                     ReadOnlySpan<float> probabilities = scores.GetTensorDataAsSpan<float>(); // [N, C]
                     for (int b = 0; b < active.Length; b++)
                     {
-                        active[b].Observe(layer, layers, probabilities[(layout.First[b] * tags)..((layout.First[b] + active[b].ActiveCount) * tags)], criterion);
+                        active[b].Observe(layer, layers, probabilities[layout.Row(b, tags)], criterion);
                     }
                 }
 

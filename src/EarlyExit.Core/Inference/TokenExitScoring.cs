@@ -127,7 +127,7 @@ internal static class TokenExitScoring
                     float[] probabilities = logits.softmax(-1).cpu().data<float>().ToArray(); // [N, C]
                     for (int b = 0; b < active.Length; b++)
                     {
-                        active[b].Observe(layer, model.NumLayers, probabilities.AsSpan(layout.First[b] * tags, (layout.First[b + 1] - layout.First[b]) * tags), criterion);
+                        active[b].Observe(layer, model.NumLayers, probabilities.AsSpan(layout.Row(b, tags)), criterion);
                     }
 
                     // Auxiliary heads read the tasks of this layer from every row still running, and the tasks of

@@ -35,6 +35,9 @@ internal sealed class TokenQueries
     /// <summary>[R + 1]: where each row's kept slots start.</summary>
     public int[] First { get; }
 
+    /// <summary>Row <paramref name="b"/>'s part of a per-slot output [N, <paramref name="width"/>] laid out flat (e.g. its tag probabilities).</summary>
+    public Range Row(int b, int width) => (First[b] * width)..(First[b + 1] * width);
+
     /// <summary>The layout for <paramref name="active"/> in a batch of <paramref name="length"/> positions.</summary>
     /// <param name="active">The rows still running, each with at least one active token.</param>
     /// <param name="length">T, the batch's positions per row.</param>
